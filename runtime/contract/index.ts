@@ -1,0 +1,9 @@
+/** Every name that crosses a boundary between the construct, the workflows and the jobs. */
+export * from './env';
+export * from './names';
+export * from './tables';
+export * from './analysis';
+export * from './errors';
+export * from './layout';
+export * from './prices';
+export * from './views';

@@ -1,0 +1,115 @@
+/**
+ * The work bucket's layout (DESIGN §5) and the small JSON documents the jobs leave there for the
+ * workflows to read. Record data never passes through workflow variables: only these.
+ */
+import type { ErrorType } from './errors';
+
+/** A batch is named by its number, or by a row range for the seed's recovery form. */
+export type BatchRef = { readonly batchId: number } | { readonly startRow: number; readonly endRow: number };
+
+/** Path segment of a batch: `7`, or `rows-101-200` for a row range. */
+export function batchKey(ref: BatchRef): string {
+  return 'batchId' in ref ? String(ref.batchId) : `rows-${ref.startRow}-${ref.endRow}`;
+}
+
+export const layout = {
+  run: (executionId: string) => `runs/${executionId}`,
+  plan: (executionId: string) => `runs/${executionId}/plan.json`,
+  summary: (executionId: string) => `runs/${executionId}/summary.json`,
+  attempt: (executionId: string, batch: string, attempt: number) =>
+    `runs/${executionId}/batches/${batch}/attempt-${attempt}`,
+  input: (executionId: string, batch: string, attempt: number) =>
+    `runs/${executionId}/batches/${batch}/attempt-${attempt}/input.jsonl`,
+  manifest: (executionId: string, batch: string, attempt: number) =>
+    `runs/${executionId}/batches/${batch}/attempt-${attempt}/manifest.json`,
+  /** The `outputUriPrefix` handed to Vertex AI; it writes a `prediction-model-…/` folder below. */
+  output: (executionId: string, batch: string, attempt: number) =>
+    `runs/${executionId}/batches/${batch}/attempt-${attempt}/output`,
+  result: (executionId: string, batch: string, attempt: number) =>
+    `runs/${executionId}/batches/${batch}/attempt-${attempt}/result.json`,
+  /** Staging files of the processor's load jobs, one per table. */
+  staging: (executionId: string, batch: string, attempt: number, table: string) =>
+    `runs/${executionId}/batches/${batch}/attempt-${attempt}/commit/${table}.jsonl`,
+} as const;
+
+/** `gs://bucket/path` */
+export function gsUri(bucket: string, path: string): string {
+  return `gs://${bucket}/${path}`;
+}
+
+/** Splits `gs://bucket/path` into its parts, or throws. */
+export function parseGsUri(uri: string): { bucket: string; path: string } {
+  const match = /^gs:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!match) throw new Error(`not a gs:// URI: ${uri}`);
+  return { bucket: match[1]!, path: match[2]! };
+}
+
+/** `plan.json`, written by the planner. Small at any scale: batches are numbered 0..batch_count-1. */
+export interface PlanDocument {
+  readonly execution_id: string;
+  readonly analysis_version: string;
+  readonly batch_size: number;
+  readonly batch_count: number;
+  /** Records planned. */
+  readonly records: number;
+  /** Source records skipped because they are already settled for this version. */
+  readonly skipped_dedup: number;
+  /** Source records skipped because they ran out of attempts earlier. */
+  readonly skipped_exhausted: number;
+  readonly dry_run: boolean;
+  readonly created_at: string;
+}
+
+/** `manifest.json`, written by the generator last. */
+export interface ManifestDocument {
+  readonly execution_id: string;
+  readonly batch: string;
+  readonly attempt: number;
+  /** Requests written to input.jsonl. */
+  readonly requests: number;
+  /** Records that became error_tracking rows instead of requests. */
+  readonly skipped: number;
+  readonly bytes: number;
+  /** `gs://` URI of input.jsonl, empty when there are no requests. */
+  readonly input_uri: string;
+  /** `gs://` URI to give Vertex AI as `outputUriPrefix`. */
+  readonly output_uri_prefix: string;
+  readonly created_at: string;
+}
+
+/** `result.json`, written by the processor after its commit. */
+export interface BatchResultDocument {
+  readonly execution_id: string;
+  readonly batch: string;
+  readonly attempt: number;
+  readonly vertex_job: string;
+  readonly records: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly errors_by_type: Partial<Record<ErrorType, number>>;
+  readonly tokens_in: number;
+  readonly tokens_out: number;
+}
+
+/** `summary.json` and `executions.summary`: the run's report. */
+export interface SummaryDocument {
+  readonly execution_id: string;
+  readonly analysis_version: string;
+  readonly status: 'succeeded' | 'failed';
+  readonly records_total: number;
+  readonly skipped_dedup: number;
+  readonly batches: number;
+  readonly batches_succeeded: number;
+  readonly batches_failed: number;
+  /** Batches that failed at least once and then succeeded. */
+  readonly batches_recovered: number;
+  readonly records_succeeded: number;
+  readonly records_failed: number;
+  readonly errors_by_type: Partial<Record<ErrorType, number>>;
+  readonly tokens_in: number;
+  readonly tokens_out: number;
+  readonly estimated_cost_usd: number;
+  readonly duration_seconds: number;
+  /** Batches still failed at the end, for `tapctl recover`. */
+  readonly failed_batches: readonly number[];
+}

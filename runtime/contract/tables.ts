@@ -1,0 +1,195 @@
+/**
+ * The warehouse data model (DESIGN §5): every table, its columns, partitioning and clustering.
+ * BigQuery tables are created from these schemas by the construct; the DuckDB warehouse creates the
+ * same tables from them; every SQL statement names columns from here.
+ */
+
+/** BigQuery column types used by the pipeline (legacy names, as the tables API returns them). */
+export type ColumnType = 'STRING' | 'INTEGER' | 'FLOAT' | 'BOOLEAN' | 'TIMESTAMP';
+
+export interface Column {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly mode: 'REQUIRED' | 'NULLABLE' | 'REPEATED';
+  readonly description: string;
+}
+
+export interface TableSpec {
+  /** Table id inside the dataset. */
+  readonly name: string;
+  readonly description: string;
+  readonly columns: readonly Column[];
+  /** TIMESTAMP column the table is partitioned on, by day. */
+  readonly partitionColumn: string;
+  /** Up to four columns, in order. */
+  readonly clusterColumns: readonly string[];
+}
+
+const req = (name: string, type: ColumnType, description: string): Column => ({ name, type, mode: 'REQUIRED', description });
+const opt = (name: string, type: ColumnType, description: string): Column => ({ name, type, mode: 'NULLABLE', description });
+
+/** Logical table keys, used everywhere instead of the (configurable) table ids. */
+export type TableKey =
+  | 'source'
+  | 'batchAssignments'
+  | 'results'
+  | 'processedRecords'
+  | 'errorTracking'
+  | 'batchEvents'
+  | 'executions';
+
+/** Default table ids, the seed design's names. */
+export const TABLE_NAMES: Readonly<Record<TableKey, string>> = {
+  source: 'transcription_pass_2',
+  batchAssignments: 'batch_assignments',
+  results: 'transcription_analyzed_transcripts',
+  processedRecords: 'processed_records',
+  errorTracking: 'error_tracking',
+  batchEvents: 'batch_events',
+  executions: 'executions',
+};
+
+export const SOURCE_TABLE: TableSpec = {
+  name: TABLE_NAMES.source,
+  description: 'Call transcripts waiting to be analysed. Written by the user.',
+  columns: [
+    req('transcript_id', 'STRING', 'Unique id of the transcript.'),
+    opt('transcript', 'STRING', 'Full text of the call.'),
+    opt('call_started_at', 'TIMESTAMP', 'When the call started.'),
+    opt('duration_seconds', 'INTEGER', 'Length of the call.'),
+    opt('channel', 'STRING', 'Where the call came from (phone, chat, ...).'),
+    opt('language', 'STRING', 'BCP-47 language tag, when known.'),
+    opt('agent_id', 'STRING', 'Agent who took the call.'),
+    opt('customer_id', 'STRING', 'Customer on the call.'),
+    req('ingested_at', 'TIMESTAMP', 'When the row was written.'),
+  ],
+  partitionColumn: 'ingested_at',
+  clusterColumns: ['transcript_id'],
+};
+
+export const BATCH_ASSIGNMENTS_TABLE: TableSpec = {
+  name: TABLE_NAMES.batchAssignments,
+  description: 'The plan snapshot: which record each batch of an execution analyses.',
+  columns: [
+    req('execution_id', 'STRING', 'Run that planned the record.'),
+    req('batch_id', 'INTEGER', 'Batch number, from 0.'),
+    req('row_number', 'INTEGER', 'Position of the record in the plan, from 1.'),
+    req('record_id', 'STRING', 'Source transcript id.'),
+    req('analysis_version', 'STRING', 'Version of the analysis the record is planned for.'),
+    req('record_attempt', 'INTEGER', 'How many times the record has been sent, this time included.'),
+    req('planned_at', 'TIMESTAMP', 'When the plan was made.'),
+  ],
+  partitionColumn: 'planned_at',
+  clusterColumns: ['execution_id', 'batch_id'],
+};
+
+/** Columns of the results table before the analysis fields. */
+export const RESULT_KEY_COLUMNS: readonly Column[] = [
+  req('record_id', 'STRING', 'Source transcript id.'),
+  req('analysis_version', 'STRING', 'Version of the analysis that produced the row.'),
+];
+
+/** Columns of the results table after the analysis fields. */
+export const RESULT_TRAILING_COLUMNS: readonly Column[] = [
+  req('model', 'STRING', 'Model that answered.'),
+  opt('prompt_tokens', 'INTEGER', 'usageMetadata.promptTokenCount.'),
+  opt('output_tokens', 'INTEGER', 'usageMetadata.candidatesTokenCount.'),
+  opt('total_tokens', 'INTEGER', 'usageMetadata.totalTokenCount.'),
+  opt('finish_reason', 'STRING', 'finishReason of the candidate.'),
+  req('execution_id', 'STRING', 'Run that committed the row.'),
+  req('batch_id', 'INTEGER', 'Batch that committed the row.'),
+  opt('vertex_job', 'STRING', 'Vertex AI batch prediction job resource name.'),
+  req('processed_at', 'TIMESTAMP', 'When the row was committed.'),
+];
+
+export const PROCESSED_RECORDS_TABLE: TableSpec = {
+  name: TABLE_NAMES.processedRecords,
+  description: 'One row per record and analysis version that needs no further run (deduplication).',
+  columns: [
+    req('record_id', 'STRING', 'Source transcript id.'),
+    req('analysis_version', 'STRING', 'Version of the analysis.'),
+    req('status', 'STRING', 'succeeded, failed (permanent error) or exhausted (out of attempts).'),
+    req('attempts', 'INTEGER', 'How many times the record was sent.'),
+    req('first_processed_execution_id', 'STRING', 'Run that settled the record.'),
+    req('batch_id', 'INTEGER', 'Batch that settled the record.'),
+    req('processed_at', 'TIMESTAMP', 'When the row was committed.'),
+  ],
+  partitionColumn: 'processed_at',
+  clusterColumns: ['analysis_version', 'record_id'],
+};
+
+export const ERROR_TRACKING_TABLE: TableSpec = {
+  name: TABLE_NAMES.errorTracking,
+  description: 'One row per record that failed in a batch attempt, with its error type.',
+  columns: [
+    req('error_id', 'STRING', 'Deterministic id: the same failure written twice has the same id.'),
+    req('execution_id', 'STRING', 'Run.'),
+    req('batch_id', 'INTEGER', 'Batch.'),
+    req('attempt', 'INTEGER', 'Batch attempt.'),
+    req('record_id', 'STRING', 'Source transcript id.'),
+    req('analysis_version', 'STRING', 'Version of the analysis.'),
+    req('error_type', 'STRING', 'One of the error types (see ERROR_TYPES).'),
+    req('retryable', 'BOOLEAN', 'Whether the record stays eligible for a later run.'),
+    req('record_attempt', 'INTEGER', 'How many times the record had been sent, this time included.'),
+    opt('message', 'STRING', 'What went wrong, for a person.'),
+    opt('vertex_job', 'STRING', 'Vertex AI job, when the error came from its output.'),
+    req('created_at', 'TIMESTAMP', 'When the row was committed.'),
+  ],
+  partitionColumn: 'created_at',
+  clusterColumns: ['execution_id', 'error_type', 'record_id'],
+};
+
+export const BATCH_EVENTS_TABLE: TableSpec = {
+  name: TABLE_NAMES.batchEvents,
+  description: 'Append-only history of every batch; the latest event is its status.',
+  columns: [
+    req('execution_id', 'STRING', 'Run.'),
+    req('batch_id', 'INTEGER', 'Batch.'),
+    req('attempt', 'INTEGER', 'Batch attempt, from 1 (0 for planned).'),
+    req('status', 'STRING', 'One of BATCH_STATUSES.'),
+    opt('vertex_job', 'STRING', 'Vertex AI batch prediction job resource name.'),
+    opt('vertex_state', 'STRING', 'Last state seen of the Vertex AI job.'),
+    opt('records', 'INTEGER', 'Records in the batch.'),
+    opt('succeeded', 'INTEGER', 'Records analysed.'),
+    opt('failed', 'INTEGER', 'Records in error_tracking.'),
+    opt('message', 'STRING', 'Why, for failures.'),
+    req('event_time', 'TIMESTAMP', 'When it happened.'),
+  ],
+  partitionColumn: 'event_time',
+  clusterColumns: ['execution_id', 'batch_id'],
+};
+
+export const EXECUTIONS_TABLE: TableSpec = {
+  name: TABLE_NAMES.executions,
+  description: 'Append-only history of runs: planned, then finished with their summary.',
+  columns: [
+    req('execution_id', 'STRING', 'Run.'),
+    req('status', 'STRING', 'planned, succeeded or failed.'),
+    req('analysis_version', 'STRING', 'Version of the analysis.'),
+    opt('params', 'STRING', 'Run parameters, JSON.'),
+    opt('records_total', 'INTEGER', 'Records planned.'),
+    opt('skipped_dedup', 'INTEGER', 'Source records skipped as already settled.'),
+    opt('batch_count', 'INTEGER', 'Batches planned.'),
+    opt('summary', 'STRING', 'The summary report, JSON (see Summary).'),
+    req('event_time', 'TIMESTAMP', 'When the row was written.'),
+  ],
+  partitionColumn: 'event_time',
+  clusterColumns: ['execution_id'],
+};
+
+/** The pipeline's own tables, except the results table whose columns depend on the analysis. */
+export const FIXED_TABLES: readonly TableSpec[] = [
+  BATCH_ASSIGNMENTS_TABLE,
+  PROCESSED_RECORDS_TABLE,
+  ERROR_TRACKING_TABLE,
+  BATCH_EVENTS_TABLE,
+  EXECUTIONS_TABLE,
+];
+
+/** Statuses a batch event can carry. */
+export const BATCH_STATUSES = ['planned', 'generated', 'empty', 'submitted', 'failed', 'succeeded'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+/** Statuses of processed_records. */
+export const RECORD_STATUSES = ['succeeded', 'failed', 'exhausted'] as const;
+export type RecordStatus = (typeof RECORD_STATUSES)[number];
