@@ -7,3 +7,5 @@ export * from './errors';
 export * from './layout';
 export * from './prices';
 export * from './views';
+export * from './logging';
+export * from './local';

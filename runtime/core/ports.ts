@@ -63,3 +63,28 @@ export class NotFoundError extends Error {
     this.name = 'NotFoundError';
   }
 }
+
+/** Writes one structured log line (JSON on stdout in the jobs). */
+export interface Logger {
+  log(severity: 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR', message: string, fields?: Readonly<Record<string, unknown>>): void;
+}
+
+/** The environment a job reads its configuration from (process.env, or overrides in-process). */
+export type JobEnv = Readonly<Record<string, string | undefined>>;
+
+/** Everything a job's logic needs from outside, given by its entry point or by the local twin. */
+export interface JobPorts {
+  readonly warehouse: Warehouse;
+  readonly store: ObjectStore;
+  readonly log: Logger;
+  /** The clock. @default - the system clock */
+  readonly now?: () => Date;
+  /**
+   * Called after each durable write with its name (for the processor: `results`, `errors`,
+   * `processed`, ...). Tests and the local twin's faults throw here to simulate a crash.
+   */
+  readonly checkpoint?: (point: string) => void | Promise<void>;
+}
+
+/** What each `runtime/jobs/<kind>.ts` exports as `run`. */
+export type JobRun<T = unknown> = (env: JobEnv, ports: JobPorts) => Promise<T>;
