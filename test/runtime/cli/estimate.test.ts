@@ -1,0 +1,34 @@
+import { cli } from './run-cli';
+import { estimate } from '../../../runtime/ops/estimate';
+
+describe('tapctl estimate', () => {
+  test('prints batches, jobs, tokens and cost', async () => {
+    const r = await cli(['estimate', '--records', '250000', '--avg-chars', '8000', '--model', 'gemini-2.5-flash-lite']);
+    expect(r.code).toBe(0);
+    const e = estimate({ records: 250000, avgChars: 8000, model: 'gemini-2.5-flash-lite' });
+    expect(r.stdout).toContain('batches            250 of up to 1,000 records');
+    expect(r.stdout).toContain('Vertex AI jobs     250');
+    expect(r.stdout).toContain(`about ${e.inputTokens.toLocaleString('en-US')}`);
+    expect(r.stdout).toMatch(/cost \(batch price\) about \$[\d,]+\.\d\d/);
+  });
+
+  test('--json prints the same numbers as the library', async () => {
+    const r = await cli(['estimate', '--records', '1234', '--batch-size', '100', '--json', '--price', '1,2']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(
+      JSON.parse(JSON.stringify(estimate({ records: 1234, batchSize: 100, price: { inputPerMillion: 1, outputPerMillion: 2 } }))),
+    );
+  });
+
+  test('a missing --records is a usage error', async () => {
+    const r = await cli(['estimate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--records is required');
+  });
+
+  test('a batch size over the Vertex AI limit is a usage error', async () => {
+    const r = await cli(['estimate', '--records', '5', '--batch-size', '300000']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/at most 200000/);
+  });
+});
