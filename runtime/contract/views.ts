@@ -14,12 +14,20 @@ export const VIEW_NAMES = {
 
 export type ViewKey = keyof typeof VIEW_NAMES;
 
+/**
+ * The ORDER BY of "latest event first" within a batch. Events written in the same instant (a fast
+ * local run, a coarse clock) are ordered by attempt, then by how far along the status is.
+ */
+export function batchStatusOrder(): string {
+  return `event_time DESC, attempt DESC, CASE status WHEN 'succeeded' THEN 4 WHEN 'failed' THEN 4 WHEN 'empty' THEN 4 WHEN 'submitted' THEN 3 WHEN 'generated' THEN 2 ELSE 1 END DESC`;
+}
+
 /** Latest event of every batch: its current status. */
 function batchStatus(t: TableResolver): string {
   return `SELECT execution_id, batch_id, attempt, status, vertex_job, vertex_state, records, succeeded, failed, message, event_time
 FROM ${t(TABLE_NAMES.batchEvents)}
 WHERE TRUE
-QUALIFY ROW_NUMBER() OVER (PARTITION BY execution_id, batch_id ORDER BY event_time DESC, attempt DESC) = 1`;
+QUALIFY ROW_NUMBER() OVER (PARTITION BY execution_id, batch_id ORDER BY ${batchStatusOrder()}) = 1`;
 }
 
 /** Errors of the last hour by type (the seed design's monitoring query). */
@@ -58,16 +66,23 @@ planned AS (
   FROM ${t(TABLE_NAMES.executions)}
   GROUP BY execution_id
 ),
+analysed AS (
+  SELECT DISTINCT execution_id, record_id
+  FROM ${t(TABLE_NAMES.results)}
+),
 errors AS (
-  SELECT execution_id, COUNT(DISTINCT record_id) AS records_failed
-  FROM ${t(TABLE_NAMES.errorTracking)}
-  GROUP BY execution_id
+  -- A record that failed in one attempt and was analysed in a later one of the same run is not an error.
+  SELECT e.execution_id, COUNT(DISTINCT e.record_id) AS records_failed
+  FROM ${t(TABLE_NAMES.errorTracking)} e
+  LEFT JOIN analysed a ON a.execution_id = e.execution_id AND a.record_id = e.record_id
+  WHERE a.record_id IS NULL
+  GROUP BY e.execution_id
 )
 SELECT r.execution_id, r.batches, r.batches_succeeded,
-  SAFE_DIVIDE(r.batches_succeeded, r.batches) AS batch_success_rate,
-  SAFE_DIVIDE(r.batches, TIMESTAMP_DIFF(r.finished_at, r.started_at, SECOND) / 3600.0) AS batches_per_hour,
-  SAFE_DIVIDE(COALESCE(e.records_failed, 0), p.records_total) AS record_error_rate,
-  SAFE_DIVIDE(p.skipped_dedup, p.records_total + p.skipped_dedup) AS deduplication_rate,
+  r.batches_succeeded / NULLIF(r.batches, 0) AS batch_success_rate,
+  r.batches / NULLIF(TIMESTAMP_DIFF(r.finished_at, r.started_at, SECOND) / 3600.0, 0) AS batches_per_hour,
+  COALESCE(e.records_failed, 0) / NULLIF(p.records_total, 0) AS record_error_rate,
+  p.skipped_dedup / NULLIF(p.records_total + p.skipped_dedup, 0) AS deduplication_rate,
   r.recovery_seconds,
   r.started_at, r.finished_at
 FROM per_run r

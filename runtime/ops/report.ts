@@ -1,0 +1,196 @@
+/**
+ * The run report: the summary (the reporter's, once the run has finished; computed from the tables
+ * while it runs), the batches' outcomes over time and the errors by type. Rendered as text by
+ * `tapctl report` and as an offline HTML page by `tapctl report --html`.
+ */
+import { ERROR_TYPE_NAMES, ErrorType, SummaryDocument, estimateCostUsd, priceOf } from '../contract';
+import { BatchOutcome, BatchState, ErrorCount, ExecutionRecord, OpsQueries } from './queries';
+import { duration, integer, percent, table, usd } from './format';
+
+export interface RunReport {
+  readonly executionId: string;
+  readonly generatedAt: string;
+  /** True when the summary is the reporter's final one. */
+  readonly final: boolean;
+  readonly summary: SummaryDocument;
+  readonly outcomes: readonly BatchOutcome[];
+  readonly start: string | null;
+  readonly end: string | null;
+}
+
+/** An execution the tables do not know. */
+export class UnknownExecutionError extends Error {
+  constructor(
+    readonly executionId: string,
+    readonly recent: readonly string[],
+    where: string,
+  ) {
+    super(
+      `no execution "${executionId}" in ${where}. ` +
+        (recent.length > 0
+          ? `Recent executions: ${recent.join(', ')}. `
+          : 'No execution has been planned there yet: start one with `tapctl run`. ') +
+        'Check the id, and that --project/--dataset (or --local) point at the right pipeline.',
+    );
+    this.name = 'UnknownExecutionError';
+  }
+}
+
+/** Reads everything the report shows. */
+export async function loadReport(queries: OpsQueries, executionId: string, where: string, now = new Date()): Promise<RunReport> {
+  const execution = await queries.execution(executionId);
+  if (!execution) {
+    const recent = await queries.recentExecutions();
+    throw new UnknownExecutionError(executionId, recent.map((e) => e.executionId), where);
+  }
+  const [outcomes, span] = await Promise.all([queries.outcomes(executionId), queries.span(executionId)]);
+  let summary = execution.summary;
+  if (!summary) {
+    const [batches, errors, recordsFailed, results] = await Promise.all([
+      queries.batches(executionId),
+      queries.errorsByType(executionId),
+      queries.recordsFailed(executionId),
+      queries.resultsByModel(executionId),
+    ]);
+    summary = liveSummary(execution, batches, errors, recordsFailed, results, span, now);
+  }
+  return {
+    executionId,
+    generatedAt: now.toISOString(),
+    final: execution.summary !== null,
+    summary,
+    outcomes,
+    start: span.start ?? execution.plannedAt,
+    end: span.end ?? execution.finishedAt,
+  };
+}
+
+/** The summary of a run that has not finished, from the tables as they are now. */
+export function liveSummary(
+  execution: ExecutionRecord,
+  batches: readonly BatchState[],
+  errors: readonly ErrorCount[],
+  recordsFailed: number,
+  results: readonly { model: string; records: number; tokensIn: number; tokensOut: number }[],
+  span: { start: string | null; end: string | null },
+  now: Date,
+): SummaryDocument {
+  const done = (b: BatchState) => b.status === 'succeeded' || b.status === 'empty';
+  const errorsByType: Partial<Record<ErrorType, number>> = {};
+  for (const e of errors) errorsByType[e.errorType as ErrorType] = e.rows;
+  const start = span.start ?? execution.plannedAt;
+  return {
+    execution_id: execution.executionId,
+    analysis_version: execution.analysisVersion,
+    status: execution.status === 'succeeded' ? 'succeeded' : 'failed',
+    records_total: execution.recordsTotal,
+    skipped_dedup: execution.skippedDedup,
+    batches: Math.max(execution.batchCount, batches.length),
+    batches_succeeded: batches.filter(done).length,
+    batches_failed: batches.filter((b) => b.status === 'failed').length,
+    batches_recovered: batches.filter((b) => done(b) && b.failures > 0).length,
+    records_succeeded: results.reduce((n, r) => n + r.records, 0),
+    records_failed: recordsFailed,
+    errors_by_type: errorsByType,
+    tokens_in: results.reduce((n, r) => n + r.tokensIn, 0),
+    tokens_out: results.reduce((n, r) => n + r.tokensOut, 0),
+    estimated_cost_usd: results.reduce((n, r) => n + estimateCostUsd(priceOf(r.model), r.tokensIn, r.tokensOut), 0),
+    duration_seconds: start ? Math.max(0, ((span.end ? Date.parse(span.end) : now.getTime()) - Date.parse(start)) / 1000) : 0,
+    failed_batches: batches.filter((b) => b.status === 'failed').map((b) => b.batchId),
+  };
+}
+
+/** One figure of the summary as the report shows it: the raw value and its text. */
+export interface Figure {
+  readonly key: string;
+  readonly label: string;
+  readonly value: number;
+  readonly text: string;
+}
+
+/** The figures both renderings show, in order, formatted once so text and HTML cannot disagree. */
+export function figures(s: SummaryDocument): Figure[] {
+  const f = (key: string, label: string, value: number, text: string): Figure => ({ key, label, value, text });
+  const settled = s.records_succeeded + s.records_failed;
+  return [
+    f('records_total', 'Records planned', s.records_total, integer(s.records_total)),
+    f('records_succeeded', 'Records analysed', s.records_succeeded, integer(s.records_succeeded)),
+    f('records_failed', 'Records in error', s.records_failed, integer(s.records_failed)),
+    f('skipped_dedup', 'Skipped (already analysed)', s.skipped_dedup, integer(s.skipped_dedup)),
+    f('batches', 'Batches', s.batches, integer(s.batches)),
+    f('batches_succeeded', 'Batches succeeded', s.batches_succeeded, integer(s.batches_succeeded)),
+    f('batches_failed', 'Batches failed', s.batches_failed, integer(s.batches_failed)),
+    f('batches_recovered', 'Batches recovered', s.batches_recovered, integer(s.batches_recovered)),
+    f('record_error_rate', 'Record error rate', settled > 0 ? s.records_failed / settled : 0, percent(settled > 0 ? s.records_failed / settled : 0)),
+    f('tokens_in', 'Input tokens', s.tokens_in, integer(s.tokens_in)),
+    f('tokens_out', 'Output tokens', s.tokens_out, integer(s.tokens_out)),
+    f('estimated_cost_usd', 'Estimated cost', s.estimated_cost_usd, usd(s.estimated_cost_usd)),
+    f('duration_seconds', 'Duration', s.duration_seconds, duration(s.duration_seconds)),
+  ];
+}
+
+/** Error types in the taxonomy's order, then any unknown ones, with their counts. */
+export function errorBars(s: SummaryDocument): { type: string; count: number }[] {
+  const entries = Object.entries(s.errors_by_type).filter(([, n]) => (n ?? 0) > 0) as [string, number][];
+  const rank = (t: string) => {
+    const i = (ERROR_TYPE_NAMES as string[]).indexOf(t);
+    return i === -1 ? ERROR_TYPE_NAMES.length : i;
+  };
+  return entries.sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0])).map(([type, count]) => ({ type, count }));
+}
+
+export interface TimeBucket {
+  readonly start: number;
+  readonly end: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly records: number;
+}
+
+/** The run's span cut into `n` equal intervals, counting batch outcomes and records analysed. */
+export function timeBuckets(report: Pick<RunReport, 'outcomes' | 'start' | 'end'>, n = 24): TimeBucket[] {
+  if (report.outcomes.length === 0) return [];
+  const times = report.outcomes.map((o) => Date.parse(o.eventTime));
+  const start = Math.min(report.start ? Date.parse(report.start) : Infinity, ...times);
+  const end = Math.max(report.end ? Date.parse(report.end) : -Infinity, ...times);
+  const width = Math.max(1, end - start) / n;
+  const buckets = Array.from({ length: n }, (_, i) => ({ start: start + i * width, end: start + (i + 1) * width, succeeded: 0, failed: 0, records: 0 }));
+  report.outcomes.forEach((o, k) => {
+    const b = buckets[Math.min(n - 1, Math.floor((times[k]! - start) / width))]!;
+    if (o.status === 'failed') b.failed++;
+    else {
+      b.succeeded++;
+      b.records += o.succeeded;
+    }
+  });
+  return buckets;
+}
+
+/** The report as text for a terminal. */
+export function reportText(report: RunReport): string {
+  const s = report.summary;
+  const lines = [
+    `Execution ${report.executionId}: ${report.final ? s.status : 'running'}${report.final ? '' : ' (summary so far, computed from the tables)'}`,
+    `Analysis version ${s.analysis_version}`,
+    '',
+    table(
+      ['', ''],
+      figures(s).map((f) => [f.label, f.text]),
+    )
+      .split('\n')
+      .slice(2)
+      .join('\n'),
+  ];
+  const errors = errorBars(s);
+  if (errors.length > 0) {
+    lines.push('Errors by type', table(['error type', 'count'], errors.map((e) => [e.type, integer(e.count)])));
+  }
+  if (s.failed_batches.length > 0) {
+    lines.push(
+      `Failed batches: ${s.failed_batches.join(', ')}`,
+      `  re-run them with: tapctl recover --execution ${report.executionId} --all-failed`,
+      '',
+    );
+  }
+  return lines.join('\n');
+}
