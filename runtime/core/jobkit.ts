@@ -1,0 +1,87 @@
+/** Small pieces the four jobs share: writing JSONL objects, loading them once, reading row values. */
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import type { JobPorts, ObjectStore } from './ports';
+
+/** Buffers lines into large chunks and respects back-pressure. */
+export class LineWriter {
+  private chunk: string[] = [];
+  private size = 0;
+  lines = 0;
+  bytes = 0;
+
+  constructor(private readonly out: Writable, private readonly chunkBytes = 256 * 1024) {}
+
+  async write(line: string): Promise<void> {
+    this.chunk.push(line, '\n');
+    this.size += line.length + 1;
+    this.lines++;
+    if (this.size >= this.chunkBytes) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.chunk.length === 0) return;
+    const data = Buffer.from(this.chunk.join(''), 'utf8');
+    this.chunk = [];
+    this.size = 0;
+    this.bytes += data.length;
+    if (!this.out.write(data)) await once(this.out, 'drain');
+  }
+
+  /** Flushes and waits until the object is whole. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.out.end();
+    await finished(this.out);
+  }
+}
+
+/** Writes rows as newline-delimited JSON to an object; resolves to the number of rows. */
+export async function writeJsonl(store: ObjectStore, path: string, rows: Iterable<unknown>): Promise<number> {
+  const writer = new LineWriter(store.openWrite(path));
+  for (const row of rows) await writer.write(JSON.stringify(row));
+  await writer.close();
+  return writer.lines;
+}
+
+/**
+ * Loads a staged file into a table with a deterministic job id, then reports the checkpoint. An
+ * empty file is not loaded (a load is a table operation, and tables allow 1,500 a day).
+ */
+export async function loadStaged(
+  ports: JobPorts,
+  table: string,
+  path: string,
+  rows: number,
+  jobId: string,
+  checkpoint: string,
+): Promise<'loaded' | 'already_done' | 'empty'> {
+  const outcome = rows === 0 ? 'empty' : await ports.warehouse.load(table, path, jobId);
+  ports.log.log('DEBUG', `load ${table}: ${outcome}`, { table, rows, load_job: jobId, outcome });
+  await ports.checkpoint?.(checkpoint);
+  return outcome;
+}
+
+/** A numeric column value (number, bigint or numeric string) as a number; null stays null. */
+export function num(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) return Number(value);
+  if (typeof value === 'object' && 'value' in (value as object)) return num((value as { value: unknown }).value);
+  throw new Error(`not a number: ${String(value)}`);
+}
+
+/** A timestamp column value (ISO string, Date, or an object with `value`) as an ISO string. */
+export function iso(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string') return new Date(value).toISOString();
+  if (typeof value === 'object' && 'value' in (value as object)) return iso((value as { value: unknown }).value);
+  throw new Error(`not a timestamp: ${String(value)}`);
+}
+
+export function nowOf(ports: JobPorts): Date {
+  return ports.now ? ports.now() : new Date();
+}

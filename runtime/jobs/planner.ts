@@ -1,0 +1,123 @@
+/**
+ * The planner job: assigns every source record not yet settled for the analysis version to a batch,
+ * in one statement (the plan snapshot), records the run, and writes `plan.json` for the master
+ * workflow. Running it again for the same execution changes nothing and writes the same plan.
+ */
+import { layout, LOG_EVENTS, PlanDocument, RUN_ENV } from '../contract';
+import { CommonConfig, commonConfig, maxRecordAttempts, optionalBool, optionalInt } from '../core/config';
+import { iso, nowOf, num } from '../core/jobkit';
+import type { JobEnv, JobRun } from '../core/ports';
+import { insertExecution, planAssign, planCounts, planEvents, planPreview, planSkipped, SourceRef } from '../core/sql';
+
+export const DEFAULT_BATCH_SIZE = 1000;
+/** Vertex AI batch prediction takes at most 200,000 requests per job. */
+export const MAX_BATCH_SIZE = 200_000;
+
+export interface PlannerConfig extends CommonConfig {
+  readonly batchSize: number;
+  readonly limit: number | null;
+  readonly dryRun: boolean;
+  readonly maxRecordAttempts: number;
+}
+
+export function config(env: JobEnv): PlannerConfig {
+  return {
+    ...commonConfig(env),
+    batchSize: optionalInt(env, RUN_ENV.batchSize, 1, MAX_BATCH_SIZE) ?? DEFAULT_BATCH_SIZE,
+    limit: optionalInt(env, RUN_ENV.limit, 1, Number.MAX_SAFE_INTEGER) ?? null,
+    dryRun: optionalBool(env, RUN_ENV.dryRun),
+    maxRecordAttempts: maxRecordAttempts(env),
+  };
+}
+
+export function sourceRef(cfg: CommonConfig): SourceRef {
+  return { table: cfg.sourceTable, idColumn: cfg.sourceIdColumn, textColumn: cfg.sourceTextColumn };
+}
+
+export const run: JobRun<PlanDocument> = async (env, ports) => {
+  const cfg = config(env);
+  const { warehouse: wh, store, log } = ports;
+  const t = (id: string) => wh.table(id);
+  const now = nowOf(ports).toISOString();
+  const source = sourceRef(cfg);
+  log.log('INFO', 'planning', { event: LOG_EVENTS.jobStarted, analysis_version: cfg.analysisVersion, batch_size: cfg.batchSize });
+  const planParams = {
+    executionId: cfg.executionId,
+    analysisVersion: cfg.analysisVersion,
+    batchSize: cfg.batchSize,
+    maxRecordAttempts: cfg.maxRecordAttempts,
+    limit: cfg.limit,
+    plannedAt: now,
+  };
+
+  const [skipped] = await wh.query(planSkipped(t, source, cfg.analysisVersion));
+  const skippedDedup = num(skipped?.skipped_dedup) ?? 0;
+  const skippedExhausted = num(skipped?.skipped_exhausted) ?? 0;
+
+  let records: number;
+  let batchCount: number;
+  let createdAt = now;
+  if (cfg.dryRun) {
+    const [preview] = await wh.query(planPreview(t, source, planParams));
+    records = num(preview?.records) ?? 0;
+    batchCount = Math.ceil(records / cfg.batchSize);
+  } else {
+    await wh.query(planAssign(t, source, planParams));
+    const [counts] = await wh.query(planCounts(t, cfg.executionId));
+    records = num(counts?.records) ?? 0;
+    batchCount = num(counts?.batch_count) ?? 0;
+    const version = counts?.analysis_version;
+    if (records > 0 && version !== cfg.analysisVersion) {
+      throw new Error(
+        `execution ${cfg.executionId} was planned for analysis version ${String(version)}, not ${cfg.analysisVersion}; use a new execution id`,
+      );
+    }
+    createdAt = iso(counts?.planned_at) ?? now;
+    await wh.query(planEvents(t, cfg.executionId, createdAt));
+    await wh.query(
+      insertExecution(
+        t,
+        {
+          executionId: cfg.executionId,
+          status: 'planned',
+          analysisVersion: cfg.analysisVersion,
+          params: JSON.stringify({ batch_size: cfg.batchSize, limit: cfg.limit, max_record_attempts: cfg.maxRecordAttempts, model: cfg.analysis.model }),
+          recordsTotal: records,
+          skippedDedup,
+          batchCount,
+          summary: null,
+          eventTime: createdAt,
+        },
+        true,
+      ),
+    );
+  }
+
+  const plan: PlanDocument = {
+    execution_id: cfg.executionId,
+    analysis_version: cfg.analysisVersion,
+    batch_size: cfg.batchSize,
+    batch_count: batchCount,
+    records,
+    skipped_dedup: skippedDedup,
+    skipped_exhausted: skippedExhausted,
+    dry_run: cfg.dryRun,
+    created_at: createdAt,
+  };
+  await store.writeText(layout.plan(cfg.executionId), JSON.stringify(plan, null, 2) + '\n');
+  log.log('INFO', `planned ${records} records in ${batchCount} batches`, {
+    event: LOG_EVENTS.jobFinished,
+    records,
+    batch_count: batchCount,
+    skipped_dedup: skippedDedup,
+    skipped_exhausted: skippedExhausted,
+    dry_run: cfg.dryRun,
+  });
+  return plan;
+};
+
+
+if (require.main === module) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  void require('../adapters/gcp/main').runAsMain('planner', run);
+}
