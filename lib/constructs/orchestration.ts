@@ -1,0 +1,152 @@
+/**
+ * The two workflows (master orchestrator and batch) and the optional schedule that starts a run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { parse as parseYaml } from 'yaml';
+import { CloudSchedulerJob } from '@cdktf/provider-google/lib/cloud-scheduler-job';
+import { WorkflowsWorkflow } from '@cdktf/provider-google/lib/workflows-workflow';
+import { WORKFLOW_FILES } from '../../runtime/contract/names';
+import { packageRoot } from '../private/bundling';
+
+/** The Workflows source size limit. */
+export const MAX_WORKFLOW_SOURCE_BYTES = 128 * 1024;
+
+export interface OrchestrationProps {
+  readonly projectId: string;
+  readonly region: string;
+  /** Name of the master orchestrator workflow. */
+  readonly masterWorkflowName: string;
+  /** Name of the batch workflow. */
+  readonly batchWorkflowName: string;
+  /** Email of the service account both workflows run as. */
+  readonly serviceAccountEmail: string;
+  /** The workflows' user environment variables: their whole configuration. */
+  readonly env: Readonly<Record<string, string>>;
+  /**
+   * Folder holding `master-orchestrator.yaml` and `batch.yaml`.
+   *
+   * @default - the package's `workflows/` folder
+   */
+  readonly workflowsDir?: string;
+  /**
+   * Unix-cron schedule that starts the master workflow.
+   *
+   * @default - no schedule; runs are started by hand
+   */
+  readonly schedule?: string;
+  /** @default 'Etc/UTC' */
+  readonly scheduleTimeZone?: string;
+  /** Argument of scheduled runs. @default {} */
+  readonly scheduleArgument?: Readonly<Record<string, unknown>>;
+  /** Service account Cloud Scheduler calls Workflows as. Required with `schedule`. */
+  readonly schedulerServiceAccountEmail?: string;
+  /** @default {} */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** @default [] */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/**
+ * Writes a string so that Terraform keeps it as it is: `${` and `%{` start Terraform templates, and
+ * `$${` / `%%{` are their escapes.
+ */
+export function escapeTerraformTemplate(text: string): string {
+  return text.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+}
+
+/** Names a workflow source reads with `sys.get_env("NAME")`. */
+export function envNamesRead(source: string): string[] {
+  const names = new Set<string>();
+  for (const match of source.matchAll(/sys\.get_env\(\s*"([A-Za-z0-9_]+)"/g)) names.add(match[1]!);
+  return [...names].sort();
+}
+
+/** Reads a workflow source and checks what the construct can check before deployment. */
+export function loadWorkflowSource(file: string, env: Readonly<Record<string, string>>): string {
+  if (!fs.existsSync(file)) throw new Error(`workflow source not found: ${file}`);
+  const source = fs.readFileSync(file, 'utf8');
+  const bytes = Buffer.byteLength(source);
+  if (bytes > MAX_WORKFLOW_SOURCE_BYTES) {
+    throw new Error(`${file} is ${bytes} bytes; Workflows accepts at most ${MAX_WORKFLOW_SOURCE_BYTES}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(source);
+  } catch (error) {
+    throw new Error(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (doc === null || typeof doc !== 'object' || !('main' in doc)) throw new Error(`${file} has no main workflow`);
+  const missing = envNamesRead(source).filter((name) => !name.startsWith('GOOGLE_') && !(name in env));
+  if (missing.length > 0) {
+    throw new Error(`${file} reads ${missing.join(', ')} with sys.get_env, but the construct does not set ${missing.length > 1 ? 'them' : 'it'}`);
+  }
+  return source;
+}
+
+/** The master orchestrator and batch workflows, configured only through user environment variables. */
+export class Orchestration extends Construct {
+  public readonly masterWorkflow: WorkflowsWorkflow;
+  public readonly batchWorkflow: WorkflowsWorkflow;
+  public readonly scheduleJob?: CloudSchedulerJob;
+
+  constructor(scope: Construct, id: string, props: OrchestrationProps) {
+    super(scope, id);
+    for (const name of Object.keys(props.env)) {
+      if (/^(GOOGLE_|WORKFLOWS_)/.test(name)) throw new Error(`workflow variable ${name} may not start with GOOGLE_ or WORKFLOWS_`);
+    }
+    const dir = props.workflowsDir ?? packageRoot();
+    const file = (relative: string) => (props.workflowsDir ? path.join(dir, path.basename(relative)) : path.join(dir, relative));
+
+    const workflow = (cid: string, name: string, relative: string, description: string) =>
+      new WorkflowsWorkflow(this, cid, {
+        project: props.projectId,
+        region: props.region,
+        name,
+        description,
+        serviceAccount: props.serviceAccountEmail,
+        sourceContents: escapeTerraformTemplate(loadWorkflowSource(file(relative), props.env)),
+        userEnvVars: { ...props.env },
+        callLogLevel: 'LOG_ERRORS_ONLY',
+        labels: { ...props.labels },
+        // Workflows hold no data; destroying one loses nothing the next deploy does not bring back.
+        deletionProtection: false,
+        dependsOn: props.dependsOn,
+      });
+
+    this.batchWorkflow = workflow('Batch', props.batchWorkflowName, WORKFLOW_FILES.batch, 'Runs one batch: generate, Vertex AI batch prediction, process.');
+    this.masterWorkflow = workflow(
+      'Master',
+      props.masterWorkflowName,
+      WORKFLOW_FILES.master,
+      'Runs the transcript analysis: plan, batches with bounded concurrency and retries, report.',
+    );
+
+    if (props.schedule !== undefined) {
+      if (!props.schedulerServiceAccountEmail) throw new Error('schedulerServiceAccountEmail is required with schedule');
+      this.scheduleJob = new CloudSchedulerJob(this, 'Schedule', {
+        project: props.projectId,
+        region: props.region,
+        name: `${props.masterWorkflowName}-schedule`,
+        description: 'Starts a transcript analysis run.',
+        schedule: props.schedule,
+        timeZone: props.scheduleTimeZone ?? 'Etc/UTC',
+        attemptDeadline: '60s',
+        httpTarget: {
+          httpMethod: 'POST',
+          uri: `https://workflowexecutions.googleapis.com/v1/projects/${props.projectId}/locations/${props.region}/workflows/${props.masterWorkflowName}/executions`,
+          body: Buffer.from(JSON.stringify({ argument: JSON.stringify(props.scheduleArgument ?? {}) })).toString('base64'),
+          headers: { 'Content-Type': 'application/json' },
+          oauthToken: {
+            serviceAccountEmail: props.schedulerServiceAccountEmail,
+            scope: 'https://www.googleapis.com/auth/cloud-platform',
+          },
+        },
+        retryConfig: { retryCount: 0 },
+        dependsOn: [this.masterWorkflow],
+      });
+    }
+  }
+}

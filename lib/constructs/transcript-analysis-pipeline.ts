@@ -1,0 +1,414 @@
+/**
+ * The whole transcript analysis pipeline for one environment, in one construct.
+ */
+import { TerraformOutput, TerraformProvider, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { ProjectService } from '@cdktf/provider-google/lib/project-service';
+import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
+import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
+import { AnalysisSpec, analysisVersion, DEFAULT_ANALYSIS, modelResource } from '../../runtime/contract/analysis';
+import { JOB_ENV, WORKFLOW_ENV } from '../../runtime/contract/env';
+import { JOB_KINDS, JobKind } from '../../runtime/contract/names';
+import { ModelPrice } from '../../runtime/contract/prices';
+import { IdentityRole, pipelineNames, PipelineNames } from '../private/naming';
+import { validatePipelineProps } from '../private/pipeline-validation';
+import { ACCESS, Identities } from './identities';
+import { Monitoring } from './monitoring';
+import { Orchestration } from './orchestration';
+import { RuntimeJob } from './runtime-job';
+import { SourceTable, Warehouse } from './warehouse';
+import { WorkBucket } from './work-bucket';
+
+export interface TranscriptAnalysisPipelineProps {
+  /** Project the pipeline is deployed to. */
+  readonly projectId: string;
+  /** Region of the jobs, workflows, buckets and dataset, e.g. `europe-west1`. */
+  readonly region: string;
+  /**
+   * Prefix of every resource name. Two pipelines in one project need different prefixes.
+   *
+   * @default 'tap'
+   */
+  readonly namePrefix?: string;
+  /**
+   * BigQuery dataset id.
+   *
+   * @default - `<namePrefix>_transcript_analysis` with `-` written as `_`
+   */
+  readonly datasetId?: string;
+  /**
+   * Where transcripts are read from.
+   *
+   * @default - the table `transcription_pass_2` is created in the dataset
+   */
+  readonly source?: SourceTable;
+  /**
+   * What to ask the model, and the shape of the answer.
+   *
+   * @default DEFAULT_ANALYSIS - summary, sentiment, topics, resolution, action items, customer intent
+   */
+  readonly analysis?: AnalysisSpec;
+  /**
+   * Region of the Vertex AI batch prediction jobs; the work bucket must be there too.
+   *
+   * @default - `region`
+   */
+  readonly vertexRegion?: string;
+  /** Records per batch (one Vertex AI job each; Vertex allows 200,000). @default 1000 */
+  readonly batchSize?: number;
+  /** Batches in flight at once (Workflows runs at most 20 parallel iterations). @default 8 */
+  readonly maxConcurrentBatches?: number;
+  /** Attempts of a failed batch within one run. @default 3 */
+  readonly maxBatchAttempts?: number;
+  /** Runs a record may fail in before it is settled as exhausted. @default 3 */
+  readonly maxRecordAttempts?: number;
+  /** Seconds between polls of a Vertex AI job (sleeping is free). @default 60 */
+  readonly pollIntervalSeconds?: number;
+  /** Longest transcript sent, in characters; longer ones are recorded as `input_too_large`. @default 400000 */
+  readonly maxTranscriptChars?: number;
+  /** Largest request line, in bytes. @default 1000000 */
+  readonly maxRequestBytes?: number;
+  /** Memory of each job container. @default 1024 */
+  readonly jobMemoryMiB?: number;
+  /** CPUs of each job container: 1, 2, 4, 6 or 8. @default 1 */
+  readonly jobCpu?: number;
+  /** Timeout of one job task attempt. @default 3600 */
+  readonly jobTimeoutSeconds?: number;
+  /** Retries of a failed job task. @default 3 */
+  readonly jobMaxRetries?: number;
+  /**
+   * An image that runs the jobs instead of the bundles (it reads the same environment variables;
+   * the entry point is chosen by its arguments `planner`, `generator`, `processor`, `reporter`).
+   *
+   * @default - `node:22-slim` running content-hashed bundles from the artifacts bucket
+   */
+  readonly image?: string;
+  /** Days the work bucket keeps run files. @default 30 */
+  readonly workRetentionDays?: number;
+  /**
+   * Keeps `destroy` from deleting the tables, the dataset and the buckets with their contents.
+   * Turn it off for development environments only.
+   *
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /** Labels merged over the defaults (`app`, `tap-pipeline`) on every resource that takes labels. @default {} */
+  readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Unix-cron schedule that starts a run, e.g. `0 2 * * *`.
+   *
+   * @default - no schedule
+   */
+  readonly schedule?: string;
+  /** Time zone of `schedule`. @default 'Etc/UTC' */
+  readonly scheduleTimeZone?: string;
+  /** Log-based metrics, alert policies and a dashboard. @default true */
+  readonly monitoring?: boolean;
+  /** Notification channels of the alerts (`projects/P/notificationChannels/ID`). @default [] */
+  readonly notificationChannels?: readonly string[];
+  /** Batch failure rate (0-1] above which the alert fires. @default 0.2 */
+  readonly batchFailureRateThreshold?: number;
+  /**
+   * Enables the APIs the pipeline uses (never disabled on destroy).
+   *
+   * @default true
+   */
+  readonly enableApis?: boolean;
+  /**
+   * Existing service accounts to use instead of creating them, by role.
+   *
+   * @default - one account per role is created
+   */
+  readonly serviceAccounts?: Readonly<Partial<Record<IdentityRole, string>>>;
+  /** Price of the model for the report's cost estimate. @default - the package's price table */
+  readonly price?: ModelPrice;
+  /**
+   * The `google-beta` provider for the Vertex AI service agent.
+   *
+   * @default - the stack's google-beta provider, created if the stack has none
+   */
+  readonly betaProvider?: TerraformProvider;
+  /**
+   * Folder with `master-orchestrator.yaml` and `batch.yaml`.
+   *
+   * @default - the package's `workflows/`
+   */
+  readonly workflowsDir?: string;
+}
+
+/** Default labels; `labels` are merged over them. */
+export const DEFAULT_LABELS: Readonly<Record<string, string>> = { app: 'transcript-analysis-pipeline' };
+
+/** APIs the pipeline calls. */
+export const REQUIRED_APIS = [
+  'iam.googleapis.com',
+  'bigquery.googleapis.com',
+  'storage.googleapis.com',
+  'run.googleapis.com',
+  'workflows.googleapis.com',
+  'workflowexecutions.googleapis.com',
+  'aiplatform.googleapis.com',
+  'logging.googleapis.com',
+] as const;
+
+/**
+ * Deploys the transcript analysis pipeline: BigQuery dataset, tables and views; a work bucket and an
+ * artifacts bucket; one service account per role with least-privilege bindings; four Cloud Run jobs;
+ * the master and batch workflows; optionally a schedule, metrics, alerts and a dashboard.
+ *
+ * @example
+ * new TranscriptAnalysisPipeline(stack, 'Pipeline', { projectId: 'my-project', region: 'europe-west1' });
+ */
+export class TranscriptAnalysisPipeline extends Construct {
+  public readonly names: PipelineNames;
+  /** The analysis declaration in force. */
+  public readonly analysis: AnalysisSpec;
+  /** Hash of the analysis: records are analysed again when it changes. */
+  public readonly analysisVersion: string;
+  public readonly apis: readonly ProjectService[];
+  public readonly warehouse: Warehouse;
+  public readonly workBucket: WorkBucket;
+  public readonly artifactsBucket: WorkBucket;
+  public readonly identities: Identities;
+  public readonly vertexServiceAgent: GoogleProjectServiceIdentity;
+  public readonly jobs: Readonly<Record<JobKind, RuntimeJob>>;
+  public readonly orchestration: Orchestration;
+  public readonly monitoring?: Monitoring;
+  /** Labels applied to every resource that takes them. */
+  public readonly labels: Readonly<Record<string, string>>;
+  /** The command that starts a run. */
+  public readonly runCommand: string;
+
+  constructor(scope: Construct, id: string, props: TranscriptAnalysisPipelineProps) {
+    super(scope, id);
+    validatePipelineProps(props);
+    const projectId = props.projectId;
+    const region = props.region;
+    const prefix = props.namePrefix ?? 'tap';
+    claimPrefix(this, projectId, prefix);
+    const names = pipelineNames(prefix, projectId, props.datasetId);
+    this.names = names;
+    this.analysis = props.analysis ?? DEFAULT_ANALYSIS;
+    this.analysisVersion = analysisVersion(this.analysis);
+    this.labels = { ...DEFAULT_LABELS, 'tap-pipeline': prefix, ...props.labels };
+    const labels = this.labels;
+    const protect = props.deletionProtection ?? true;
+    const vertexRegion = props.vertexRegion ?? region;
+
+    const services = [...REQUIRED_APIS, ...(props.schedule ? ['cloudscheduler.googleapis.com'] : []), ...(props.monitoring === false ? [] : ['monitoring.googleapis.com'])];
+    this.apis =
+      props.enableApis === false
+        ? []
+        : services.map(
+            (service) =>
+              new ProjectService(this, `Api-${service.split('.')[0]}`, {
+                project: projectId,
+                service,
+                // Other workloads in the project may use the same APIs.
+                disableOnDestroy: false,
+                disableDependentServices: false,
+              }),
+          );
+    const dependsOn = [...this.apis];
+
+    this.warehouse = new Warehouse(this, 'Warehouse', {
+      projectId,
+      datasetId: names.dataset,
+      location: region,
+      analysis: this.analysis,
+      source: props.source,
+      deletionProtection: protect,
+      labels,
+      dependsOn,
+    });
+    this.workBucket = new WorkBucket(this, 'WorkBucket', {
+      projectId,
+      bucketName: names.workBucket,
+      location: vertexRegion,
+      retentionDays: props.workRetentionDays ?? 30,
+      forceDestroy: !protect,
+      labels,
+      dependsOn,
+    });
+    this.artifactsBucket = new WorkBucket(this, 'ArtifactsBucket', {
+      projectId,
+      bucketName: names.artifactsBucket,
+      location: region,
+      // Bundles are rebuilt from source at every synth; nothing here is data.
+      forceDestroy: true,
+      labels,
+      dependsOn,
+    });
+
+    const roles: IdentityRole[] = ['workflows', ...JOB_KINDS, ...(props.schedule ? (['scheduler'] as const) : [])];
+    this.identities = new Identities(this, 'Identities', {
+      projectId,
+      accountId: names.serviceAccountId,
+      roles,
+      serviceAccounts: props.serviceAccounts,
+      displayPrefix: `TAP ${prefix}`,
+      dependsOn,
+    });
+
+    // The service agent appears only when the API is first used; creating it here lets the bucket
+    // binding below succeed before the first batch job.
+    this.vertexServiceAgent = new GoogleProjectServiceIdentity(this, 'VertexServiceAgent', {
+      provider: props.betaProvider ?? betaProviderOf(this, projectId, region),
+      project: projectId,
+      service: 'aiplatform.googleapis.com',
+      dependsOn,
+    });
+    this.workBucket.grantReadWrite(this.vertexServiceAgent.member, 'vertex-agent');
+
+    const jobEnv: Record<string, string> = {
+      [JOB_ENV.projectId]: projectId,
+      [JOB_ENV.region]: region,
+      [JOB_ENV.dataset]: names.dataset,
+      [JOB_ENV.workBucket]: names.workBucket,
+      [JOB_ENV.sourceTable]: this.warehouse.sourceTable,
+      [JOB_ENV.sourceIdColumn]: this.warehouse.sourceIdColumn,
+      [JOB_ENV.sourceTextColumn]: this.warehouse.sourceTextColumn,
+      [JOB_ENV.analysis]: JSON.stringify(this.analysis),
+      [JOB_ENV.maxRecordAttempts]: String(props.maxRecordAttempts ?? 3),
+      [JOB_ENV.maxTranscriptChars]: String(props.maxTranscriptChars ?? 400_000),
+      [JOB_ENV.maxRequestBytes]: String(props.maxRequestBytes ?? 1_000_000),
+      ...(props.price ? { [JOB_ENV.price]: JSON.stringify(props.price) } : {}),
+    };
+    const jobs = {} as Record<JobKind, RuntimeJob>;
+    for (const kind of JOB_KINDS) {
+      jobs[kind] = new RuntimeJob(this, `Job-${kind}`, {
+        kind,
+        projectId,
+        region,
+        jobName: names.jobs[kind],
+        serviceAccountEmail: this.identities.email(kind),
+        artifactsBucket: this.artifactsBucket.bucket.name,
+        env: jobEnv,
+        image: props.image,
+        memoryMiB: props.jobMemoryMiB,
+        cpu: props.jobCpu,
+        taskTimeoutSeconds: props.jobTimeoutSeconds,
+        maxRetries: props.jobMaxRetries,
+        labels,
+        dependsOn,
+      });
+    }
+    this.jobs = jobs;
+
+    this.orchestration = new Orchestration(this, 'Orchestration', {
+      projectId,
+      region,
+      masterWorkflowName: names.masterWorkflow,
+      batchWorkflowName: names.batchWorkflow,
+      serviceAccountEmail: this.identities.email('workflows'),
+      env: {
+        [WORKFLOW_ENV.projectId]: projectId,
+        [WORKFLOW_ENV.region]: region,
+        [WORKFLOW_ENV.dataset]: names.dataset,
+        [WORKFLOW_ENV.workBucket]: names.workBucket,
+        [WORKFLOW_ENV.plannerJob]: names.jobs.planner,
+        [WORKFLOW_ENV.generatorJob]: names.jobs.generator,
+        [WORKFLOW_ENV.processorJob]: names.jobs.processor,
+        [WORKFLOW_ENV.reporterJob]: names.jobs.reporter,
+        [WORKFLOW_ENV.batchWorkflow]: names.batchWorkflow,
+        [WORKFLOW_ENV.model]: modelResource(this.analysis.model),
+        [WORKFLOW_ENV.vertexRegion]: vertexRegion,
+        [WORKFLOW_ENV.batchSize]: String(props.batchSize ?? 1000),
+        [WORKFLOW_ENV.maxConcurrentBatches]: String(props.maxConcurrentBatches ?? 8),
+        [WORKFLOW_ENV.maxBatchAttempts]: String(props.maxBatchAttempts ?? 3),
+        [WORKFLOW_ENV.pollIntervalSeconds]: String(props.pollIntervalSeconds ?? 60),
+        [WORKFLOW_ENV.jobTimeoutSeconds]: String(props.jobTimeoutSeconds ?? 3600),
+        [WORKFLOW_ENV.labels]: JSON.stringify(labels),
+      },
+      workflowsDir: props.workflowsDir,
+      schedule: props.schedule,
+      scheduleTimeZone: props.scheduleTimeZone,
+      schedulerServiceAccountEmail: props.schedule ? this.identities.email('scheduler') : undefined,
+      labels,
+      dependsOn: [...dependsOn, ...Object.values(jobs).map((j) => j.job)],
+    });
+
+    this.grantAccess(projectId);
+
+    if (props.monitoring !== false) {
+      this.monitoring = new Monitoring(this, 'Monitoring', {
+        projectId,
+        namePrefix: prefix,
+        masterWorkflowName: names.masterWorkflow,
+        batchWorkflowName: names.batchWorkflow,
+        jobNames: JOB_KINDS.map((k) => names.jobs[k]),
+        notificationChannels: props.notificationChannels,
+        batchFailureRateThreshold: props.batchFailureRateThreshold,
+        labels,
+        dependsOn,
+      });
+    }
+
+    this.runCommand =
+      `gcloud workflows run ${names.masterWorkflow} --project=${projectId} --location=${region}` +
+      ` --data='{"batch_size":${props.batchSize ?? 1000}}'`;
+    const output = (oid: string, value: string, description: string) => new TerraformOutput(this, oid, { value, description });
+    output('master_workflow', names.masterWorkflow, 'Workflow that runs the analysis.');
+    output('batch_workflow', names.batchWorkflow, 'Workflow that runs one batch (used by recovery).');
+    output('jobs', JSON.stringify(names.jobs), 'Cloud Run jobs, by kind (JSON).');
+    output('dataset', `${projectId}.${names.dataset}`, 'BigQuery dataset with results, errors and batch history.');
+    output('work_bucket', names.workBucket, 'Bucket with run files (plan, requests, predictions, summaries).');
+    output('analysis_version', this.analysisVersion, 'Version of the deployed analysis.');
+    output('run_command', this.runCommand, 'Starts a run.');
+  }
+
+  /** Binds exactly the access of `ACCESS` to each identity. */
+  private grantAccess(projectId: string): void {
+    for (const role of Object.keys(ACCESS) as IdentityRole[]) {
+      if (!this.identitiesHas(role)) continue;
+      const access = ACCESS[role];
+      const member = this.identities.member(role);
+      for (const { role: projectRole } of access.projectRoles) {
+        new ProjectIamMember(this, `ProjectRole-${role}-${projectRole.replace(/^roles\//, '')}`, { project: projectId, role: projectRole, member });
+      }
+      for (const key of access.reads) this.warehouse.grantRead(key, member, `${role}-read-${key}`);
+      for (const key of access.writes) this.warehouse.grantWrite(key, member, `${role}-write-${key}`);
+      if (access.workBucket === 'read') this.workBucket.grantRead(member, role);
+      if (access.workBucket === 'readWrite') this.workBucket.grantReadWrite(member, role);
+      if (access.artifactsBucket === 'read' && this.jobs[role as JobKind]?.bundle) this.artifactsBucket.grantRead(member, role);
+      if (access.runsJobs) for (const kind of JOB_KINDS) this.jobs[kind].grantRun(member, role);
+    }
+  }
+
+  private identitiesHas(role: IdentityRole): boolean {
+    try {
+      this.identities.email(role);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+const prefixClaims = new WeakMap<TerraformStack, Map<string, string>>();
+
+/** Two pipelines in one stack and project must not share a name prefix: their names would collide. */
+function claimPrefix(self: Construct, projectId: string, prefix: string): void {
+  const stack = TerraformStack.of(self);
+  let claims = prefixClaims.get(stack);
+  if (!claims) prefixClaims.set(stack, (claims = new Map()));
+  const key = `${projectId}/${prefix}`;
+  const existing = claims.get(key);
+  if (existing !== undefined) {
+    throw new Error(
+      `namePrefix must differ between pipelines in one project, got ${JSON.stringify(prefix)} for both ${existing} and ${self.node.path}. ` +
+        'Give each pipeline its own namePrefix',
+    );
+  }
+  claims.set(key, self.node.path);
+}
+
+/** The stack's google-beta provider, created once per stack if it has none. */
+function betaProviderOf(self: Construct, projectId: string, region: string): TerraformProvider {
+  const stack = TerraformStack.of(self);
+  const found = stack.node
+    .findAll()
+    .find((c): c is TerraformProvider => c instanceof TerraformProvider && c.terraformResourceType === GoogleBetaProvider.tfResourceType);
+  return found ?? new GoogleBetaProvider(stack, 'google-beta', { project: projectId, region });
+}

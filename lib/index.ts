@@ -1,0 +1,11 @@
+/** transcript-analysis-pipeline: the public API. */
+export * from './constructs/transcript-analysis-pipeline';
+export * from './constructs/warehouse';
+export * from './constructs/work-bucket';
+export * from './constructs/identities';
+export * from './constructs/runtime-job';
+export * from './constructs/orchestration';
+export * from './constructs/monitoring';
+export { PropError } from './private/validation';
+export { DEFAULT_ANALYSIS, DEFAULT_MODEL, analysisVersion, responseSchema, resultsTable } from '../runtime/contract/analysis';
+export type { AnalysisSpec, AnalysisField, AnalysisFieldType, GenerationConfig } from '../runtime/contract/analysis';
