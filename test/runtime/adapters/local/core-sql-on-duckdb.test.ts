@@ -1,0 +1,77 @@
+/**
+ * The jobs' SQL (runtime/core/sql.ts, BigQuery dialect) runs unchanged on the DuckDB warehouse.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { openLocalWorkspace, type LocalWorkspace } from '../../../../runtime/adapters/local';
+import * as S from '../../../../runtime/core/sql';
+
+let dir: string;
+let ws: LocalWorkspace;
+const t = (id: string) => ws.warehouse.table(id);
+const source = { table: 'local-project.transcript_analysis.transcription_pass_2', idColumn: 'transcript_id', textColumn: 'transcript' };
+const plan = { executionId: 'e1', analysisVersion: 'v1', batchSize: 10, maxRecordAttempts: 3, limit: null, plannedAt: '2026-01-01T00:00:00Z' };
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'tap-sql-'));
+  ws = await openLocalWorkspace(dir);
+  await ws.warehouse.query({
+    sql: `INSERT INTO ${t('transcription_pass_2')} (transcript_id, transcript, channel, ingested_at)
+          SELECT CONCAT('t', CAST(n AS STRING)), CONCAT('text ', CAST(n AS STRING)), 'phone', CURRENT_TIMESTAMP() FROM range(25) AS r(n)`,
+  });
+  await ws.warehouse.query({
+    sql: `INSERT INTO ${t('processed_records')} VALUES ('t3', 'v1', 'succeeded', 1, 'e0', 0, CURRENT_TIMESTAMP()), ('t4', 'v1', 'exhausted', 3, 'e0', 0, CURRENT_TIMESTAMP())`,
+  });
+  await ws.warehouse.query({
+    sql: `INSERT INTO ${t('error_tracking')} (error_id, execution_id, batch_id, attempt, record_id, analysis_version, error_type, retryable, record_attempt, created_at)
+          VALUES ('x1', 'e0', 0, 1, 't5', 'v1', 'empty_transcript', FALSE, 1, CURRENT_TIMESTAMP())`,
+  });
+});
+afterAll(async () => {
+  await ws.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the jobs SQL on DuckDB', () => {
+  it('plans eligible records into batches once, skipping settled and permanently failed ones', async () => {
+    expect(await ws.warehouse.query(S.planPreview(t, source, plan))).toEqual([{ records: 22 }]);
+    await ws.warehouse.query(S.planAssign(t, source, plan));
+    await ws.warehouse.query(S.planAssign(t, source, plan));
+    expect(await ws.warehouse.query(S.planCounts(t, 'e1'))).toEqual([
+      { records: 22, batch_count: 3, analysis_version: 'v1', planned_at: '2026-01-01T00:00:00.000Z' },
+    ]);
+    expect(await ws.warehouse.query(S.planSkipped(t, source, 'v1'))).toEqual([{ skipped_dedup: 1, skipped_exhausted: 1 }]);
+  });
+
+  it('writes planned events and the execution row once', async () => {
+    for (let i = 0; i < 2; i++) {
+      await ws.warehouse.query(S.planEvents(t, 'e1', '2026-01-01T00:00:01Z'));
+      await ws.warehouse.query(
+        S.insertExecution(
+          t,
+          { executionId: 'e1', status: 'planned', analysisVersion: 'v1', params: '{}', recordsTotal: 22, skippedDedup: 1, batchCount: 3, summary: null, eventTime: '2026-01-01T00:00:00Z' },
+          true,
+        ),
+      );
+    }
+    expect(await ws.warehouse.query(S.reportBatches(t, 'e1'))).toEqual([0, 1, 2].map((b) => ({ batch_id: b, succeeded: 0, ever_failed: 0 })));
+    expect(await ws.warehouse.query(S.reportPlan(t, 'e1'))).toEqual([
+      { analysis_version: 'v1', records_total: 22, skipped_dedup: 1, batch_count: 3, event_time: '2026-01-01T00:00:00.000Z' },
+    ]);
+  });
+
+  it('reads a batch by number and by row range, with extra columns', async () => {
+    const rows = await ws.warehouse.query<{ row_number: number; transcript: string; col_channel: string }>(S.batchRecords(t, source, 'e1', { batchId: 2 }, ['channel']));
+    expect(rows.map((r) => r.row_number)).toEqual([21, 22]);
+    expect(rows[0]).toMatchObject({ col_channel: 'phone' });
+    const planned = await ws.warehouse.query(S.batchPlanned(t, 'e1', { startRow: 1, endRow: 3 }, 1));
+    expect(planned).toHaveLength(3);
+  });
+
+  it('answers the report queries', async () => {
+    expect(await ws.warehouse.query(S.reportResults(t, 'e1', 'v1'))).toEqual([{ records_succeeded: 0, tokens_in: 0, tokens_out: 0, model: null }]);
+    expect(await ws.warehouse.query(S.reportErrors(t, 'e0'))).toEqual([{ error_type: 'empty_transcript', records: 1 }]);
+    expect(await ws.warehouse.query(S.reportFailedRecords(t, 'e0', 'v1'))).toEqual([{ records_failed: 1 }]);
+  });
+});
