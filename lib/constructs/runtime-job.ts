@@ -34,7 +34,8 @@ export interface RuntimeJobProps {
   /** Environment variables of the container. */
   readonly env: Readonly<Record<string, string>>;
   /**
-   * A container image that runs the job by itself (its entry point reads the same environment).
+   * A container image that runs the job by itself: its entry point gets the job kind as its only
+   * argument and reads the same environment.
    *
    * @default - `node:22-slim` running the bundle from the mounted artifacts bucket
    */
@@ -91,7 +92,8 @@ export class RuntimeJob extends Construct {
     let container: { image: string; command?: string[]; args?: string[]; volumeMounts?: Array<{ name: string; mountPath: string }> };
     let volumes: Array<{ name: string; gcs: { bucket: string; readOnly: boolean } }> | undefined;
     if (props.image !== undefined) {
-      container = { image: props.image };
+      // One image serves the four jobs: the kind is its only argument.
+      container = { image: props.image, args: [props.kind] };
     } else {
       this.bundle = bundleJob(props.kind);
       const asset = new TerraformAsset(this, 'Bundle', { path: this.bundle.file, type: AssetType.FILE });
