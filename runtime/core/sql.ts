@@ -147,8 +147,8 @@ WHERE (@max_records IS NULL OR row_number <= @max_records)
 
 /** What a plan would take, without writing it (dry run). */
 export function planPreview(t: TableName, source: SourceRef, p: PlanParams): Statement {
-  const { execution_id: _e, planned_at: _p, ...params } = planParams(p);
-  const { execution_id: _te, planned_at: _tp, ...types } = PLAN_TYPES;
+  const { execution_id: _e, planned_at: _p, batch_size: _b, ...params } = planParams(p);
+  const { execution_id: _te, planned_at: _tp, batch_size: _tb, ...types } = PLAN_TYPES;
   return stmt(
     'plan_preview',
     `WITH ${eligibleCte(t, source)}

@@ -1,0 +1,145 @@
+/**
+ * A tiny SQL engine for the fakes: an in-memory DuckDB database with the pipeline's tables made
+ * from the contract's schemas, running the BigQuery-dialect texts of `runtime/core/sql.ts` after the
+ * few rewrites its portability rules leave (backtick names -> the table's last segment, `@name` ->
+ * a typed `$name`, FLOAT64 -> DOUBLE). Loads are recorded by job id, as BigQuery keeps job ids.
+ *
+ * Why DuckDB rather than matching statements by their id: the exactly-once, deduplication and
+ * snapshot tests are only worth something if the real SQL texts are executed.
+ */
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import {
+  AnalysisSpec,
+  Column,
+  DEFAULT_ANALYSIS,
+  FIXED_TABLES,
+  resultsTable,
+  SOURCE_TABLE,
+  TableSpec,
+} from '../../runtime/contract';
+import type { SqlParamTypes, SqlParams, Statement } from '../../runtime/core/ports';
+
+const DUCK: Record<Column['type'], string> = {
+  STRING: 'VARCHAR',
+  INTEGER: 'BIGINT',
+  FLOAT: 'DOUBLE',
+  BOOLEAN: 'BOOLEAN',
+  TIMESTAMP: 'TIMESTAMP',
+};
+
+const PARAM_TYPES: Record<string, string> = {
+  STRING: 'VARCHAR',
+  INT64: 'BIGINT',
+  FLOAT64: 'DOUBLE',
+  BOOL: 'BOOLEAN',
+  TIMESTAMP: 'TIMESTAMP',
+  'ARRAY<STRING>': 'VARCHAR[]',
+};
+
+function duckType(c: Column): string {
+  return c.mode === 'REPEATED' ? `${DUCK[c.type]}[]` : DUCK[c.type];
+}
+
+/** BigQuery text -> DuckDB text and positional-free named parameters. */
+export function toDuck(statement: Statement): { sql: string; params: Record<string, unknown> } {
+  const types: SqlParamTypes = statement.types ?? {};
+  let sql = statement.sql.replace(/`([^`]+)`/g, (_, name: string) => `"${name.split('.').pop()}"`);
+  sql = sql.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
+    const type = types[name];
+    return type ? `CAST($${name} AS ${PARAM_TYPES[type]})` : `$${name}`;
+  });
+  sql = sql.replace(/\bAS FLOAT64\b/g, 'AS DOUBLE').replace(/\bAS BOOL\)/g, 'AS BOOLEAN)');
+  const params: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(statement.params ?? ({} as SqlParams))) {
+    params[k] = Array.isArray(v) ? JSON.stringify(v) : v;
+  }
+  return { sql, params };
+}
+
+function plain(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(plain);
+  return value;
+}
+
+export interface EngineRows {
+  readonly rows: Record<string, unknown>[];
+  readonly columns: { name: string; type: string }[];
+}
+
+export class DuckEngine {
+  readonly tables = new Map<string, TableSpec>();
+  /** Load job ids already run, with their destination table. */
+  readonly loadJobs = new Map<string, string>();
+  /** Every statement run, by its `-- tap:` id (or the first words). */
+  readonly statements: string[] = [];
+
+  private constructor(private readonly connection: DuckDBConnection) {}
+
+  static async create(spec: AnalysisSpec = DEFAULT_ANALYSIS, extraSourceColumns: readonly Column[] = []): Promise<DuckEngine> {
+    const instance = await DuckDBInstance.create(':memory:');
+    const engine = new DuckEngine(await instance.connect());
+    const source: TableSpec = { ...SOURCE_TABLE, columns: [...SOURCE_TABLE.columns, ...extraSourceColumns] };
+    for (const table of [source, ...FIXED_TABLES, resultsTable(spec)]) {
+      engine.tables.set(table.name, table);
+      const columns = table.columns.map((c) => `"${c.name}" ${duckType(c)}${c.mode === 'REQUIRED' ? ' NOT NULL' : ''}`);
+      await engine.connection.run(`CREATE TABLE "${table.name}" (${columns.join(', ')})`);
+    }
+    return engine;
+  }
+
+  async run(statement: Statement): Promise<EngineRows> {
+    this.statements.push(/^-- tap:([a-z_]+)/.exec(statement.sql)?.[1] ?? statement.sql.slice(0, 40));
+    const { sql, params } = toDuck(statement);
+    const reader = await this.connection.runAndReadAll(sql, params as never);
+    const names = reader.columnNames();
+    const types = reader.columnTypes().map(String);
+    const rows = reader.getRowObjectsJS().map((r) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(r)) out[k] = plain(v);
+      return out;
+    });
+    return { rows, columns: names.map((name, i) => ({ name, type: types[i]! })) };
+  }
+
+  /** Appends JSON rows to a table, checking them against its schema as a load job would. */
+  async insert(tableId: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+    const table = this.tables.get(tableId);
+    if (!table) throw new Error(`Not found: Table ${tableId}`);
+    const known = new Set(table.columns.map((c) => c.name));
+    // A load job is atomic: all its rows or none.
+    await this.connection.run('BEGIN TRANSACTION');
+    try {
+      await this.insertRows(tableId, table, known, rows);
+      await this.connection.run('COMMIT');
+    } catch (e) {
+      await this.connection.run('ROLLBACK');
+      throw e;
+    }
+  }
+
+  private async insertRows(tableId: string, table: TableSpec, known: Set<string>, rows: readonly Record<string, unknown>[]): Promise<void> {
+    for (const row of rows) {
+      for (const key of Object.keys(row)) if (!known.has(key)) throw new Error(`No such field: ${key} (table ${tableId})`);
+      const params: Record<string, unknown> = {};
+      const values = table.columns.map((c, i) => {
+        const v = row[c.name];
+        if (c.mode === 'REQUIRED' && (v === null || v === undefined)) throw new Error(`Missing required field: ${c.name}`);
+        params[`p${i}`] = c.mode === 'REPEATED' ? (v == null ? null : JSON.stringify(v)) : (v ?? null);
+        return c.mode === 'REPEATED' ? `from_json($p${i}, '["VARCHAR"]')` : `CAST($p${i} AS ${DUCK[c.type]})`;
+      });
+      await this.connection.run(
+        `INSERT INTO "${tableId}" (${table.columns.map((c) => `"${c.name}"`).join(', ')}) SELECT ${values.join(', ')}`,
+        params as never,
+      );
+    }
+  }
+
+  /** All rows of a table, ordered by every column, for comparing states. */
+  async dump(tableId: string): Promise<Record<string, unknown>[]> {
+    const table = this.tables.get(tableId)!;
+    const order = table.columns.map((c) => `"${c.name}"`).join(', ');
+    return (await this.run({ sql: `SELECT * FROM "${tableId}" ORDER BY ${order}` })).rows;
+  }
+}
