@@ -1,0 +1,84 @@
+import { Command, UsageError } from '../command';
+import { parseArgs } from '../args';
+import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
+import { requireExecution, withTarget } from '../../ops/target';
+import { OperatorError } from '../../ops/gcp';
+import { recoveryPlan, RecoverySelection, runLocalRecovery } from '../../ops/recover';
+
+const usage = `usage: tapctl recover --execution ID (--batch N | --start-row A --end-row B | --all-failed)
+                       [--force] [where]
+
+Runs the batch workflow again for one batch, a row range of the run's plan (rows A to B, inclusive,
+from 1), or every batch whose latest attempt failed: the seed design's recovery command. In the
+cloud it starts one batch workflow execution per batch and prints their ids (follow them with
+\`tapctl status --watch\`); with --local it runs them to the end on the laptop.
+A batch that has not failed is re-run only with --force.
+
+${TARGET_USAGE}`;
+
+function selection(flags: Readonly<Record<string, unknown>>): RecoverySelection {
+  const given = ['batch', 'start-row', 'all-failed'].filter((k) => flags[k] !== undefined);
+  if (flags['end-row'] !== undefined && flags['start-row'] === undefined) throw new UsageError('--end-row needs --start-row');
+  if (given.length !== 1) throw new UsageError('give one of --batch N, --start-row A --end-row B, or --all-failed');
+  if (flags['all-failed']) return { kind: 'all-failed' };
+  if (flags.batch !== undefined) {
+    const n = flags.batch as number;
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--batch must be a batch number (0 or more), got ${n}`);
+    return { kind: 'batch', batchId: n };
+  }
+  const a = flags['start-row'] as number;
+  const b = flags['end-row'] as number | undefined;
+  if (b === undefined) throw new UsageError('--start-row needs --end-row');
+  if (!Number.isInteger(a) || !Number.isInteger(b) || a < 1 || b < a) {
+    throw new UsageError(`--start-row and --end-row must be rows of the plan with 1 <= A <= B, got ${a} and ${b}`);
+  }
+  return { kind: 'rows', startRow: a, endRow: b };
+}
+
+export const command: Command = {
+  name: 'recover',
+  summary: 'Re-run a batch, a row range or every failed batch of an execution.',
+  usage,
+  async run(argv, io) {
+    const args = parseArgs(argv, {
+      ...TARGET_FLAGS,
+      execution: 'string',
+      batch: 'number',
+      'start-row': 'number',
+      'end-row': 'number',
+      'all-failed': 'boolean',
+      force: 'boolean',
+    });
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+    const executionId = args.flags.execution as string | undefined;
+    if (!executionId) throw new UsageError('--execution is required (see `tapctl status` for the latest one)');
+    const chosen = selection(args.flags);
+    const target = resolveTarget(args, io.env, io.cwd);
+    return withTarget(target, io.env, async (open) => {
+      const execution = await requireExecution(open, executionId);
+      const batches = await open.queries.batches(executionId);
+      const plan = recoveryPlan(execution, batches, chosen, args.flags.force === true);
+      for (const note of plan.notes) io.stderr.write(`${note}\n`);
+      if (plan.arguments.length === 0) {
+        io.stdout.write('Nothing to recover.\n');
+        return 0;
+      }
+      if (open.cloud) {
+        for (const argument of plan.arguments) {
+          const started = await open.cloud.start(open.cloud.config.batchWorkflow, argument);
+          io.stdout.write(`${started.id}  ${JSON.stringify(argument)}\n`);
+        }
+        io.stderr.write(`started ${plan.arguments.length} batch workflow execution(s); follow them with tapctl status --execution ${executionId} --watch\n`);
+        return 0;
+      }
+      if (!open.local) throw new OperatorError('no pipeline to recover', 'give --local DIR or the deployment');
+      const outcomes = await runLocalRecovery(open.local, plan.arguments);
+      let failed = 0;
+      for (const o of outcomes) {
+        io.stdout.write(`${JSON.stringify(o.argument)}: ${o.status}${o.error ? ` (${o.error})` : ''}\n`);
+        if (o.status !== 'succeeded') failed++;
+      }
+      return failed > 0 ? 1 : 0;
+    });
+  },
+};

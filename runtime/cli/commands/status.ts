@@ -1,0 +1,64 @@
+import { Command, UsageError } from '../command';
+import { parseArgs } from '../args';
+import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
+import { chooseExecution, requireExecution, withTarget, OpenTarget } from '../../ops/target';
+import { StatusView, isFinished, renderStatus } from '../../ops/status';
+import type { VertexJobState } from '../../ops/gcp';
+
+const usage = `usage: tapctl status [--execution ID] [--watch [--interval SECONDS]] [--json] [where]
+
+Shows an execution (the latest one by default): each batch's state, attempts and counts, the live
+state of its Vertex AI job, and a progress bar. --watch repeats until the execution has finished.
+
+${TARGET_USAGE}`;
+
+async function snapshot(open: OpenTarget, executionId: string): Promise<StatusView> {
+  const execution = await requireExecution(open, executionId);
+  const batches = await open.queries.batches(executionId);
+  const vertex = new Map<string, VertexJobState | Error>();
+  let workflow;
+  if (open.cloud) {
+    workflow = await open.cloud.execution(open.cloud.config.masterWorkflow, executionId);
+    const waiting = batches.filter((b) => b.status === 'submitted' && b.vertexJob);
+    await Promise.all(
+      waiting.map(async (b) => {
+        try {
+          vertex.set(b.vertexJob!, await open.cloud!.vertexJob(b.vertexJob!));
+        } catch (error) {
+          vertex.set(b.vertexJob!, error instanceof Error ? error : new Error(String(error)));
+        }
+      }),
+    );
+  }
+  return { execution, batches, workflow, vertex };
+}
+
+export const command: Command = {
+  name: 'status',
+  summary: "Show an execution's batches, attempts, counts and Vertex AI jobs.",
+  usage,
+  async run(argv, io) {
+    const args = parseArgs(argv, { ...TARGET_FLAGS, execution: 'string', watch: 'boolean', interval: 'number', json: 'boolean' });
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+    const interval = (args.flags.interval as number | undefined) ?? 30;
+    if (interval < 0) throw new UsageError(`--interval must be 0 or more seconds, got ${interval}`);
+    if (args.flags.json && args.flags.watch) throw new UsageError('--json and --watch do not go together');
+    const target = resolveTarget(args, io.env, io.cwd);
+    return withTarget(target, io.env, async (open) => {
+      const executionId = await chooseExecution(open, args.flags.execution as string | undefined);
+      const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
+      for (let round = 0; ; round++) {
+        const view = await snapshot(open, executionId);
+        if (args.flags.json) {
+          const vertex = Object.fromEntries([...view.vertex].map(([k, v]) => [k, v instanceof Error ? { error: v.message } : v]));
+          io.stdout.write(JSON.stringify({ ...view, vertex, finished: isFinished(view) }, null, 2) + '\n');
+          return 0;
+        }
+        if (round > 0) io.stdout.write(tty ? '\x1b[2J\x1b[H' : '\n');
+        io.stdout.write(renderStatus(view));
+        if (!args.flags.watch || isFinished(view)) return view.batches.some((b) => b.status === 'failed') && isFinished(view) ? 3 : 0;
+        await new Promise((resolve) => setTimeout(resolve, interval * 1000));
+      }
+    });
+  },
+};

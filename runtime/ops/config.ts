@@ -1,0 +1,172 @@
+/**
+ * Where the operator commands point: a deployed environment (from flags, or from a config file
+ * written from the stack's outputs) or a laptop work folder (`--local DIR`).
+ *
+ * The config file is JSON in any of three shapes, so that it can be written straight from the
+ * tools: `terraform output -json > tapctl.json` (`{"dataset": {"value": "…"}}`),
+ * `cdktf output STACK --outputs-file tapctl.json` (`{"STACK": {"dataset": "…"}}`, choose the stack
+ * with `--stack` when there are several), or a flat object written by hand. Keys are matched
+ * without regard to case or separators, ignoring the hash suffix cdktf adds to nested outputs, so
+ * `work_bucket`, `workBucket` and `pipeline_work-bucket_1A2B3C4D` all name the work bucket.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_WORKFLOW_NAMES, TABLE_NAMES } from '../contract';
+import { UsageError } from '../cli/command';
+import type { FlagSpec, ParsedArgs } from '../cli/args';
+
+export interface CloudConfig {
+  readonly projectId: string;
+  /** Region of the workflows (and of the Vertex AI jobs, unless `vertexRegion` says otherwise). */
+  readonly region: string;
+  readonly dataset: string;
+  readonly workBucket?: string;
+  /** Short name (id) of the master orchestrator workflow. */
+  readonly masterWorkflow: string;
+  /** Short name (id) of the batch workflow. */
+  readonly batchWorkflow: string;
+  readonly vertexRegion?: string;
+  readonly resultsTable: string;
+  /** BigQuery location of the dataset (for jobs). @default - BigQuery finds it */
+  readonly location?: string;
+}
+
+export type Target = { readonly kind: 'cloud'; readonly config: CloudConfig } | { readonly kind: 'local'; readonly dir: string };
+
+/** Flags every command that talks to a pipeline accepts. */
+export const TARGET_FLAGS: FlagSpec = {
+  local: 'string',
+  config: 'string',
+  stack: 'string',
+  project: 'string',
+  region: 'string',
+  dataset: 'string',
+  bucket: 'string',
+  prefix: 'string',
+  'master-workflow': 'string',
+  'batch-workflow': 'string',
+  'vertex-region': 'string',
+  'results-table': 'string',
+  location: 'string',
+};
+
+export const TARGET_USAGE = `Where (one of):
+  --local DIR            a laptop work folder (tapctl local run --workdir DIR)
+  --config FILE          outputs of the stack: terraform output -json, or cdktf output --outputs-file
+                         (default ./tapctl.json when present, or $TAPCTL_CONFIG)
+  --stack NAME           the stack to read in a cdktf outputs file holding several
+  --project P --region R --dataset D [--bucket B]
+                         or flags, which override the file; --prefix NAME when the pipeline's
+                         names carry the construct's prefix (NAME-master-orchestrator, ...)
+  --master-workflow W, --batch-workflow W, --vertex-region R, --results-table T, --location L`;
+
+const KEYS: Readonly<Record<keyof CloudConfig | 'prefix', readonly string[]>> = {
+  projectId: ['projectid', 'project'],
+  region: ['region'],
+  dataset: ['dataset', 'datasetid'],
+  workBucket: ['workbucket', 'workbucketname', 'bucket'],
+  masterWorkflow: ['masterworkflow', 'masterworkflowname', 'masterorchestrator'],
+  batchWorkflow: ['batchworkflow', 'batchworkflowname'],
+  vertexRegion: ['vertexregion'],
+  resultsTable: ['resultstable', 'resultstableid'],
+  location: ['location', 'datasetlocation'],
+  prefix: ['prefix', 'nameprefix'],
+};
+
+function normalise(key: string): string {
+  return key.replace(/_[0-9A-F]{8}$/, '').toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+function scalar(v: unknown): string | undefined {
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  if (v && typeof v === 'object' && 'value' in v) return scalar((v as { value: unknown }).value);
+  return undefined;
+}
+
+/** Reads a config file into `{normalised key: value}`. */
+export function readConfigFile(file: string, stack?: string): Record<string, string> {
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read the config file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new UsageError(`the config file ${file} is not a JSON object`);
+  let obj = data as Record<string, unknown>;
+  const nested = Object.entries(obj).filter(([, v]) => v && typeof v === 'object' && !('value' in (v as object)));
+  if (nested.length > 0 && nested.length === Object.keys(obj).length) {
+    // A cdktf outputs file: one object per stack.
+    if (stack) {
+      const found = obj[stack];
+      if (!found || typeof found !== 'object') {
+        throw new UsageError(`no stack "${stack}" in ${file} (stacks: ${Object.keys(obj).join(', ')})`);
+      }
+      obj = found as Record<string, unknown>;
+    } else if (nested.length === 1) {
+      obj = nested[0]![1] as Record<string, unknown>;
+    } else {
+      throw new UsageError(`${file} holds the outputs of several stacks (${Object.keys(obj).join(', ')}): choose one with --stack`);
+    }
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const s = scalar(v);
+    if (s !== undefined) out[normalise(k)] = s;
+  }
+  return out;
+}
+
+function pick(values: Record<string, string>, field: keyof typeof KEYS): string | undefined {
+  for (const name of KEYS[field]) {
+    if (values[name] !== undefined) return values[name];
+  }
+  for (const [k, v] of Object.entries(values)) if (KEYS[field].some((name) => k.endsWith(name))) return v;
+  return undefined;
+}
+
+/** The target of a command, from its flags, the config file and the environment. */
+export function resolveTarget(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string): Target {
+  const f = args.flags;
+  if (f.local !== undefined) {
+    const cloudFlags = ['config', 'project', 'dataset', 'bucket', 'master-workflow', 'batch-workflow'].filter((k) => f[k] !== undefined);
+    if (cloudFlags.length > 0) throw new UsageError(`--local cannot be combined with ${cloudFlags.map((k) => `--${k}`).join(', ')}`);
+    return { kind: 'local', dir: path.resolve(cwd, String(f.local)) };
+  }
+  let file = (f.config as string | undefined) ?? env.TAPCTL_CONFIG;
+  if (!file && fs.existsSync(path.join(cwd, 'tapctl.json'))) file = 'tapctl.json';
+  const fromFile = file ? readConfigFile(path.resolve(cwd, file), f.stack as string | undefined) : {};
+  const flag = (name: string) => f[name] as string | undefined;
+  const prefix = flag('prefix') ?? pick(fromFile, 'prefix');
+  const named = (base: string) => (prefix ? `${prefix}-${base}` : base);
+  const projectId = flag('project') ?? pick(fromFile, 'projectId') ?? env.GOOGLE_CLOUD_PROJECT ?? env.CLOUDSDK_CORE_PROJECT;
+  const region = flag('region') ?? pick(fromFile, 'region') ?? env.GOOGLE_CLOUD_REGION;
+  const dataset = flag('dataset') ?? pick(fromFile, 'dataset');
+  const missing = [
+    ['--project', projectId],
+    ['--region', region],
+    ['--dataset', dataset],
+  ]
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  if (missing.length > 0) {
+    throw new UsageError(
+      `which pipeline? missing ${missing.join(', ')}. Write the stack's outputs to tapctl.json ` +
+        '(terraform output -json > tapctl.json, or cdktf output STACK --outputs-file tapctl.json), ' +
+        'pass --config FILE, give the flags, or use --local DIR for a laptop work folder',
+    );
+  }
+  return {
+    kind: 'cloud',
+    config: {
+      projectId: projectId!,
+      region: region!,
+      dataset: dataset!,
+      workBucket: flag('bucket') ?? pick(fromFile, 'workBucket'),
+      masterWorkflow: flag('master-workflow') ?? pick(fromFile, 'masterWorkflow') ?? named(DEFAULT_WORKFLOW_NAMES.master),
+      batchWorkflow: flag('batch-workflow') ?? pick(fromFile, 'batchWorkflow') ?? named(DEFAULT_WORKFLOW_NAMES.batch),
+      vertexRegion: flag('vertex-region') ?? pick(fromFile, 'vertexRegion'),
+      resultsTable: flag('results-table') ?? pick(fromFile, 'resultsTable') ?? TABLE_NAMES.results,
+      location: flag('location') ?? pick(fromFile, 'location'),
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/** What `tapctl status` shows: the execution, a progress bar and one line per batch. */
+import { BatchState, ExecutionRecord } from './queries';
+import type { VertexJobState, WorkflowExecution } from './gcp';
+import { integer, progressBar, table } from './format';
+
+export interface StatusView {
+  readonly execution: ExecutionRecord;
+  readonly batches: readonly BatchState[];
+  /** The master workflow's execution, when the pipeline is deployed and the ids match. */
+  readonly workflow?: WorkflowExecution;
+  /** Live Vertex AI states of the batches waiting on a job, by job name. */
+  readonly vertex: ReadonlyMap<string, VertexJobState | Error>;
+}
+
+const SETTLED = new Set(['succeeded', 'empty']);
+
+/** Whether there is nothing more to wait for. */
+export function isFinished(view: StatusView): boolean {
+  if (view.workflow) return view.workflow.state !== 'ACTIVE' && view.workflow.state !== 'QUEUED';
+  return view.execution.status !== 'running';
+}
+
+function vertexCell(b: BatchState, vertex: StatusView['vertex']): string {
+  if (!b.vertexJob) return '-';
+  const live = b.status === 'submitted' ? vertex.get(b.vertexJob) : undefined;
+  if (live instanceof Error) return `${(b.vertexState ?? '?').replace('JOB_STATE_', '')} (live state unavailable)`;
+  if (live) {
+    const done = (live.successful ?? 0) + (live.failed ?? 0);
+    const total = done + (live.incomplete ?? 0);
+    return `${live.state.replace('JOB_STATE_', '')}${total > 0 ? ` ${done}/${total}` : ''}`;
+  }
+  return (b.vertexState ?? '-').replace('JOB_STATE_', '');
+}
+
+export function renderStatus(view: StatusView): string {
+  const { execution: e, batches } = view;
+  const total = Math.max(e.batchCount, batches.length);
+  const settled = batches.filter((b) => SETTLED.has(b.status)).length;
+  const failed = batches.filter((b) => b.status === 'failed').length;
+  const recovered = batches.filter((b) => SETTLED.has(b.status) && b.failures > 0).length;
+  const state = view.workflow ? `${e.status} (workflow ${view.workflow.state})` : e.status;
+  const lines = [
+    `Execution ${e.executionId}: ${state}`,
+    `  ${integer(e.recordsTotal)} records in ${integer(total)} batches, ${integer(e.skippedDedup)} skipped as already analysed` +
+      (e.plannedAt ? `, planned ${e.plannedAt}` : ''),
+    `  ${progressBar(settled, total)} settled` + (failed > 0 ? `, ${failed} failed` : '') + (recovered > 0 ? `, ${recovered} recovered` : ''),
+  ];
+  if (view.workflow?.error) lines.push(`  workflow error: ${view.workflow.error.split('\n')[0]}`);
+  lines.push('');
+  if (batches.length > 0) {
+    lines.push(
+      table(
+        ['batch', 'status', 'attempts', 'records', 'analysed', 'errors', 'vertex job', 'updated', 'note'],
+        batches.map((b) => [
+          String(b.batchId),
+          b.status === 'succeeded' && b.failures > 0 ? 'recovered' : b.status,
+          b.failures > 0 ? `${b.attempts} (${b.failures} failed)` : String(b.attempts),
+          b.records === null ? '-' : integer(b.records),
+          b.succeeded === null ? '-' : integer(b.succeeded),
+          b.failed === null ? '-' : integer(b.failed),
+          vertexCell(b, view.vertex),
+          b.eventTime.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''),
+          b.status === 'failed' ? (b.message ?? '').split('\n')[0]!.slice(0, 60) : '',
+        ]),
+      ),
+    );
+  } else {
+    lines.push('No batch events yet.', '');
+  }
+  if (failed > 0 && isFinished(view)) {
+    lines.push(`Re-run the failed batches: tapctl recover --execution ${e.executionId} --all-failed`, '');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,79 @@
+/**
+ * Opens the pipeline a command works on: the deployed one (BigQuery, Workflows, Vertex AI) or a
+ * laptop work folder (DuckDB and a folder), behind the same queries.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LOCAL_LAYOUT } from '../contract';
+import { openLocalWorkspace, type LocalWorkspace } from '../adapters/local';
+import { OperatorError, GcpPipeline } from './gcp';
+import { OpsQueries } from './queries';
+import { UnknownExecutionError } from './report';
+import type { Target } from './config';
+
+export interface OpenTarget {
+  readonly target: Target;
+  readonly queries: OpsQueries;
+  /** For messages: `dataset P.D` or `work folder DIR`. */
+  readonly where: string;
+  readonly cloud?: GcpPipeline;
+  readonly local?: LocalWorkspace;
+  close(): Promise<void>;
+}
+
+export async function openTarget(target: Target, env: NodeJS.ProcessEnv): Promise<OpenTarget> {
+  if (target.kind === 'local') {
+    if (!fs.existsSync(path.join(target.dir, LOCAL_LAYOUT.database))) {
+      throw new OperatorError(
+        `no pipeline work folder at ${target.dir} (no ${LOCAL_LAYOUT.database} there)`,
+        `run the laptop pipeline first (tapctl local run --workdir ${target.dir}), or give the folder it used`,
+      );
+    }
+    const local = await openLocalWorkspace(target.dir);
+    return {
+      target,
+      queries: new OpsQueries(local.warehouse),
+      where: `work folder ${target.dir}`,
+      local,
+      close: () => local.close(),
+    };
+  }
+  const cloud = new GcpPipeline(target.config, env);
+  return {
+    target,
+    queries: new OpsQueries(cloud.warehouse(), { results: target.config.resultsTable }),
+    where: `dataset ${target.config.projectId}.${target.config.dataset}`,
+    cloud,
+    close: () => cloud.close(),
+  };
+}
+
+/** The execution named by `--execution`, or the latest one; throws when there is none. */
+export async function chooseExecution(open: OpenTarget, given: string | undefined): Promise<string> {
+  if (given) return given;
+  const [latest] = await open.queries.recentExecutions(1);
+  if (!latest) {
+    throw new OperatorError(`no execution in ${open.where} yet`, 'start one with `tapctl run`, or check that you point at the right pipeline');
+  }
+  return latest.executionId;
+}
+
+/** Throws `UnknownExecutionError` when the tables know nothing of the execution. */
+export async function requireExecution(open: OpenTarget, executionId: string) {
+  const execution = await open.queries.execution(executionId);
+  if (!execution) {
+    const recent = await open.queries.recentExecutions();
+    throw new UnknownExecutionError(executionId, recent.map((e) => e.executionId), open.where);
+  }
+  return execution;
+}
+
+/** Runs `body` with the target open, closing it afterwards. */
+export async function withTarget<T>(target: Target, env: NodeJS.ProcessEnv, body: (open: OpenTarget) => Promise<T>): Promise<T> {
+  const open = await openTarget(target, env);
+  try {
+    return await body(open);
+  } finally {
+    await open.close();
+  }
+}
