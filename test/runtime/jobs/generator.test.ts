@@ -1,0 +1,84 @@
+import { layout } from '../../../runtime/contract';
+import { Harness } from '../../fakes/harness';
+
+async function planned(rows: { id: string; text: string | null }[]) {
+  const h = await Harness.create();
+  await h.addTranscripts(rows);
+  await h.plan('run-1');
+  return h;
+}
+
+describe('generator', () => {
+  test('writes one Gemini request per record and the manifest last', async () => {
+    const h = await planned([{ id: 'a', text: 'hello there' }, { id: 'b', text: 'second call' }]);
+    const order: string[] = [];
+    h.checkpoint = (p) => void order.push(p);
+    const manifest = await h.generate('run-1', 0);
+    expect(order).toEqual(['input', 'errors', 'processed', 'manifest']);
+    expect(manifest).toMatchObject({ requests: 2, skipped: 0, input_uri: 'gs://work-bucket/runs/run-1/batches/0/attempt-1/input.jsonl' });
+    expect(manifest.output_uri_prefix).toBe('gs://work-bucket/runs/run-1/batches/0/attempt-1/output');
+    const lines = h.store.objects.get(layout.input('run-1', '0', 1))!.toString('utf8').trim().split('\n');
+    expect(manifest.bytes).toBe(Buffer.byteLength(lines.join('\n') + '\n'));
+    const request = JSON.parse(lines[0]!).request;
+    expect(request.contents[0].parts[0].text).toContain('hello there');
+    expect(request.generationConfig).toMatchObject({ responseMimeType: 'application/json', temperature: 0.2 });
+    expect(request.generationConfig.responseSchema.required).toEqual(['summary', 'sentiment']);
+    expect(request.systemInstruction.parts[0].text).toMatch(/customer service/);
+    expect(request.labels).toEqual({ taprecord: 'a' });
+    expect(h.store.json(layout.manifest('run-1', '0', 1))).toEqual(manifest);
+  });
+
+  test('an empty and an over-long transcript become permanent errors, not requests', async () => {
+    const h = await planned([{ id: 'empty', text: '  ' }, { id: 'long', text: 'x'.repeat(200) }, { id: 'none', text: null }, { id: 'ok', text: 'fine' }]);
+    const manifest = await h.generate('run-1', 0, 1, { TAP_MAX_TRANSCRIPT_CHARS: '100' });
+    expect(manifest).toMatchObject({ requests: 1, skipped: 3 });
+    const errors = await h.rows('error_tracking');
+    expect(errors.map((e) => [e.record_id, e.error_type, e.retryable])).toEqual(
+      expect.arrayContaining([['empty', 'empty_transcript', false], ['long', 'input_too_large', false], ['none', 'empty_transcript', false]]),
+    );
+    expect((await h.rows('processed_records')).map((p) => [p.record_id, p.status]).sort()).toEqual([
+      ['empty', 'failed'], ['long', 'failed'], ['none', 'failed'],
+    ]);
+    const recordErrors = h.log.lines.filter((l) => l.event === 'record_errors').map((l) => [l.error_type, l.count]);
+    expect(recordErrors.sort()).toEqual([['empty_transcript', 2], ['input_too_large', 1]]);
+  });
+
+  test('a request over the size limit is input_too_large', async () => {
+    const h = await planned([{ id: 'big', text: 'word '.repeat(600) }, { id: 'small', text: 'hi' }]);
+    const manifest = await h.generate('run-1', 0, 1, { TAP_MAX_REQUEST_BYTES: '3000' });
+    expect(manifest).toMatchObject({ requests: 1, skipped: 1 });
+    expect((await h.rows('error_tracking'))[0]).toMatchObject({ record_id: 'big', error_type: 'input_too_large' });
+    expect((await h.rows('error_tracking'))[0]!.message).toMatch(/request is \d+ bytes; the limit is 3000/);
+  });
+
+  test('running twice writes the same objects and no row twice', async () => {
+    const h = await planned([{ id: 'empty', text: '' }, { id: 'ok', text: 'fine' }]);
+    await h.generate('run-1', 0);
+    const objects = new Map(h.store.objects);
+    const state = await h.state();
+    await h.generate('run-1', 0);
+    expect(await h.state()).toEqual(state);
+    for (const [k, v] of objects) expect(h.store.objects.get(k)?.equals(v)).toBe(true);
+  });
+
+  test('fills other source columns named by the template', async () => {
+    const h = await planned([{ id: 'a', text: 'hello' }]);
+    h.spec = { ...h.spec, promptTemplate: 'Call {transcript_id} ({missing_col}): {transcript}' };
+    await expect(h.generate('run-1', 0)).rejects.toThrow(/missing_col/);
+    h.spec = { ...h.spec, promptTemplate: 'Call {transcript_id}: {transcript}' };
+    await h.generate('run-1', 0);
+    const line = JSON.parse(h.store.objects.get(layout.input('run-1', '0', 1))!.toString('utf8'));
+    expect(line.request.contents[0].parts[0].text).toBe('Call a: hello');
+  });
+
+  test('reads a row range of the plan (the recovery form)', async () => {
+    const h = await planned(Array.from({ length: 5 }, (_, i) => ({ id: `t${i}`, text: 'x' })));
+    const manifest = await h.generate('run-1', 0, 1, { TAP_BATCH_ID: '', TAP_START_ROW: '2', TAP_END_ROW: '4' });
+    expect(manifest).toMatchObject({ batch: 'rows-2-4', requests: 3 });
+  });
+
+  test('fails naming the variable when the batch is not given', async () => {
+    const h = await planned([{ id: 'a', text: 'x' }]);
+    await expect(h.generate('run-1', 0, 1, { TAP_BATCH_ID: '' })).rejects.toThrow(/^TAP_BATCH_ID: is required/);
+  });
+});
