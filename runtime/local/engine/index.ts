@@ -1,0 +1,36 @@
+/**
+ * The local Workflows engine: runs Google Cloud Workflows definitions on a laptop with the semantics
+ * of the Workflows language (see `workflows-language.md` in the shared reference), on a virtual clock,
+ * with connectors answered by handlers the caller supplies. Nothing reaches the network.
+ *
+ * ```ts
+ * const wf = parseWorkflow(fs.readFileSync('workflows/batch.yaml', 'utf8'), 'workflows/batch.yaml');
+ * const outcome = await runWorkflow(wf, {
+ *   argument: { execution_id: 'e1', batch_id: 0 },
+ *   env: { TAP_BUCKET: 'work' },
+ *   handlers: { 'googleapis.run.v2.projects.locations.jobs.run': async (args, ctx) => { await ctx.sleep(60); return {}; } },
+ * });
+ * if (outcome.state === 'FAILED') console.log(outcome.error);
+ * ```
+ */
+export { VirtualClock, DEFAULT_START_SECONDS } from './clock';
+export { parseWorkflow, DEFINITION_LIMITS } from './definition';
+export type { Workflow, Subworkflow, Step, StepList, StepBody, Template, Target } from './definition';
+export { WorkflowDefinitionError, ERROR_TAGS } from './errors';
+export type { ErrorTag, SourceLocation } from './errors';
+export { runWorkflow, DEFAULT_LIMITS, LOCAL_BUILTINS } from './interpreter';
+export type {
+  ConnectorHandler,
+  ConnectorHandlers,
+  ExecutionLimits,
+  ExecutionOutcome,
+  ExecutionStats,
+  HandlerContext,
+  LogEntry,
+  RunOptions,
+  StepEvent,
+} from './interpreter';
+export { lintWorkflow, lintSource } from './lint';
+export type { LintFinding } from './lint';
+export { parseExpression } from './expression';
+export { STDLIB } from './stdlib';

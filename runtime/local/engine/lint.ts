@@ -1,0 +1,201 @@
+/**
+ * The linter: what Workflows refuses at deployment beyond syntax (undefined variables, writes to
+ * non-shared variables inside `parallel`, calls with unknown arguments), and what deploys but does
+ * not do what it seems to (text around `${...}`, which Workflows does not interpolate).
+ *
+ * The structural checks (step fields, `next` targets, unknown functions, limits) are made by
+ * `parseWorkflow`; `lintSource` reports them as findings too.
+ */
+import { Step, StepBody, StepList, Subworkflow, Target, Template, Workflow, parseWorkflow, readNames } from './definition';
+import { WorkflowDefinitionError } from './errors';
+import { Expr } from './expression';
+import { STDLIB } from './stdlib';
+
+export interface LintFinding {
+  /** `error`: Workflows would refuse it, or it cannot work as written; `warning`: suspicious. */
+  readonly severity: 'error' | 'warning';
+  /** Which check found it. */
+  readonly rule: 'definition' | 'undefined-variable' | 'parallel-write' | 'shared-variable' | 'interpolation' | 'call-arguments';
+  /** Whether Google would refuse to deploy the definition because of it. */
+  readonly blocksDeployment: boolean;
+  readonly message: string;
+  readonly file: string;
+  readonly subworkflow?: string;
+  readonly step?: string;
+  readonly line?: number;
+}
+
+/** Parses then lints a definition; a parse failure is one `definition` finding. */
+export function lintSource(sourceText: string, fileName = '<workflow>'): LintFinding[] {
+  let wf: Workflow;
+  try {
+    wf = parseWorkflow(sourceText, fileName);
+  } catch (err) {
+    if (!(err instanceof WorkflowDefinitionError)) throw err;
+    return [{ severity: 'error', rule: 'definition', blocksDeployment: true, message: err.reason, file: fileName, subworkflow: err.subworkflow, step: err.step, line: err.line }];
+  }
+  return lintWorkflow(wf);
+}
+
+interface Guard {
+  /** Variables visible outside the parallel step. */
+  readonly outer: ReadonlySet<string>;
+  readonly shared: ReadonlySet<string>;
+}
+
+/** Lints a parsed workflow. Findings are sorted by line. */
+export function lintWorkflow(workflow: Workflow): LintFinding[] {
+  const findings: LintFinding[] = [];
+  const file = workflow.fileName;
+  for (const t of workflow.textWithExpressions) {
+    findings.push({
+      severity: 'error',
+      rule: 'interpolation',
+      blocksDeployment: false,
+      message: `${JSON.stringify(t.text.length > 80 ? t.text.slice(0, 77) + '...' : t.text)} has \${ inside a longer string: Workflows does not interpolate it; build the string with + and string() inside one \${...}`,
+      file,
+      subworkflow: t.subworkflow,
+      step: t.step,
+      line: t.line,
+    });
+  }
+  for (const sub of workflow.subworkflows.values()) lintSubworkflow(workflow, sub, findings);
+  return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFinding[]): void {
+  const file = workflow.fileName;
+  const report = (rule: LintFinding['rule'], message: string, step: Step, blocksDeployment = true): void => {
+    findings.push({ severity: 'error', rule, blocksDeployment, message, file, subworkflow: sub.name, step: step.name, line: step.line });
+  };
+
+  const checkReads = (e: Expr, visible: ReadonlySet<string>, step: Step): void => {
+    for (const name of readNames(e)) {
+      if (!visible.has(name)) report('undefined-variable', `variable "${name}" is not defined in ${sub.name}`, step);
+    }
+  };
+  const checkTemplate = (t: Template | undefined, visible: ReadonlySet<string>, step: Step): void => {
+    if (!t) return;
+    if (t.t === 'expr') checkReads(t.e, visible, step);
+    else if (t.t === 'list') t.items.forEach((i) => checkTemplate(i, visible, step));
+    else if (t.t === 'map') t.entries.forEach(([, v]) => checkTemplate(v, visible, step));
+  };
+  const checkWrite = (name: string, visible: ReadonlySet<string>, guards: readonly Guard[], step: Step, pathWrite: boolean): void => {
+    if (pathWrite && !visible.has(name)) report('undefined-variable', `variable "${name}" is not defined, so it cannot be assigned into`, step);
+    for (const g of guards) {
+      if (g.outer.has(name) && !g.shared.has(name)) {
+        report('parallel-write', `"${name}" belongs to the scope outside a parallel step; list it in shared to assign it inside a branch or iteration`, step);
+        return;
+      }
+    }
+  };
+  const checkTarget = (t: Target, visible: ReadonlySet<string>, guards: readonly Guard[], step: Step): void => {
+    for (const p of t.path) if ('index' in p) checkReads(p.index, visible, step);
+    checkWrite(t.root, visible, guards, step, t.path.length > 0);
+  };
+
+  /** Names a region assigns, not counting nested for bodies and parallel branches (own scopes). */
+  const defined = (list: StepList, out: Set<string>): Set<string> => {
+    const fromBody = (b: StepBody | undefined): void => {
+      if (!b) return;
+      switch (b.k) {
+        case 'assign':
+          b.entries.forEach((e) => out.add(e.target.root));
+          break;
+        case 'call':
+          if (b.result) out.add(b.result.root);
+          break;
+        case 'switch':
+          b.cases.forEach((c) => fromBody(c.body));
+          break;
+        case 'try':
+          defined(b.body, out);
+          if (b.except) {
+            if (b.except.as) out.add(b.except.as);
+            defined(b.except.body, out);
+          }
+          break;
+        case 'steps':
+          defined(b.body, out);
+          break;
+      }
+    };
+    list.steps.forEach((s) => fromBody(s.body));
+    return out;
+  };
+
+  const region = (list: StepList, outer: ReadonlySet<string>, locals: readonly string[], guards: readonly Guard[]): void => {
+    const visible = defined(list, new Set([...outer, ...locals]));
+    const walkBody = (b: StepBody | undefined, step: Step): void => {
+      if (!b) return;
+      switch (b.k) {
+        case 'assign':
+          for (const e of b.entries) {
+            checkTemplate(e.value, visible, step);
+            checkTarget(e.target, visible, guards, step);
+          }
+          break;
+        case 'call':
+          checkTemplate(b.args, visible, step);
+          if (b.result) checkTarget(b.result, visible, guards, step);
+          checkCallArgs(b, step);
+          break;
+        case 'switch':
+          for (const c of b.cases) {
+            checkTemplate(c.condition, visible, step);
+            walkBody(c.body, step);
+          }
+          break;
+        case 'for':
+          checkTemplate(b.spec.in ?? b.spec.range, visible, step);
+          region(b.spec.body, visible, [b.spec.value, ...(b.spec.index ? [b.spec.index] : [])], guards);
+          break;
+        case 'parallel': {
+          for (const name of b.shared) {
+            if (!visible.has(name)) report('shared-variable', `shared variable "${name}" must be assigned before the parallel step`, step);
+          }
+          checkTemplate(b.concurrencyLimit, visible, step);
+          const inner = [...guards, { outer: visible, shared: new Set(b.shared) }];
+          if (b.branches) for (const br of b.branches) region(br.body, visible, [], inner);
+          if (b.for) {
+            checkTemplate(b.for.in ?? b.for.range, visible, step);
+            region(b.for.body, visible, [b.for.value, ...(b.for.index ? [b.for.index] : [])], inner);
+          }
+          break;
+        }
+        case 'try':
+          walkList(b.body);
+          if (b.retry) [b.retry.maxRetries, b.retry.initialDelay, b.retry.maxDelay, b.retry.multiplier].forEach((t) => checkTemplate(t, visible, step));
+          if (b.except) {
+            if (b.except.as) checkWrite(b.except.as, visible, guards, step, false);
+            walkList(b.except.body);
+          }
+          break;
+        case 'raise':
+        case 'return':
+          checkTemplate(b.value, visible, step);
+          break;
+        case 'steps':
+          walkList(b.body);
+          break;
+      }
+    };
+    const walkList = (l: StepList): void => l.steps.forEach((s) => walkBody(s.body, s));
+    walkList(list);
+  };
+
+  const checkCallArgs = (b: Extract<StepBody, { k: 'call' }>, step: Step): void => {
+    const given = b.args?.t === 'map' ? b.args.entries.map(([k]) => k) : b.args?.t === 'const' && b.args.v instanceof Map ? [...b.args.v.keys()] : [];
+    if (b.kind === 'subworkflow') {
+      const callee = workflow.subworkflows.get(b.callee)!;
+      for (const k of given) if (!callee.params.some((p) => p.name === k)) report('call-arguments', `${b.callee} has no parameter "${k}"`, step);
+      for (const p of callee.params) if (!p.hasDefault && !given.includes(p.name)) report('call-arguments', `${b.callee} needs argument "${p.name}"`, step);
+    } else if (b.kind === 'stdlib') {
+      const fn = STDLIB[b.callee]!;
+      for (const k of given) if (!fn.params.includes(k)) report('call-arguments', `${b.callee} has no argument "${k}" (known: ${fn.params.join(', ') || 'none'})`, step);
+      for (let i = 0; i < fn.required; i++) if (!given.includes(fn.params[i]!)) report('call-arguments', `${b.callee} needs argument "${fn.params[i]}"`, step);
+    }
+  };
+
+  region(sub.body, new Set(), sub.params.map((p) => p.name), []);
+}
