@@ -42,7 +42,8 @@ export const ACCESS: Readonly<Record<IdentityRole, RoleAccess>> = {
       { role: 'roles/logging.logWriter', why: 'write batch_failed / batch_succeeded with sys.log' },
     ],
     reads: [],
-    writes: [],
+    // The batch workflow appends its events with tabledata.insertAll (no query, so no jobUser).
+    writes: ['batchEvents'],
     workBucket: 'read',
     runsJobs: true,
   },
@@ -58,7 +59,8 @@ export const ACCESS: Readonly<Record<IdentityRole, RoleAccess>> = {
     purpose: "writes a batch's Gemini requests",
     projectRoles: [JOB_USER],
     reads: ['source', 'batchAssignments'],
-    writes: ['errorTracking', 'batchEvents'],
+    // Records that cannot be sent settle here: permanent errors and their processed_records rows.
+    writes: ['errorTracking', 'processedRecords'],
     workBucket: 'readWrite',
     artifactsBucket: 'read',
   },
@@ -73,7 +75,7 @@ export const ACCESS: Readonly<Record<IdentityRole, RoleAccess>> = {
   reporter: {
     purpose: "writes the run's summary",
     projectRoles: [JOB_USER],
-    reads: ['batchAssignments', 'results', 'processedRecords', 'errorTracking', 'batchEvents', 'batchStatus', 'pipelineMetrics'],
+    reads: ['results', 'errorTracking', 'batchEvents'],
     writes: ['executions'],
     workBucket: 'readWrite',
     artifactsBucket: 'read',

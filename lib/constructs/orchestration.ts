@@ -54,7 +54,8 @@ export interface OrchestrationProps {
  * `$${` / `%%{` are their escapes.
  */
 export function escapeTerraformTemplate(text: string): string {
-  return text.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+  // Replacement functions, not strings: in a replacement string `$$` itself means `$`.
+  return text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
 /** Names a workflow source reads with `sys.get_env("NAME")`. */
