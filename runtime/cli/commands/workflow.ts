@@ -1,0 +1,103 @@
+/**
+ * `tapctl workflow run FILE.yaml [--data JSON] [--env NAME=VALUE]...` and
+ * `tapctl workflow lint FILE.yaml...`: the local Workflows engine from the command line.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, UsageError } from '../command';
+import { parseArgs } from '../args';
+import { LintFinding, WorkflowDefinitionError, lintSource, parseWorkflow, runWorkflow } from '../../local/engine';
+
+const USAGE = `usage: tapctl workflow run FILE.yaml [--data JSON] [--env NAME=VALUE]...
+       tapctl workflow lint FILE.yaml...
+
+run   Runs the workflow on the local engine (virtual clock: sleeps take no real time) and prints
+      {"state":"SUCCEEDED","result":...} or {"state":"FAILED","error":{...}} as one JSON line.
+      Nothing reaches the network: a connector or http.* call fails with an error naming it.
+      Exit 0 when it succeeded, 1 when it failed, 2 when the definition is invalid.
+        --data JSON        the execution argument (a JSON object)
+        --env NAME=VALUE   a user environment variable for sys.get_env (repeatable)
+lint  Checks definitions: structure, next targets, unknown functions, undefined variables,
+      writes to non-shared variables in parallel steps, text with \${ inside a longer string.
+      Prints one line per finding; exit 0 when there is no error, 1 otherwise.`;
+
+function formatFinding(f: LintFinding): string {
+  const where = `${f.file}${f.line ? `:${f.line}` : ''}`;
+  const step = f.step ? ` (step ${f.step})` : f.subworkflow ? ` (subworkflow ${f.subworkflow})` : '';
+  return `${where}: ${f.severity}: ${f.message}${step} [${f.rule}]`;
+}
+
+function readFile(file: string, cwd: string): string {
+  const full = path.resolve(cwd, file);
+  try {
+    return fs.readFileSync(full, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+async function run(argv: readonly string[], io: Parameters<Command['run']>[1]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, { data: 'string', env: 'list' });
+  if (positionals.length !== 1) throw new UsageError('workflow run takes exactly one FILE.yaml');
+  const file = positionals[0]!;
+  let argument: unknown;
+  if (flags.data !== undefined) {
+    try {
+      argument = JSON.parse(flags.data as string);
+    } catch (err) {
+      throw new UsageError(`--data is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const env: Record<string, string> = {};
+  for (const pair of (flags.env as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--env takes NAME=VALUE, got "${pair}"`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const source = readFile(file, io.cwd);
+  const findings = lintSource(source, file);
+  const blocking = findings.filter((f) => f.blocksDeployment);
+  for (const f of findings.filter((x) => !x.blocksDeployment)) io.stderr.write(`${formatFinding(f)}\n`);
+  if (blocking.length > 0) {
+    for (const f of blocking) io.stderr.write(`${formatFinding(f)}\n`);
+    return 2;
+  }
+  try {
+    const outcome = await runWorkflow(parseWorkflow(source, file), { argument, env });
+    for (const entry of outcome.logs) io.stderr.write(`${JSON.stringify({ severity: entry.severity, time: entry.time, payload: entry.payload })}\n`);
+    const printed = outcome.state === 'SUCCEEDED' ? { state: outcome.state, result: outcome.result } : { state: outcome.state, error: outcome.error };
+    io.stdout.write(`${JSON.stringify(printed)}\n`);
+    return outcome.state === 'SUCCEEDED' ? 0 : 1;
+  } catch (err) {
+    if (err instanceof WorkflowDefinitionError) {
+      io.stderr.write(`${err.file ? '' : `${file}: `}${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+function lint(argv: readonly string[], io: Parameters<Command['run']>[1]): number {
+  const { positionals } = parseArgs(argv, {});
+  if (positionals.length === 0) throw new UsageError('workflow lint takes at least one FILE.yaml');
+  let errors = 0;
+  for (const file of positionals) {
+    const findings = lintSource(readFile(file, io.cwd), file);
+    for (const f of findings) io.stdout.write(`${formatFinding(f)}\n`);
+    errors += findings.filter((f) => f.severity === 'error').length;
+  }
+  if (errors === 0) io.stderr.write(`${positionals.length} definition${positionals.length === 1 ? '' : 's'} checked, no errors\n`);
+  return errors === 0 ? 0 : 1;
+}
+
+export const command: Command = {
+  name: 'workflow',
+  summary: 'Run or lint a Workflows definition on the local engine.',
+  usage: USAGE,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === 'run') return run(rest, io);
+    if (sub === 'lint') return lint(rest, io);
+    throw new UsageError(sub ? `unknown subcommand "${sub}" (run or lint)` : 'workflow needs a subcommand: run or lint');
+  },
+};
