@@ -12,6 +12,7 @@ export { DuckDbWarehouse, LOAD_JOBS_TABLE, plainRow } from './duckdb-warehouse';
 export type { DuckDbWarehouseOptions, ObjectFiles } from './duckdb-warehouse';
 export { FolderStore } from './folder-store';
 export { DUCKDB_MACROS, SqlTranslationError, translateSql } from './sql-translate';
+export * from './analyzer';
 
 /** An open work folder. */
 export interface LocalWorkspace {
