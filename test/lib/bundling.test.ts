@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { bundleJob } from '../../lib/private/bundling';
+import { JOB_KINDS, JobKind } from '../../runtime/contract';
+
+describe('job bundles', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-bundles-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test.each(JOB_KINDS.map((k) => [k]))('%s is one self-contained file named by its content hash, under 1 MB', (kind) => {
+    const bundle = bundleJob(kind as JobKind, dir);
+    expect(bundle.objectName).toBe(`jobs/${kind}-${bundle.hash}.js`);
+    expect(bundle.hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(fs.readFileSync(bundle.file, 'utf8')).toBe(bundle.code);
+    expect(Buffer.byteLength(bundle.code)).toBeLessThan(1024 * 1024);
+    // Run outside the repository, so nothing can be loaded from node_modules: it must fail on its
+    // configuration, as a JSON log line, which proves every module it needs is inside.
+    const run = spawnSync(process.execPath, [bundle.file], { cwd: os.tmpdir(), env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    // One line: only this job ran (a bundle that also ran an imported job would log twice).
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!);
+    expect(line).toMatchObject({ severity: 'ERROR', event: 'job_failed', job: kind });
+    expect(line.message).toContain('TAP_');
+  });
+
+  test('bundling is deterministic', () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-bundles-'));
+    try {
+      expect(bundleJob('processor', other).hash).toBe(bundleJob('processor', dir).hash);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  test('rejects a kind that is not a job', () => {
+    expect(() => bundleJob('../cli/main' as JobKind, dir)).toThrow('unknown job kind "../cli/main"; expected one of planner, generator, processor, reporter');
+  });
+});
