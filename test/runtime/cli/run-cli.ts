@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../../runtime/cli/main';
 
@@ -26,4 +28,26 @@ export async function cli(argv: readonly string[], options: { env?: NodeJS.Proce
     stdin,
   } as Parameters<typeof runCli>[1]);
   return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+/**
+ * Runs `bin/tapctl.js` as its own process. The Google clients load `node-fetch` with a dynamic
+ * `import()`, which jest's module sandbox refuses; a real process is also the most faithful test.
+ */
+export function tapctl(argv: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {}): Promise<CliResult> {
+  const bin = path.join(__dirname, '..', '..', '..', 'bin', 'tapctl.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...argv], {
+      cwd: options.cwd ?? process.cwd(),
+      env: { PATH: process.env.PATH, HOME: options.env?.HOME ?? process.env.HOME, METADATA_SERVER_DETECTION: 'none', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.stdin.end(options.stdin ?? '');
+  });
 }
