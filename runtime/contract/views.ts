@@ -34,7 +34,7 @@ QUALIFY ROW_NUMBER() OVER (PARTITION BY execution_id, batch_id ORDER BY ${batchS
 function errorAnalysisLastHour(t: TableResolver): string {
   return `SELECT error_type, COUNT(*) AS error_count, COUNT(DISTINCT record_id) AS records_affected, MAX(created_at) AS last_seen
 FROM ${t(TABLE_NAMES.errorTracking)}
-WHERE created_at >= CURRENT_TIMESTAMP - INTERVAL 1 HOUR
+WHERE created_at >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 1 HOUR)
 GROUP BY error_type`;
 }
 
