@@ -60,7 +60,7 @@ export const TARGET_USAGE = `Where (one of):
                          names carry the construct's prefix (NAME-master-orchestrator, ...)
   --master-workflow W, --batch-workflow W, --vertex-region R, --results-table T, --location L`;
 
-const KEYS: Readonly<Record<keyof CloudConfig | 'prefix', readonly string[]>> = {
+const KEYS: Readonly<Record<keyof CloudConfig | 'prefix' | 'runCommand', readonly string[]>> = {
   projectId: ['projectid', 'project'],
   region: ['region'],
   dataset: ['dataset', 'datasetid'],
@@ -71,6 +71,7 @@ const KEYS: Readonly<Record<keyof CloudConfig | 'prefix', readonly string[]>> = 
   resultsTable: ['resultstable', 'resultstableid'],
   location: ['location', 'datasetlocation'],
   prefix: ['prefix', 'nameprefix'],
+  runCommand: ['runcommand'],
 };
 
 function normalise(key: string): string {
@@ -83,6 +84,16 @@ function scalar(v: unknown): string | undefined {
   return undefined;
 }
 
+/** Leaves of nested output groups (cdktf nests a construct's outputs under its id), keys joined. */
+function flatten(obj: Record<string, unknown>, prefix: string, out: Record<string, string>): void {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}_${k}` : k;
+    const s = scalar(v);
+    if (s !== undefined) out[normalise(key)] = s;
+    else if (v && typeof v === 'object' && !Array.isArray(v) && !('value' in v)) flatten(v as Record<string, unknown>, key, out);
+  }
+}
+
 /** Reads a config file into `{normalised key: value}`. */
 export function readConfigFile(file: string, stack?: string): Record<string, string> {
   let data: unknown;
@@ -93,26 +104,16 @@ export function readConfigFile(file: string, stack?: string): Record<string, str
   }
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw new UsageError(`the config file ${file} is not a JSON object`);
   let obj = data as Record<string, unknown>;
-  const nested = Object.entries(obj).filter(([, v]) => v && typeof v === 'object' && !('value' in (v as object)));
-  if (nested.length > 0 && nested.length === Object.keys(obj).length) {
-    // A cdktf outputs file: one object per stack.
-    if (stack) {
-      const found = obj[stack];
-      if (!found || typeof found !== 'object') {
-        throw new UsageError(`no stack "${stack}" in ${file} (stacks: ${Object.keys(obj).join(', ')})`);
-      }
-      obj = found as Record<string, unknown>;
-    } else if (nested.length === 1) {
-      obj = nested[0]![1] as Record<string, unknown>;
-    } else {
-      throw new UsageError(`${file} holds the outputs of several stacks (${Object.keys(obj).join(', ')}): choose one with --stack`);
-    }
+  const isGroup = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v) && !('value' in (v as object));
+  const groups = Object.keys(obj).filter((k) => isGroup(obj[k]));
+  if (stack !== undefined) {
+    if (!isGroup(obj[stack])) throw new UsageError(`no stack "${stack}" in ${file} (stacks: ${groups.join(', ') || 'none'})`);
+    obj = obj[stack] as Record<string, unknown>;
+  } else if (groups.length > 1 && groups.length === Object.keys(obj).length) {
+    throw new UsageError(`${file} holds the outputs of several stacks (${groups.join(', ')}): choose one with --stack`);
   }
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    const s = scalar(v);
-    if (s !== undefined) out[normalise(k)] = s;
-  }
+  flatten(obj, '', out);
   return out;
 }
 
@@ -138,9 +139,21 @@ export function resolveTarget(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: str
   const flag = (name: string) => f[name] as string | undefined;
   const prefix = flag('prefix') ?? pick(fromFile, 'prefix');
   const named = (base: string) => (prefix ? `${prefix}-${base}` : base);
-  const projectId = flag('project') ?? pick(fromFile, 'projectId') ?? env.GOOGLE_CLOUD_PROJECT ?? env.CLOUDSDK_CORE_PROJECT;
-  const region = flag('region') ?? pick(fromFile, 'region') ?? env.GOOGLE_CLOUD_REGION;
-  const dataset = flag('dataset') ?? pick(fromFile, 'dataset');
+  // The construct's outputs name the dataset as `project.dataset` and carry the gcloud run command,
+  // whose --project and --location complete what the file lacks.
+  const fileDataset = pick(fromFile, 'dataset');
+  const runCommand = pick(fromFile, 'runCommand') ?? '';
+  const fromCommand = (option: string) => new RegExp(`--${option}=(\\S+)`).exec(runCommand)?.[1];
+  const projectId =
+    flag('project') ??
+    pick(fromFile, 'projectId') ??
+    (fileDataset?.includes('.') ? fileDataset.split('.')[0] : undefined) ??
+    fromCommand('project') ??
+    env.GOOGLE_CLOUD_PROJECT ??
+    env.CLOUDSDK_CORE_PROJECT;
+  const region = flag('region') ?? pick(fromFile, 'region') ?? fromCommand('location') ?? env.GOOGLE_CLOUD_REGION;
+  const datasetRef = flag('dataset') ?? fileDataset;
+  const dataset = datasetRef?.includes('.') ? datasetRef.split('.').pop() : datasetRef;
   const missing = [
     ['--project', projectId],
     ['--region', region],
