@@ -3,7 +3,8 @@
  * parameters (jobs.query, then getQueryResults pages), and load jobs from the work bucket with
  * caller-chosen job ids, where BigQuery's 409 "already exists" means the load was already made.
  */
-import { BigQuery } from '@google-cloud/bigquery';
+import { BigQuery, BigQueryInt, BigQueryTimestamp } from '@google-cloud/bigquery';
+import { PassThroughClient } from 'google-auth-library';
 import type { SqlParamTypes, Statement, Warehouse } from '../../core/ports';
 
 const TABLE_ID = /^[A-Za-z0-9_-]{1,1024}$/;
@@ -18,6 +19,11 @@ export interface BigQueryWarehouseOptions {
   readonly location?: string;
   /** Another endpoint, e.g. a local fake: `http://127.0.0.1:9050`. */
   readonly apiEndpoint?: string;
+  /**
+   * Send no credentials, as the Cloud Storage client does for a custom endpoint.
+   * @default - true when `apiEndpoint` is given or BIGQUERY_EMULATOR_HOST is set
+   */
+  readonly anonymous?: boolean;
   /** Delay between polls of a running load job. @default 1000 */
   readonly pollMillis?: number;
 }
@@ -36,13 +42,10 @@ function plain(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (Array.isArray(value)) return value.map(plain);
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object') {
-    const v = (value as { value?: unknown }).value;
-    const name = (value as object).constructor?.name;
-    if (name === 'BigQueryTimestamp' && typeof v === 'string') return new Date(v).toISOString();
-    if (name === 'BigQueryInt' && typeof v === 'string') return Number(v);
-    if (v !== undefined && Object.keys(value as object).length === 1) return v;
-    return value;
+  if (value instanceof BigQueryTimestamp) return new Date(value.value).toISOString();
+  if (value instanceof BigQueryInt) return Number(value.value);
+  if (typeof value === 'object' && 'value' in (value as object) && Object.keys(value as object).length === 1) {
+    return (value as { value: unknown }).value;
   }
   return value;
 }
@@ -58,7 +61,13 @@ export class BigQueryWarehouse implements Warehouse {
   private readonly pollMillis: number;
 
   constructor(private readonly options: BigQueryWarehouseOptions) {
-    this.client = new BigQuery({ projectId: options.projectId, apiEndpoint: options.apiEndpoint, location: options.location });
+    const anonymous = options.anonymous ?? (options.apiEndpoint !== undefined || process.env.BIGQUERY_EMULATOR_HOST !== undefined);
+    this.client = new BigQuery({
+      projectId: options.projectId,
+      apiEndpoint: options.apiEndpoint,
+      location: options.location,
+      ...(anonymous ? { authClient: new PassThroughClient() } : {}),
+    });
     this.pollMillis = options.pollMillis ?? 1000;
   }
 
@@ -69,9 +78,14 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   private request(statement: Statement) {
+    // The client reads TIMESTAMP parameters from BigQueryTimestamp objects; a plain string would be sent empty.
+    const params: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(statement.params ?? {})) {
+      params[name] = statement.types?.[name] === 'TIMESTAMP' && typeof value === 'string' ? BigQuery.timestamp(value) : value;
+    }
     return {
       query: statement.sql,
-      params: (statement.params ?? {}) as Record<string, unknown>,
+      params,
       types: clientTypes(statement.types),
       location: this.options.location,
       useLegacySql: false,

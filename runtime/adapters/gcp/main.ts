@@ -22,7 +22,9 @@ export function gcpPorts(env: JobEnv, log: JobPorts['log']): JobPorts {
       bucket: common.workBucket,
       location: region,
     }),
-    store: new GcsStore({ projectId: common.projectId, bucket: common.workBucket }),
+    // The clients honour these emulator variables themselves; the endpoint is passed on so that
+    // uploads go to the emulator too.
+    store: new GcsStore({ projectId: common.projectId, bucket: common.workBucket, apiEndpoint: env.STORAGE_EMULATOR_HOST || undefined }),
     log,
   };
 }
