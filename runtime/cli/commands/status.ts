@@ -3,7 +3,24 @@ import { parseArgs } from '../args';
 import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
 import { chooseExecution, requireExecution, withTarget, OpenTarget } from '../../ops/target';
 import { StatusView, isFinished, renderStatus } from '../../ops/status';
-import type { VertexJobState } from '../../ops/gcp';
+import type { VertexJobState, WorkflowExecution } from '../../ops/gcp';
+import { UnknownExecutionError } from '../../ops/report';
+import type { ExecutionRecord } from '../../ops/queries';
+
+function notPlannedYet(executionId: string, workflow: WorkflowExecution): ExecutionRecord {
+  return {
+    executionId,
+    analysisVersion: '',
+    params: {},
+    recordsTotal: 0,
+    skippedDedup: 0,
+    batchCount: 0,
+    plannedAt: null,
+    status: workflow.state === 'ACTIVE' || workflow.state === 'QUEUED' ? 'planning' : 'not planned',
+    finishedAt: null,
+    summary: null,
+  };
+}
 
 const usage = `usage: tapctl status [--execution ID] [--watch [--interval SECONDS]] [--json] [where]
 
@@ -13,12 +30,18 @@ state of its Vertex AI job, and a progress bar. --watch repeats until the execut
 ${TARGET_USAGE}`;
 
 async function snapshot(open: OpenTarget, executionId: string): Promise<StatusView> {
-  const execution = await requireExecution(open, executionId);
+  const workflow = open.cloud ? await open.cloud.execution(open.cloud.config.masterWorkflow, executionId) : undefined;
+  let execution;
+  try {
+    execution = await requireExecution(open, executionId);
+  } catch (error) {
+    // Started (tapctl run) but not planned yet: the planner has not written its row.
+    if (!(error instanceof UnknownExecutionError) || !workflow) throw error;
+    execution = notPlannedYet(executionId, workflow);
+  }
   const batches = await open.queries.batches(executionId);
   const vertex = new Map<string, VertexJobState | Error>();
-  let workflow;
   if (open.cloud) {
-    workflow = await open.cloud.execution(open.cloud.config.masterWorkflow, executionId);
     const waiting = batches.filter((b) => b.status === 'submitted' && b.vertexJob);
     await Promise.all(
       waiting.map(async (b) => {

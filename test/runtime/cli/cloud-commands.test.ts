@@ -166,6 +166,14 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     expect(r.code).toBe(3);
   });
 
+  test('status of a run started but not planned yet says so, from the workflow', async () => {
+    fake.addExecution('dev-master-orchestrator', 'fresh', ['ACTIVE']);
+    const r = await run(['status', '--execution', 'fresh']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Execution fresh: planning (workflow ACTIVE)');
+    expect(r.stdout).toContain('No batch events yet.');
+  });
+
   test('status of an unknown execution lists the recent ones', async () => {
     const r = await run(['status', '--execution', 'e9']);
     expect(r.code).toBe(1);
