@@ -65,10 +65,24 @@ export function envNamesRead(source: string): string[] {
   return [...names].sort();
 }
 
+/** Sources already read and parsed by this process, by path (every stack deploys the same files). */
+const parsed = new Map<string, { readonly source: string; readonly mtimeMs: number }>();
+
 /** Reads a workflow source and checks what the construct can check before deployment. */
 export function loadWorkflowSource(file: string, env: Readonly<Record<string, string>>): string {
   if (!fs.existsSync(file)) throw new Error(`workflow source not found: ${file}`);
-  const source = fs.readFileSync(file, 'utf8');
+  const mtimeMs = fs.statSync(file).mtimeMs;
+  const known = parsed.get(file);
+  const source = known && known.mtimeMs === mtimeMs ? known.source : checkSyntax(file, fs.readFileSync(file, 'utf8'));
+  parsed.set(file, { source, mtimeMs });
+  const missing = envNamesRead(source).filter((name) => !name.startsWith('GOOGLE_') && !(name in env));
+  if (missing.length > 0) {
+    throw new Error(`${file} reads ${missing.join(', ')} with sys.get_env, but the construct does not set ${missing.length > 1 ? 'them' : 'it'}`);
+  }
+  return source;
+}
+
+function checkSyntax(file: string, source: string): string {
   const bytes = Buffer.byteLength(source);
   if (bytes > MAX_WORKFLOW_SOURCE_BYTES) {
     throw new Error(`${file} is ${bytes} bytes; Workflows accepts at most ${MAX_WORKFLOW_SOURCE_BYTES}`);
@@ -80,10 +94,6 @@ export function loadWorkflowSource(file: string, env: Readonly<Record<string, st
     throw new Error(`${file} is not valid YAML: ${(error as Error).message}`);
   }
   if (doc === null || typeof doc !== 'object' || !('main' in doc)) throw new Error(`${file} has no main workflow`);
-  const missing = envNamesRead(source).filter((name) => !name.startsWith('GOOGLE_') && !(name in env));
-  if (missing.length > 0) {
-    throw new Error(`${file} reads ${missing.join(', ')} with sys.get_env, but the construct does not set ${missing.length > 1 ? 'them' : 'it'}`);
-  }
   return source;
 }
 

@@ -1,12 +1,12 @@
 /**
- * Bundles a runtime entry point into one JavaScript file with esbuild, for a Cloud Run job.
- * Options are pinned so that the same source always gives the same bytes, and so the same hash.
+ * Bundles the runtime entry points into one JavaScript file each with esbuild, for the Cloud Run
+ * jobs. Options are pinned so that the same source always gives the same bytes, and so the same hash.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
+import { buildSync, BuildOptions, version as esbuildVersion } from 'esbuild';
 import { JOB_KINDS, JobKind } from '../../runtime/contract/names';
 
 /** The package root (where package.json is), from the source or the compiled tree. */
@@ -32,48 +32,29 @@ export interface JobBundle {
   readonly file: string;
 }
 
-const cache = new Map<string, JobBundle>();
-
 /**
  * Where bundles are written before cdktf copies them into each stack's assets. Outside the package,
  * which may be read-only when installed.
  */
 export const DEFAULT_BUNDLE_DIR = path.join(os.tmpdir(), 'transcript-analysis-pipeline', 'bundles');
 
-/**
- * Bundles `runtime/jobs/<kind>.ts` for Node.js 22 and writes it under `outDir`.
- * Results are cached per process: synthesizing two pipelines bundles each job once.
- */
-export function bundleJob(kind: JobKind, outDir: string = DEFAULT_BUNDLE_DIR): JobBundle {
-  if (!JOB_KINDS.includes(kind)) throw new Error(`unknown job kind "${kind}"; expected one of ${JOB_KINDS.join(', ')}`);
-  const key = `${kind}\0${outDir}`;
-  const cached = cache.get(key);
-  if (cached) return cached;
+/** Bundles already made by this process, per output folder. */
+const memory = new Map<string, Readonly<Record<JobKind, JobBundle>>>();
 
-  const root = packageRoot();
-  const entry = path.join(root, 'runtime', 'jobs', `${kind}.ts`);
-  const jobsDir = path.join(root, 'runtime', 'jobs') + path.sep;
-  if (!path.resolve(entry).startsWith(jobsDir)) throw new Error(`job entry ${entry} is not under ${jobsDir}`);
-  if (!fs.existsSync(entry)) throw new Error(`job entry point not found: ${entry}`);
+/** What the previous build read, so that an unchanged tree is not bundled again. */
+interface Manifest {
+  readonly key: string;
+  readonly inputs: Readonly<Record<string, string>>;
+  readonly outputs: Readonly<Record<JobKind, string>>;
+}
 
-  const adapter = path.join(root, 'runtime', 'adapters', 'gcp', 'main.ts');
-  if (!fs.existsSync(adapter)) throw new Error(`job runner not found: ${adapter}`);
+function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
 
-  const result = buildSync({
-    // In one bundle every module shares the bundle's `module`, so each job file's own
-    // `require.main === module` guard would be true, and a job importing another (the generator
-    // imports the planner) would run both. The guards are compiled out below and this entry runs
-    // exactly the one job.
-    stdin: {
-      contents: [
-        `import { run } from ${JSON.stringify(`./runtime/jobs/${kind}`)};`,
-        `import { runAsMain } from './runtime/adapters/gcp/main';`,
-        `void runAsMain(${JSON.stringify(kind)}, run);`,
-      ].join('\n'),
-      resolveDir: root,
-      sourcefile: `job-${kind}.ts`,
-      loader: 'ts',
-    },
+function buildOptions(root: string, entries: Readonly<Record<JobKind, string>>): BuildOptions {
+  return {
+    entryPoints: JOB_KINDS.map((kind) => ({ in: entries[kind], out: kind })),
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -82,24 +63,128 @@ export function bundleJob(kind: JobKind, outDir: string = DEFAULT_BUNDLE_DIR): J
     sourcemap: false,
     legalComments: 'none',
     write: false,
+    metafile: true,
     logLevel: 'silent',
     absWorkingDir: root,
+    outdir: 'out',
     // Optional native or unused transports of the Google client libraries.
     external: ['encoding', 'supports-color', '@duckdb/*', 'wink-*'],
     alias: { 'whatwg-url': './lib/private/shims/whatwg-url.ts' },
+    // Every module of a bundle shares the bundle's `module`, so each job file's own
+    // `require.main === module` guard would be true, and a job importing another (the generator
+    // imports the planner) would run both. The guards are compiled out; each entry below runs
+    // exactly its one job.
     define: { 'process.env.NODE_ENV': '"production"', 'require.main': 'undefined' },
-  });
-  const code = result.outputFiles[0]!.text;
-  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
-  fs.mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, `${kind}-${hash}.js`);
-  if (!fs.existsSync(file)) {
-    // Written whole under a temporary name, then renamed: a concurrent synth never sees half a file.
-    const partial = `${file}.${process.pid}.partial`;
-    fs.writeFileSync(partial, code);
-    fs.renameSync(partial, file);
+  };
+}
+
+/** Hashes of the files a build read, relative to the package root; undefined if one is gone. */
+function hashInputs(root: string, files: readonly string[]): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const file of files) {
+    const full = path.join(root, file);
+    if (!fs.existsSync(full)) return undefined;
+    out[file] = sha256(fs.readFileSync(full));
   }
-  const bundle: JobBundle = { kind, code, hash, objectName: `jobs/${kind}-${hash}.js`, file };
-  cache.set(key, bundle);
-  return bundle;
+  return out;
+}
+
+function writeAtomically(file: string, text: string): void {
+  // Written whole under a temporary name, then renamed: a concurrent synth never sees half a file.
+  const partial = `${file}.${process.pid}.partial`;
+  fs.writeFileSync(partial, text);
+  fs.renameSync(partial, file);
+}
+
+/**
+ * Bundles all four `runtime/jobs/<kind>.ts` for Node.js 22, in one esbuild run (the modules they
+ * share are read once), and writes them under `outDir` as `<kind>-<hash>.js`.
+ *
+ * A manifest of the files the last build read, with their hashes, is kept beside the bundles: when
+ * none of them changed, the bundles on disk are used again without running esbuild. Within one
+ * process the result is also kept in memory.
+ */
+export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record<JobKind, JobBundle>> {
+  const remembered = memory.get(outDir);
+  if (remembered) return remembered;
+
+  const root = packageRoot();
+  const jobsDir = path.join(root, 'runtime', 'jobs') + path.sep;
+  const runner = path.join(root, 'runtime', 'adapters', 'gcp', 'main.ts');
+  if (!fs.existsSync(runner)) throw new Error(`job runner not found: ${runner}`);
+  for (const kind of JOB_KINDS) {
+    const entry = path.join(jobsDir, `${kind}.ts`);
+    if (!path.resolve(entry).startsWith(jobsDir)) throw new Error(`job entry ${entry} is not under ${jobsDir}`);
+    if (!fs.existsSync(entry)) throw new Error(`job entry point not found: ${entry}`);
+  }
+
+  fs.mkdirSync(outDir, { recursive: true });
+  const entriesDir = path.join(outDir, 'entries');
+  fs.mkdirSync(entriesDir, { recursive: true });
+  const entries = {} as Record<JobKind, string>;
+  for (const kind of JOB_KINDS) {
+    const file = path.join(entriesDir, `${kind}.ts`);
+    const text = [
+      `import { run } from ${JSON.stringify(path.join(jobsDir, kind))};`,
+      `import { runAsMain } from ${JSON.stringify(runner.replace(/\.ts$/, ''))};`,
+      `void runAsMain(${JSON.stringify(kind)}, run);`,
+      '',
+    ].join('\n');
+    if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) writeAtomically(file, text);
+    entries[kind] = file;
+  }
+
+  const options = buildOptions(root, entries);
+  const key = sha256(JSON.stringify({ esbuildVersion, root, options }));
+  const manifestFile = path.join(outDir, 'manifest.json');
+  const bundles = {} as Record<JobKind, JobBundle>;
+  const make = (kind: JobKind, code: string, verified = false): JobBundle => {
+    const hash = sha256(code).slice(0, 16);
+    const file = path.join(outDir, `${kind}-${hash}.js`);
+    if (!verified && !(fs.existsSync(file) && fs.readFileSync(file, 'utf8') === code)) writeAtomically(file, code);
+    return { kind, code, hash, objectName: `jobs/${kind}-${hash}.js`, file };
+  };
+
+  const previous = fs.existsSync(manifestFile) ? (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest) : undefined;
+  if (previous && previous.key === key) {
+    const now = hashInputs(root, Object.keys(previous.inputs));
+    const files = JOB_KINDS.map((kind) => path.join(outDir, `${kind}-${previous.outputs[kind]}.js`));
+    if (now && JSON.stringify(now) === JSON.stringify(previous.inputs) && files.every((f) => fs.existsSync(f))) {
+      JOB_KINDS.forEach((kind, i) => {
+        const code = fs.readFileSync(files[i]!, 'utf8');
+        // A bundle edited on disk no longer matches its name: build again rather than ship it.
+        if (sha256(code).slice(0, 16) === previous.outputs[kind]) bundles[kind] = make(kind, code, true);
+      });
+      if (JOB_KINDS.every((kind) => bundles[kind])) {
+        memory.set(outDir, bundles);
+        return bundles;
+      }
+    }
+  }
+
+  const result = buildSync(options);
+  for (const kind of JOB_KINDS) {
+    const output = result.outputFiles!.find((o) => path.basename(o.path) === `${kind}.js`);
+    if (!output) throw new Error(`esbuild produced no bundle for ${kind}`);
+    bundles[kind] = make(kind, output.text);
+  }
+  // Input paths in the metafile are relative to absWorkingDir, except the entries (absolute here).
+  const inputs = hashInputs(root, Object.keys(result.metafile!.inputs).filter((f) => !path.isAbsolute(f)));
+  if (inputs) {
+    const manifest: Manifest = { key, inputs, outputs: Object.fromEntries(JOB_KINDS.map((k) => [k, bundles[k].hash])) as Record<JobKind, string> };
+    writeAtomically(manifestFile, JSON.stringify(manifest));
+  }
+  memory.set(outDir, bundles);
+  return bundles;
+}
+
+/** The bundle of one job (all four are built together; see `bundleJobs`). */
+export function bundleJob(kind: JobKind, outDir: string = DEFAULT_BUNDLE_DIR): JobBundle {
+  if (!JOB_KINDS.includes(kind)) throw new Error(`unknown job kind "${kind}"; expected one of ${JOB_KINDS.join(', ')}`);
+  return bundleJobs(outDir)[kind];
+}
+
+/** Forgets the bundles kept in memory, so the next call reads the manifest (for tests). */
+export function forgetBundles(): void {
+  memory.clear();
 }

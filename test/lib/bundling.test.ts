@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleJob } from '../../lib/private/bundling';
+import { bundleJob, bundleJobs, forgetBundles } from '../../lib/private/bundling';
 import { JOB_KINDS, JobKind } from '../../runtime/contract';
 
 describe('job bundles', () => {
@@ -16,7 +16,7 @@ describe('job bundles', () => {
     const bundle = bundleJob(kind as JobKind, dir);
     expect(bundle.objectName).toBe(`jobs/${kind}-${bundle.hash}.js`);
     expect(bundle.hash).toMatch(/^[0-9a-f]{16}$/);
-    expect(fs.readFileSync(bundle.file, 'utf8')).toBe(bundle.code);
+    expect(fs.readFileSync(bundle.file, 'utf8') === bundle.code).toBe(true);
     expect(Buffer.byteLength(bundle.code)).toBeLessThan(1024 * 1024);
     // Run outside the repository, so nothing can be loaded from node_modules: it must fail on its
     // configuration, as a JSON log line, which proves every module it needs is inside.
@@ -35,6 +35,41 @@ describe('job bundles', () => {
     try {
       expect(bundleJob('processor', other).hash).toBe(bundleJob('processor', dir).hash);
     } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  test('reuses the bundles on disk while no input changed, and builds again when one did', () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-bundles-'));
+    try {
+      const first = bundleJobs(other);
+      const manifestFile = path.join(other, 'manifest.json');
+      const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+      expect(Object.keys(manifest.inputs)).toEqual(expect.arrayContaining(['runtime/jobs/planner.ts', 'runtime/core/sql.ts']));
+      expect(Object.keys(manifest.inputs).some((f) => f.startsWith('node_modules/@google-cloud/bigquery/'))).toBe(true);
+
+      // Unchanged: the manifest is not rewritten.
+      fs.writeFileSync(manifestFile, JSON.stringify({ ...manifest, marker: 1 }));
+      forgetBundles();
+      expect(bundleJobs(other).processor.hash).toBe(first.processor.hash);
+      expect(JSON.parse(fs.readFileSync(manifestFile, 'utf8')).marker).toBe(1);
+
+      // A changed input (its recorded hash differs): built again, and the manifest written anew.
+      fs.writeFileSync(manifestFile, JSON.stringify({ ...manifest, marker: 2, inputs: { ...manifest.inputs, 'runtime/jobs/planner.ts': 'changed' } }));
+      forgetBundles();
+      expect(bundleJobs(other).planner.hash).toBe(first.planner.hash);
+      const rebuilt = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+      expect(rebuilt.marker).toBeUndefined();
+      expect(rebuilt.inputs['runtime/jobs/planner.ts']).toBe(manifest.inputs['runtime/jobs/planner.ts']);
+
+      // A bundle edited on disk is not shipped.
+      fs.writeFileSync(first.reporter.file, '/* edited */');
+      forgetBundles();
+      const again = bundleJobs(other).reporter;
+      expect(again.code === first.reporter.code).toBe(true);
+      expect(fs.readFileSync(again.file, 'utf8') === first.reporter.code).toBe(true);
+    } finally {
+      forgetBundles();
       fs.rmSync(other, { recursive: true, force: true });
     }
   });
