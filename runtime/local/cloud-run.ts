@@ -23,6 +23,8 @@ export interface LocalCloudRunOptions {
   /** Task retries, as the job's `max_retries`. @default 3 */
   readonly maxRetries?: number;
   readonly faults?: Faults;
+  /** Called with what a job's `run` returned, when it succeeds. */
+  readonly onJobFinished?: (kind: JobKind, result: unknown) => void;
   /** Called when a task attempt fails (logged, then retried or raised). */
   readonly onTaskFailure?: (job: string, attempt: number, error: unknown) => void;
 }
@@ -81,7 +83,8 @@ export class LocalCloudRun {
     let lastError: unknown;
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       try {
-        await job.run(env, this.portsWithFaults(job.kind, batchKey));
+        const result = await job.run(env, this.portsWithFaults(job.kind, batchKey));
+        this.options.onJobFinished?.(job.kind, result);
         return {
           name: execution,
           job: name,
@@ -105,23 +108,13 @@ export class LocalCloudRun {
     this.runsPerBatch.set(batchKey, runs);
     if (kind === 'generator' && runs <= this.faults.generatorCrash) {
       let crashed = false;
-      const crash = (point: string): void => {
-        if (crashed) return;
-        crashed = true;
-        throw new SimulatedCrash(`generator run ${runs} after ${point} (fault generator-crash)`);
-      };
       return {
         ...ports,
         checkpoint: async (point) => {
           await ports.checkpoint?.(point);
-          crash(point);
-        },
-        // A generator that reaches no checkpoint crashes when it logs that it finished.
-        log: {
-          log: (severity, message, fields) => {
-            ports.log.log(severity, message, fields);
-            if (fields?.event === 'job_finished') crash('its last write');
-          },
+          if (crashed) return;
+          crashed = true;
+          throw new SimulatedCrash(`generator run ${runs} after writing ${point} (fault generator-crash)`);
         },
       };
     }

@@ -1,0 +1,99 @@
+/**
+ * The connector handlers that let the local Workflows engine run `workflows/*.yaml` unchanged:
+ * each Google API the YAML calls is answered by a local stand-in, in the REST shapes of the real
+ * connectors (gcp-facts.md §2). Anything else the YAML might call fails with an error naming it.
+ */
+import { createHash } from 'node:crypto';
+import { LOCAL_LAYOUT } from '../contract';
+import { NotFoundError, type ObjectStore, type Warehouse } from '../core/ports';
+import type { ConnectorHandlers, HandlerContext, Workflow } from './engine';
+import type { LocalCloudRun } from './cloud-run';
+import type { LocalVertexAi } from './vertex';
+
+export interface LocalConnectorOptions {
+  readonly store: ObjectStore;
+  readonly warehouse: Warehouse;
+  readonly cloudRun: LocalCloudRun;
+  readonly vertex: LocalVertexAi;
+  /** Workflows that `workflowexecutions…executions.run` can start, by workflow id. */
+  readonly workflows: Readonly<Record<string, Workflow>>;
+}
+
+function httpError(code: number, message: string): Record<string, unknown> {
+  return { code, message, tags: ['HttpError'], body: { error: { code, message } } };
+}
+
+function requireString(args: Record<string, unknown>, name: string, call: string): string {
+  const value = args[name];
+  if (typeof value !== 'string' || value === '') throw httpError(400, `${call}: argument "${name}" is required`);
+  return value;
+}
+
+/** Builds the handler map for one local deployment. */
+export function localConnectors(options: LocalConnectorOptions): ConnectorHandlers {
+  const { store, warehouse, cloudRun, vertex, workflows } = options;
+
+  return {
+    /** run.v2 jobs.run: an LRO the connector waits for; the result is the Execution. */
+    'googleapis.run.v2.projects.locations.jobs.run': async (args) =>
+      cloudRun.run(requireString(args, 'name', 'jobs.run'), args.body as Record<string, unknown> | undefined),
+
+    /** storage.v1 objects.get with alt=media returns the content, JSON decoded. */
+    'googleapis.storage.v1.objects.get': async (args) => {
+      const bucket = requireString(args, 'bucket', 'objects.get');
+      const object = decodeURIComponent(requireString(args, 'object', 'objects.get'));
+      if (bucket !== store.bucket) throw httpError(404, `The specified bucket does not exist: ${bucket}`);
+      let text: string;
+      try {
+        text = await store.readText(object);
+      } catch (error) {
+        if (error instanceof NotFoundError) throw httpError(404, `No such object: ${bucket}/${object}`);
+        throw error;
+      }
+      if (args.alt !== 'media') return { bucket, name: object, size: String(Buffer.byteLength(text)) };
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text;
+      }
+    },
+
+    /** aiplatform.v1 batchPredictionJobs.create: returns the job at once (not an LRO). */
+    'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.create': async (args, ctx) =>
+      vertex.create(requireString(args, 'parent', 'batchPredictionJobs.create'), (args.body ?? {}) as Record<string, unknown>, ctx.now()),
+
+    'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.get': async (args, ctx) =>
+      vertex.get(requireString(args, 'name', 'batchPredictionJobs.get'), ctx.now()),
+
+    'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.cancel': async (args, ctx) =>
+      vertex.cancel(requireString(args, 'name', 'batchPredictionJobs.cancel'), ctx.now()),
+
+    /** bigquery.v2 tabledata.insertAll: appends rows; a repeated insertId is written once. */
+    'googleapis.bigquery.v2.tabledata.insertAll': async (args) => {
+      const dataset = requireString(args, 'datasetId', 'tabledata.insertAll');
+      const table = requireString(args, 'tableId', 'tabledata.insertAll');
+      if (dataset !== LOCAL_LAYOUT.dataset) throw httpError(404, `Not found: Dataset ${String(args.projectId)}:${dataset}`);
+      const rows = ((args.body as { rows?: { insertId?: string; json?: Record<string, unknown> }[] } | undefined)?.rows ?? []);
+      for (const row of rows) {
+        if (!row.json || typeof row.json !== 'object') throw httpError(400, 'tabledata.insertAll: every row needs a json object');
+        const key = createHash('sha256').update(`${table}\u0000${row.insertId ?? JSON.stringify(row.json)}`).digest('hex').slice(0, 24);
+        const path = `_streaming/${table}/${key}.jsonl`;
+        await store.writeText(path, JSON.stringify(row.json) + '\n');
+        await warehouse.load(table, path, `insert_${key}`);
+      }
+      return { kind: 'bigquery#tableDataInsertAllResponse' };
+    },
+
+    /** workflowexecutions.v1 executions.run: runs the child and returns its result. */
+    'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run': async (args, ctx: HandlerContext) => {
+      const id = requireString(args, 'workflow_id', 'executions.run');
+      const workflow = workflows[id];
+      if (!workflow) throw httpError(404, `Workflow ${id} not found`);
+      const outcome = await ctx.runChild(workflow, args.argument ?? null, { workflowId: id });
+      if (outcome.state === 'SUCCEEDED') return outcome.result;
+      const error = outcome.error;
+      if (error !== null && typeof error === 'object') throw error;
+      throw { message: String(error), tags: ['OperationError'] };
+    },
+  };
+}

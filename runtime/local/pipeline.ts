@@ -1,0 +1,278 @@
+/**
+ * The laptop pipeline: loads transcripts into the local source table, then runs the very same
+ * `workflows/master-orchestrator.yaml` (and, per batch, `workflows/batch.yaml`) on the local
+ * Workflows engine, with the job entry points running in-process on DuckDB and a folder, and the
+ * local analyzer standing in for Gemini.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  AnalysisSpec,
+  DEFAULT_ANALYSIS,
+  DEFAULT_WORKFLOW_NAMES,
+  JOB_KINDS,
+  JobKind,
+  LOCAL_LAYOUT,
+  PlanDocument,
+  SummaryDocument,
+  TABLE_NAMES,
+  WORKFLOW_FILES,
+} from '../contract';
+import type { JobPorts, JobRun, Logger, ObjectStore, Warehouse } from '../core/ports';
+import { analyzeLine } from '../adapters/local/analyzer';
+import { openLocalWorkspace } from '../adapters/local';
+import { run as planner } from '../jobs/planner';
+import { run as generator } from '../jobs/generator';
+import { run as processor } from '../jobs/processor';
+import { run as reporter } from '../jobs/reporter';
+import { LocalCloudRun } from './cloud-run';
+import { localConnectors } from './connectors';
+import { parseWorkflow, runWorkflow, VirtualClock, type LogEntry, type Workflow } from './engine';
+import { DEFAULT_LOCAL_SETTINGS, localJobEnv, localWorkflowEnv, LocalSettings, LOCAL_JOB_NAMES } from './environment';
+import { Faults, NO_FAULTS } from './faults';
+import { InputProblem, readTranscripts } from './transcripts';
+import { LineAnalyzer, LocalVertexAi } from './vertex';
+
+const JOBS: Readonly<Record<JobKind, JobRun>> = { planner, generator, processor, reporter };
+
+/** Progress of a run, as it happens. */
+export interface LocalProgress {
+  readonly batchesTotal: number;
+  readonly batchesDone: number;
+  readonly batchesFailed: number;
+  readonly records: number;
+  readonly elapsedSeconds: number;
+}
+
+export interface LocalRunOptions {
+  /** The work folder (database, bucket folder, logs). @default '.tap' */
+  readonly workdir?: string;
+  /** Transcripts to load first (`.jsonl` or `.csv`); a changed transcript replaces the old one. */
+  readonly transcripts?: string;
+  readonly analysis?: AnalysisSpec;
+  readonly batchSize?: number;
+  readonly maxConcurrentBatches?: number;
+  readonly maxBatchAttempts?: number;
+  readonly maxRecordAttempts?: number;
+  /** Plan at most this many records. */
+  readonly limit?: number;
+  readonly dryRun?: boolean;
+  readonly faults?: Faults;
+  /** @default - a new UUID */
+  readonly executionId?: string;
+  /** Answers Vertex AI requests. @default - the local analyzer */
+  readonly analyze?: LineAnalyzer;
+  readonly onProgress?: (progress: LocalProgress) => void;
+  /** Called for every input problem (bad line, missing or duplicate id). */
+  readonly onInputProblem?: (problem: InputProblem) => void;
+}
+
+export interface LocalRunResult {
+  readonly executionId: string;
+  readonly state: 'SUCCEEDED' | 'FAILED';
+  /** The reporter's summary (absent for a dry run or a failed run). */
+  readonly summary?: SummaryDocument;
+  /** The plan, for a dry run. */
+  readonly plan?: PlanDocument;
+  /** The workflow error, for a failed run. */
+  readonly error?: unknown;
+  readonly input?: { readonly rows: number; readonly problems: readonly InputProblem[] };
+  /** Wall-clock seconds. */
+  readonly elapsedSeconds: number;
+  /** Virtual seconds the workflows took (what the run would take against the real services' timings). */
+  readonly virtualSeconds: number;
+  readonly workdir: string;
+}
+
+/** Where the package's workflow sources are. */
+export function workflowSource(file: string): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`package root not found above ${__dirname}`);
+    dir = parent;
+  }
+  return path.join(dir, file);
+}
+
+let cachedWorkflows: { master: Workflow; batch: Workflow } | undefined;
+
+/** The two pipeline workflows, parsed once per process. */
+export function pipelineWorkflows(): { master: Workflow; batch: Workflow } {
+  if (!cachedWorkflows) {
+    const load = (file: string) => parseWorkflow(fs.readFileSync(workflowSource(file), 'utf8'), file);
+    cachedWorkflows = { master: load(WORKFLOW_FILES.master), batch: load(WORKFLOW_FILES.batch) };
+  }
+  return cachedWorkflows;
+}
+
+/** A job logger that appends JSON lines to the run's log file. */
+function fileLogger(stream: fs.WriteStream, job: string): Logger {
+  return {
+    log(severity, message, fields) {
+      stream.write(JSON.stringify({ time: new Date().toISOString(), severity, message, job, ...fields }) + '\n');
+    },
+  };
+}
+
+/** Loads transcripts into the source table: rows with ids already there replace them. */
+async function loadTranscripts(
+  file: string,
+  warehouse: Warehouse,
+  store: ObjectStore,
+  onProblem: ((p: InputProblem) => void) | undefined,
+): Promise<{ rows: number; problems: readonly InputProblem[] }> {
+  const stamp = new Date().toISOString();
+  const staging = `_inputs/${stamp.replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}.jsonl`;
+  const out = store.openWrite(staging);
+  const finished = new Promise<void>((resolve, reject) => {
+    out.on('finish', resolve);
+    out.on('error', reject);
+  });
+  const ids: string[] = [];
+  const hash = createHash('sha256');
+  const report = await readTranscripts(
+    file,
+    async (row) => {
+      ids.push(row.transcript_id as string);
+      const line = JSON.stringify(row) + '\n';
+      hash.update(line);
+      if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve));
+    },
+    stamp,
+  );
+  out.end();
+  await finished;
+  for (const problem of report.problems) onProblem?.(problem);
+  if (report.rows === 0) return report;
+  const source = warehouse.table(TABLE_NAMES.source);
+  for (let i = 0; i < ids.length; i += 10_000) {
+    await warehouse.query({
+      sql: `-- tap:source_replace\nDELETE FROM ${source} WHERE transcript_id IN UNNEST(@ids)`,
+      params: { ids: ids.slice(i, i + 10_000) },
+      types: { ids: 'ARRAY<STRING>' },
+    });
+  }
+  await warehouse.load(TABLE_NAMES.source, staging, `source_${hash.digest('hex').slice(0, 24)}_${stamp}`);
+  return report;
+}
+
+/** Runs the whole pipeline locally and returns its outcome. */
+export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<LocalRunResult> {
+  const started = Date.now();
+  const workdir = path.resolve(options.workdir ?? LOCAL_LAYOUT.defaultWorkdir);
+  const analysis = options.analysis ?? DEFAULT_ANALYSIS;
+  const settings: LocalSettings = {
+    ...DEFAULT_LOCAL_SETTINGS,
+    analysis,
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    ...(options.maxConcurrentBatches !== undefined ? { maxConcurrentBatches: options.maxConcurrentBatches } : {}),
+    ...(options.maxBatchAttempts !== undefined ? { maxBatchAttempts: options.maxBatchAttempts } : {}),
+    ...(options.maxRecordAttempts !== undefined ? { maxRecordAttempts: options.maxRecordAttempts } : {}),
+  };
+  const faults = options.faults ?? NO_FAULTS;
+  const workspace = await openLocalWorkspace(workdir, analysis);
+  const logDir = path.join(workdir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const executionId = options.executionId ?? randomUUID();
+  const logStream = fs.createWriteStream(path.join(logDir, `${executionId}.jsonl`), { flags: 'a' });
+  try {
+    const input = options.transcripts
+      ? await loadTranscripts(options.transcripts, workspace.warehouse, workspace.store, options.onInputProblem)
+      : undefined;
+
+    const clock = new VirtualClock(Math.floor(Date.now() / 1000));
+    const ports = (kind: JobKind): JobPorts => ({
+      warehouse: workspace.warehouse,
+      store: workspace.store,
+      log: fileLogger(logStream, kind),
+      now: () => new Date(clock.now() * 1000),
+    });
+    let batchesTotal = 0;
+    let batchesDone = 0;
+    let batchesFailed = 0;
+    let records = 0;
+    const report = () =>
+      options.onProgress?.({ batchesTotal, batchesDone, batchesFailed, records, elapsedSeconds: (Date.now() - started) / 1000 });
+    const jobEnv = localJobEnv(settings);
+    const cloudRun = new LocalCloudRun({
+      project: LOCAL_LAYOUT.projectId,
+      region: LOCAL_LAYOUT.region,
+      jobs: Object.fromEntries(JOB_KINDS.map((kind) => [LOCAL_JOB_NAMES[kind], { kind, run: JOBS[kind], env: jobEnv }])),
+      ports,
+      faults,
+      onJobFinished: (kind, result) => {
+        if (kind === 'planner') {
+          batchesTotal = (result as PlanDocument).batch_count;
+          report();
+        }
+      },
+      onTaskFailure: (job, attempt, error) =>
+        logStream.write(
+          JSON.stringify({ severity: 'WARNING', message: `task attempt ${attempt + 1} of ${job} failed`, job, error: String((error as Error)?.message ?? error) }) + '\n',
+        ),
+    });
+    const analyze: LineAnalyzer =
+      options.analyze ?? ((line) => analyzeLine(line, { now: () => new Date(clock.now() * 1000) }) as unknown as Record<string, unknown>);
+    const vertex = new LocalVertexAi({ store: workspace.store, analyze, project: LOCAL_LAYOUT.projectId, region: LOCAL_LAYOUT.region, faults });
+    const workflows = pipelineWorkflows();
+    const handlers = localConnectors({
+      store: workspace.store,
+      warehouse: workspace.warehouse,
+      cloudRun,
+      vertex,
+      workflows: { [DEFAULT_WORKFLOW_NAMES.batch]: workflows.batch },
+    });
+
+    const onLog = (entry: LogEntry) => {
+      logStream.write(JSON.stringify({ time: new Date(entry.time * 1000).toISOString(), severity: entry.severity, workflow_execution: entry.executionId, ...(entry.payload as object) }) + '\n');
+      const payload = entry.payload as { event?: string; records?: number; batches?: number } | null;
+      switch (payload?.event) {
+        case 'run_started':
+          break;
+        case 'batch_succeeded':
+          batchesDone++;
+          records += Number(payload.records ?? 0);
+          report();
+          break;
+        case 'batch_attempt_failed':
+          batchesFailed++;
+          report();
+          break;
+        case 'batches_retrying':
+          batchesFailed = Math.max(0, batchesFailed - Number(payload.batches ?? 0));
+          report();
+          break;
+      }
+    };
+
+    const virtualStart = clock.now();
+    const outcome = await runWorkflow(workflows.master, {
+      argument: {
+        execution_id: executionId,
+        ...(options.limit !== undefined ? { limit: options.limit } : {}),
+        ...(options.dryRun ? { dry_run: true } : {}),
+      },
+      env: localWorkflowEnv(settings),
+      handlers,
+      clock,
+      executionId: `master-${executionId}`,
+      workflowId: DEFAULT_WORKFLOW_NAMES.master,
+      onLog,
+    });
+    const common = {
+      executionId,
+      input,
+      elapsedSeconds: (Date.now() - started) / 1000,
+      virtualSeconds: clock.now() - virtualStart,
+      workdir,
+    };
+    if (outcome.state === 'FAILED') return { ...common, state: 'FAILED', error: outcome.error };
+    if (options.dryRun) return { ...common, state: 'SUCCEEDED', plan: (outcome.result as { plan: PlanDocument }).plan };
+    return { ...common, state: 'SUCCEEDED', summary: outcome.result as SummaryDocument };
+  } finally {
+    await new Promise<void>((resolve) => logStream.end(resolve));
+    await workspace.close();
+  }
+}
