@@ -111,7 +111,8 @@ export interface Figure {
 /** The figures both renderings show, in order, formatted once so text and HTML cannot disagree. */
 export function figures(s: SummaryDocument): Figure[] {
   const f = (key: string, label: string, value: number, text: string): Figure => ({ key, label, value, text });
-  const settled = s.records_succeeded + s.records_failed;
+  // As pipeline_metrics defines it: records left in error over records planned.
+  const errorRate = s.records_total > 0 ? s.records_failed / s.records_total : 0;
   return [
     f('records_total', 'Records planned', s.records_total, integer(s.records_total)),
     f('records_succeeded', 'Records analysed', s.records_succeeded, integer(s.records_succeeded)),
@@ -121,7 +122,7 @@ export function figures(s: SummaryDocument): Figure[] {
     f('batches_succeeded', 'Batches succeeded', s.batches_succeeded, integer(s.batches_succeeded)),
     f('batches_failed', 'Batches failed', s.batches_failed, integer(s.batches_failed)),
     f('batches_recovered', 'Batches recovered', s.batches_recovered, integer(s.batches_recovered)),
-    f('record_error_rate', 'Record error rate', settled > 0 ? s.records_failed / settled : 0, percent(settled > 0 ? s.records_failed / settled : 0)),
+    f('record_error_rate', 'Record error rate', errorRate, percent(errorRate)),
     f('tokens_in', 'Input tokens', s.tokens_in, integer(s.tokens_in)),
     f('tokens_out', 'Output tokens', s.tokens_out, integer(s.tokens_out)),
     f('estimated_cost_usd', 'Estimated cost', s.estimated_cost_usd, usd(s.estimated_cost_usd)),

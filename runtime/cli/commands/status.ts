@@ -26,6 +26,7 @@ const usage = `usage: tapctl status [--execution ID] [--watch [--interval SECOND
 
 Shows an execution (the latest one by default): each batch's state, attempts and counts, the live
 state of its Vertex AI job, and a progress bar. --watch repeats until the execution has finished.
+Exit status 3 when the execution has finished with failed batches (see tapctl recover).
 
 ${TARGET_USAGE}`;
 

@@ -130,3 +130,32 @@ describe('HTML report', () => {
     expect(html).not.toContain('<i>');
   });
 });
+
+describe('tapctl report --html, opened in headless Chromium', () => {
+  test('shows the numbers of the summary tapctl report --json prints', async () => {
+    const { openLocalWorkspace } = await import('../../../runtime/adapters/local');
+    const { writeFixture } = await import('./fixture');
+    const { cli } = await import('../cli/run-cli');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'report-cli-'));
+    const ws = await openLocalWorkspace(dir);
+    await writeFixture(ws.warehouse);
+    await ws.close();
+    const page = path.join(dir, 'report.html');
+    const r = await cli(['report', '--local', dir, '--execution', 'e1', '--json', '--html', page]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as Record<string, unknown>;
+    const shown = metrics(dumpDom(page));
+    const compared = Object.keys(summary).filter((k) => typeof summary[k] === 'number');
+    expect(compared.length).toBeGreaterThanOrEqual(12);
+    for (const key of compared) {
+      expect({ key, value: Number(shown.get(key)?.value) }).toEqual({ key, value: summary[key] });
+    }
+    expect(shown.get('record_error_rate')?.text).toBe('10.0%');
+    const image = screenshot(page, 800, 1600);
+    expect(countColor(image, COLORS.succeeded)).toBeGreaterThan(200);
+    expect(countColor(image, COLORS.failed)).toBeGreaterThan(200);
+    expect(countColor(image, COLORS.errors)).toBeGreaterThan(200);
+    expect(countColor(image, COLORS.throughput)).toBeGreaterThan(200);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
