@@ -8,7 +8,7 @@
 import { parseGsUri } from '../../runtime/contract';
 import type { ManifestDocument } from '../../runtime/contract';
 import { parseRecordMarker } from '../../runtime/core/requests';
-import type { MemoryStore } from './memory-store';
+import type { ObjectStore } from '../../runtime/core/ports';
 
 export type Behaviour =
   | { kind: 'ok'; answer?: Record<string, unknown> }
@@ -72,7 +72,7 @@ export interface VertexOptions {
 }
 
 /** Runs the fake batch job for a manifest; returns the `gcsOutputDirectory` URI. */
-export async function runVertex(store: MemoryStore, manifest: ManifestDocument, options: VertexOptions = {}): Promise<string> {
+export async function runVertex(store: Pick<ObjectStore, 'readText' | 'writeText'>, manifest: ManifestDocument, options: VertexOptions = {}): Promise<string> {
   const outDir = `${manifest.output_uri_prefix}/prediction-model-2026-11-28T10:00:00.000000Z`;
   const { path: outPath } = parseGsUri(outDir);
   const lines: string[] = [];
