@@ -262,6 +262,8 @@ interface Sentence {
   readonly sentiment: number;
   /** Content lemmas (nouns, verbs, adjectives; no stop words). */
   readonly lemmas: readonly string[];
+  /** Whether the sentence says how the speaker feels (not a mere acknowledgement). */
+  readonly felt: boolean;
 }
 
 /** What the analyzer knows about a transcript, from which every field is filled. */
@@ -299,14 +301,35 @@ const DULL = new Set([
 
 const ESCALATED = /\b(escalat\w*|supervisor|manager|transfer(?:ring)? you|specialist team|complaints? team|second[- ]line|tier[- ]2)\b/i;
 const FOLLOW_UP = /\b(call you back|get back to you|follow[- ]?up|within \d+ (?:business |working )?(?:days?|hours?)|(?:I|we)(?:'ll| will) (?:email|send|call|contact|text) you|you(?:'ll| will) (?:receive|get) an? (?:email|call|text|letter)|next (?:week|monday|tuesday|wednesday|thursday|friday)|technician)\b/i;
-const RESOLVED = /\b(that (?:fixed|solved|worked|sorted|did) it|(?:it's|it is|that's|that is|you're|you are|all) (?:working|fixed|sorted|resolved|all set|done)|(?:I've|I have|we've|we have) (?:refunded|credited|applied|updated|reset|cancelled|canceled|processed|changed|fixed|removed|added|unlocked|reactivated)|problem solved|works now|working now|perfect, thank|great, thank|that's great|that helps)\b/i;
+const RESOLVED = /\b(that (?:fixed|solved|solves|worked|sorted|did) it|(?:it's|it is|that's|that is|you're|you are|all) (?:working|fixed|sorted|resolved|all set)|(?:I've|I have|we've|we have) (?:refunded|credited|applied|reset|cancelled|canceled|processed|fixed|removed|unlocked|reactivated|arranged|added the|moved you)|problem solved|works now|working now|I am in now|I'm in now|full signal now)\b/i;
+/** Thanks that close a problem, when the customer says them. */
+const RESOLVED_THANKS = /^(?:great|perfect|brilliant|wonderful|excellent|okay, great)[,!.]? (?:thank|that)/i;
+/** Clauses about what will happen, which say nothing of what has: `once it is done`. */
+const WHEN_CLAUSE = /\b(?:when|once|as soon as|until|after|if)\b.*$/i;
+/** Words of the trade that a general sentiment lexicon misses or misreads. */
+const NEGATIVE_CUES = /\b(ridiculous|unacceptable|not acceptable|furious|waste of time|terrible|awful|horrible|unhappy|frustrat\w*|angry|fed up|cancel my|not good enough|still not|unfair|complaint|never came|for nothing|nobody (?:has|ever))\b/gi;
+const POSITIVE_CUES = /\b(thank you so much|brilliant|perfect|that solves it|that worked|that fixed it|appreciate it|that is fair|really helpful|sounds good|great, thank)\b/gi;
 const UNRESOLVED = /\b(still (?:not|doesn't|don't|isn't|can't)|not (?:good enough|acceptable|happy)|this is ridiculous|cancel my (?:account|contract|subscription)|waste of time|nothing you can do|can't help)\b/i;
-const COMMITMENT = /^(?:ok(?:ay)?,?\s+|so,?\s+|alright,?\s+|right,?\s+|and\s+)?(?:I'll|I will|I'm going to|I am going to|we'll|we will|we're going to|let me)\s+(.+)$/i;
-const INTENT = /\b(?:I'm calling (?:about|because|to|regarding)|I am calling (?:about|because|to|regarding)|I(?:'d| would) like to|I want to|I need to|I'm trying to|I am trying to|I was wondering (?:if|whether)|I have a question about|I'm interested in|I am interested in|calling about|I'm having (?:trouble|problems?|issues?) with|I can't|I cannot)\s+(.+)$/i;
+const COMMITMENT = /^(?:ok(?:ay)?,?\s+|so,?\s+|alright,?\s+|right,?\s+|and\s+|of course\.?,?\s+)?(?:I'll|I will|I'm going to|I am going to|we'll|we will|we're going to)\s+(?:also\s+)?(.+)$/i;
+/** Promises that are not action items: what is done on the call itself, or only waiting. */
+const NOT_AN_ACTION = /^(?:just |quickly )?(?:check|see|have a look|look|pull up|bring up|confirm|verify|ask|repeat|read|find|try|think|leave|keep|wait|be|do that|go ahead|hold)\b/i;
+/** How customers say why they call: the words after the cue, and how the summary phrases them. */
+const INTENTS: ReadonlyArray<readonly [RegExp, (x: string) => string, (x: string) => string]> = [
+  [/\b(?:I'm|I am) calling (?:about|regarding)\s+(.+)$/i, (x) => x, (x) => `about ${x}`],
+  [/\b(?:I'm|I am) calling because\s+(.+)$/i, (x) => x, (x) => `because ${x}`],
+  [/\b(?:I'm calling|I am calling|I(?:'d| would) like|I want|I need|I'm trying|I am trying)\s+to\s+(.+)$/i, (x) => x, (x) => `to ${x}`],
+  [/\bI was wondering (?:if|whether)\s+(.+)$/i, (x) => `whether ${x}`, (x) => `to ask whether ${x}`],
+  [/\b(?:I have a question about|I'm interested in|I am interested in)\s+(.+)$/i, (x) => x, (x) => `about ${x}`],
+  [/\b(?:I'm|I am) having (?:trouble|problems?|issues?) with\s+(.+)$/i, (x) => `trouble with ${x}`, (x) => `about trouble with ${x}`],
+  [/\bI (?:can't|cannot)\s+(.+)$/i, (x) => `cannot ${x}`, (x) => `because they cannot ${x}`],
+];
 
 const BROKEN = /\bmy ([a-z]+(?: [a-z]+)??) (?:keeps|isn't|is not|won't|doesn't|does not|stopped|has stopped|is broken|never arrived|hasn't arrived|was damaged|was wrong)\b/i;
 /** Sentences that open or close any call and say nothing about this one. */
 const SMALL_TALK = /\b(thank you for calling|thanks for calling|how can I help|how may I help|you're speaking (?:with|to)|you are speaking (?:with|to)|my name is|this is [A-Z][a-z]+|have a (?:good|great|nice) (?:day|one|evening)|anything else)\b/i;
+
+/** What customers say to close any call; it tells nothing of how they feel about it. */
+const COURTESY = /^(?:no,? )?(?:thanks?|thank you)?[ ,.!]*(?:bye|goodbye|that is (?:everything|all)|that's (?:everything|all))?[ ,.!]*$|^(?:no,? )?(?:that is|that's) (?:everything|all)\b|^(?:ok(?:ay)?|sure|yes|right|fine)[,.!]*$/i;
 
 const BEST_SENTENCES = 2;
 
@@ -346,7 +369,14 @@ export function analyseTranscript(transcript: string): TranscriptAnalysis {
         }
       });
       const text = s.out().trim();
-      if (text) sentences.push({ text, role: turn.role, turn: t, sentiment: Number(s.out(its.sentiment)) || 0, lemmas });
+      if (!text) return;
+      // "Sorry" is politeness on a call far more often than regret; the lexicon scores it as regret.
+      const cues =
+        (text.match(POSITIVE_CUES)?.length ?? 0) * 0.6 - (text.match(NEGATIVE_CUES)?.length ?? 0) * 0.8 + (text.match(/\bsorry\b/gi)?.length ?? 0) * 0.5;
+      const sentiment = Math.max(-1, Math.min(1, (Number(s.out(its.sentiment)) || 0) + cues));
+      // Short acknowledgements ("That is correct.", "Fine.") carry no feeling about the call.
+      const felt = cues !== 0 || text.split(/\s+/).length > 5;
+      sentences.push({ text, role: turn.role, turn: t, sentiment, lemmas, felt });
     });
   });
 
@@ -358,30 +388,42 @@ export function analyseTranscript(transcript: string): TranscriptAnalysis {
 
   const customer = sentences.filter((s) => s.role === 'customer');
   const voice = customer.length > 0 ? customer : sentences;
-  // Later sentences weigh more: how the customer feels at the end of the call counts most.
+  // How the customer feels at the end of the call counts most: later sentences weigh more, and
+  // the last few (courtesies aside) decide between a call that ends well and one that ends badly.
+  const felt = voice.filter((s) => s.felt && !COURTESY.test(s.text));
   let weightSum = 0;
   let weighted = 0;
-  voice.forEach((s, i) => {
-    const w = 1 + i / Math.max(1, voice.length - 1);
+  felt.forEach((s, i) => {
+    const x = i / Math.max(1, felt.length - 1);
+    const w = 1 + 3 * x * x;
     weightSum += w;
     weighted += w * s.sentiment;
   });
   const sentimentScore = weightSum ? weighted / weightSum : 0;
-  const positives = voice.filter((s) => s.sentiment >= 0.3).length;
-  const negatives = voice.filter((s) => s.sentiment <= -0.3).length;
+  const last = felt.slice(-3);
+  const final = last.length ? last.reduce((a, s) => a + s.sentiment, 0) / last.length : 0;
+  const early = felt.slice(0, Math.max(0, felt.length - 3));
+  const earlyNegative = early.filter((s) => s.sentiment <= -0.5).length;
+  const earlyPositive = early.filter((s) => s.sentiment >= 0.5).length;
   const sentiment: TranscriptAnalysis['sentiment'] =
-    positives > 0 && negatives > 0 && Math.abs(sentimentScore) < 0.25
-      ? 'mixed'
-      : sentimentScore >= 0.1
-        ? 'positive'
-        : sentimentScore <= -0.1
-          ? 'negative'
-          : 'neutral';
+    final >= 0.15
+      ? earlyNegative >= 2 && earlyNegative > earlyPositive
+        ? 'mixed'
+        : 'positive'
+      : final <= -0.15
+        ? earlyPositive >= 2 && earlyPositive > earlyNegative
+          ? 'mixed'
+          : 'negative'
+        : sentimentScore >= 0.1
+          ? 'positive'
+          : sentimentScore <= -0.1
+            ? 'negative'
+            : 'neutral';
 
   const resolution = resolutionOf(sentences, turns.length);
   const actionItems = actionItemsOf(sentences);
-  const customerIntent = intentOf(customer, topics);
-  const summary = summaryOf(sentences, lemmaCounts, customerIntent, resolution);
+  const { intent: customerIntent, phrase } = intentOf(customer, topics);
+  const summary = summaryOf(sentences, lemmaCounts, phrase, resolution);
   const english = words === 0 || stopWords / words >= 0.2;
   const questions = customer.filter((s) => s.text.endsWith('?')).map((s) => s.text).slice(0, 5);
 
@@ -430,7 +472,7 @@ function resolutionOf(sentences: readonly Sentence[], turns: number): Transcript
   // How a call ends decides: look at its last third.
   const from = Math.floor((turns * 2) / 3);
   const late = sentences.filter((s) => s.turn >= from);
-  const resolved = late.filter((s) => RESOLVED.test(s.text)).length;
+  const resolved = late.filter((s) => RESOLVED.test(s.text.replace(WHEN_CLAUSE, '')) || (s.role === 'customer' && RESOLVED_THANKS.test(s.text))).length;
   const unresolved = late.filter((s) => UNRESOLVED.test(s.text)).length;
   const followUp = sentences.filter((s) => FOLLOW_UP.test(s.text)).length;
   if (resolved > unresolved) return 'resolved';
@@ -444,60 +486,99 @@ function actionItemsOf(sentences: readonly Sentence[]): string[] {
     const m = COMMITMENT.exec(s.text);
     if (!m) continue;
     let what = m[1]!.replace(/[.!]+$/, '').trim();
-    if (/^(?:just |quickly )?(?:check|see|have a look|look|pull up|bring up|confirm your|verify|ask you)\b/i.test(what)) continue;
-    if (s.role === 'agent') what = what.replace(/\byour\b/gi, "the customer's").replace(/\byou\b/gi, 'the customer');
-    else what = what.replace(/\bmy\b/gi, 'their').replace(/\bI\b/g, 'they');
-    const who = s.role === 'agent' ? 'Agent' : 'Customer';
-    items.push(`${who} to ${truncateWords(what, 20)}`);
+    if (NOT_AN_ACTION.test(what)) continue;
+    if (s.role === 'agent') {
+      what = what
+        .replace(/\b(?:I|we)(?:'ll| will)\s+/gi, '')
+        .replace(/\byour\b/gi, "the customer's")
+        .replace(/\byou\b/gi, 'the customer');
+    } else {
+      what = what.replace(/\bmy\b/gi, 'their').replace(/\bI\b/g, 'they');
+    }
+    items.push(`${s.role === 'agent' ? 'Agent' : 'Customer'} to ${truncateWords(what, 20)}`);
   }
   return dedupe(items, (x) => x.toLowerCase()).slice(0, 5);
 }
 
-function intentOf(customer: readonly Sentence[], topics: readonly string[]): string {
+/** The customer's reason for calling, and the words the summary uses for it. */
+function intentOf(customer: readonly Sentence[], topics: readonly string[]): { intent: string; phrase: string } {
   for (const s of customer) {
-    const m = INTENT.exec(s.text);
-    if (m) {
-      const what = truncateWords(m[1]!.replace(/[.!?]+$/, '').replace(/\bmy\b/gi, 'their').replace(/\bI\b/g, 'they'), 10);
-      if (what.length > 3) return what.toLowerCase();
+    for (const [re, intent, phrase] of INTENTS) {
+      const m = re.exec(s.text);
+      if (!m) continue;
+      const x = firstWords(
+        m[1]!
+          .split(/,|;| but | and | because | so that | since /)[0]!
+          .replace(/[.!?]+$/, '')
+          .replace(/\bmy\b/gi, 'their')
+          .replace(/\bme\b/gi, 'them')
+          .replace(/\bI\b/g, 'they')
+          .trim(),
+        14,
+      );
+      if (x.length > 3) return { intent: intent(x), phrase: phrase(x) };
     }
   }
   for (const s of customer) {
     const m = BROKEN.exec(s.text);
-    if (m) return `a problem with their ${m[1]!.toLowerCase()}`;
+    if (m) {
+      const x = `a problem with their ${m[1]!.toLowerCase()}`;
+      return { intent: x, phrase: `about ${x}` };
+    }
   }
-  return topics.length > 0 ? `help with ${topics.slice(0, 2).join(' and ')}` : 'an unclear request';
+  const x = topics.length > 0 ? `help with ${topics.slice(0, 2).join(' and ')}` : 'an unclear request';
+  return { intent: x, phrase: `about ${x}` };
 }
 
 function summaryOf(
   sentences: readonly Sentence[],
   lemmaCounts: ReadonlyMap<string, number>,
-  intent: string,
+  intentPhrase: string,
   resolution: TranscriptAnalysis['resolution'],
 ): string {
   if (sentences.length === 0) return 'The transcript is empty.';
-  // Extractive: the sentences whose content words recur most in the call, in the order spoken.
-  const scored = sentences
-    .map((s, i) => ({
-      i,
-      s,
-      score:
-        s.lemmas.length < 3 || SMALL_TALK.test(s.text)
-          ? 0
-          : (s.lemmas.reduce((a, l) => a + Math.log1p((lemmaCounts.get(l) ?? 1) - 1) + 0.5, 0) / Math.sqrt(s.lemmas.length)) *
-            (INTENT.test(s.text) || BROKEN.test(s.text) || RESOLVED.test(s.text) || COMMITMENT.test(s.text) ? 1.5 : 1),
-    }))
-    .filter((x) => x.score > 0)
-    .sort((a, b) => b.score - a.score || a.i - b.i)
-    .slice(0, BEST_SENTENCES)
-    .sort((a, b) => a.i - b.i);
-  const quoted = scored.map(({ s }) => `The ${s.role} said: "${truncateWords(s.text, 30)}"`);
   const ending: Record<TranscriptAnalysis['resolution'], string> = {
     resolved: 'The issue was resolved on the call.',
     unresolved: 'The issue was not resolved.',
     escalated: 'The call was escalated.',
     follow_up: 'A follow-up was promised.',
   };
-  return [`The customer called about ${intent}.`, ...quoted.map((q) => (/[.!?]"$/.test(q) ? q : `${q}.`)), ending[resolution]].join(' ');
+  // Extractive: what was said about the outcome (the last such sentence), and the sentence whose
+  // content words recur most in the call, in the order they were spoken.
+  const isOutcome = (s: Sentence): boolean =>
+    ESCALATED.test(s.text) || RESOLVED.test(s.text.replace(WHEN_CLAUSE, '')) || UNRESOLVED.test(s.text) || FOLLOW_UP.test(s.text) || isAction(s);
+  const outcomeAt = findLastIndex(sentences, isOutcome);
+  const scored = sentences
+    .map((s, i) => ({
+      i,
+      s,
+      score:
+        i === outcomeAt || s.lemmas.length < 3 || SMALL_TALK.test(s.text) || INTENTS.some(([re]) => re.test(s.text))
+          ? 0
+          : s.lemmas.reduce((a, l) => a + Math.log1p((lemmaCounts.get(l) ?? 1) - 1) + 0.5, 0) / Math.sqrt(s.lemmas.length),
+    }))
+    .filter((x) => x.score > 0)
+    .sort((a, b) => b.score - a.score || a.i - b.i);
+  const picked = [...scored.slice(0, outcomeAt >= 0 ? BEST_SENTENCES - 1 : BEST_SENTENCES), ...(outcomeAt >= 0 ? [{ i: outcomeAt, s: sentences[outcomeAt]! }] : [])];
+  const quoted = dedupe(picked, (x) => x.s.text.toLowerCase())
+    .sort((a, b) => a.i - b.i)
+    .map(({ s }) => `The ${s.role} said: "${truncateWords(s.text, 30)}"`)
+    .map((q) => (/[.!?…]"$/.test(q) ? q : `${q}.`));
+  return [`The customer called ${intentPhrase}.`, ...quoted, ending[resolution]].join(' ');
+}
+
+function isAction(s: Sentence): boolean {
+  const m = COMMITMENT.exec(s.text);
+  return m !== null && !NOT_AN_ACTION.test(m[1]!);
+}
+
+function findLastIndex<T>(xs: readonly T[], test: (x: T) => boolean): number {
+  for (let i = xs.length - 1; i >= 0; i--) if (test(xs[i]!)) return i;
+  return -1;
+}
+
+function firstWords(text: string, max: number): string {
+  return text.split(/\s+/).slice(0, max).join(' ');
 }
 
 function truncateWords(text: string, max: number): string {

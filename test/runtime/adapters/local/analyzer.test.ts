@@ -85,8 +85,8 @@ describe('analyzeLine', () => {
     expect(good.resolution).toBe('resolved');
     expect(good.topics).toEqual(expect.arrayContaining(['payment']));
     expect(good.action_items).toEqual(['Agent to email the customer a confirmation within 5 business days']);
-    expect(good.customer_intent).toBe('their march bill');
-    expect(good.summary).toMatch(/^The customer called about their march bill\. .*resolved/);
+    expect(good.customer_intent).toBe('their March bill');
+    expect(good.summary).toMatch(/^The customer called about their March bill\. .*resolved on the call\.$/);
     const bad = answerOf(analyzeLine(line(ESCALATED_CALL), fixed));
     expect(bad.sentiment).toBe('negative');
     expect(bad.resolution).toBe('escalated');
