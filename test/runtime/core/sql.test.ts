@@ -1,0 +1,108 @@
+/**
+ * Every statement of runtime/core/sql.ts, analysed by ZetaSQL against a catalog made from the
+ * contract's table schemas, and run on DuckDB (the local warehouse's engine) for the dialects'
+ * common ground.
+ */
+import { DEFAULT_ANALYSIS, FIXED_TABLES, resultsTable, SOURCE_TABLE, VIEW_KEYS, viewSql } from '../../../runtime/contract';
+import type { Statement } from '../../../runtime/core/ports';
+import * as sql from '../../../runtime/core/sql';
+import { DuckEngine } from '../../fakes/duck-engine';
+import { ZetaSql } from '../../fakes/zetasql';
+
+const PROJECT = 'test-project';
+const DATASET = 'tap';
+const t = (id: string) => (id.includes('.') ? `\`${id}\`` : `\`${PROJECT}.${DATASET}.${id}\``);
+const source = { table: `${PROJECT}.${DATASET}.transcription_pass_2`, idColumn: 'transcript_id', textColumn: 'transcript' };
+const plan = { executionId: 'e', analysisVersion: 'v', batchSize: 100, maxRecordAttempts: 3, limit: null, plannedAt: '2026-11-28T10:00:00Z' };
+const now = '2026-11-28T10:00:00Z';
+
+/** Every statement the runtime can issue, in each of its forms. */
+export function allStatements(): Array<[string, Statement]> {
+  const execution = {
+    executionId: 'e', status: 'planned' as const, analysisVersion: 'v', params: null, recordsTotal: 1, skippedDedup: 0, batchCount: 1, summary: null, eventTime: now,
+  };
+  return [
+    ['plan_assign', sql.planAssign(t, source, plan)],
+    ['plan_assign with a limit', sql.planAssign(t, source, { ...plan, limit: 10 })],
+    ['plan_preview', sql.planPreview(t, source, plan)],
+    ['plan_counts', sql.planCounts(t, 'e')],
+    ['plan_skipped', sql.planSkipped(t, source, 'v')],
+    ['plan_events', sql.planEvents(t, 'e', now)],
+    ['plan_execution', sql.insertExecution(t, execution, true)],
+    ['report_execution', sql.insertExecution(t, { ...execution, status: 'succeeded', summary: '{}' }, false)],
+    ['batch_records by batch id', sql.batchRecords(t, source, 'e', { batchId: 0 }, [])],
+    ['batch_records by row range, with template columns', sql.batchRecords(t, source, 'e', { startRow: 1, endRow: 9 }, ['channel', 'agent_id'])],
+    ['batch_planned by batch id', sql.batchPlanned(t, 'e', { batchId: 0 }, 1)],
+    ['batch_planned by row range', sql.batchPlanned(t, 'e', { startRow: 1, endRow: 9 }, 2)],
+    ['report_plan', sql.reportPlan(t, 'e')],
+    ['report_batches', sql.reportBatches(t, 'e')],
+    ['report_results', sql.reportResults(t, 'e', 'v')],
+    ['report_errors', sql.reportErrors(t, 'e')],
+    ['report_failed_records', sql.reportFailedRecords(t, 'e', 'v')],
+  ];
+}
+
+const tables = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(DEFAULT_ANALYSIS)].map((spec) => ({ fullName: `${PROJECT}.${DATASET}.${spec.name}`, spec }));
+
+describe('the SQL module', () => {
+  test('every statement id is covered and starts its statement', () => {
+    const ids = new Set(allStatements().map(([, s]) => sql.statementId(s.sql)));
+    expect([...ids].sort()).toEqual([...sql.STATEMENT_IDS].sort());
+  });
+
+  test('identifiers are validated, never spliced from input', () => {
+    expect(() => sql.planAssign(t, { ...source, idColumn: 'id) OR (1=1' }, plan)).toThrow(/invalid column name/);
+    expect(() => sql.batchRecords(t, source, 'e', { batchId: 0 }, ['x`y'])).toThrow(/invalid column name/);
+    const s = sql.planCounts(t, "e'; DROP TABLE x; --");
+    expect(s.sql).not.toContain('DROP');
+    expect(s.params).toEqual({ execution_id: "e'; DROP TABLE x; --" });
+  });
+
+  test('every parameter used is declared with a type, and every declared one is used', () => {
+    for (const [name, s] of allStatements()) {
+      const used = new Set([...s.sql.matchAll(/@([a-z_]+)/g)].map((m) => m[1]));
+      expect({ name, used: [...used].sort() }).toEqual({ name, used: Object.keys(s.params ?? {}).sort() });
+      expect({ name, typed: Object.keys(s.types ?? {}).sort() }).toEqual({ name, typed: Object.keys(s.params ?? {}).sort() });
+    }
+  });
+
+  test.each(allStatements())('%s runs on DuckDB', async (_name, statement) => {
+    const engine = await DuckEngine.create(DEFAULT_ANALYSIS, [
+      { name: 'channel', type: 'STRING', mode: 'NULLABLE', description: '' },
+      { name: 'agent_id', type: 'STRING', mode: 'NULLABLE', description: '' },
+    ].filter((c) => !SOURCE_TABLE.columns.some((s) => s.name === c.name)) as never);
+    await expect(engine.run(statement)).resolves.toBeDefined();
+  });
+});
+
+describe('ZetaSQL analysis of every BigQuery statement', () => {
+  let zeta: ZetaSql;
+  beforeAll(async () => {
+    zeta = await ZetaSql.start(tables);
+  }, 60_000);
+  afterAll(() => zeta?.stop());
+
+  test.each(allStatements())('%s analyses with no error', async (_name, statement) => {
+    expect(await zeta.analyze(statement)).toBeUndefined();
+  });
+
+  test.each(VIEW_KEYS)('the view %s (runtime/contract/views.ts) analyses with no error', async (view) => {
+    expect(await zeta.analyze({ sql: viewSql(view, t) })).toBeUndefined();
+  });
+
+  test('a misspelled column is caught', async () => {
+    const wrong = sql.planCounts(t, 'e');
+    const error = await zeta.analyze({ ...wrong, sql: wrong.sql.replace('MAX(batch_id)', 'MAX(batch_idd)') });
+    expect(error).toMatch(/Unrecognized name: batch_idd/);
+  });
+
+  test('a misspelled table and an undeclared parameter are caught', async () => {
+    expect(await zeta.analyze({ sql: `SELECT record_id FROM ${t('processed_record')}` })).toMatch(/not found/i);
+    expect(await zeta.analyze({ sql: `SELECT record_id FROM ${t('processed_records')} WHERE status = @status` })).toMatch(/status/);
+  });
+
+  test('an INSERT of a wrong type is caught', async () => {
+    const s = sql.planEvents(t, 'e', now);
+    expect(await zeta.analyze({ ...s, types: { ...s.types, event_time: 'INT64' } })).toMatch(/event_time|TIMESTAMP|INT64/);
+  });
+});
