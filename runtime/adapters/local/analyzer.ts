@@ -342,8 +342,20 @@ export function analyseTranscript(transcript: string): TranscriptAnalysis {
   const nounCounts = new Map<string, { n: number; first: number }>();
   let words = 0;
   let stopWords = 0;
-  turns.forEach((turn, t) => {
-    const doc = nlp.readDoc(turn.text);
+  // One document for the whole call (one readDoc per turn costs more); each sentence is traced
+  // back to its turn by its place in the text. Turns are paragraphs (a blank line between them,
+  // which wink-nlp always takes as a sentence boundary), so no sentence spans two turns.
+  const joined = turns.map((x) => x.text).join('\n\n');
+  const starts: number[] = [];
+  let offset = 0;
+  for (const x of turns) {
+    starts.push(offset);
+    offset += x.text.length + 2;
+  }
+  let cursor = 0;
+  let t = 0;
+  {
+    const doc = nlp.readDoc(joined);
     doc.entities().each((e: ItemEntity) => {
       const detail = e.out(its.detail) as unknown as { value: string; type: string };
       entities.push({ value: detail.value, type: detail.type });
@@ -370,6 +382,12 @@ export function analyseTranscript(transcript: string): TranscriptAnalysis {
       });
       const text = s.out().trim();
       if (!text) return;
+      const at = joined.indexOf(text, cursor);
+      if (at >= 0) {
+        cursor = at + text.length;
+        while (t + 1 < starts.length && starts[t + 1]! <= at) t++;
+      }
+      const turn = turns[t]!;
       // "Sorry" is politeness on a call far more often than regret; the lexicon scores it as regret.
       const cues =
         (text.match(POSITIVE_CUES)?.length ?? 0) * 0.6 - (text.match(NEGATIVE_CUES)?.length ?? 0) * 0.8 + (text.match(/\bsorry\b/gi)?.length ?? 0) * 0.5;
@@ -378,7 +396,7 @@ export function analyseTranscript(transcript: string): TranscriptAnalysis {
       const felt = cues !== 0 || text.split(/\s+/).length > 5;
       sentences.push({ text, role: turn.role, turn: t, sentiment, lemmas, felt });
     });
-  });
+  }
 
   const topics = [...nounCounts.entries()]
     .filter(([, v]) => v.n >= 1)
@@ -502,7 +520,9 @@ function actionItemsOf(sentences: readonly Sentence[]): string[] {
 
 /** The customer's reason for calling, and the words the summary uses for it. */
 function intentOf(customer: readonly Sentence[], topics: readonly string[]): { intent: string; phrase: string } {
-  for (const s of customer) {
+  // Customers say why they call at the start of the call.
+  const opening = customer.filter((s) => s.turn <= (customer[0]?.turn ?? 0) + 6);
+  for (const s of opening) {
     for (const [re, intent, phrase] of INTENTS) {
       const m = re.exec(s.text);
       if (!m) continue;

@@ -101,6 +101,12 @@ describe('analyzeLine', () => {
     expect(transcriptOf('Agent: hi')).toBe('Agent: hi');
   });
 
+  it('attributes every sentence to its speaker, even after a turn ending in an abbreviation', () => {
+    const a = analyseTranscript('Agent: Is the cable in?\nCustomer: Yes, I have pushed it in.\nAgent: I will send you a new router.\nCustomer: I will return the old one.');
+    expect(a.actionItems).toEqual(['Agent to send the customer a new router', 'Customer to return the old one']);
+    expect(a.turns).toBe(4);
+  });
+
   it('is deterministic', () => {
     const input = line(ESCALATED_CALL);
     expect(JSON.stringify(analyzeLine(input, fixed))).toBe(JSON.stringify(analyzeLine(input, fixed)));
