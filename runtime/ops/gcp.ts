@@ -57,7 +57,15 @@ export async function credentials(env: NodeJS.ProcessEnv): Promise<AuthClient> {
 }
 
 function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+  let text = error instanceof Error ? error.message : String(error);
+  // The REST transport may carry Google's JSON error body as the message.
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string } };
+    if (body.error?.message) text = body.error.message;
+  } catch {
+    // not JSON: the message as it is
+  }
+  return text.split('\n')[0]!;
 }
 
 /** `http://host:port` → gax options for that endpoint. */

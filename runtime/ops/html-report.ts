@@ -140,9 +140,9 @@ export function reportHtml(report: RunReport): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Run ${escapeHtml(report.executionId)}: transcript analysis report</title>
 <style>${CSS}</style></head>
-<body data-execution="${escapeHtml(report.executionId)}" data-final="${report.final}">
+<body data-execution="${escapeHtml(report.executionId)}" data-final="${report.final}" data-basis="${report.basis}">
 <h1>Run <span data-metric="execution_id">${escapeHtml(report.executionId)}</span> <span class="status status-${status}" data-metric="status">${status}</span></h1>
-<p class="sub">Analysis version ${escapeHtml(s.analysis_version)} · ${report.final ? 'final summary' : 'summary so far'} · generated ${escapeHtml(report.generatedAt)}</p>
+<p class="sub">Analysis version ${escapeHtml(s.analysis_version)} · ${report.basis === 'reporter' ? 'final summary' : report.basis === 'live' ? 'summary so far' : 'recomputed after recovery'} · generated ${escapeHtml(report.generatedAt)}</p>
 <dl>${cards}</dl>
 ${batchesChart(buckets)}
 ${errorsChart(report)}

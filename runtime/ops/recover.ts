@@ -6,7 +6,6 @@
  */
 import { OperatorError } from './gcp';
 import type { BatchState, ExecutionRecord } from './queries';
-import type { LocalWorkspace } from '../adapters/local';
 
 export type RecoverySelection =
   | { readonly kind: 'batch'; readonly batchId: number }
@@ -65,18 +64,4 @@ export function recoveryPlan(
       return { arguments: [{ execution_id: id, start_row: startRow, end_row: endRow }], notes };
     }
   }
-}
-
-export interface LocalRecoveryOutcome {
-  readonly argument: Record<string, unknown>;
-  readonly status: string;
-  readonly error?: string;
-}
-
-/** Runs batch workflow executions to the end on the local twin. */
-export async function runLocalRecovery(_workspace: LocalWorkspace, _args: readonly Record<string, unknown>[]): Promise<LocalRecoveryOutcome[]> {
-  throw new OperatorError(
-    'recovery on a laptop work folder needs the local Workflows engine, which this build does not include yet',
-    'run the laptop pipeline again (tapctl local run): it plans the records that were not analysed',
-  );
 }

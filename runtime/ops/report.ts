@@ -10,8 +10,14 @@ import { duration, integer, percent, table, usd } from './format';
 export interface RunReport {
   readonly executionId: string;
   readonly generatedAt: string;
-  /** True when the summary is the reporter's final one. */
+  /** True when the run has finished (the reporter wrote its summary). */
   readonly final: boolean;
+  /**
+   * Where the summary comes from: the reporter's (`reporter`), the tables while the run goes on
+   * (`live`), or the tables again because batches were recovered after the reporter wrote
+   * (`recomputed`).
+   */
+  readonly basis: 'reporter' | 'live' | 'recomputed';
   readonly summary: SummaryDocument;
   readonly outcomes: readonly BatchOutcome[];
   readonly start: string | null;
@@ -45,7 +51,9 @@ export async function loadReport(queries: OpsQueries, executionId: string, where
   }
   const [outcomes, span] = await Promise.all([queries.outcomes(executionId), queries.span(executionId)]);
   let summary = execution.summary;
-  if (!summary) {
+  // A recovery after the run ended (tapctl recover) makes the reporter's summary stale.
+  const stale = summary !== null && span.end !== null && execution.finishedAt !== null && Date.parse(span.end) > Date.parse(execution.finishedAt);
+  if (!summary || stale) {
     const [batches, errors, recordsFailed, results] = await Promise.all([
       queries.batches(executionId),
       queries.errorsByType(executionId),
@@ -58,6 +66,7 @@ export async function loadReport(queries: OpsQueries, executionId: string, where
     executionId,
     generatedAt: now.toISOString(),
     final: execution.summary !== null,
+    basis: execution.summary === null ? 'live' : stale ? 'recomputed' : 'reporter',
     summary,
     outcomes,
     start: span.start ?? execution.plannedAt,
@@ -79,14 +88,16 @@ export function liveSummary(
   const errorsByType: Partial<Record<ErrorType, number>> = {};
   for (const e of errors) errorsByType[e.errorType as ErrorType] = e.rows;
   const start = span.start ?? execution.plannedAt;
+  const total = Math.max(execution.batchCount, batches.length);
+  const settled = batches.filter(done).length;
   return {
     execution_id: execution.executionId,
     analysis_version: execution.analysisVersion,
-    status: execution.status === 'succeeded' ? 'succeeded' : 'failed',
+    status: total > 0 && settled === total ? 'succeeded' : 'failed',
     records_total: execution.recordsTotal,
     skipped_dedup: execution.skippedDedup,
-    batches: Math.max(execution.batchCount, batches.length),
-    batches_succeeded: batches.filter(done).length,
+    batches: total,
+    batches_succeeded: settled,
     batches_failed: batches.filter((b) => b.status === 'failed').length,
     batches_recovered: batches.filter((b) => done(b) && b.failures > 0).length,
     records_succeeded: results.reduce((n, r) => n + r.records, 0),
@@ -167,11 +178,17 @@ export function timeBuckets(report: Pick<RunReport, 'outcomes' | 'start' | 'end'
   return buckets;
 }
 
+const BASIS_NOTE: Readonly<Record<RunReport['basis'], string>> = {
+  reporter: '',
+  live: ' (summary so far, computed from the tables)',
+  recomputed: " (recomputed from the tables: batches were recovered after the run's summary)",
+};
+
 /** The report as text for a terminal. */
 export function reportText(report: RunReport): string {
   const s = report.summary;
   const lines = [
-    `Execution ${report.executionId}: ${report.final ? s.status : 'running'}${report.final ? '' : ' (summary so far, computed from the tables)'}`,
+    `Execution ${report.executionId}: ${report.final ? s.status : 'running'}${BASIS_NOTE[report.basis]}`,
     `Analysis version ${s.analysis_version}`,
     '',
     table(

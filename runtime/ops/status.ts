@@ -10,6 +10,8 @@ export interface StatusView {
   readonly workflow?: WorkflowExecution;
   /** Live Vertex AI states of the batches waiting on a job, by job name. */
   readonly vertex: ReadonlyMap<string, VertexJobState | Error>;
+  /** What could not be read, for the operator. */
+  readonly notes?: readonly string[];
 }
 
 const SETTLED = new Set(['succeeded', 'empty']);
@@ -46,6 +48,7 @@ export function renderStatus(view: StatusView): string {
     `  ${progressBar(settled, total)} settled` + (failed > 0 ? `, ${failed} failed` : '') + (recovered > 0 ? `, ${recovered} recovered` : ''),
   ];
   if (view.workflow?.error) lines.push(`  workflow error: ${view.workflow.error.split('\n')[0]}`);
+  for (const note of view.notes ?? []) lines.push(`  note: ${note}`);
   lines.push('');
   if (batches.length > 0) {
     lines.push(

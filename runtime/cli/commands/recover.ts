@@ -3,7 +3,8 @@ import { parseArgs } from '../args';
 import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
 import { requireExecution, withTarget } from '../../ops/target';
 import { OperatorError } from '../../ops/gcp';
-import { recoveryPlan, RecoverySelection, runLocalRecovery } from '../../ops/recover';
+import { analysisVersion, DEFAULT_ANALYSIS } from '../../contract';
+import { recoveryPlan, RecoverySelection } from '../../ops/recover';
 
 const usage = `usage: tapctl recover --execution ID (--batch N | --start-row A --end-row B | --all-failed)
                        [--force] [where]
@@ -72,7 +73,15 @@ export const command: Command = {
         return 0;
       }
       if (!open.local) throw new OperatorError('no pipeline to recover', 'give --local DIR or the deployment');
-      const outcomes = await runLocalRecovery(open.local, plan.arguments);
+      if (execution.analysisVersion && execution.analysisVersion !== analysisVersion(DEFAULT_ANALYSIS)) {
+        throw new OperatorError(
+          `execution ${executionId} was planned for analysis version ${execution.analysisVersion}, not the default analysis's ${analysisVersion(DEFAULT_ANALYSIS)}`,
+          'recover it with the tool that ran it with its own analysis, or start a new run',
+        );
+      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runLocalRecovery } = require('../../ops/local-recovery') as typeof import('../../ops/local-recovery');
+      const outcomes = await runLocalRecovery(open.local, executionId, plan.arguments);
       let failed = 0;
       for (const o of outcomes) {
         io.stdout.write(`${JSON.stringify(o.argument)}: ${o.status}${o.error ? ` (${o.error})` : ''}\n`);

@@ -2,14 +2,17 @@ import { Command, UsageError } from '../command';
 import { parseArgs } from '../args';
 import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
 import { withTarget } from '../../ops/target';
-import { OperatorError } from '../../ops/gcp';
+import * as path from 'node:path';
+import { FAULT_HELP, parseFaults } from '../../local/faults';
 
 const usage = `usage: tapctl run [--batch-size N] [--max-concurrent-batches N] [--max-batch-attempts N]
                    [--limit N] [--dry-run] [--execution-id ID] [where]
+       tapctl run --local DIR [--transcripts FILE] [--faults LIST] [same parameters]
 
 Starts a master orchestrator execution with these parameters (the deployment's defaults otherwise)
 and prints its id, which is the run's execution id. Follow it with \`tapctl status --watch\`.
-On a laptop, \`tapctl local run\` runs the whole pipeline in the foreground instead.
+With --local, runs the laptop pipeline in DIR to the end (loading --transcripts first, with named
+--faults switched on if asked: ${FAULT_HELP.join(', ')}), then prints the id.
 
 ${TARGET_USAGE}`;
 
@@ -52,15 +55,43 @@ export const command: Command = {
       limit: 'number',
       'dry-run': 'boolean',
       'execution-id': 'string',
+      transcripts: 'string',
+      faults: 'string',
     });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
     const argument = runArgument(args.flags);
     const target = resolveTarget(args, io.env, io.cwd);
     if (target.kind === 'local') {
-      throw new OperatorError(
-        'tapctl run starts the deployed pipeline',
-        `on a laptop, run the whole pipeline with \`tapctl local run --workdir ${target.dir}\``,
+      let faults;
+      try {
+        faults = parseFaults(args.flags.faults as string | undefined);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runLocalPipeline } = require('../../local/pipeline') as typeof import('../../local/pipeline');
+      const result = await runLocalPipeline({
+        workdir: target.dir,
+        transcripts: args.flags.transcripts === undefined ? undefined : path.resolve(io.cwd, String(args.flags.transcripts)),
+        batchSize: argument.batch_size as number | undefined,
+        maxConcurrentBatches: argument.max_concurrent_batches as number | undefined,
+        maxBatchAttempts: argument.max_batch_attempts as number | undefined,
+        limit: argument.limit as number | undefined,
+        dryRun: argument.dry_run === true,
+        executionId: argument.execution_id as string | undefined,
+        faults,
+      });
+      io.stderr.write(
+        `execution ${result.executionId} ${result.state}` +
+          (result.summary ? `: ${result.summary.records_succeeded} records analysed, ${result.summary.failed_batches.length} batches failed` : '') +
+          (result.error ? `: ${JSON.stringify(result.error).slice(0, 300)}` : '') +
+          '\n',
       );
+      io.stdout.write(`${result.executionId}\n`);
+      return result.state === 'SUCCEEDED' ? 0 : 1;
+    }
+    for (const flag of ['transcripts', 'faults']) {
+      if (args.flags[flag] !== undefined) throw new UsageError(`--${flag} works only with --local`);
     }
     return withTarget(target, io.env, async (open) => {
       const execution = await open.cloud!.start(target.config.masterWorkflow, argument);

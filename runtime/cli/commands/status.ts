@@ -31,7 +31,16 @@ Exit status 3 when the execution has finished with failed batches (see tapctl re
 ${TARGET_USAGE}`;
 
 async function snapshot(open: OpenTarget, executionId: string): Promise<StatusView> {
-  const workflow = open.cloud ? await open.cloud.execution(open.cloud.config.masterWorkflow, executionId) : undefined;
+  let workflow: WorkflowExecution | undefined;
+  let workflowNote: string | undefined;
+  if (open.cloud) {
+    // The workflow's state adds to the tables' story; without permission to read it, go on without.
+    try {
+      workflow = await open.cloud.execution(open.cloud.config.masterWorkflow, executionId);
+    } catch (error) {
+      workflowNote = `workflow state unavailable: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+    }
+  }
   let execution;
   try {
     execution = await requireExecution(open, executionId);
@@ -54,7 +63,7 @@ async function snapshot(open: OpenTarget, executionId: string): Promise<StatusVi
       }),
     );
   }
-  return { execution, batches, workflow, vertex };
+  return { execution, batches, workflow, vertex, notes: workflowNote ? [workflowNote] : [] };
 }
 
 export const command: Command = {

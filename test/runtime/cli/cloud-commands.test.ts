@@ -126,6 +126,9 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     const r = await run(['run']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/permission denied in project acme-prod[\s\S]*roles\/workflows.invoker/);
+    const partial = await run(['status', '--execution', 'e1']);
+    expect(partial.code).toBe(0);
+    expect(partial.stdout).toMatch(/note: workflow state unavailable: reading execution e1: permission denied in project acme-prod, region europe-west4 \(Permission denied on resource/);
     fake.denied.add('bigquery');
     const s = await run(['status', '--execution', 'e1']);
     expect(s.stderr).toMatch(/querying dataset transcript_analysis: permission denied[\s\S]*roles\/bigquery.dataViewer on dataset transcript_analysis/);

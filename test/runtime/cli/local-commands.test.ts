@@ -116,10 +116,10 @@ describe('tapctl against a laptop work folder', () => {
     expect(r.stdout).toContain('Deleted 18 processed records');
   });
 
-  test('run on a laptop folder points to tapctl local run', async () => {
-    const r = await cli(['run', '--local', dir]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('tapctl local run --workdir');
+  test('run --local takes no cloud-only trouble: --transcripts and --faults are refused in the cloud', async () => {
+    const r = await cli(['run', '--project', 'p', '--region', 'r', '--dataset', 'd', '--faults', 'vertex-job-fail:1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--faults works only with --local');
   });
 
   test('recover refuses a batch that has not failed, and a batch the run does not have', async () => {

@@ -33,6 +33,7 @@ const report: RunReport = {
   executionId: 'run-42',
   generatedAt: '2026-11-28T12:05:00.000Z',
   final: true,
+  basis: 'reporter',
   summary,
   start: at(0),
   end: at(121),
