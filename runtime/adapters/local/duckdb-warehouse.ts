@@ -11,8 +11,10 @@
  * so writers never meet DuckDB's transaction conflicts. Reads run beside them on their own
  * connections and see committed data.
  */
+import { once } from 'node:events';
+import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promises as fs } from 'node:fs';
+import { createInterface } from 'node:readline';
 import {
   BIGINT,
   BOOLEAN,
@@ -216,30 +218,35 @@ export class DuckDbWarehouse implements Warehouse {
 
   /**
    * Appends the NDJSON rows of an object to a table in one transaction with its `_load_jobs` row.
-   * Like a BigQuery load job: a missing REQUIRED value fails the whole load and loads nothing; the
-   * same job id twice loads once.
+   * Like a BigQuery load job: a bad line, an unknown field or a missing REQUIRED value fails the
+   * whole load and loads nothing; the same job id twice loads once, even once the object is gone.
    */
   async load(tableId: string, objectPath: string, jobId: string): Promise<'loaded' | 'already_done'> {
     this.check();
     if (!jobId) throw new Error('load needs a job id');
     const file = this.store.filePath(objectPath);
     const table = this.table(tableId).slice(1, -1);
-    return this.db.lock.run(async () => {
-      const w = this.db.writer;
-      const done = await w.runAndReadAll(`SELECT 1 FROM ${duckIdent(LOAD_JOBS_TABLE)} WHERE job_id = $id`, { id: jobId });
-      if (done.currentRowCount > 0) return 'already_done';
-      try {
-        await fs.access(file);
-      } catch {
-        throw new NotFoundError(objectPath);
-      }
-      const described = await w.runAndReadAll(
+    const isDone = async (c: DuckDBConnection): Promise<boolean> =>
+      (await c.runAndReadAll(`SELECT 1 FROM ${duckIdent(LOAD_JOBS_TABLE)} WHERE job_id = $id`, { id: jobId })).currentRowCount > 0;
+    // The checks that need no lock run first, beside other writers.
+    const reader = await this.db.reader();
+    let columns: Array<{ column_name: string; data_type: string }>;
+    try {
+      if (await isDone(reader)) return 'already_done';
+      const described = await reader.runAndReadAll(
         `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $t ORDER BY ordinal_position`,
         { t: table },
       );
-      const columns = described.getRowObjectsJS() as Array<{ column_name: string; data_type: string }>;
-      if (columns.length === 0) throw new Error(`load into ${tableId}: no such table`);
-      const struct = columns.map((c) => `${duckString(c.column_name)}: ${duckString(c.data_type)}`).join(', ');
+      columns = described.getRowObjectsJS() as Array<{ column_name: string; data_type: string }>;
+    } finally {
+      this.db.release(reader);
+    }
+    if (columns.length === 0) throw new Error(`load into ${tableId}: no such table`);
+    await checkRows(file, objectPath, new Set(columns.map((c) => c.column_name)), `load ${jobId} into ${tableId}`);
+    const struct = columns.map((c) => `${duckString(c.column_name)}: ${duckString(c.data_type)}`).join(', ');
+    return this.db.lock.run(async () => {
+      const w = this.db.writer;
+      if (await isDone(w)) return 'already_done';
       await w.run('BEGIN TRANSACTION');
       try {
         const inserted = await w.run(
@@ -273,6 +280,36 @@ export class DuckDbWarehouse implements Warehouse {
 
   private check(): void {
     if (!this.open) throw new Error('the DuckDB warehouse is closed');
+  }
+}
+
+/**
+ * Reads an NDJSON file once and fails, naming the line, where a BigQuery load job would: a line
+ * that is not a JSON object, or a field the table does not have (BigQuery's default
+ * `ignoreUnknownValues: false`). DuckDB's reader would silently drop unknown fields.
+ */
+async function checkRows(file: string, objectPath: string, columns: ReadonlySet<string>, what: string): Promise<void> {
+  let input;
+  try {
+    input = createReadStream(file, { encoding: 'utf8' });
+    await once(input, 'open');
+  } catch {
+    throw new NotFoundError(objectPath);
+  }
+  let n = 0;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    n++;
+    if (line.trim() === '') continue;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${what}: line ${n} of ${objectPath} is not JSON: ${(e as Error).message}`);
+    }
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error(`${what}: line ${n} of ${objectPath} is not a JSON object`);
+    for (const key of Object.keys(row)) {
+      if (!columns.has(key)) throw new Error(`${what}: line ${n} of ${objectPath} has a field the table does not have: ${key}`);
+    }
   }
 }
 

@@ -149,6 +149,22 @@ describe('DuckDbWarehouse', () => {
     await expect(ws.warehouse.load('processed_records', 'nope.jsonl', 'job-x')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('fails a load, naming the line, on a field the table lacks or a line that is not JSON, as BigQuery does', async () => {
+    const ok = JSON.stringify({ execution_id: 'e', batch_id: 1, attempt: 1, status: 'planned', event_time: '2026-01-01T00:00:00Z' });
+    await ws.store.writeText('extra.jsonl', `${ok}\n${JSON.stringify({ execution_id: 'e', batch_id: 2, attempt: 1, status: 'planned', event_time: '2026-01-01T00:00:00Z', colour: 'red' })}\n`);
+    await expect(ws.warehouse.load('batch_events', 'extra.jsonl', 'j1')).rejects.toThrow(/line 2 of extra\.jsonl has a field the table does not have: colour/);
+    await ws.store.writeText('broken.jsonl', `${ok}\n{"execution_id":\n`);
+    await expect(ws.warehouse.load('batch_events', 'broken.jsonl', 'j2')).rejects.toThrow(/line 2 of broken\.jsonl is not JSON/);
+    expect(await ws.warehouse.query({ sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table('batch_events')}` })).toEqual([{ n: 0 }]);
+  });
+
+  it('answers already_done for a loaded job id even once its object is gone', async () => {
+    await ws.store.writeText('gone.jsonl', '');
+    expect(await ws.warehouse.load('batch_events', 'gone.jsonl', 'j-gone')).toBe('loaded');
+    await ws.store.removePrefix('gone.jsonl');
+    expect(await ws.warehouse.load('batch_events', 'gone.jsonl', 'j-gone')).toBe('already_done');
+  });
+
   it('loads once when many handles race with the same job id', async () => {
     await ws.store.writeText('x.jsonl', JSON.stringify({ execution_id: 'e', batch_id: 1, attempt: 1, status: 'planned', event_time: '2026-01-01T00:00:00Z' }) + '\n');
     const handles = await Promise.all([1, 2, 3, 4].map(() => openLocalWorkspace(dir)));
