@@ -6,7 +6,7 @@
  *
  * The calls are assembled from hand-written dialogue fragments of four kinds (support, billing,
  * sales, complaints), a few seconds to half an hour long. The default file also holds the cases a
- * pipeline must survive: empty transcripts, transcripts over the default 400,000-character limit,
+ * pipeline must survive: empty transcripts, transcripts over the default character limits,
  * calls in other languages, and ids that appear twice (once identical, once with changed text).
  * `--plain` leaves those out (for benchmarks of any size).
  */
@@ -532,6 +532,7 @@ export function* makeTranscripts(options: MakeOptions = {}): Generator<Transcrip
   const start = Date.UTC(2026, 9, 1, 8, 0, 0);
   const rows: TranscriptRow[] = [];
   const special = options.plain ? new Map<number, string>() : specialSlots(count);
+  let overlong = 0;
   for (let i = 0; i < count; i++) {
     const id = `tr-${String(i + 1).padStart(6, '0')}`;
     const started = new Date(start + i * 1_800_000 * (1 + r()) + between(r, 0, 59) * 1000);
@@ -550,11 +551,13 @@ export function* makeTranscripts(options: MakeOptions = {}): Generator<Transcrip
     } else if (kind === 'null') {
       row = { ...base, transcript: null, duration_seconds: 0 };
     } else if (kind === 'overlong') {
-      // A recording left running for hours: over the default limit of 400,000 characters.
+      // A recording left running for hours: the first over the construct's default limit
+      // (maxTranscriptChars, 400,000 characters), the second over the jobs' own (1,000,000).
+      const limit = overlong++ === 0 ? 410_000 : 1_010_000;
       const parts: string[] = [];
       let chars = 0;
       let seconds = 0;
-      while (chars < 410_000) {
+      while (chars < limit) {
         const call = makeCall(r, 4000, 'support');
         parts.push(call.text);
         chars += call.text.length + 1;

@@ -24,6 +24,8 @@ describe('examples/transcripts.jsonl', () => {
     const blank = rows.filter((r) => r.transcript === null || r.transcript.trim() === '');
     expect(blank.length).toBeGreaterThanOrEqual(3);
     expect(rows.filter((r) => (r.transcript ?? '').length > 400_000).length).toBeGreaterThanOrEqual(2);
+    // Over the jobs' own default (DEFAULT_MAX_TRANSCRIPT_CHARS) too, whatever the configuration.
+    expect(rows.some((r) => (r.transcript ?? '').length > 1_000_000)).toBe(true);
     expect(new Set(rows.filter((r) => !r.language.startsWith('en')).map((r) => r.language)).size).toBeGreaterThanOrEqual(5);
     const seen = new Map<string, TranscriptRow[]>();
     for (const r of rows) seen.set(r.transcript_id, [...(seen.get(r.transcript_id) ?? []), r]);
