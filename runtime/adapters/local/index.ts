@@ -13,6 +13,7 @@ export type { DuckDbWarehouseOptions, ObjectFiles } from './duckdb-warehouse';
 export { FolderStore } from './folder-store';
 export { DUCKDB_MACROS, SqlTranslationError, translateSql } from './sql-translate';
 export * from './analyzer';
+export * from './model-endpoint';
 
 /** An open work folder. */
 export interface LocalWorkspace {

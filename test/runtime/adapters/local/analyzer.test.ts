@@ -6,6 +6,7 @@ import { LOCAL_MODEL_VERSION, analyseTranscript, analyzeFile, analyzeLine, trans
 import { FolderStore } from '../../../../runtime/adapters/local/folder-store';
 import { DEFAULT_ANALYSIS, responseSchema, type AnalysisSpec, type ResponseSchema } from '../../../../runtime/contract';
 import { requestLine, requestTemplate } from '../../../../runtime/core/requests';
+import { parsePrediction } from '../../../../runtime/core/responses';
 
 const RESOLVED_CALL = `Agent: Thank you for calling Northwind Energy, this is Maria. How can I help?
 Customer: Hi, I'm calling about my March bill. I was charged twice, $84.20 both times on March 3rd.
@@ -68,6 +69,16 @@ describe('analyzeLine', () => {
       candidatesTokenCount: Math.ceil(text.length / 4),
       totalTokenCount: Math.ceil(chars / 4) + Math.ceil(text.length / 4),
     });
+  });
+
+  it("is read by the processor's own parser as a successful answer for its record", () => {
+    for (const echo of ['camel', 'snake'] as const) {
+      const parsed = parsePrediction(DEFAULT_ANALYSIS, JSON.stringify(analyzeLine(line(RESOLVED_CALL, DEFAULT_ANALYSIS, 'rec-9'), { ...fixed, echo })))!;
+      expect(parsed.label).toBe('rec-9');
+      expect(parsed.markerId).toBe('rec-9');
+      expect(parsed.outcome.kind).toBe('success');
+      expect(parsed.outcome.usage).toBeDefined();
+    }
   });
 
   it('answers valid JSON for the default schema, fields in the declared order', () => {
