@@ -10,7 +10,7 @@
 import { AnalysisSpec, ErrorType, isRetryable, RecordStatus } from '../contract';
 import { errorId } from './ids';
 import { recordLabel } from './requests';
-import type { Prediction, TokenUsage } from './responses';
+import type { Prediction } from './responses';
 
 export interface PlannedRecord {
   readonly recordId: string;
@@ -105,13 +105,6 @@ export function settledByError(
   };
 }
 
-interface Slot {
-  readonly record: PlannedRecord;
-  /** 0 unseen, 1 error pending, 2 succeeded. */
-  state: 0 | 1 | 2;
-  usage?: TokenUsage;
-}
-
 export interface BatchCounts {
   records: number;
   succeeded: number;
@@ -125,14 +118,104 @@ export interface BatchCounts {
   duplicateLines: number;
 }
 
+/**
+ * Per planned record, one number: `(batchId * 1024 + recordAttempt) * 4 + state`.
+ */
+function pack(batchId: number, attempt: number, state: number): number {
+  return (batchId * 1024 + Math.min(attempt, 1023)) * 4 + state;
+}
+
+/** A row `settle()` hands on: a deferred result row, an error row, or a processed_records row. */
+export type SettledRow =
+  | { readonly kind: 'result'; readonly row: ResultRow }
+  | { readonly kind: 'error'; readonly row: ErrorRow }
+  | { readonly kind: 'processed'; readonly row: ProcessedRow };
+
+const UNSEEN = 0;
+const PENDING_ERROR = 1;
+const SUCCEEDED = 2;
+
+/** Two independent 32-bit FNV-style hashes of a string: a 64-bit key. */
+function hash64(text: string): [number, number] {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b) ^ Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 0x85ebca6b) ^ Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35);
+  return [h1 >>> 0, h2 >>> 0];
+}
+
+/**
+ * An open-addressing table from a 64-bit key to a small number, in typed arrays: about 20 bytes
+ * per planned record, and no object per record, whatever the batch size.
+ */
+class KeyTable {
+  private hi = new Uint32Array(1024);
+  private lo = new Uint32Array(1024);
+  /** value + 1; 0 marks an empty slot. */
+  private values = new Float64Array(1024);
+  size = 0;
+
+  private slot(hi: number, lo: number): number {
+    const mask = this.hi.length - 1;
+    let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask;
+    while (this.values[i] !== 0 && (this.hi[i] !== hi || this.lo[i] !== lo)) i = (i + 1) & mask;
+    return i;
+  }
+
+  get(key: [number, number]): number | undefined {
+    const i = this.slot(key[0], key[1]);
+    return this.values[i] === 0 ? undefined : this.values[i]! - 1;
+  }
+
+  /** Sets a value; returns false if the key was already there. */
+  set(key: [number, number], value: number, mustBeNew = false): boolean {
+    const i = this.slot(key[0], key[1]);
+    const existed = this.values[i] !== 0;
+    if (existed && mustBeNew) return false;
+    this.hi[i] = key[0];
+    this.lo[i] = key[1];
+    this.values[i] = value + 1;
+    if (!existed && ++this.size * 2 > this.hi.length) this.grow();
+    return true;
+  }
+
+  private grow(): void {
+    const { hi, lo, values } = this;
+    this.hi = new Uint32Array(hi.length * 2);
+    this.lo = new Uint32Array(hi.length * 2);
+    this.values = new Float64Array(hi.length * 2);
+    for (let i = 0; i < hi.length; i++) {
+      if (values[i] === 0) continue;
+      const j = this.slot(hi[i]!, lo[i]!);
+      this.hi[j] = hi[i]!;
+      this.lo[j] = lo[i]!;
+      this.values[j] = values[i]!;
+    }
+  }
+}
+
+/**
+ * Matches a batch's lines to its planned records. Records are keyed by a 64-bit hash of their
+ * label (see `recordLabel`), so the matcher holds no record ids: `settle()` takes the planned
+ * records a second time, in plan order, to write their rows. Two planned ids with the same hash
+ * (odds about 1 in 10^9 for 200,000 records) stop the batch with an error rather than mix them.
+ */
 export class BatchMatcher {
-  private readonly byLabel = new Map<string, Slot>();
-  private readonly byId = new Map<string, Slot>();
+  private readonly table = new KeyTable();
   private readonly pending = new Map<string, { type: ErrorType; message: string }>();
+  /** Results whose line named the record only by a hashed label: written once `settle()` meets the id. */
+  private readonly deferred = new Map<string, ResultRow>();
   private tokensIn = 0;
   private tokensOut = 0;
   private unmatched = 0;
   private duplicates = 0;
+  private settledCounts?: BatchCounts;
 
   constructor(
     private readonly spec: AnalysisSpec,
@@ -140,54 +223,52 @@ export class BatchMatcher {
   ) {}
 
   plan(record: PlannedRecord): void {
-    if (this.byId.has(record.recordId)) return;
-    const slot: Slot = { record, state: 0 };
-    this.byId.set(record.recordId, slot);
-    this.byLabel.set(recordLabel(record.recordId), slot);
+    const fresh = this.table.set(hash64(recordLabel(record.recordId)), pack(record.batchId, record.recordAttempt, UNSEEN), true);
+    if (!fresh) {
+      throw new Error(`record ${record.recordId} is planned twice in this batch, or its label hash collides with another record's`);
+    }
   }
 
   get planned(): number {
-    return this.byId.size;
-  }
-
-  private find(prediction: Prediction): Slot | undefined {
-    if (prediction.markerId !== undefined) {
-      const slot = this.byId.get(prediction.markerId);
-      if (slot) return slot;
-    }
-    return prediction.label !== undefined ? this.byLabel.get(prediction.label) : undefined;
+    return this.table.size;
   }
 
   /** Takes one parsed line (undefined: not JSON); returns the result row when it decides a success. */
   accept(prediction: Prediction | undefined): ResultRow | undefined {
-    const slot = prediction && this.find(prediction);
-    if (!prediction || !slot) {
+    const label = prediction?.markerId !== undefined ? recordLabel(prediction.markerId) : prediction?.label;
+    const key = label === undefined ? undefined : hash64(label);
+    const packed = key && this.table.get(key);
+    if (!prediction || !key || packed === undefined) {
       this.unmatched++;
       return undefined;
     }
-    if (slot.state === 2) {
+    const state = packed % 4;
+    // The id itself when known: from the marker, or a label that is the id; else the label, resolved in settle().
+    const recordId = prediction.markerId ?? label!;
+    const idKnown = prediction.markerId !== undefined || !label!.startsWith('h-');
+    if (state === SUCCEEDED) {
       this.duplicates++;
       return undefined;
     }
     const outcome = prediction.outcome;
     if (outcome.kind === 'error') {
-      if (slot.state === 1) {
+      if (state === PENDING_ERROR) {
         this.duplicates++;
         return undefined;
       }
-      slot.state = 1;
-      this.pending.set(slot.record.recordId, { type: outcome.type, message: outcome.message });
+      this.table.set(key, packed - state + PENDING_ERROR);
+      this.pending.set(label!, { type: outcome.type, message: outcome.message });
       return undefined;
     }
-    if (slot.state === 1) {
+    if (state === PENDING_ERROR) {
       this.duplicates++;
-      this.pending.delete(slot.record.recordId);
+      this.pending.delete(label!);
     }
-    slot.state = 2;
+    this.table.set(key, packed - state + SUCCEEDED);
     this.tokensIn += outcome.usage.promptTokens ?? 0;
     this.tokensOut += outcome.usage.outputTokens ?? 0;
     const ctx = this.ctx;
-    const row: ResultRow = { record_id: slot.record.recordId, analysis_version: ctx.analysisVersion };
+    const row: ResultRow = { record_id: recordId, analysis_version: ctx.analysisVersion };
     for (const field of this.spec.fields) row[field.name] = outcome.values[field.name] ?? null;
     row.model = ctx.model;
     row.prompt_tokens = outcome.usage.promptTokens;
@@ -195,26 +276,33 @@ export class BatchMatcher {
     row.total_tokens = outcome.usage.totalTokens;
     row.finish_reason = outcome.finishReason;
     row.execution_id = ctx.executionId;
-    row.batch_id = slot.record.batchId;
+    row.batch_id = Math.floor(packed / 4096);
     row.vertex_job = ctx.vertexJob;
     row.processed_at = ctx.now;
+    if (!idKnown) {
+      this.deferred.set(label!, row);
+      return undefined;
+    }
     return row;
   }
 
-  /**
-   * Once every line has been read: the error rows (pending errors, and `missing_result` for records
-   * with no line) and the `processed_records` rows, in plan order, with the batch's counts.
-   */
-  finish(): { errors: ErrorRow[]; processed: ProcessedRow[]; counts: BatchCounts } {
-    const errors: ErrorRow[] = [];
-    const processed: ProcessedRow[] = [];
-    const errorsByType: Partial<Record<ErrorType, number>> = {};
-    let succeeded = 0;
-    for (const slot of this.byId.values()) {
-      const record = slot.record;
-      if (slot.state === 2) {
-        succeeded++;
-        processed.push({
+  private counter = { records: 0, succeeded: 0, failed: 0, errorsByType: {} as Partial<Record<ErrorType, number>> };
+
+  /** The rows one planned record settles into. */
+  private rowsOf(record: PlannedRecord): SettledRow[] {
+    const label = recordLabel(record.recordId);
+    const packed = this.table.get(hash64(label));
+    const state = packed === undefined ? undefined : packed % 4;
+    if (state === undefined) throw new Error(`record ${record.recordId} was not planned when the lines were read: the plan changed`);
+    this.counter.records++;
+    if (state === SUCCEEDED) {
+      this.counter.succeeded++;
+      const out: SettledRow[] = [];
+      const deferred = this.deferred.get(label);
+      if (deferred) out.push({ kind: 'result', row: { ...deferred, record_id: record.recordId, batch_id: record.batchId } });
+      out.push({
+        kind: 'processed',
+        row: {
           record_id: record.recordId,
           analysis_version: this.ctx.analysisVersion,
           status: 'succeeded',
@@ -222,31 +310,61 @@ export class BatchMatcher {
           first_processed_execution_id: this.ctx.executionId,
           batch_id: record.batchId,
           processed_at: this.ctx.now,
-        });
-        continue;
-      }
-      const failure = this.pending.get(record.recordId) ?? {
-        type: 'missing_result' as const,
-        message: 'no output line for this record',
-      };
-      errorsByType[failure.type] = (errorsByType[failure.type] ?? 0) + 1;
-      errors.push(errorRow(this.ctx, record, failure.type, failure.message, this.ctx.vertexJob));
-      const settled = settledByError(this.ctx, record, failure.type);
-      if (settled) processed.push(settled);
+        },
+      });
+      return out;
     }
-    return {
-      errors,
-      processed,
-      counts: {
-        records: this.byId.size,
-        succeeded,
-        failed: errors.length,
-        errorsByType,
-        tokensIn: this.tokensIn,
-        tokensOut: this.tokensOut,
-        unmatchedLines: this.unmatched,
-        duplicateLines: this.duplicates,
-      },
+    const failure = this.pending.get(label) ?? { type: 'missing_result' as const, message: 'no output line for this record' };
+    this.counter.errorsByType[failure.type] = (this.counter.errorsByType[failure.type] ?? 0) + 1;
+    this.counter.failed++;
+    const out: SettledRow[] = [{ kind: 'error', row: errorRow(this.ctx, record, failure.type, failure.message, this.ctx.vertexJob) }];
+    const settled = settledByError(this.ctx, record, failure.type);
+    if (settled) out.push({ kind: 'processed', row: settled });
+    return out;
+  }
+
+  private close(): void {
+    if (this.counter.records !== this.table.size) {
+      throw new Error(`the plan has ${this.counter.records} records now but had ${this.table.size} when the lines were read`);
+    }
+    this.settledCounts = {
+      ...this.counter,
+      tokensIn: this.tokensIn,
+      tokensOut: this.tokensOut,
+      unmatchedLines: this.unmatched,
+      duplicateLines: this.duplicates,
     };
+  }
+
+  /**
+   * Once every line has been read, given the planned records again in plan order: the error rows
+   * (pending errors, and `missing_result` for records with no line), the `processed_records` rows,
+   * and the few deferred result rows. `counts` is complete once the iteration has ended.
+   */
+  async *settle(planned: AsyncIterable<PlannedRecord> | Iterable<PlannedRecord>): AsyncGenerator<SettledRow> {
+    for await (const record of planned) yield* this.rowsOf(record);
+    this.close();
+  }
+
+  /** The batch's counts, after `settle()` has been iterated to its end. */
+  get counts(): BatchCounts {
+    if (!this.settledCounts) throw new Error('counts are known once settle() has been iterated');
+    return this.settledCounts;
+  }
+
+  /** `settle()` collected into arrays, for small batches and tests. */
+  finish(planned: Iterable<PlannedRecord>): { results: ResultRow[]; errors: ErrorRow[]; processed: ProcessedRow[]; counts: BatchCounts } {
+    const results: ResultRow[] = [];
+    const errors: ErrorRow[] = [];
+    const processed: ProcessedRow[] = [];
+    for (const record of planned) {
+      for (const s of this.rowsOf(record)) {
+        if (s.kind === 'result') results.push(s.row);
+        else if (s.kind === 'error') errors.push(s.row);
+        else processed.push(s.row);
+      }
+    }
+    this.close();
+    return { results, errors, processed, counts: this.counts };
   }
 }

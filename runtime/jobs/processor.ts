@@ -19,7 +19,7 @@ import {
 import { batchRef, CommonConfig, commonConfig, ConfigError, maxRecordAttempts, optionalInt, requireString } from '../core/config';
 import { loadJobId } from '../core/ids';
 import { LineWriter, loadStaged, nowOf, num, writeJsonl } from '../core/jobkit';
-import { BatchMatcher } from '../core/matching';
+import { BatchMatcher, PlannedRecord } from '../core/matching';
 import type { JobEnv, JobRun } from '../core/ports';
 import { parsePrediction } from '../core/responses';
 import { batchPlanned } from '../core/sql';
@@ -84,9 +84,12 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
     maxRecordAttempts: cfg.maxRecordAttempts,
     now,
   });
-  for await (const row of wh.stream(batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt))) {
-    matcher.plan({ recordId: String(row.record_id), batchId: num(row.batch_id) ?? 0, recordAttempt: num(row.record_attempt) ?? 1 });
+  async function* plannedRecords(): AsyncGenerator<PlannedRecord> {
+    for await (const row of wh.stream(batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt))) {
+      yield { recordId: String(row.record_id), batchId: num(row.batch_id) ?? 0, recordAttempt: num(row.record_attempt) ?? 1 };
+    }
   }
+  for await (const record of plannedRecords()) matcher.plan(record);
 
   const files = (await store.list(cfg.outputPrefix)).filter((p) => p.endsWith('.jsonl')).sort();
   const results = new LineWriter(store.openWrite(staging(TABLE_NAMES.results)));
@@ -100,13 +103,22 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
       if (row) await results.write(JSON.stringify(row));
     }
   }
+  const errorWriter = new LineWriter(store.openWrite(staging(TABLE_NAMES.errorTracking)));
+  const processedWriter = new LineWriter(store.openWrite(staging(TABLE_NAMES.processedRecords)));
+  let firstBatchId: number | undefined;
+  // The planned records a second time, in plan order: the matcher keeps hashes, not ids.
+  for await (const settled of matcher.settle(plannedRecords())) {
+    firstBatchId ??= settled.row.batch_id as number;
+    const writer = settled.kind === 'result' ? results : settled.kind === 'error' ? errorWriter : processedWriter;
+    await writer.write(JSON.stringify(settled.row));
+  }
   await results.close();
-  const { errors, processed, counts } = matcher.finish();
-  const errorRows = await writeJsonl(store, staging(TABLE_NAMES.errorTracking), errors);
-  const processedRows = await writeJsonl(store, staging(TABLE_NAMES.processedRecords), processed);
+  await errorWriter.close();
+  await processedWriter.close();
+  const counts = matcher.counts;
   const event = {
     execution_id: cfg.executionId,
-    batch_id: 'batchId' in cfg.batch ? cfg.batch.batchId : (processed[0]?.batch_id ?? errors[0]?.batch_id ?? 0),
+    batch_id: 'batchId' in cfg.batch ? cfg.batch.batchId : (firstBatchId ?? 0),
     attempt: cfg.attempt,
     status: 'succeeded',
     vertex_job: cfg.vertexJob,
@@ -118,6 +130,8 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
     event_time: now,
   };
   const eventRows = await writeJsonl(store, staging(TABLE_NAMES.batchEvents), [event]);
+  const errorRows = errorWriter.lines;
+  const processedRows = processedWriter.lines;
 
   await loadStaged(ports, TABLE_NAMES.results, staging(TABLE_NAMES.results), results.lines, jobId(TABLE_NAMES.results), 'results');
   await loadStaged(ports, TABLE_NAMES.errorTracking, staging(TABLE_NAMES.errorTracking), errorRows, jobId(TABLE_NAMES.errorTracking), 'errors');

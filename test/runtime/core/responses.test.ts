@@ -1,5 +1,17 @@
 import { DEFAULT_ANALYSIS } from '../../../runtime/contract';
-import { BatchMatcher } from '../../../runtime/core/matching';
+import { BatchMatcher, PlannedRecord } from '../../../runtime/core/matching';
+
+/** Keeps the plan, to hand it to finish() as the processor streams it a second time. */
+class TestMatcher extends BatchMatcher {
+  readonly list: PlannedRecord[] = [];
+  override plan(record: PlannedRecord): void {
+    super.plan(record);
+    this.list.push(record);
+  }
+  finishAll() {
+    return this.finish(this.list);
+  }
+}
 import { generate, recordLabel, requestLine, requestTemplate } from '../../../runtime/core/requests';
 import { parsePrediction, Prediction } from '../../../runtime/core/responses';
 import { OK_ANSWER, outputLine, snakeKeys } from '../../fakes/vertex';
@@ -81,7 +93,7 @@ describe('parsing a prediction line', () => {
     const noMarker = requestOf('r-9');
     noMarker.contents[0].parts.pop();
     expect(parse(outputLine(noMarker, { kind: 'ok' })[0]!)).toMatchObject({ label: 'r-9', markerId: undefined });
-    const m = new BatchMatcher(spec, { executionId: 'e', batch: '0', attempt: 1, analysisVersion: 'v', model: 'm', vertexJob: 'j', maxRecordAttempts: 3, now: '2026-11-28T10:00:00Z' });
+    const m = new TestMatcher(spec, { executionId: 'e', batch: '0', attempt: 1, analysisVersion: 'v', model: 'm', vertexJob: 'j', maxRecordAttempts: 3, now: '2026-11-28T10:00:00Z' });
     m.plan({ recordId: 'r-9', batchId: 0, recordAttempt: 1 });
     expect(m.accept(parse(outputLine(noMarker, { kind: 'ok' })[0]!))).toMatchObject({ record_id: 'r-9' });
   });
@@ -103,7 +115,7 @@ describe('matching a batch', () => {
     now: '2026-11-28T10:00:00.000Z',
   };
   const matcher = (ids: string[], attempt = 1) => {
-    const m = new BatchMatcher(spec, ctx);
+    const m = new TestMatcher(spec, ctx);
     for (const id of ids) m.plan({ recordId: id, batchId: 0, recordAttempt: attempt });
     return m;
   };
@@ -112,7 +124,7 @@ describe('matching a batch', () => {
   test('a record with no result line is missing_result', () => {
     const m = matcher(['a', 'b']);
     accept(m, line('a', { kind: 'ok' }));
-    const { errors, processed, counts } = m.finish();
+    const { errors, processed, counts } = m.finishAll();
     expect(errors).toEqual([expect.objectContaining({ record_id: 'b', error_type: 'missing_result', retryable: true })]);
     expect(processed.map((p) => [p.record_id, p.status])).toEqual([['a', 'succeeded']]);
     expect(counts).toMatchObject({ records: 2, succeeded: 1, failed: 1 });
@@ -125,7 +137,7 @@ describe('matching a batch', () => {
     const fileB = [line('c', { kind: 'ok' }), line('a', { kind: 'ok' })];
     const rows = [...fileA, ...fileB].map((l) => accept(m, l)!);
     expect(rows.map((r) => r.record_id)).toEqual(['d', 'b', 'c', 'a']);
-    expect(m.finish().counts).toMatchObject({ succeeded: 4, failed: 0, unmatchedLines: 0 });
+    expect(m.finishAll().counts).toMatchObject({ succeeded: 4, failed: 0, unmatchedLines: 0 });
   });
 
   test('two lines for one record commit once: a success wins over an error, the first success over a later one', () => {
@@ -134,7 +146,7 @@ describe('matching a batch', () => {
     expect(accept(m, line('a', { kind: 'ok' }))).toMatchObject({ record_id: 'a' });
     expect(accept(m, line('b', { kind: 'ok' }))).toMatchObject({ record_id: 'b' });
     expect(accept(m, line('b', { kind: 'ok', answer: { ...OK_ANSWER, summary: 'other' } }))).toBeUndefined();
-    const { errors, processed, counts } = m.finish();
+    const { errors, processed, counts } = m.finishAll();
     expect(errors).toEqual([]);
     expect(processed).toHaveLength(2);
     expect(counts).toMatchObject({ succeeded: 2, duplicateLines: 2 });
@@ -143,22 +155,43 @@ describe('matching a batch', () => {
   test('a retryable error on the last allowed attempt settles the record as exhausted; a permanent one as failed', () => {
     const m = matcher(['a'], 3);
     accept(m, line('a', { kind: 'max_tokens' }));
-    expect(m.finish().processed).toEqual([expect.objectContaining({ record_id: 'a', status: 'exhausted', attempts: 3 })]);
+    expect(m.finishAll().processed).toEqual([expect.objectContaining({ record_id: 'a', status: 'exhausted', attempts: 3 })]);
     const p = matcher(['a'], 1);
     accept(p, line('a', { kind: 'safety' }));
-    expect(p.finish().processed).toEqual([expect.objectContaining({ status: 'failed' })]);
+    expect(p.finishAll().processed).toEqual([expect.objectContaining({ status: 'failed' })]);
     const r = matcher(['a'], 2);
     accept(r, line('a', { kind: 'max_tokens' }));
-    expect(r.finish().processed).toEqual([]);
+    expect(r.finishAll().processed).toEqual([]);
+  });
+
+  test('a line naming its record only by a hashed label is written once the plan names the id', () => {
+    const m = matcher(['Call #7', 'b']);
+    const noMarker = requestOf('Call #7');
+    noMarker.contents[0].parts.pop();
+    expect(accept(m, outputLine(noMarker, { kind: 'ok' })[0]!)).toBeUndefined();
+    const { results, processed, errors } = m.finishAll();
+    expect(results).toEqual([expect.objectContaining({ record_id: 'Call #7', batch_id: 0, summary: OK_ANSWER.summary })]);
+    expect(processed.map((p) => [p.record_id, p.status])).toEqual([['Call #7', 'succeeded']]);
+    expect(errors.map((e) => [e.record_id, e.error_type])).toEqual([['b', 'missing_result']]);
+  });
+
+  test('a record planned twice in one batch is refused', () => {
+    expect(() => matcher(['a', 'a'])).toThrow(/planned twice/);
+  });
+
+  test('settling against a plan that changed is refused', () => {
+    const m = matcher(['a', 'b']);
+    expect(() => m.finish([{ recordId: 'a', batchId: 0, recordAttempt: 1 }])).toThrow(/the plan has 1 records now but had 2/);
+    expect(() => matcher(['a']).finish([{ recordId: 'z', batchId: 0, recordAttempt: 1 }])).toThrow(/z was not planned/);
   });
 
   test('error ids are the same for the same failure and differ across attempts', () => {
-    const one = matcher(['a']).finish().errors[0]!;
-    const again = matcher(['a']).finish().errors[0]!;
+    const one = matcher(['a']).finishAll().errors[0]!;
+    const again = matcher(['a']).finishAll().errors[0]!;
     expect(one.error_id).toBe(again.error_id);
-    const other = new BatchMatcher(spec, { ...ctx, attempt: 2 });
+    const other = new TestMatcher(spec, { ...ctx, attempt: 2 });
     other.plan({ recordId: 'a', batchId: 0, recordAttempt: 1 });
-    expect(other.finish().errors[0]!.error_id).not.toBe(one.error_id);
+    expect(other.finishAll().errors[0]!.error_id).not.toBe(one.error_id);
   });
 });
 
