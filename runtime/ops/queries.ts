@@ -4,7 +4,7 @@
  * parameters. Rows come back normalised: numbers as numbers, timestamps as ISO strings.
  */
 import type { Statement, Warehouse } from '../core/ports';
-import { ERROR_TYPE_NAMES, ErrorType, SummaryDocument, TABLE_NAMES, TableKey } from '../contract';
+import { ErrorType, SummaryDocument, TABLE_NAMES, TableKey } from '../contract';
 import { batchStatusOrder } from '../contract/views';
 
 /** What the operator commands need from a warehouse: names and queries. */
@@ -251,8 +251,6 @@ export interface ErrorCount {
   readonly rows: number;
   readonly records: number;
 }
-
-export const KNOWN_ERROR_TYPES: readonly string[] = ERROR_TYPE_NAMES;
 
 function executionInfo(r: Record<string, unknown>): ExecutionInfo {
   return {

@@ -44,7 +44,7 @@ export function runArgument(flags: Readonly<Record<string, unknown>>): Record<st
 
 export const command: Command = {
   name: 'run',
-  summary: 'Start a run of the deployed pipeline and print its execution id.',
+  summary: 'Start a run (deployed, or --local DIR on this machine) and print its execution id.',
   usage,
   async run(argv, io) {
     const args = parseArgs(argv, {
