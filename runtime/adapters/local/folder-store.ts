@@ -32,7 +32,7 @@ export class FolderStore implements ObjectStore {
     if (objectPath === '' || objectPath.startsWith('/') || objectPath.split('/').some((s) => s === '..' || s === '.' || s === '')) {
       throw new Error(`invalid object path ${JSON.stringify(objectPath)}: use a relative path of non-empty segments without . or ..`);
     }
-    return path.join(this.root, ...objectPath.split('/'));
+    return path.join(this.root, ...objectPath.split('/').map(encodeSegment));
   }
 
   async readText(objectPath: string): Promise<string> {
@@ -76,13 +76,13 @@ export class FolderStore implements ObjectStore {
     const walk = async (rel: string): Promise<void> => {
       let entries;
       try {
-        entries = await fs.readdir(rel === '' ? this.root : path.join(this.root, ...rel.split('/')), { withFileTypes: true });
+        entries = await fs.readdir(rel === '' ? this.root : this.filePath(rel), { withFileTypes: true });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
         throw e;
       }
       for (const entry of entries) {
-        const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+        const child = rel === '' ? decodeSegment(entry.name) : `${rel}/${decodeSegment(entry.name)}`;
         if (entry.isDirectory()) {
           if (child.startsWith(prefix) || prefix.startsWith(`${child}/`)) await walk(child);
         } else if (entry.isFile() && !entry.name.includes(TEMP_MARK) && child.startsWith(prefix)) {
@@ -167,6 +167,20 @@ export class FolderStore implements ObjectStore {
   async removePrefix(prefix: string): Promise<void> {
     for (const p of await this.list(prefix)) await fs.rm(this.filePath(p), { force: true });
   }
+}
+
+/**
+ * Object names may hold characters Windows forbids in file names (Vertex AI's output folders are
+ * named `prediction-model-<ISO time>`, with colons): there they are stored percent-encoded.
+ */
+const FORBIDDEN = process.platform === 'win32' ? /[<>:"|?*%]/g : undefined;
+
+function encodeSegment(segment: string): string {
+  return FORBIDDEN ? segment.replace(FORBIDDEN, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`) : segment;
+}
+
+function decodeSegment(name: string): string {
+  return FORBIDDEN ? name.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) : name;
 }
 
 function tempName(file: string): string {
