@@ -100,10 +100,11 @@ function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFin
       if (!b) return;
       switch (b.k) {
         case 'assign':
-          b.entries.forEach((e) => out.add(e.target.root));
+          // A write into a path (m.k) needs m to exist already, so it defines nothing.
+          b.entries.forEach((e) => e.target.path.length === 0 && out.add(e.target.root));
           break;
         case 'call':
-          if (b.result) out.add(b.result.root);
+          if (b.result && b.result.path.length === 0) out.add(b.result.root);
           break;
         case 'switch':
           b.cases.forEach((c) => fromBody(c.body));
