@@ -2,7 +2,7 @@
  * Writes `examples/transcripts.jsonl`: sample call transcripts for the laptop pipeline, one JSON
  * object per line with the source table's columns. Deterministic: the same seed gives the same file.
  *
- *   node bin/run-ts.js examples/make-transcripts.ts [--out FILE] [--count N] [--seed N] [--plain]
+ *   node bin/run-ts.js examples/make-transcripts.ts [--out FILE] [--count N] [--seed N] [--plain] [--words N]
  *
  * The calls are assembled from hand-written dialogue fragments of four kinds (support, billing,
  * sales, complaints), a few seconds to half an hour long. The default file also holds the cases a
@@ -417,20 +417,25 @@ export function makeCall(r: Rand, targetWords: number, kind?: Kind): { text: str
   const ending = [...pick(r, scenario.endings[outcome]!), ...pick(r, CLOSINGS)];
   const words = (ls: readonly Line[]): number => ls.reduce((a, l) => a + l[1].split(' ').length + 1, 0);
   const endWords = words(ending);
+  let total = words(lines);
+  const add = (ls: readonly Line[]): void => {
+    lines.push(...ls);
+    total += words(ls);
+  };
   // The scenario's own exchanges first, in a shuffled order; then exchanges any call can have;
   // past those, long calls go round again, as long calls do.
   const pool = [...shuffle(r, scenario.middle), ...shuffle(r, GENERIC)];
   let holds = 0;
   let k = 0;
   do {
-    lines.push(...pool[k % pool.length]!);
-    if (k >= pool.length && k % pool.length === 0) lines.push(['C', 'Sorry, can we go over that again? I want to be sure I understand.']);
+    add(pool[k % pool.length]!);
+    if (k >= pool.length && k % pool.length === 0) add([['C', 'Sorry, can we go over that again? I want to be sure I understand.']]);
     k++;
     if (r() < 0.12) {
-      lines.push(...pick(r, HOLDS));
+      add(pick(r, HOLDS));
       holds++;
     }
-  } while (words(lines) + endWords < targetWords);
+  } while (total + endWords < targetWords);
   lines.push(...ending);
   const text = lines.map((l) => render(l, f)).join('\n');
   const spoken = text.split(/\s+/).length;
@@ -523,6 +528,8 @@ export interface MakeOptions {
   readonly seed?: number;
   /** Only ordinary calls: no empty, over-long, foreign or duplicated ones. @default false */
   readonly plain?: boolean;
+  /** Every ordinary call about this many words long. @default - from a few to 3,800 */
+  readonly words?: number;
 }
 
 /** The rows of the sample file, in order. */
@@ -576,7 +583,7 @@ export function* makeTranscripts(options: MakeOptions = {}): Generator<Transcrip
           ? { ...earlier }
           : { ...earlier, transcript: `${earlier.transcript}\nCustomer: Sorry, one more thing. Can you send me a copy of this by email?\nAgent: Of course, I will email it to you today.` };
     } else {
-      const call = makeCall(r, callWords(r));
+      const call = makeCall(r, options.words ?? callWords(r));
       row = { ...base, transcript: call.text, duration_seconds: call.seconds };
     }
     const ordered: TranscriptRow = {
@@ -615,7 +622,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a positive integer, got ${flag('count')}`);
   const stream = createWriteStream(out);
   let n = 0;
-  for (const row of makeTranscripts({ count, seed, plain: args.includes('--plain') })) {
+  const words = flag('words') === undefined ? undefined : Number(flag('words'));
+  if (words !== undefined && !(Number.isInteger(words) && words > 0)) throw new Error(`--words must be a positive integer, got ${flag('words')}`);
+  for (const row of makeTranscripts({ count, seed, plain: args.includes('--plain'), words })) {
     if (!stream.write(`${JSON.stringify(row)}\n`)) await new Promise<void>((r) => stream.once('drain', () => r()));
     n++;
   }

@@ -63,4 +63,10 @@ describe('makeCall', () => {
     expect(new Set(plain.map((r) => r.transcript_id)).size).toBe(50);
     expect(plain.every((r) => (r.transcript ?? '').trim() !== '' && r.language.startsWith('en'))).toBe(true);
   });
+
+  it('makes calls of a chosen length, for benchmarks', () => {
+    const sized = [...makeTranscripts({ count: 40, plain: true, words: 700 })].map((r) => r.transcript!.split(/\s+/).length);
+    expect(Math.min(...sized)).toBeGreaterThanOrEqual(700);
+    expect(Math.max(...sized)).toBeLessThan(900);
+  });
 });
