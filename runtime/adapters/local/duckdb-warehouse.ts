@@ -76,7 +76,7 @@ class SharedDatabase {
   refs = 0;
   readonly lock = new Lock();
   private readonly idle: DuckDBConnection[] = [];
-  private closed = false;
+  closed = false;
 
   constructor(
     readonly key: string,
@@ -105,6 +105,17 @@ const openDatabases = new Map<string, Promise<SharedDatabase>>();
 
 async function acquire(file: string): Promise<SharedDatabase> {
   const key = file === ':memory:' ? `:memory:${Math.random()}` : path.resolve(file);
+  for (;;) {
+    const db = await acquireOnce(file, key);
+    // Its last handle may have closed it while this one waited: open it afresh.
+    if (!db.closed) {
+      db.refs++;
+      return db;
+    }
+  }
+}
+
+async function acquireOnce(file: string, key: string): Promise<SharedDatabase> {
   let pending = openDatabases.get(key);
   if (!pending) {
     pending = (async () => {
@@ -116,9 +127,7 @@ async function acquire(file: string): Promise<SharedDatabase> {
     openDatabases.set(key, pending);
     pending.catch(() => openDatabases.delete(key));
   }
-  const db = await pending;
-  db.refs++;
-  return db;
+  return pending;
 }
 
 export interface DuckDbWarehouseOptions {

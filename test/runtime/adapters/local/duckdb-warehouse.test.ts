@@ -225,6 +225,14 @@ describe('DuckDbWarehouse', () => {
     expect(await ws.warehouse.query({ sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table('transcription_analyzed_transcripts')}` })).toEqual([{ n: 1 }]);
   });
 
+  it('opens a working handle while the last other one closes', async () => {
+    const closing = ws.close();
+    const opening = openLocalWorkspace(dir);
+    await closing;
+    ws = await opening;
+    expect(await ws.warehouse.query({ sql: 'SELECT COUNT(*) AS n FROM `executions`' })).toEqual([{ n: 0 }]);
+  });
+
   it('keeps the data across a close and a reopen of the file', async () => {
     await ws.warehouse.query(event(3, 'planned', '2026-01-01T00:00:00Z'));
     await ws.close();
