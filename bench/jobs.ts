@@ -23,7 +23,7 @@ import { requestLine, requestTemplate } from '../runtime/core/requests';
 import * as generatorJob from '../runtime/jobs/generator';
 import * as processorJob from '../runtime/jobs/processor';
 
-const SIZES = [10_000, 200_000];
+const SIZES = [10_000, 50_000, 200_000];
 const WORK = path.join(os.tmpdir(), 'tap-bench-jobs');
 const WORDS = 'the customer called about a billing problem agent checked account refund issued next week thanks again for calling please hold while I look into this order delivery late sorry'.split(' ');
 
@@ -251,10 +251,13 @@ function main(): void {
       process.stderr.write(`${rows.at(-1)}\n`);
     }
   }
-  const memory = ['generator', 'processor'].map((job) => {
-    const [small, large] = SIZES.map((n) => results.find((r) => r.side === 'job' && r.job === job && r.n === n)!);
-    return `| ${job} | ${small!.peakRssMiB.toFixed(0)} | ${large!.peakRssMiB.toFixed(0)} | ${(((large!.peakRssMiB - small!.peakRssMiB) / small!.peakRssMiB) * 100).toFixed(1)} % |`;
-  });
+  const find = (side: string, job: string, n: number) => results.find((r) => r.side === side && r.job === job && r.n === n)!;
+  const growth = (side: string, job: string) =>
+    `${(((find(side, job, 200_000).peakRssMiB - find(side, job, 10_000).peakRssMiB) / find(side, job, 10_000).peakRssMiB) * 100).toFixed(0)} %`;
+  const memory = ['generator', 'processor'].map(
+    (job) =>
+      `| ${job} | ${SIZES.map((n) => find('job', job, n).peakRssMiB.toFixed(0)).join(' | ')} | ${growth('job', job)} | ${growth('baseline', job)} |`,
+  );
   const text = `# Runtime jobs: generator and processor throughput and memory
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node.js ${process.version}, records of about 4 KB (one transcript each).
@@ -265,8 +268,8 @@ ${rows.join('\n')}
 
 Peak memory, 200,000 records against 10,000 (goal: within 20 %):
 
-| job | 10,000: peak RSS MiB | 200,000: peak RSS MiB | growth |
-|---|---:|---:|---:|
+| job | 10,000: peak RSS MiB | 50,000: peak RSS MiB | 200,000: peak RSS MiB | job growth 10k → 200k | baseline growth 10k → 200k |
+|---|---:|---:|---:|---:|---:|
 ${memory.join('\n')}
 
 How it was measured: \`node bin/run-ts.js bench/jobs.ts\`. Every figure comes from its own process (run through tsx,

@@ -38,8 +38,12 @@ function isObject(value: unknown): value is Json {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+const SNAKE = new Map<string, string>();
+
 function snake(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  let out = SNAKE.get(name);
+  if (out === undefined) SNAKE.set(name, (out = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)));
+  return out;
 }
 
 /** `obj.fooBar` or `obj.foo_bar`. */

@@ -15,8 +15,8 @@ import {
   templateColumns,
 } from '../core/config';
 import { loadJobId } from '../core/ids';
-import { LineWriter, loadStaged, nowOf, num, writeJsonl } from '../core/jobkit';
-import { ErrorRow, errorRow, ProcessedRow, settledByError } from '../core/matching';
+import { LineWriter, loadStaged, nowOf, num } from '../core/jobkit';
+import { errorRow, settledByError } from '../core/matching';
 import type { JobEnv, JobRun } from '../core/ports';
 import { generate, GenerationLimits, requestTemplate } from '../core/requests';
 import { batchRecords } from '../core/sql';
@@ -57,8 +57,9 @@ export const run: JobRun<ManifestDocument> = async (env, ports) => {
   const extraColumns = templateColumns(cfg.analysis.promptTemplate);
   const template = requestTemplate(cfg.analysis);
   const input = new LineWriter(store.openWrite(paths.input));
-  const errors: ErrorRow[] = [];
-  const processed: ProcessedRow[] = [];
+  const errors = new LineWriter(store.openWrite(paths.errors));
+  const processed = new LineWriter(store.openWrite(paths.processed));
+  const byType: Record<string, number> = {};
   const ctx = { executionId: cfg.executionId, batch, attempt: cfg.attempt, analysisVersion: cfg.analysisVersion, now };
   let lastId: string | undefined;
   let planned = 0;
@@ -77,28 +78,27 @@ export const run: JobRun<ManifestDocument> = async (env, ports) => {
       continue;
     }
     const record = { recordId, batchId: num(row.batch_id) ?? 0, recordAttempt: num(row.record_attempt) ?? 1 };
-    errors.push(errorRow(ctx, record, generated.type, generated.message, null));
+    byType[generated.type] = (byType[generated.type] ?? 0) + 1;
+    await errors.write(JSON.stringify(errorRow(ctx, record, generated.type, generated.message, null)));
     const settled = settledByError({ ...ctx, maxRecordAttempts: Number.MAX_SAFE_INTEGER }, record, generated.type);
-    if (settled) processed.push(settled);
+    if (settled) await processed.write(JSON.stringify(settled));
   }
   await input.close();
+  await errors.close();
+  await processed.close();
   await ports.checkpoint?.('input');
 
   const jobParts = [cfg.executionId, batch, cfg.attempt];
-  const errorRows = await writeJsonl(store, paths.errors, errors);
-  await loadStaged(ports, TABLE_NAMES.errorTracking, paths.errors, errorRows, loadJobId('gen', [...jobParts, TABLE_NAMES.errorTracking]), 'errors');
-  const processedRows = await writeJsonl(store, paths.processed, processed);
+  await loadStaged(ports, TABLE_NAMES.errorTracking, paths.errors, errors.lines, loadJobId('gen', [...jobParts, TABLE_NAMES.errorTracking]), 'errors');
   await loadStaged(
     ports,
     TABLE_NAMES.processedRecords,
     paths.processed,
-    processedRows,
+    processed.lines,
     loadJobId('gen', [...jobParts, TABLE_NAMES.processedRecords]),
     'processed',
   );
 
-  const byType: Record<string, number> = {};
-  for (const e of errors) byType[e.error_type] = (byType[e.error_type] ?? 0) + 1;
   for (const [type, count] of Object.entries(byType)) {
     log.log('WARNING', `${count} records not sent: ${type}`, { event: LOG_EVENTS.recordErrors, error_type: type, count });
   }
@@ -108,7 +108,7 @@ export const run: JobRun<ManifestDocument> = async (env, ports) => {
     batch,
     attempt: cfg.attempt,
     requests: input.lines,
-    skipped: errors.length,
+    skipped: errors.lines,
     bytes: input.bytes,
     input_uri: input.lines > 0 ? gsUri(store.bucket, paths.input) : '',
     output_uri_prefix: gsUri(store.bucket, paths.output),
@@ -116,11 +116,11 @@ export const run: JobRun<ManifestDocument> = async (env, ports) => {
   };
   await store.writeText(paths.manifest, JSON.stringify(manifest, null, 2) + '\n');
   await ports.checkpoint?.('manifest');
-  log.log('INFO', `wrote ${input.lines} requests, skipped ${errors.length} of ${planned} records`, {
+  log.log('INFO', `wrote ${input.lines} requests, skipped ${errors.lines} of ${planned} records`, {
     event: LOG_EVENTS.jobFinished,
     records: planned,
     requests: input.lines,
-    skipped: errors.length,
+    skipped: errors.lines,
     bytes: input.bytes,
   });
   return manifest;

@@ -3,7 +3,8 @@
  * line to its planned record, validates it, and commits the batch exactly once: the rows are staged
  * as files in the work bucket and loaded with job ids derived from (execution, batch, attempt,
  * Vertex AI job, table), `processed_records` last. A re-run after a crash anywhere reloads only what
- * is missing: a load whose id exists answers "already done".
+ * is missing: a load whose id exists answers "already done". The batch's `succeeded` event is the
+ * batch workflow's to write, from `result.json`.
  */
 import { createInterface } from 'node:readline';
 import {
@@ -18,7 +19,7 @@ import {
 } from '../contract';
 import { batchRef, CommonConfig, commonConfig, ConfigError, maxRecordAttempts, optionalInt, requireString } from '../core/config';
 import { loadJobId } from '../core/ids';
-import { LineWriter, loadStaged, nowOf, num, writeJsonl } from '../core/jobkit';
+import { LineWriter, loadStaged, nowOf, num } from '../core/jobkit';
 import { BatchMatcher, PlannedRecord } from '../core/matching';
 import type { JobEnv, JobRun } from '../core/ports';
 import { parsePrediction } from '../core/responses';
@@ -105,10 +106,8 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
   }
   const errorWriter = new LineWriter(store.openWrite(staging(TABLE_NAMES.errorTracking)));
   const processedWriter = new LineWriter(store.openWrite(staging(TABLE_NAMES.processedRecords)));
-  let firstBatchId: number | undefined;
   // The planned records a second time, in plan order: the matcher keeps hashes, not ids.
   for await (const settled of matcher.settle(plannedRecords())) {
-    firstBatchId ??= settled.row.batch_id as number;
     const writer = settled.kind === 'result' ? results : settled.kind === 'error' ? errorWriter : processedWriter;
     await writer.write(JSON.stringify(settled.row));
   }
@@ -116,20 +115,6 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
   await errorWriter.close();
   await processedWriter.close();
   const counts = matcher.counts;
-  const event = {
-    execution_id: cfg.executionId,
-    batch_id: 'batchId' in cfg.batch ? cfg.batch.batchId : (firstBatchId ?? 0),
-    attempt: cfg.attempt,
-    status: 'succeeded',
-    vertex_job: cfg.vertexJob,
-    vertex_state: cfg.vertexState,
-    records: counts.records,
-    succeeded: counts.succeeded,
-    failed: counts.failed,
-    message: null,
-    event_time: now,
-  };
-  const eventRows = await writeJsonl(store, staging(TABLE_NAMES.batchEvents), [event]);
   const errorRows = errorWriter.lines;
   const processedRows = processedWriter.lines;
 
@@ -143,7 +128,6 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
     jobId(TABLE_NAMES.processedRecords),
     'processed',
   );
-  await loadStaged(ports, TABLE_NAMES.batchEvents, staging(TABLE_NAMES.batchEvents), eventRows, jobId(TABLE_NAMES.batchEvents), 'event');
 
   const result: BatchResultDocument = {
     execution_id: cfg.executionId,

@@ -89,12 +89,34 @@ export class Harness {
     return processor.run(this.processorEnv(executionId, batchId, attempt, outputDir), this.ports);
   }
 
-  /** Generator, fake Vertex AI job, processor. */
+  /**
+   * What the batch workflow does for one batch: generator, Vertex AI job (the fake), processor, and
+   * the batch event it appends from `result.json` (or `empty` when there was nothing to send).
+   */
   async batch(executionId: string, batchId: number, attempt = 1, vertex: VertexOptions = {}) {
     const manifest = await this.generate(executionId, batchId, attempt);
+    if (manifest.requests === 0) {
+      await this.recordEvent({ execution_id: executionId, batch_id: batchId, attempt, status: 'empty' });
+      return { manifest, outputDir: '', result: undefined };
+    }
     const outputDir = await runVertex(this.store, manifest, vertex);
     const result = await this.process(executionId, batchId, attempt, outputDir);
+    await this.recordEvent({
+      execution_id: executionId,
+      batch_id: batchId,
+      attempt,
+      status: 'succeeded',
+      vertex_job: result.vertex_job,
+      records: result.records,
+      succeeded: result.succeeded,
+      failed: result.failed,
+    });
     return { manifest, outputDir, result };
+  }
+
+  /** Appends a batch event, as the batch workflow does with tabledata.insertAll. */
+  recordEvent(row: Record<string, unknown>): Promise<void> {
+    return this.engine.insert('batch_events', [{ ...row, event_time: this.clock.toISOString() }]);
   }
 
   /** Plans and runs every batch of a run. */

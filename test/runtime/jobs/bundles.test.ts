@@ -98,6 +98,11 @@ describe('job bundles as processes', () => {
       // The same batch again: loads answer 409, nothing is added.
       const again = await runBundle('processor', processorEnv);
       expect(again.code).toBe(0);
+      // The batch workflow's own write, from result.json.
+      const result = JSON.parse(gcs.text(BUCKET, layout.result('bundle-run', String(batch), 1))!);
+      await bq.engine.insert('batch_events', [
+        { execution_id: 'bundle-run', batch_id: batch, attempt: 1, status: 'succeeded', records: result.records, event_time: '2026-11-28T10:00:00Z' },
+      ]);
     }
     const results = await bq.engine.run({ sql: 'SELECT COUNT(*) AS n FROM transcription_analyzed_transcripts' });
     expect(results.rows).toEqual([{ n: 4 }]);
