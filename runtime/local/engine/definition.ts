@@ -82,6 +82,8 @@ export interface Step {
   readonly subworkflow: string;
   readonly body: StepBody;
   readonly next?: string;
+  /** The body of a `try` written inline (`try: {call: ...}`): part of its step, not a step of its own. */
+  readonly inline?: boolean;
 }
 
 /** A list of steps, with the index of each step name for `next`. */
@@ -399,7 +401,7 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
       else {
         // A single step body: run as a one-step list named after the step.
         const single = compileStep(where.step, node, line, ctx, scopes, parallelDepth);
-        body = { steps: [single], index: new Map() };
+        body = { steps: [{ ...single, inline: true }], index: new Map() };
       }
       const retryField = fields.get('retry');
       const exceptField = fields.get('except');

@@ -415,10 +415,17 @@ class Execution implements StdlibContext {
     return NORMAL;
   }
 
+  /**
+   * Every step of every list counts once toward the step limit, containers included (for,
+   * parallel, switch, try, nested steps): Google counts each executed step and documents no
+   * exception for containers. The inline body of `try: {call: ...}` is part of its try step.
+   */
   private async runStep(step: Step, scope: Scope, frame: Frame): Promise<Completion> {
     if (this.failure) throw this.failure;
-    if (++this.steps > this.limits.steps) this.fail('ResourceLimitError', `the execution ran more than ${this.limits.steps} steps`);
-    this.options.onStep?.({ executionId: this.id, subworkflow: step.subworkflow, step: step.name, line: step.line, time: this.clock.now() });
+    if (!step.inline) {
+      if (++this.steps > this.limits.steps) this.fail('ResourceLimitError', `the execution ran more than ${this.limits.steps} steps`);
+      this.options.onStep?.({ executionId: this.id, subworkflow: step.subworkflow, step: step.name, line: step.line, time: this.clock.now() });
+    }
     return this.runBody(step.body, step, scope, frame);
   }
 
@@ -427,7 +434,12 @@ class Execution implements StdlibContext {
       case 'none':
         return NORMAL;
       case 'assign':
-        for (const { target, value } of body.entries) await this.assign(target, deepCopy(await this.evalTemplate(value, scope, frame)), scope, frame);
+        for (const { target, value } of body.entries) {
+          // An assignment without blocking calls reads and writes in one turn, so that
+          // `total: ${total + 1}` on a shared variable is atomic across parallel branches.
+          const v = isSyncTemplate(value) ? this.evalTemplateSync(value, scope, frame) : await this.evalTemplate(value, scope, frame);
+          await this.assign(target, deepCopy(v), scope, frame);
+        }
         return NORMAL;
       case 'call': {
         const args = body.args ? await this.evalTemplate(body.args, scope, frame) : null;
@@ -780,6 +792,22 @@ class Execution implements StdlibContext {
     };
   }
 
+  private evalTemplateSync(t: Template, scope: Scope, frame: Frame): Value {
+    switch (t.t) {
+      case 'const':
+        return t.v;
+      case 'expr':
+        return evaluate(t.e, this.evalScope(scope, frame));
+      case 'list':
+        return t.items.map((item) => this.evalTemplateSync(item, scope, frame));
+      case 'map': {
+        const out: WfMap = new Map();
+        for (const [k, v] of t.entries) out.set(k, this.evalTemplateSync(v, scope, frame));
+        return out;
+      }
+    }
+  }
+
   private async evalTemplate(t: Template, scope: Scope, frame: Frame): Promise<Value> {
     switch (t.t) {
       case 'const':
@@ -816,4 +844,18 @@ function toRaise(err: unknown): WorkflowRaise {
   }
   if (err !== null && typeof err === 'object') return new WorkflowRaise(fromJs(err));
   return new WorkflowRaise(errorMap('SystemError', `connector handler threw ${String(err)}`));
+}
+
+/** True when a template evaluates without any blocking call (subworkflow, sys.sleep, ...). */
+function isSyncTemplate(t: Template): boolean {
+  switch (t.t) {
+    case 'const':
+      return true;
+    case 'expr':
+      return !t.async;
+    case 'list':
+      return t.items.every(isSyncTemplate);
+    case 'map':
+      return [...t.entries].every(([, v]) => isSyncTemplate(v));
+  }
 }

@@ -56,6 +56,11 @@ describe('limits', () => {
     expect(tooMany.state === 'FAILED' && tooMany.error).toMatchObject({ tags: ['ResourceLimitError'] });
   });
 
+  test('every step counts once, containers included; an inline try body is part of its try step', async () => {
+    const out = await run('- t:\n    try:\n      call: sys.now\n      result: now\n- s:\n    steps:\n      - a:\n          assign:\n            - x: 1\n- r:\n    return: ${now}\n');
+    expect(out.stats.steps).toBe(4);
+  });
+
   test('the step limit cannot be caught by try', async () => {
     const e = await failure('- t:\n    try:\n      steps:\n        - a:\n            next: a\n    except:\n      as: e\n      steps:\n        - r:\n            return: "caught"\n', { limits: { steps: 500 } });
     expect(e.tags).toEqual(['ResourceLimitError']);
