@@ -24,7 +24,7 @@ function flag(name: string, fallback: number): number {
 
 const records = flag('records', 2000);
 const chars = flag('chars', 4096);
-const rounds = flag('rounds', 3);
+const rounds = flag('rounds', 5);
 
 /** Transcripts of about `chars` characters: whole calls, cut at a line end. */
 function transcripts(n: number): string[] {
@@ -50,12 +50,15 @@ async function timeAsync(fn: () => Promise<void>): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-/** The median of `rounds` runs, after one warm-up. */
-async function median(fn: () => Promise<number> | number): Promise<number> {
-  await fn();
-  const runs: number[] = [];
-  for (let i = 0; i < rounds; i++) runs.push(await fn());
-  return runs.sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+/**
+ * Medians of `rounds` rounds after one warm-up; each round runs every measurement once, in turn, so
+ * that a busy moment of the machine weighs on all of them alike.
+ */
+async function interleaved(fns: ReadonlyArray<() => Promise<number> | number>): Promise<number[]> {
+  for (const fn of fns) await fn();
+  const runs: number[][] = fns.map(() => []);
+  for (let i = 0; i < rounds; i++) for (const [k, fn] of fns.entries()) runs[k]!.push(await fn());
+  return runs.map((r) => r.sort((a, b) => a - b)[Math.floor(r.length / 2)]!);
 }
 
 async function main(): Promise<void> {
@@ -66,22 +69,21 @@ async function main(): Promise<void> {
   const now = () => new Date('2026-01-01T00:00:00Z');
 
   let sink = 0;
-  const baseline = await median(() =>
-    time(() => {
-      for (const l of lines) sink += JSON.stringify(JSON.parse(l)).length;
-    }),
-  );
-  const analyzer = await median(() =>
-    time(() => {
-      for (const l of lines) sink += JSON.stringify(analyzeLine(l, { now })).length;
-    }),
-  );
-
   const dir = mkdtempSync(path.join(tmpdir(), 'tap-bench-'));
   const store = new FolderStore(dir, 'bench');
   await store.writeText('input.jsonl', `${lines.join('\n')}\n`);
   let run = 0;
-  const file = await median(() => timeAsync(async () => void (await analyzeFile(store, 'input.jsonl', `out-${run++}`, { now }))));
+  const [baseline, analyzer, file] = await interleaved([
+    () =>
+      time(() => {
+        for (const l of lines) sink += JSON.stringify(JSON.parse(l)).length;
+      }),
+    () =>
+      time(() => {
+        for (const l of lines) sink += JSON.stringify(analyzeLine(l, { now })).length;
+      }),
+    () => timeAsync(async () => void (await analyzeFile(store, 'input.jsonl', `out-${run++}`, { now }))),
+  ]) as [number, number, number];
   rmSync(dir, { recursive: true, force: true });
   const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
 
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
   const row = (name: string, s: number) => `| ${name} | ${rate(s)} | ${(s / baseline).toFixed(1)}× |`;
   process.stdout.write(
     [
-      `${records} request lines, transcripts of ${avgChars} characters on average, median of ${rounds} rounds after a warm-up`,
+      `${records} request lines, transcripts of ${avgChars} characters on average, median of ${rounds} interleaved rounds after a warm-up`,
       '',
       '| what | records per second | time against the baseline |',
       '|---|---:|---:|',
