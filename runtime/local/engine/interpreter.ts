@@ -179,6 +179,8 @@ interface Frame {
 
 class Scope {
   readonly vars = new Map<string, Value>();
+  /** The expression environment of this scope (a scope is only ever used with one frame). */
+  evalScope: EvalScope | undefined;
   private readonly sizes = new Map<string, number>();
   private bytes = 0;
 
@@ -438,7 +440,8 @@ class Execution implements StdlibContext {
           // An assignment without blocking calls reads and writes in one turn, so that
           // `total: ${total + 1}` on a shared variable is atomic across parallel branches.
           const v = isSyncTemplate(value) ? this.evalTemplateSync(value, scope, frame) : await this.evalTemplate(value, scope, frame);
-          await this.assign(target, deepCopy(v), scope, frame);
+          if (target.path.length === 0) scope.writeScope(target.root).set(target.root, deepCopy(v));
+          else await this.assign(target, deepCopy(v), scope, frame);
         }
         return NORMAL;
       case 'call': {
@@ -454,7 +457,7 @@ class Execution implements StdlibContext {
       }
       case 'switch':
         for (const c of body.cases) {
-          const cond = await this.evalTemplate(c.condition, scope, frame);
+          const cond = isSyncTemplate(c.condition) ? this.evalTemplateSync(c.condition, scope, frame) : await this.evalTemplate(c.condition, scope, frame);
           if (typeof cond !== 'boolean') raise('TypeError', `a switch condition must be a bool, got ${typeName(cond)}`);
           if (!cond) continue;
           if (c.body) {
@@ -774,7 +777,7 @@ class Execution implements StdlibContext {
   }
 
   private evalScope(scope: Scope, frame: Frame): EvalScope {
-    return {
+    return (scope.evalScope ??= {
       lookup: (name) => scope.lookup(name),
       call: (callee, args) => {
         const fn = STDLIB[callee];
@@ -789,7 +792,7 @@ class Execution implements StdlibContext {
         checkArity(callee, fn, args);
         return fn.run(args, this);
       },
-    };
+    });
   }
 
   private evalTemplateSync(t: Template, scope: Scope, frame: Frame): Value {

@@ -146,6 +146,32 @@ main:
     expect(r).toEqual({ '1': 1, '2': 4, '3': 9 });
   });
 
+  test('an assignment to a shared variable is atomic: no update is lost when branches wake together', async () => {
+    const r = await result(`
+main:
+  steps:
+    - init:
+        assign:
+          - count: 0
+    - par:
+        parallel:
+          shared: [count]
+          for:
+            value: i
+            range: [1, 15]
+            steps:
+              - s:
+                  call: sys.sleep
+                  args: {seconds: 10}
+              - inc:
+                  assign:
+                    - count: \${count + 1}
+    - out:
+        return: \${count}
+`);
+    expect(r).toBe(15);
+  });
+
   test('variables created in a branch do not exist after the parallel step', async () => {
     const e = await failure(`
 main:
