@@ -297,6 +297,11 @@ const DULL = new Set([
   'sir', 'madam', 'ma\'am', 'morning', 'afternoon', 'evening', 'sorry', 'please', 'something', 'anything', 'everything',
   'nothing', 'second', 'welcome', 'course', 'sure', 'right', 'side', 'end', 'part', 'case', 'hold', 'look', 'good',
   'great', 'fine', 'bit', 'minute', 'people', 'guy', 'stuff', 'kind', 'sort', 'number', 'detail', 'information',
+  'note', 'system', 'survey', 'patience', 'moment', 'week', 'month', 'year', 'hour', 'morning', 'tomorrow', 'yesterday',
+  'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november',
+  'december', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'first', 'last', 'next',
+  'other', 'same', 'new', 'old', 'few', 'many', 'much', 'own', 'sure', 'happy', 'able', 'short', 'quick', 'slow', 'one',
+  'purpose', 'picture', 'point', 'interest', 'wait', 'while',
 ]);
 
 const ESCALATED = /\b(escalat\w*|supervisor|manager|transfer(?:ring)? you|specialist team|complaints? team|second[- ]line|tier[- ]2)\b/i;
@@ -340,6 +345,7 @@ export function analyseTranscript(transcript: string): TranscriptAnalysis {
   const entities: Array<{ value: string; type: string }> = [];
   const lemmaCounts = new Map<string, number>();
   const nounCounts = new Map<string, { n: number; first: number }>();
+  const phraseCounts = new Map<string, { n: number; first: number }>();
   let words = 0;
   let stopWords = 0;
   // One document for the whole call (one readDoc per turn costs more); each sentence is traced
@@ -368,23 +374,33 @@ export function analyseTranscript(transcript: string): TranscriptAnalysis {
       const stops = tokens.out(its.stopWordFlag) as unknown as boolean[];
       const lemmaOut = tokens.out(its.lemma as Parameters<ItemToken['out']>[0]) as unknown as string[];
       const poses = tokens.out(its.pos) as string[];
+      // The previous content word, when it can open a compound ("late fee", "line test").
+      let modifier: string | undefined;
       for (let k = 0; k < types.length; k++) {
-        if (types[k] !== 'word') continue;
+        if (types[k] !== 'word') {
+          modifier = undefined;
+          continue;
+        }
         words++;
         if (stops[k]) {
           stopWords++;
+          modifier = undefined;
           continue;
         }
         const lemma = String(lemmaOut[k]).toLowerCase();
         const pos = poses[k];
-        if (lemma.length < 3) continue;
+        if (lemma.length < 3) {
+          modifier = undefined;
+          continue;
+        }
         lemmaCounts.set(lemma, (lemmaCounts.get(lemma) ?? 0) + 1);
         if (pos === 'NOUN' || pos === 'PROPN' || pos === 'VERB' || pos === 'ADJ') lemmas.push(lemma);
-        if ((pos === 'NOUN' || pos === 'PROPN') && !DULL.has(lemma) && /^[a-z][a-z-]*[a-z]$/.test(lemma)) {
-          const seen = nounCounts.get(lemma);
-          if (seen) seen.n++;
-          else nounCounts.set(lemma, { n: 1, first: nounCounts.size });
+        const topical = pos === 'NOUN' && !DULL.has(lemma) && /^[a-z][a-z-]*[a-z]$/.test(lemma);
+        if (topical) {
+          count(nounCounts, lemma);
+          if (modifier) count(phraseCounts, `${modifier} ${lemma}`);
         }
+        modifier = topical || (pos === 'ADJ' && /^[a-z][a-z-]*[a-z]$/.test(lemma) && !DULL.has(lemma)) ? lemma : undefined;
       }
       const text = s.out().trim();
       if (!text) return;
@@ -404,11 +420,17 @@ export function analyseTranscript(transcript: string): TranscriptAnalysis {
     });
   }
 
-  const topics = [...nounCounts.entries()]
-    .filter(([, v]) => v.n >= 1)
-    .sort((a, b) => b[1].n - a[1].n || a[1].first - b[1].first)
-    .slice(0, 5)
-    .map(([k]) => k);
+  // Topics: compounds said at least twice, then the most frequent nouns they do not already hold.
+  const ranked = (m: Map<string, { n: number; first: number }>, min: number): string[] =>
+    [...m.entries()]
+      .filter(([, v]) => v.n >= min)
+      .sort((a, b) => b[1].n - a[1].n || a[1].first - b[1].first)
+      .map(([k]) => k);
+  const topics = ranked(phraseCounts, 2).slice(0, 3);
+  for (const noun of ranked(nounCounts, 1)) {
+    if (topics.length >= 5) break;
+    if (!topics.some((t) => t.split(' ').includes(noun))) topics.push(noun);
+  }
 
   const customer = sentences.filter((s) => s.role === 'customer');
   const voice = customer.length > 0 ? customer : sentences;
@@ -467,6 +489,12 @@ export function analyseTranscript(transcript: string): TranscriptAnalysis {
     lemmaCounts,
     english,
   };
+}
+
+function count(m: Map<string, { n: number; first: number }>, key: string): void {
+  const seen = m.get(key);
+  if (seen) seen.n++;
+  else m.set(key, { n: 1, first: m.size });
 }
 
 function splitTurns(transcript: string): Array<{ role: Role; text: string }> {

@@ -94,7 +94,7 @@ describe('analyzeLine', () => {
     const good = answerOf(analyzeLine(line(RESOLVED_CALL), fixed));
     expect(good.sentiment).toBe('positive');
     expect(good.resolution).toBe('resolved');
-    expect(good.topics).toEqual(expect.arrayContaining(['payment']));
+    expect(good.topics).toEqual(expect.arrayContaining(['duplicate payment', 'bill']));
     expect(good.action_items).toEqual(['Agent to email the customer a confirmation within 5 business days']);
     expect(good.customer_intent).toBe('their March bill');
     expect(good.summary).toMatch(/^The customer called about their March bill\. .*resolved on the call\.$/);
