@@ -129,6 +129,7 @@ const SPECIAL_NEXT = new Set(['end', 'break', 'continue']);
 type YNode = YAML.Node | null;
 
 interface Ctx {
+  readonly doc: YAML.Document;
   readonly file: string;
   readonly lines: YAML.LineCounter;
   readonly subworkflow: string;
@@ -166,14 +167,14 @@ export function parseWorkflow(sourceText: string, fileName = '<workflow>'): Work
   const lineOf = (n: YNode | undefined): number => (n && n.range ? lines.linePos(n.range[0]).line : 1);
 
   if (YAML.isSeq(root)) {
-    const ctx: Ctx = { file: fileName, lines, subworkflow: 'main', subworkflowNames: new Set(['main']), texts };
+    const ctx: Ctx = { doc, file: fileName, lines, subworkflow: 'main', subworkflowNames: new Set(['main']), texts };
     subworkflows.set('main', { name: 'main', params: [], body: compileSteps(root, ctx, [], 'subworkflow', 0), line: lineOf(root) });
   } else if (YAML.isMap(root)) {
     const entries = mapEntries(root, { file: fileName, line: lineOf(root) }, lines);
     const names = new Set(entries.map(([k]) => k));
     if (!names.has('main')) throw new WorkflowDefinitionError('the definition has no "main" subworkflow', { file: fileName, line: lineOf(root) });
     for (const [name, node, line] of entries) {
-      const ctx: Ctx = { file: fileName, lines, subworkflow: name, subworkflowNames: names, texts };
+      const ctx: Ctx = { doc, file: fileName, lines, subworkflow: name, subworkflowNames: names, texts };
       const where = { file: fileName, subworkflow: name, line };
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new WorkflowDefinitionError(`"${name}" is not a valid subworkflow name`, where);
       if (!YAML.isMap(node)) throw new WorkflowDefinitionError(`subworkflow "${name}" must be a map with "steps" (and "params")`, where);
@@ -569,6 +570,8 @@ function compileTarget(text: string, ctx: Ctx, at: { file: string; subworkflow: 
 
 /** Compiles a YAML value into a template, parsing every whole `${...}` string. */
 export function compileTemplate(node: YNode, ctx: Ctx, step: string | undefined): Template {
+  // A YAML alias (*name) stands for the value its anchor (&name) marks.
+  if (YAML.isAlias(node)) node = (node.resolve(ctx.doc) as YNode | undefined) ?? null;
   const line = node?.range ? ctx.lines.linePos(node.range[0]).line : 1;
   const at = { file: ctx.file, subworkflow: ctx.subworkflow, step, line };
   if (node === null || YAML.isScalar(node)) {

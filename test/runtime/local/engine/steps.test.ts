@@ -462,6 +462,10 @@ custom:
   });
 });
 
+test('YAML anchors and aliases stand for the anchored value', async () => {
+  expect(await result('- a:\n    assign:\n      - policy: &p {max: 3}\n      - again: *p\n- r:\n    return: ${again.max + policy.max}\n')).toBe(6);
+});
+
 describe('definition checks', () => {
   test.each([
     ['an unknown step field', '- a:\n    asign:\n      - x: 1\n', /unknown step field "asign"/],
