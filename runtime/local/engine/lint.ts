@@ -8,7 +8,7 @@
  */
 import { Step, StepBody, StepList, Subworkflow, Target, Template, Workflow, parseWorkflow, readNames } from './definition';
 import { WorkflowDefinitionError } from './errors';
-import { Expr } from './expression';
+import { Expr, walkExpr } from './expression';
 import { STDLIB } from './stdlib';
 
 export interface LintFinding {
@@ -73,6 +73,16 @@ function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFin
     for (const name of readNames(e)) {
       if (!visible.has(name)) report('undefined-variable', `variable "${name}" is not defined in ${sub.name}`, step);
     }
+    walkExpr(e, (n) => {
+      if (n.t !== 'call') return;
+      const callee = workflow.subworkflows.get(n.callee);
+      const fn = callee ? undefined : STDLIB[n.callee];
+      const max = callee ? callee.params.length : fn ? fn.params.length : Infinity;
+      const min = callee ? callee.params.filter((p) => !p.hasDefault).length : fn ? fn.required : 0;
+      if (n.args.length > max || n.args.length < min) {
+        report('call-arguments', `${n.callee} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, given ${n.args.length}`, step);
+      }
+    });
   };
   const checkTemplate = (t: Template | undefined, visible: ReadonlySet<string>, step: Step): void => {
     if (!t) return;

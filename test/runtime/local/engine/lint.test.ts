@@ -36,6 +36,8 @@ describe('linter', () => {
     ['text with ${ inside a longer string', '- a:\n    return: "batch ${id}"\n', 'interpolation'],
     ['an unknown argument to a subworkflow', 'main:\n  steps:\n    - c:\n        call: f\n        args: {x: 1, y: 2}\nf:\n  params: [x]\n  steps:\n    - r:\n        return: ${x}\n', 'call-arguments'],
     ['a missing required argument to a subworkflow', 'main:\n  steps:\n    - c:\n        call: f\nf:\n  params: [x]\n  steps:\n    - r:\n        return: ${x}\n', 'call-arguments'],
+    ['a subworkflow called in an expression with too many arguments', 'main:\n  steps:\n    - r:\n        return: ${f(1, 2)}\nf:\n  params: [x]\n  steps:\n    - r:\n        return: ${x}\n', 'call-arguments'],
+    ['a standard-library function called with too few arguments', '- r:\n    return: ${text.split("a")}\n', 'call-arguments'],
     ['an unknown argument to a standard-library function', '- s:\n    call: sys.sleep\n    args: {secs: 1}\n', 'call-arguments'],
     ['a structural error, reported as a definition finding', '- a:\n    nxt: b\n', 'definition'],
   ])('flags %s', (_name, yaml, rule) => {
