@@ -17,7 +17,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { JOB_KINDS, RUN_ENV } from '../runtime/contract';
+import { JOB_ENV, JOB_KINDS, RUN_ENV } from '../runtime/contract';
 
 const ROOT = path.join(__dirname, '..');
 const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
@@ -78,6 +78,24 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
+  // Context: cdktf's cost per resource, with as many plain buckets in two stacks as the app has resources.
+  const manyBuckets = path.join(work, 'many-buckets.ts');
+  fs.writeFileSync(
+    manyBuckets,
+    [
+      `import { App, TerraformStack } from ${JSON.stringify(require.resolve('cdktf'))};`,
+      `import { GoogleProvider } from ${JSON.stringify(require.resolve('@cdktf/provider-google/lib/provider'))};`,
+      `import { StorageBucket } from ${JSON.stringify(require.resolve('@cdktf/provider-google/lib/storage-bucket'))};`,
+      `const app = new App({ stackTraces: false });`,
+      `for (const env of ['dev', 'prod']) {`,
+      `  const stack = new TerraformStack(app, env);`,
+      `  new GoogleProvider(stack, 'google', { project: 'p-123456', region: 'europe-west1' });`,
+      `  for (let i = 0; i < Number(process.env.BUCKETS); i += 1) new StorageBucket(stack, 'b' + i, { name: 'p-123456-bucket-' + i, location: 'europe-west1', uniformBucketLevelAccess: true, labels: { app: 'x' } });`,
+      `}`,
+      `app.synth();`,
+    ].join('\n'),
+  );
+  const many: number[] = [];
   const warm: number[] = [];
   const cold: number[] = [];
   const base: number[] = [];
@@ -85,11 +103,18 @@ async function main(): Promise<void> {
   const sharedTmp = fs.mkdtempSync(path.join(work, 'tmp-'));
   const runApp = (tmp: string) => timeProcess(['bin/run-ts.js', 'main.ts'], { ...baseEnv, TMPDIR: tmp, CDKTF_OUTDIR: path.join(work, 'app') });
   const runMinimal = () => timeProcess([path.join(ROOT, 'bin', 'run-ts.js'), minimal], { ...baseEnv, CDKTF_OUTDIR: path.join(work, 'min') }, work);
-  // One warm-up each (file system caches, and the shared bundle cache), then alternate so drift hits all alike.
+  // The app's resource count, from one synth, sizes the plain-bucket app.
   runApp(sharedTmp);
+  const devStack = JSON.parse(fs.readFileSync(path.join(work, 'app', 'stacks', 'dev', 'cdk.tf.json'), 'utf8'));
+  const perStack = Object.values(devStack.resource as Record<string, object>).reduce((n, r) => n + Object.keys(r).length, 0);
+  const runMany = () =>
+    timeProcess([path.join(ROOT, 'bin', 'run-ts.js'), manyBuckets], { ...baseEnv, BUCKETS: String(perStack), CDKTF_OUTDIR: path.join(work, 'many') }, work);
+  // One warm-up each (file system caches, and the shared bundle cache), then alternate so drift hits all alike.
   runMinimal();
+  runMany();
   for (let i = 0; i < RUNS; i += 1) {
     base.push(runMinimal());
+    many.push(runMany());
     warm.push(runApp(sharedTmp));
     cold.push(runApp(fs.mkdtempSync(path.join(work, 'tmp-'))));
   }
@@ -105,7 +130,15 @@ async function main(): Promise<void> {
     const file = path.join(work, 'app', 'stacks', 'dev', object.source);
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: os.tmpdir(), GOOGLE_APPLICATION_CREDENTIALS: path.join(work, 'none.json') };
     for (const e of job.template.template.containers[0].env as Array<{ name: string; value: string }>) env[e.name] = e.value;
-    Object.assign(env, { [RUN_ENV.executionId]: 'bench-1', [RUN_ENV.batchId]: '0', [RUN_ENV.attempt]: '1', [RUN_ENV.batchSize]: '100' });
+    Object.assign(env, {
+      [RUN_ENV.executionId]: 'bench-1',
+      [RUN_ENV.batchId]: '0',
+      [RUN_ENV.attempt]: '1',
+      [RUN_ENV.batchSize]: '100',
+      [RUN_ENV.vertexJob]: 'projects/p/locations/europe-west1/batchPredictionJobs/1',
+      [RUN_ENV.vertexOutputDir]: `gs://${env[JOB_ENV.workBucket]}/runs/bench-1/batches/0/attempt-1/output/prediction-model-1`,
+      [RUN_ENV.vertexState]: 'JOB_STATE_SUCCEEDED',
+    });
     const times: number[] = [];
     let event = '';
     await timeToFirstLine(file, env);
@@ -126,6 +159,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|',
     synthRow('bundle cache warm (sources unchanged since the last synth)', warm),
     synthRow('bundle cache cold (fresh clone, or a source changed)', cold),
+    `| Context: a cdktf app with ${resourceCount} plain buckets in each of two stacks | ${median(many).toFixed(2)} s | minimal app: ${baseMedian.toFixed(2)} s | ${(median(many) / baseMedian).toFixed(2)}× | |`,
     ...jobs.map(
       (j) => `| \`${j.kind}\` bundle size | ${(j.bytes / 1024).toFixed(0)} KiB | | | ≤ 1 MB |`,
     ),
