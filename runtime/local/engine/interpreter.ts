@@ -27,6 +27,8 @@ export interface ExecutionLimits {
   readonly concurrentBranches: number;
   /** Nesting depth of parallel steps. @default 2 */
   readonly parallelNesting: number;
+  /** Virtual seconds an execution may last. @default 31536000 (one year) */
+  readonly durationSeconds: number;
 }
 
 export const DEFAULT_LIMITS: ExecutionLimits = {
@@ -37,6 +39,7 @@ export const DEFAULT_LIMITS: ExecutionLimits = {
   callDepth: 20,
   concurrentBranches: 20,
   parallelNesting: 2,
+  durationSeconds: 365 * 86400,
 };
 
 /** What a connector handler receives besides its arguments. */
@@ -426,6 +429,9 @@ class Execution implements StdlibContext {
     if (this.failure) throw this.failure;
     if (!step.inline) {
       if (++this.steps > this.limits.steps) this.fail('ResourceLimitError', `the execution ran more than ${this.limits.steps} steps`);
+      if (this.clock.now() - this.startTime > this.limits.durationSeconds) {
+        this.fail('ResourceLimitError', `the execution ran longer than ${this.limits.durationSeconds} seconds`);
+      }
       this.options.onStep?.({ executionId: this.id, subworkflow: step.subworkflow, step: step.name, line: step.line, time: this.clock.now() });
     }
     return this.runBody(step.body, step, scope, frame);

@@ -154,6 +154,11 @@ describe('limits', () => {
     expect(out.stats.peakMemoryBytes).toBeLessThan(512 * 1024);
   });
 
+  test('an execution that lasts more than a year of virtual time fails with ResourceLimitError', async () => {
+    const e = await failure('- l:\n    for:\n      value: v\n      range: [1, 3]\n      steps:\n        - s:\n            call: sys.sleep\n            args: {seconds: 17280000}\n');
+    expect(e).toEqual({ message: 'the execution ran longer than 31536000 seconds', tags: ['ResourceLimitError'] });
+  });
+
   test('lowered limits apply (tests and benchmarks use them)', async () => {
     expect((await failure('- a:\n    assign:\n      - l: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n', { limits: { memoryBytes: 64 } })).tags).toEqual(['ResourceLimitError']);
   });
