@@ -708,6 +708,8 @@ class Execution implements StdlibContext {
     try {
       result = await handler((toJs(args ?? new Map()) as Record<string, unknown>), ctx);
     } catch (err) {
+      // A child execution's definition problem stays a definition problem, not a workflow error.
+      if (err instanceof WorkflowDefinitionError) throw err;
       throw toRaise(err);
     }
     return fromJs(result);
