@@ -66,6 +66,13 @@ const store = {
 };
 
 describe('job bundles as processes', () => {
+  test.each(JOB_KINDS)('the %s bundle is one small file without the Vertex AI client', (kind) => {
+    const code = fs.readFileSync(files[kind], 'utf8');
+    expect(code.length).toBeLessThan(3 * 1024 * 1024);
+    expect(code).not.toMatch(/google\.cloud\.aiplatform\.v1/);
+    expect(code).toMatch(/jobs\.query|\/queries/);
+  });
+
   test('planner, generator, processor and reporter succeed end to end and exit 0', async () => {
     await bq.engine.insert(
       'transcription_pass_2',
