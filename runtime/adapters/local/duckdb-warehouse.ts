@@ -252,7 +252,10 @@ export class DuckDbWarehouse implements Warehouse {
     }
     if (columns.length === 0) throw new Error(`load into ${tableId}: no such table`);
     await checkRows(file, objectPath, new Set(columns.map((c) => c.column_name)), `load ${jobId} into ${tableId}`);
-    const struct = columns.map((c) => `${duckString(c.column_name)}: ${duckString(c.data_type)}`).join(', ');
+    // Timestamps are read with their UTC offset applied (DuckDB's TIMESTAMP parser drops it).
+    const struct = columns
+      .map((c) => `${duckString(c.column_name)}: ${duckString(c.data_type === 'TIMESTAMP' ? 'TIMESTAMPTZ' : c.data_type)}`)
+      .join(', ');
     return this.db.lock.run(async () => {
       const w = this.db.writer;
       if (await isDone(w)) return 'already_done';

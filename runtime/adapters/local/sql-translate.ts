@@ -9,7 +9,8 @@
  * - `@name` parameters become `$name`, and the names used are reported;
  * - type names (`INT64`, `FLOAT64`, `ARRAY<STRING>`, …) become DuckDB's;
  * - a few constructs with no macro equivalent: `CURRENT_TIMESTAMP()`, `TIMESTAMP_DIFF(a, b, PART)`,
- *   `x IN UNNEST(list)`, `INTERVAL @n HOUR`, `SAFE_CAST`, `INSERT t` / `DELETE t` without INTO/FROM.
+ *   `x IN UNNEST(list)`, `INTERVAL @n HOUR`, `SAFE_CAST`, `INSERT t` / `DELETE t` without INTO/FROM;
+ * - timestamp literals and TIMESTAMP parameters are read with their UTC offset, as BigQuery reads them.
  * Functions that differ only by name or by a little logic (`SAFE_DIVIDE`, `GENERATE_UUID`,
  * `COUNTIF`, ...) are macros created in the database instead (`DUCKDB_MACROS`).
  */
@@ -86,7 +87,7 @@ export const DUCKDB_MACROS: readonly string[] = [
   'CREATE OR REPLACE MACRO format_timestamp(f, t) AS strftime(t, f)',
   'CREATE OR REPLACE MACRO to_json_string(x) AS CAST(to_json(x) AS VARCHAR)',
   'CREATE OR REPLACE MACRO regexp_contains(s, p) AS regexp_matches(s, p)',
-  'CREATE OR REPLACE MACRO tap_timestamp(x) AS CAST(x AS TIMESTAMP)',
+  'CREATE OR REPLACE MACRO tap_timestamp(x) AS CAST(CAST(x AS TIMESTAMPTZ) AS TIMESTAMP)',
 ];
 
 /** Splits BigQuery SQL into tokens. */
@@ -292,7 +293,7 @@ function rewrite(tokens: Token[], from: number, to: number, source: string, opti
     } else if (t.kind === 'param') {
       const name = t.value!;
       if (!params.includes(name)) params.push(name);
-      emitted = options.timestampParams?.has(name) ? `CAST($${name} AS TIMESTAMP)` : `$${name}`;
+      emitted = options.timestampParams?.has(name) ? utcTimestamp(`$${name}`) : `$${name}`;
     } else if (t.kind === 'word') {
       const nextIsParen = next?.kind === 'punct' && next.text === '(';
       if ((word === 'CURRENT_TIMESTAMP' || word === 'CURRENT_DATE') && nextIsParen) {
@@ -308,6 +309,9 @@ function rewrite(tokens: Token[], from: number, to: number, source: string, opti
         const [a, b, part] = args.map(([s, e]) => rewrite(tokens, s, e, source, options, params).trim()) as [string, string, string];
         emitted = `date_sub(${duckString(part.toLowerCase())}, ${b}, ${a})`;
         skipTo = close;
+      } else if (word === 'TIMESTAMP' && next?.kind === 'string' && lastSig?.text.toUpperCase() !== 'AS') {
+        emitted = utcTimestamp(duckString(next.value!));
+        skipTo = j;
       } else if (word === 'TIMESTAMP' && nextIsParen && lastSig?.text.toUpperCase() !== 'AS') {
         emitted = 'tap_timestamp';
       } else if (word === 'SAFE_CAST') {
@@ -348,6 +352,14 @@ function rewrite(tokens: Token[], from: number, to: number, source: string, opti
     }
   }
   return out;
+}
+
+/**
+ * A text read as a point in time, UTC, as BigQuery reads a TIMESTAMP: DuckDB's TIMESTAMP cast
+ * drops a UTC offset (`+02:00`) where its TIMESTAMPTZ cast applies it.
+ */
+function utcTimestamp(expr: string): string {
+  return `CAST(CAST(${expr} AS TIMESTAMPTZ) AS TIMESTAMP)`;
 }
 
 /** Whether a type name may follow this token: `CAST(x AS INT64)`, `ARRAY<INT64>`. */

@@ -89,6 +89,22 @@ describe('DuckDbWarehouse', () => {
     expect(rows).toEqual([{ n: 1 }]);
   });
 
+  it('applies UTC offsets of timestamps in parameters, literals and loads, as BigQuery does', async () => {
+    const [row] = await ws.warehouse.query({
+      sql: "SELECT @t AS p, TIMESTAMP '2026-01-01 00:00:00+02:00' AS l, TIMESTAMP('2026-01-01T00:00:00-01:00') AS f",
+      params: { t: '2026-01-01T00:00:00+02:00' },
+      types: { t: 'TIMESTAMP' },
+    });
+    expect(row).toEqual({ p: '2025-12-31T22:00:00.000Z', l: '2025-12-31T22:00:00.000Z', f: '2026-01-01T01:00:00.000Z' });
+    const rows = ['2026-01-01T00:00:00+02:00', '2026-01-01T00:00:00Z', '2026-01-01 05:00:00'].map((t, i) =>
+      JSON.stringify({ transcript_id: `t${i}`, call_started_at: t, ingested_at: '2026-01-01T00:00:00Z' }),
+    );
+    await ws.store.writeText('src.jsonl', `${rows.join('\n')}\n`);
+    await ws.warehouse.load('transcription_pass_2', 'src.jsonl', 'src');
+    const got = await ws.warehouse.query({ sql: 'SELECT call_started_at FROM `transcription_pass_2` ORDER BY transcript_id' });
+    expect(got.map((r) => r.call_started_at)).toEqual(['2025-12-31T22:00:00.000Z', '2026-01-01T00:00:00.000Z', '2026-01-01T05:00:00.000Z']);
+  });
+
   it('fails clearly on a parameter without a value', async () => {
     await expect(ws.warehouse.query({ sql: 'SELECT @missing AS x', params: {} })).rejects.toThrow(/@missing/);
   });

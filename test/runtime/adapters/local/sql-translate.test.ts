@@ -57,7 +57,13 @@ describe('translateSql', () => {
   });
 
   it('casts parameters declared TIMESTAMP', () => {
-    expect(one('SELECT @at AS at', new Set(['at'])).sql).toBe('SELECT CAST($at AS TIMESTAMP) AS at');
+    expect(one('SELECT @at AS at', new Set(['at'])).sql).toBe('SELECT CAST(CAST($at AS TIMESTAMPTZ) AS TIMESTAMP) AS at');
+  });
+
+  it('reads timestamp literals with their offset, and keeps TIMESTAMP as a type name', () => {
+    expect(one("SELECT TIMESTAMP '2026-01-01 00:00:00+02', CAST(x AS TIMESTAMP)").sql).toBe(
+      "SELECT CAST(CAST('2026-01-01 00:00:00+02' AS TIMESTAMPTZ) AS TIMESTAMP), CAST(x AS TIMESTAMP)",
+    );
   });
 
   it('splits a script into statements with their own parameters', () => {
