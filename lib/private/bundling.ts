@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildSync, BuildOptions, version as esbuildVersion } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
 import { JOB_KINDS, JobKind } from '../../runtime/contract/names';
 
 /** The package root (where package.json is), from the source or the compiled tree. */
@@ -135,6 +135,8 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
   }
 
   const options = buildOptions(root, entries);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuildVersion = (require('esbuild/package.json') as { version: string }).version;
   const key = sha256(JSON.stringify({ esbuildVersion, root, options }));
   const manifestFile = path.join(outDir, 'manifest.json');
   const bundles = {} as Record<JobKind, JobBundle>;
@@ -162,7 +164,9 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
     }
   }
 
-  const result = buildSync(options);
+  // Loaded only now: a synth whose bundles are current never needs esbuild.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const result = (require('esbuild') as typeof import('esbuild')).buildSync(options);
   for (const kind of JOB_KINDS) {
     const output = result.outputFiles!.find((o) => path.basename(o.path) === `${kind}.js`);
     if (!output) throw new Error(`esbuild produced no bundle for ${kind}`);

@@ -43,7 +43,7 @@ function bindings(json: TfJson): Set<string> {
       if (type === 'google_project_iam_member') on = 'project';
       else if (type === 'google_cloud_run_v2_job_iam_member') on = 'each job';
       else if (type === 'google_storage_bucket_iam_member') on = `${deref(json, b.bucket)!.name.endsWith('-work') ? 'work' : 'artifacts'} bucket`;
-      else on = `table ${deref(json, b.table_id)?.table_id ?? (b.table_id === 'transcripts' ? 'transcription_pass_2' : b.table_id)}`;
+      else on = `table ${deref(json, b.table_id)?.table_id ?? b.table_id}`;
       out.add(`${who} | ${b.role} | ${on}`);
     }
   }
