@@ -3,7 +3,7 @@
  * so it opens offline, from a mail attachment, or from a bucket. Every figure carries its raw value
  * in `data-value` so that tools (and tests) can read the page back.
  */
-import { RunReport, errorBars, figures, timeBuckets, TimeBucket } from './report';
+import { RunReport, errorBars, figures, keyMetrics, timeBuckets, TimeBucket } from './report';
 import { integer } from './format';
 
 /** Chart colours, also what a test looks for in a screenshot. */
@@ -115,7 +115,7 @@ function errorsChart(report: RunReport): string {
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:720px;color:#212121;padding:0 12px}
-h1{font-size:20px;margin:0 0 4px}.sub{color:#616161;margin:0 0 20px}
+h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:0 0 8px}.sub{color:#616161;margin:0 0 20px}
 .status{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;vertical-align:middle}
 .status-succeeded{background:${COLORS.succeeded}}.status-failed{background:${COLORS.failed}}.status-running{background:${COLORS.throughput}}
 dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:8px;margin:0 0 24px}
@@ -129,6 +129,9 @@ export function reportHtml(report: RunReport): string {
   const s = report.summary;
   const status = report.final ? s.status : 'running';
   const buckets = timeBuckets(report);
+  const card = (f: { key: string; label: string; value: number; text: string }) =>
+    `<div><dt>${escapeHtml(f.label)}</dt><dd data-metric="${f.key}" data-value="${Number.isFinite(f.value) ? f.value : ''}">${escapeHtml(f.text)}</dd></div>`;
+  const keys = keyMetrics(report).map(card).join('');
   const cards = figures(s)
     .map((f) => `<div><dt>${escapeHtml(f.label)}</dt><dd data-metric="${f.key}" data-value="${f.value}">${escapeHtml(f.text)}</dd></div>`)
     .join('');
@@ -143,6 +146,9 @@ export function reportHtml(report: RunReport): string {
 <body data-execution="${escapeHtml(report.executionId)}" data-final="${report.final}" data-basis="${report.basis}">
 <h1>Run <span data-metric="execution_id">${escapeHtml(report.executionId)}</span> <span class="status status-${status}" data-metric="status">${status}</span></h1>
 <p class="sub">Analysis version ${escapeHtml(s.analysis_version)} · ${report.basis === 'reporter' ? 'final summary' : report.basis === 'live' ? 'summary so far' : 'recomputed after recovery'} · generated ${escapeHtml(report.generatedAt)}</p>
+<h2>Key metrics</h2>
+<dl>${keys}</dl>
+<h2>Summary</h2>
 <dl>${cards}</dl>
 ${batchesChart(buckets)}
 ${errorsChart(report)}

@@ -122,8 +122,6 @@ export interface Figure {
 /** The figures both renderings show, in order, formatted once so text and HTML cannot disagree. */
 export function figures(s: SummaryDocument): Figure[] {
   const f = (key: string, label: string, value: number, text: string): Figure => ({ key, label, value, text });
-  // As pipeline_metrics defines it: records left in error over records planned.
-  const errorRate = s.records_total > 0 ? s.records_failed / s.records_total : 0;
   return [
     f('records_total', 'Records planned', s.records_total, integer(s.records_total)),
     f('records_succeeded', 'Records analysed', s.records_succeeded, integer(s.records_succeeded)),
@@ -133,11 +131,45 @@ export function figures(s: SummaryDocument): Figure[] {
     f('batches_succeeded', 'Batches succeeded', s.batches_succeeded, integer(s.batches_succeeded)),
     f('batches_failed', 'Batches failed', s.batches_failed, integer(s.batches_failed)),
     f('batches_recovered', 'Batches recovered', s.batches_recovered, integer(s.batches_recovered)),
-    f('record_error_rate', 'Record error rate', errorRate, percent(errorRate)),
     f('tokens_in', 'Input tokens', s.tokens_in, integer(s.tokens_in)),
     f('tokens_out', 'Output tokens', s.tokens_out, integer(s.tokens_out)),
     f('estimated_cost_usd', 'Estimated cost', s.estimated_cost_usd, usd(s.estimated_cost_usd)),
     f('duration_seconds', 'Duration', s.duration_seconds, duration(s.duration_seconds)),
+  ];
+}
+
+/**
+ * The five key success metrics, as the `pipeline_metrics` view defines them, from the summary and
+ * the batches' outcomes: batch success rate, processing rate (batches per hour of the run), record
+ * error rate, deduplication rate, and the mean recovery time from a batch's first failure to its
+ * success.
+ */
+export function keyMetrics(report: Pick<RunReport, 'summary' | 'outcomes'>): Figure[] {
+  const s = report.summary;
+  const f = (key: string, label: string, value: number | null, text: string): Figure => ({ key, label, value: value ?? NaN, text });
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+  const firstFailure = new Map<number, number>();
+  const recovered: number[] = [];
+  for (const o of report.outcomes) {
+    const t = Date.parse(o.eventTime);
+    if (o.status === 'failed' && !firstFailure.has(o.batchId)) firstFailure.set(o.batchId, t);
+    if (o.status === 'succeeded' && firstFailure.has(o.batchId)) {
+      recovered.push((t - firstFailure.get(o.batchId)!) / 1000);
+      firstFailure.set(o.batchId, Infinity);
+    }
+  }
+  const recoveries = recovered.filter((x) => x >= 0 && Number.isFinite(x));
+  const recovery = recoveries.length > 0 ? recoveries.reduce((a, b) => a + b, 0) / recoveries.length : null;
+  const successRate = ratio(s.batches_succeeded, s.batches);
+  const perHour = ratio(s.batches, s.duration_seconds / 3600);
+  const errorRate = ratio(s.records_failed, s.records_total);
+  const dedupRate = ratio(s.skipped_dedup, s.records_total + s.skipped_dedup);
+  return [
+    f('batch_success_rate', 'Batch success rate', successRate, percent(successRate)),
+    f('batches_per_hour', 'Batches per hour', perHour, perHour === null ? '-' : perHour.toFixed(1)),
+    f('record_error_rate', 'Record error rate', errorRate, percent(errorRate)),
+    f('deduplication_rate', 'Deduplication rate', dedupRate, percent(dedupRate)),
+    f('recovery_seconds', 'Mean recovery time', recovery, duration(recovery)),
   ];
 }
 
@@ -193,7 +225,7 @@ export function reportText(report: RunReport): string {
     '',
     table(
       ['', ''],
-      figures(s).map((f) => [f.label, f.text]),
+      [...figures(s), ...keyMetrics(report)].map((f) => [f.label, f.text]),
     )
       .split('\n')
       .slice(2)

@@ -51,3 +51,17 @@ describe('views on DuckDB', () => {
     expect(e2!.batches_per_hour).toBeCloseTo(6, 10);
   });
 });
+
+describe('the report agrees with pipeline_metrics', () => {
+  test('its five key metrics equal the view for the same execution', async () => {
+    const { OpsQueries } = await import('../../../runtime/ops/queries');
+    const { keyMetrics, loadReport } = await import('../../../runtime/ops/report');
+    const report = await loadReport(new OpsQueries(ws.warehouse), 'e1', 'test');
+    const shown = Object.fromEntries(keyMetrics(report).map((f) => [f.key, f.value]));
+    const [row] = await view(VIEW_NAMES.pipelineMetrics, "WHERE execution_id = 'e1'");
+    for (const key of ['batch_success_rate', 'batches_per_hour', 'record_error_rate', 'deduplication_rate', 'recovery_seconds']) {
+      expect({ key, value: shown[key] }).toEqual({ key, value: expect.closeTo(row![key] as number, 9) });
+    }
+    expect(keyMetrics(report).find((f) => f.key === 'recovery_seconds')?.text).toBe('30m00s');
+  });
+});
