@@ -1,0 +1,244 @@
+/**
+ * The two pipeline workflows on the local engine with scripted connectors, through every branch.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv from 'ajv';
+import * as YAML from 'yaml';
+import { lintSource } from '../../runtime/local/engine';
+import { TABLE_NAMES, WORKFLOW_ENV, WORKFLOW_FILES } from '../../runtime/contract';
+import { ScriptedCloud } from './scripted-cloud';
+
+const ROOT = path.join(__dirname, '..', '..');
+const SCHEMA = path.join(ROOT, '..', 'shared', 'reference', 'workflows.schema.json');
+const FILES = Object.values(WORKFLOW_FILES);
+
+describe('the pipeline workflow definitions', () => {
+  test.each(FILES)('%s is valid against Google\'s Workflows schema', (file) => {
+    expect(fs.existsSync(SCHEMA)).toBe(true);
+    const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
+    const validate = ajv.compile(JSON.parse(fs.readFileSync(SCHEMA, 'utf8')));
+    const ok = validate(YAML.parse(fs.readFileSync(path.join(ROOT, file), 'utf8')));
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  test.each(FILES)('%s passes the linter', (file) => {
+    const findings = lintSource(fs.readFileSync(path.join(ROOT, file), 'utf8'), file);
+    expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  test.each(FILES)('%s reads only the user environment variables of the contract', (file) => {
+    const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+    const used = [...text.matchAll(/sys\.get_env\("([A-Z_]+)"/g)].map((m) => m[1]!);
+    const known = new Set<string>([...Object.values(WORKFLOW_ENV), 'GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID']);
+    expect(used.length).toBeGreaterThan(3);
+    expect(used.filter((name) => !known.has(name))).toEqual([]);
+  });
+
+  test('the batch workflow writes to the contract\'s batch events table', () => {
+    const text = fs.readFileSync(path.join(ROOT, WORKFLOW_FILES.batch), 'utf8');
+    expect([...text.matchAll(/tableId: (\w+)/g)].map((m) => m[1])).toEqual([TABLE_NAMES.batchEvents]);
+  });
+
+  test.each(FILES)('every connector call in %s has a retry policy with backoff and a timeout', (file) => {
+    const doc = YAML.parse(fs.readFileSync(path.join(ROOT, file), 'utf8')) as unknown;
+    const calls: { call: string; guarded: boolean; timeout: boolean }[] = [];
+    const visit = (node: unknown, retry: unknown) => {
+      if (Array.isArray(node)) return node.forEach((n) => visit(n, retry));
+      if (node === null || typeof node !== 'object') return;
+      const map = node as Record<string, unknown>;
+      const here = map.retry ?? retry;
+      if (typeof map.call === 'string' && map.call.startsWith('googleapis.')) {
+        const r = here as { backoff?: unknown; predicate?: unknown } | undefined;
+        const args = map.args as { connector_params?: { timeout?: unknown } } | undefined;
+        calls.push({ call: map.call, guarded: !!r?.backoff && !!r.predicate, timeout: typeof args?.connector_params?.timeout === 'number' });
+      }
+      for (const [k, v] of Object.entries(map)) if (k !== 'retry') visit(v, map.try ? here : k === 'except' ? undefined : retry);
+    };
+    visit(doc, undefined);
+    expect(calls.length).toBeGreaterThan(2);
+    expect(calls.filter((c) => !c.guarded || !c.timeout)).toEqual([]);
+  });
+});
+
+describe('the master orchestrator and the batch workflow on scripted connectors', () => {
+  test('all batches succeed, at most max_concurrent_batches at once', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 7 });
+    const outcome = await cloud.run(cloud.master, { execution_id: 'run-1', max_concurrent_batches: 2 });
+    expect(outcome.state).toBe('SUCCEEDED');
+    expect(outcome.state === 'SUCCEEDED' && outcome.result).toEqual({ execution_id: 'run-1', failed_batches: [] });
+    expect(cloud.maxInFlight).toBe(2);
+    const generated = cloud.jobRuns.filter((r) => r.kind === 'generator').map((r) => Number(r.env.TAP_BATCH_ID));
+    expect(generated.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(cloud.events.filter((e) => e.status === 'succeeded')).toHaveLength(7);
+    expect(cloud.events.filter((e) => e.status === 'submitted')).toHaveLength(7);
+    const planner = cloud.jobRuns.find((r) => r.kind === 'planner')!;
+    expect(planner.env).toEqual({ TAP_EXECUTION_ID: 'run-1', TAP_BATCH_SIZE: '100', TAP_LIMIT: '', TAP_DRY_RUN: 'false' });
+    const body = cloud.vertexBodies[0] as any;
+    expect(body).toMatchObject({
+      model: 'publishers/google/models/gemini-2.5-flash',
+      inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [expect.stringMatching(/^gs:\/\/work\/runs\/run-1\/batches\/\d\/attempt-1\/input\.jsonl$/)] } },
+      outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: expect.stringMatching(/attempt-1\/output$/) } },
+      labels: { env: 'test', 'tap-execution': 'run-1', 'tap-attempt': '1' },
+    });
+    expect(cloud.logged('run_finished')[0]).toMatchObject({ batches: 7, batches_succeeded: 7, batches_failed: 0, attempts_used: 1 });
+  });
+
+  test('the concurrency bound holds for each value from 1 to 5', async () => {
+    for (const limit of [1, 3, 5]) {
+      const cloud = new ScriptedCloud({ batchCount: 9 });
+      const outcome = await cloud.run(cloud.master, { execution_id: `c${limit}`, max_concurrent_batches: limit });
+      expect(outcome.state).toBe('SUCCEEDED');
+      expect(cloud.maxInFlight).toBe(limit);
+    }
+  });
+
+  test('an empty batch stops before Vertex AI and counts as done', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 3, requests: (b) => (b === '1' ? 0 : 100) });
+    const outcome = await cloud.run(cloud.master, { execution_id: 'run-e' });
+    expect(outcome.state).toBe('SUCCEEDED');
+    expect(cloud.vertexBodies).toHaveLength(2);
+    expect(cloud.events.filter((e) => e.batch_id === 1).map((e) => e.status)).toEqual(['empty']);
+    expect(cloud.jobRuns.filter((r) => r.kind === 'processor')).toHaveLength(2);
+    expect(cloud.logged('run_finished')[0]).toMatchObject({ batches_succeeded: 3, batches_failed: 0 });
+  });
+
+  test('a Vertex AI job that fails once is recorded failed and succeeds in the master\'s next round', async () => {
+    const cloud = new ScriptedCloud({
+      batchCount: 3,
+      vertex: (b, n) => (b === '2' && n === 1 ? ['JOB_STATE_RUNNING', 'JOB_STATE_FAILED'] : ['JOB_STATE_SUCCEEDED']),
+    });
+    const outcome = await cloud.run(cloud.master, { execution_id: 'run-f' });
+    expect(outcome.state).toBe('SUCCEEDED');
+    expect(cloud.events.filter((e) => e.batch_id === 2).map((e) => [e.status, e.attempt])).toEqual([
+      ['submitted', 1],
+      ['failed', 1],
+      ['submitted', 2],
+      ['succeeded', 2],
+    ]);
+    const failed = cloud.events.find((e) => e.status === 'failed')!;
+    expect(failed).toMatchObject({ vertex_state: 'JOB_STATE_FAILED', vertex_job: expect.stringMatching(/batchPredictionJobs\/\d+$/) });
+    expect(String(failed.message)).toMatch(/ended JOB_STATE_FAILED: internal error/);
+    expect(cloud.logged('batch_failed')[0]).toMatchObject({ batch: '2', attempt: 1, vertex_state: 'JOB_STATE_FAILED' });
+    expect(cloud.logged('run_finished')[0]).toMatchObject({ batches_recovered: 1, batches_failed: 0, attempts_used: 2 });
+  });
+
+  test('PARTIALLY_SUCCEEDED is processed like SUCCEEDED', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1, vertex: () => ['JOB_STATE_PARTIALLY_SUCCEEDED'] });
+    const outcome = await cloud.run(cloud.batch, { execution_id: 'x', batch_id: 0, attempt: 1 });
+    expect(outcome.state).toBe('SUCCEEDED');
+    expect(cloud.jobRuns.find((r) => r.kind === 'processor')!.env).toMatchObject({ TAP_VERTEX_STATE: 'JOB_STATE_PARTIALLY_SUCCEEDED' });
+  });
+
+  test('a job that expires fails the attempt with a tagged error', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1, vertex: () => ['JOB_STATE_QUEUED', 'JOB_STATE_EXPIRED'] });
+    const outcome = await cloud.run(cloud.batch, { execution_id: 'x', batch_id: 0, attempt: 1 });
+    expect(outcome.state).toBe('FAILED');
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['VertexJobError'], vertex_state: 'JOB_STATE_EXPIRED' });
+    expect(cloud.events.map((e) => e.status)).toEqual(['submitted', 'failed']);
+  });
+
+  test('polling gives up after 72 hours queued, cancels the job and records the failure', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1, vertex: () => ['JOB_STATE_QUEUED'] });
+    const outcome = await cloud.run(cloud.batch, { execution_id: 'x', batch_id: 0, attempt: 1 });
+    expect(outcome.state).toBe('FAILED');
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['VertexJobError', 'TimeoutError'], message: expect.stringMatching(/queued after 72 h/) });
+    expect(cloud.cancelled).toHaveLength(1);
+    expect(outcome.stats.endTime - outcome.stats.startTime).toBeGreaterThan(72 * 3600);
+    expect(outcome.stats.endTime - outcome.stats.startTime).toBeLessThan(72 * 3600 + 600);
+  });
+
+  test('polling gives up after 24 hours running', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1, vertex: () => ['JOB_STATE_PENDING', 'JOB_STATE_RUNNING'] });
+    const outcome = await cloud.run(cloud.batch, { execution_id: 'x', batch_id: 0, attempt: 1 });
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ message: expect.stringMatching(/still running after 24 h/) });
+    expect(cloud.events.map((e) => e.status)).toEqual(['submitted', 'failed']);
+  });
+
+  test('a job failure raises from the batch workflow, is recorded, and the master re-runs the batch', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 2, jobFails: (kind, batch, run) => kind === 'processor' && batch === '0' && run === 1 });
+    const batchOutcome = await new ScriptedCloud({ batchCount: 1, jobFails: (kind) => kind === 'generator' }).run(cloud.batch, {
+      execution_id: 'x',
+      batch_id: 0,
+      attempt: 1,
+    });
+    expect(batchOutcome.state === 'FAILED' && batchOutcome.error).toMatchObject({ tags: ['OperationError'] });
+
+    const outcome = await cloud.run(cloud.master, { execution_id: 'run-j' });
+    expect(outcome.state).toBe('SUCCEEDED');
+    expect(cloud.events.filter((e) => e.batch_id === 0).map((e) => e.status)).toEqual(['submitted', 'failed', 'submitted', 'succeeded']);
+  });
+
+  test('when max_batch_attempts is exhausted the run ends with the batch listed as failed', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 4, vertex: (b) => (b === '3' ? ['JOB_STATE_FAILED'] : ['JOB_STATE_SUCCEEDED']) });
+    const outcome = await cloud.run(cloud.master, { execution_id: 'run-x', max_batch_attempts: 2 });
+    expect(outcome.state).toBe('SUCCEEDED');
+    expect(outcome.state === 'SUCCEEDED' && outcome.result).toEqual({ execution_id: 'run-x', failed_batches: [3] });
+    expect(cloud.vertexBodies.filter((b: any) => b.labels['tap-batch'] === '3')).toHaveLength(2);
+    expect(cloud.logged('run_finished')[0]).toMatchObject({ batches_failed: 1, failed_batches: [3], attempts_used: 2 });
+    expect(cloud.logs.find((l) => (l.payload as any)?.event === 'run_finished')!.severity).toBe('ERROR');
+  });
+
+  test('manual recovery by start_row and end_row runs the row range in a fresh attempt', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1 });
+    const outcome = await cloud.run(cloud.batch, { execution_id: 'run-r', start_row: 101, end_row: 200 });
+    expect(outcome.state).toBe('SUCCEEDED');
+    const generator = cloud.jobRuns.find((r) => r.kind === 'generator')!;
+    expect(generator.env).toMatchObject({ TAP_EXECUTION_ID: 'run-r', TAP_START_ROW: '101', TAP_END_ROW: '200' });
+    expect(generator.env.TAP_BATCH_ID).toBeUndefined();
+    expect(Number(generator.env.TAP_ATTEMPT)).toBeGreaterThan(1_700_000_000);
+    expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({ status: 'succeeded', batch: 'rows-101-200', records: 100 });
+  });
+
+  test('the batch workflow refuses an argument without a batch', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1 });
+    for (const argument of [{ execution_id: 'x' }, { batch_id: 1 }, { execution_id: 'x', start_row: 5 }]) {
+      const outcome = await cloud.run(cloud.batch, argument);
+      expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['ValueError'] });
+    }
+    expect(cloud.jobRuns).toEqual([]);
+  });
+
+  test('the master refuses max_concurrent_batches above the Workflows limit', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1 });
+    const outcome = await cloud.run(cloud.master, { max_concurrent_batches: 21 });
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['ValueError'], message: expect.stringMatching(/between 1 and 20/) });
+  });
+
+  test('a dry run plans and returns the plan', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 5 });
+    const outcome = await cloud.run(cloud.master, { execution_id: 'dry', dry_run: true, limit: 10 });
+    expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({ dry_run: true, plan: { batch_count: 5 } });
+    expect(cloud.jobRuns.map((r) => r.kind)).toEqual(['planner']);
+    expect(cloud.jobRuns[0]!.env).toMatchObject({ TAP_LIMIT: '10', TAP_DRY_RUN: 'true' });
+  });
+
+  test('a 10,000-batch plan with 1% of batches failing once stays within the memory and step limits', async () => {
+    const seen = new Set<number>();
+    const cloud = new ScriptedCloud({
+      batchCount: 10_000,
+      childShortcut: (argument) => {
+        const id = argument.batch_id as number;
+        if (id % 100 === 7 && !seen.has(id)) {
+          seen.add(id);
+          throw { message: 'failed once', tags: ['OperationError'] };
+        }
+        return { status: id % 1000 === 0 ? 'empty' : 'succeeded', records: 100 };
+      },
+    });
+    const outcome = await cloud.run(cloud.master, { execution_id: 'big', max_concurrent_batches: 20 });
+    expect(outcome.state).toBe('SUCCEEDED');
+    expect(seen.size).toBe(100);
+    expect(outcome.stats.peakMemoryBytes).toBeLessThan(512 * 1024);
+    expect(outcome.stats.steps).toBeLessThan(100_000);
+    expect(cloud.logged('run_finished')[0]).toMatchObject({ batches: 10_000, batches_succeeded: 10_000, batches_recovered: 100, batches_failed: 0 });
+  }, 120_000);
+
+  test('a plan too large for one execution\'s steps is refused before any batch runs, saying what to change', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 30_000, childShortcut: () => ({ status: 'succeeded' }) });
+    const outcome = await cloud.run(cloud.master, { execution_id: 'huge' });
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['ValueError'], message: expect.stringMatching(/30000 batches.*batch_size/) });
+    expect(cloud.jobRuns.map((r) => r.kind)).toEqual(['planner']);
+  });
+});

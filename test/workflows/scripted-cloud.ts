@@ -1,0 +1,196 @@
+/**
+ * Scripted connectors for running the pipeline workflows on the local engine without the jobs:
+ * each Google API the YAML calls is answered from a script the test sets, in the connectors' REST
+ * shapes (gcp-facts.md §2: jobs.run returns the Execution or raises; storage objects.get with
+ * alt=media returns the decoded JSON; batchPredictionJobs.create returns the job at once and .get
+ * its current state; tabledata.insertAll returns a tableDataInsertAllResponse; executions.run
+ * returns the child's result or raises its error).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseWorkflow, runWorkflow, VirtualClock, type ConnectorHandlers, type ExecutionOutcome, type LogEntry, type Workflow } from '../../runtime/local/engine';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+export function loadWorkflow(file: string): Workflow {
+  return parseWorkflow(fs.readFileSync(path.join(ROOT, file), 'utf8'), file);
+}
+
+export const ENV = {
+  TAP_PROJECT_ID: 'p',
+  TAP_REGION: 'europe-west1',
+  TAP_DATASET: 'ds',
+  TAP_WORK_BUCKET: 'work',
+  TAP_PLANNER_JOB: 'planner',
+  TAP_GENERATOR_JOB: 'generator',
+  TAP_PROCESSOR_JOB: 'processor',
+  TAP_REPORTER_JOB: 'reporter',
+  TAP_BATCH_WORKFLOW: 'ta-sub-workflow',
+  TAP_MODEL: 'publishers/google/models/gemini-2.5-flash',
+  TAP_VERTEX_REGION: 'europe-west1',
+  TAP_BATCH_SIZE: '100',
+  TAP_MAX_CONCURRENT_BATCHES: '3',
+  TAP_MAX_BATCH_ATTEMPTS: '3',
+  TAP_POLL_INTERVAL_SECONDS: '60',
+  TAP_LABELS: '{"env":"test"}',
+};
+
+/** What happens to one Vertex AI job: its states, one per poll, the last one final. */
+export type VertexScript = readonly string[];
+
+export interface Script {
+  batchCount: number;
+  /** Requests in a batch's manifest (default 100). */
+  requests?: (batch: string) => number;
+  /** Vertex AI states for a batch's n-th job (1-based); default QUEUED, RUNNING, SUCCEEDED. */
+  vertex?: (batch: string, job: number) => VertexScript;
+  /** Throws an error map to fail the n-th run of a job kind for a batch. */
+  jobFails?: (kind: string, batch: string, run: number) => boolean;
+  /** Answer executions.run itself instead of running the batch workflow (for very large plans). */
+  childShortcut?: (argument: Record<string, unknown>) => unknown;
+  /** Virtual seconds a job run takes. @default 30 */
+  jobSeconds?: number;
+}
+
+export class ScriptedCloud {
+  readonly objects = new Map<string, unknown>();
+  readonly events: Record<string, unknown>[] = [];
+  readonly jobRuns: { kind: string; env: Record<string, string> }[] = [];
+  readonly vertexBodies: Record<string, unknown>[] = [];
+  readonly cancelled: string[] = [];
+  readonly logs: LogEntry[] = [];
+  /** Batches between generator start and processor end, at most, at any moment. */
+  maxInFlight = 0;
+  private inFlight = new Set<string>();
+  private jobsPerBatch = new Map<string, number>();
+  private runsPerKind = new Map<string, number>();
+  private vertexJobs = new Map<string, { batch: string; states: VertexScript; polls: number }>();
+  readonly master = loadWorkflow('workflows/master-orchestrator.yaml');
+  readonly batch = loadWorkflow('workflows/batch.yaml');
+
+  constructor(readonly script: Script) {}
+
+  private key(env: Record<string, string>): string {
+    return env.TAP_BATCH_ID ?? `rows-${env.TAP_START_ROW}-${env.TAP_END_ROW}`;
+  }
+
+  handlers(): ConnectorHandlers {
+    return {
+      'googleapis.run.v2.projects.locations.jobs.run': async (args, ctx) => {
+        const name = String(args.name);
+        const kind = name.split('/').pop()!;
+        expect(name).toBe(`projects/p/locations/europe-west1/jobs/${kind}`);
+        const env: Record<string, string> = {};
+        const overrides = (args.body as { overrides: { containerOverrides: { env: { name: string; value: string }[] }[] } }).overrides;
+        for (const e of overrides.containerOverrides[0]!.env) env[e.name] = e.value;
+        this.jobRuns.push({ kind, env });
+        const exec = env.TAP_EXECUTION_ID!;
+        const batch = this.key(env);
+        const runKey = `${kind}/${batch}`;
+        const run = (this.runsPerKind.get(runKey) ?? 0) + 1;
+        this.runsPerKind.set(runKey, run);
+        if (kind === 'generator') {
+          this.inFlight.add(batch);
+          this.maxInFlight = Math.max(this.maxInFlight, this.inFlight.size);
+        }
+        await ctx.sleep(this.script.jobSeconds ?? 30);
+        if (this.script.jobFails?.(kind, batch, run)) {
+          this.inFlight.delete(batch);
+          throw { message: 'Cloud Run long-running operation failed.', tags: ['OperationError'] };
+        }
+        const dir = `runs/${exec}/batches/${batch}/attempt-${env.TAP_ATTEMPT}`;
+        if (kind === 'planner') {
+          this.objects.set(`runs/${exec}/plan.json`, { execution_id: exec, batch_count: this.script.batchCount, records: this.script.batchCount * 100 });
+        } else if (kind === 'generator') {
+          const requests = this.script.requests?.(batch) ?? 100;
+          this.objects.set(`${dir}/manifest.json`, {
+            requests,
+            skipped: 100 - requests,
+            input_uri: `gs://work/${dir}/input.jsonl`,
+            output_uri_prefix: `gs://work/${dir}/output`,
+          });
+          if (requests === 0) this.inFlight.delete(batch);
+        } else if (kind === 'processor') {
+          expect(env.TAP_VERTEX_OUTPUT_DIR).toMatch(/^gs:\/\/work\/runs\/.+\/output\/prediction-model-1$/);
+          this.objects.set(`${dir}/result.json`, { records: 100, succeeded: 98, failed: 2, tokens_in: 1000, tokens_out: 100 });
+          this.inFlight.delete(batch);
+        } else if (kind === 'reporter') {
+          const failed = new Set<number>();
+          for (const e of this.events) {
+            if (e.status === 'failed') failed.add(e.batch_id as number);
+            if (e.status === 'succeeded' || e.status === 'empty') failed.delete(e.batch_id as number);
+          }
+          this.objects.set(`runs/${exec}/summary.json`, { execution_id: exec, failed_batches: [...failed].sort((a, b) => a - b) });
+        }
+        return { name: `${name}/executions/${kind}-${this.jobRuns.length}` };
+      },
+      'googleapis.storage.v1.objects.get': async (args) => {
+        expect(args.bucket).toBe('work');
+        expect(args.alt).toBe('media');
+        const object = decodeURIComponent(String(args.object));
+        if (!this.objects.has(object)) throw { code: 404, message: `No such object: work/${object}`, tags: ['HttpError'] };
+        return this.objects.get(object);
+      },
+      'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.create': async (args) => {
+        expect(args.parent).toBe('projects/p/locations/europe-west1');
+        expect(args.region).toBe('europe-west1');
+        const body = args.body as { labels: Record<string, string> };
+        this.vertexBodies.push(body as Record<string, unknown>);
+        const batch = body.labels['tap-batch']!;
+        const n = (this.jobsPerBatch.get(batch) ?? 0) + 1;
+        this.jobsPerBatch.set(batch, n);
+        const states = this.script.vertex?.(batch, n) ?? ['JOB_STATE_QUEUED', 'JOB_STATE_RUNNING', 'JOB_STATE_SUCCEEDED'];
+        const name = `projects/p/locations/europe-west1/batchPredictionJobs/${this.vertexJobs.size + 1}`;
+        this.vertexJobs.set(name, { batch, states, polls: 0 });
+        return { name, state: 'JOB_STATE_PENDING' };
+      },
+      'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.get': async (args) => {
+        const job = this.vertexJobs.get(String(args.name));
+        if (!job) throw { code: 404, message: 'not found', tags: ['HttpError'] };
+        const state = job.states[Math.min(job.polls, job.states.length - 1)]!;
+        job.polls++;
+        const prefix = (this.vertexBodies[Number(String(args.name).split('/').pop()) - 1] as any).outputConfig.gcsDestination.outputUriPrefix;
+        return {
+          name: args.name,
+          state,
+          ...(state === 'JOB_STATE_SUCCEEDED' || state === 'JOB_STATE_PARTIALLY_SUCCEEDED' ? { outputInfo: { gcsOutputDirectory: `${prefix}/prediction-model-1` } } : {}),
+          ...(state === 'JOB_STATE_FAILED' ? { error: { code: 13, message: 'internal error' } } : {}),
+        };
+      },
+      'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.cancel': async (args) => {
+        this.cancelled.push(String(args.name));
+        return {};
+      },
+      'googleapis.bigquery.v2.tabledata.insertAll': async (args) => {
+        expect(args).toMatchObject({ projectId: 'p', datasetId: 'ds', tableId: 'batch_events' });
+        for (const row of (args.body as { rows: { insertId: string; json: Record<string, unknown> }[] }).rows) {
+          expect(row.insertId).toBeTruthy();
+          this.events.push(row.json);
+        }
+        return { kind: 'bigquery#tableDataInsertAllResponse' };
+      },
+      'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run': async (args, ctx) => {
+        expect(args).toMatchObject({ workflow_id: 'ta-sub-workflow', location: 'europe-west1', project_id: 'p' });
+        if (this.script.childShortcut) return this.script.childShortcut(args.argument as Record<string, unknown>);
+        const outcome = await ctx.runChild(this.batch, args.argument, { workflowId: 'ta-sub-workflow' });
+        if (outcome.state === 'FAILED') throw outcome.error;
+        return outcome.result;
+      },
+    };
+  }
+
+  run(workflow: Workflow, argument: unknown, env: Record<string, string> = {}): Promise<ExecutionOutcome> {
+    return runWorkflow(workflow, {
+      argument,
+      env: { ...ENV, ...env },
+      handlers: this.handlers(),
+      clock: new VirtualClock(),
+      onLog: (entry) => this.logs.push(entry),
+    });
+  }
+
+  /** The payloads of sys.log lines with this event. */
+  logged(event: string): Record<string, unknown>[] {
+    return this.logs.map((l) => l.payload as Record<string, unknown>).filter((p) => p?.event === event);
+  }
+}
