@@ -37,7 +37,7 @@ function axes(max: number, label: string, buckets: readonly TimeBucket[]): strin
   const plotH = H - M.top - M.bottom;
   const ticks = [0, 0.5, 1].map((f) => {
     const y = M.top + plotH * (1 - f);
-    return `<line x1="${M.left}" x2="${W - M.right}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${M.left - 6}" y="${y + 4}" text-anchor="end">${integer(max * f)}</text>`;
+    return `<line x1="${M.left}" x2="${W - M.right}" y1="${y}" y2="${y}" stroke="#ddd"/><text x="${M.left - 6}" y="${y + 4}" text-anchor="end">${Number.isInteger(max * f) ? integer(max * f) : (max * f).toFixed(1)}</text>`;
   });
   const first = buckets[0];
   const last = buckets[buckets.length - 1];
