@@ -29,7 +29,21 @@ export async function openTarget(target: Target, env: NodeJS.ProcessEnv): Promis
         `run the laptop pipeline first (tapctl local run --workdir ${target.dir}), or give the folder it used`,
       );
     }
-    const local = await openLocalWorkspace(target.dir);
+    let local: LocalWorkspace;
+    try {
+      local = await openLocalWorkspace(target.dir);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // DuckDB lets one process at a time open a database file for writing.
+      const holder = /Could not set lock on file[\s\S]*?held in (.*?)\(PID (\d+)\)/.exec(message);
+      if (holder || /Could not set lock/.test(message)) {
+        throw new OperatorError(
+          `the work folder ${target.dir} is in use by another process${holder ? ` (${holder[1]!.trim()}, PID ${holder[2]})` : ''}, probably a running laptop pipeline`,
+          'DuckDB lets one process open it at a time: wait for that run to finish (it prints its own progress), then run this command again',
+        );
+      }
+      throw error;
+    }
     return {
       target,
       queries: new OpsQueries(local.warehouse),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openLocalWorkspace } from '../../../runtime/adapters/local';
 import { writeFixture } from '../ops/fixture';
-import { cli } from './run-cli';
+import { cli, tapctl } from './run-cli';
 
 let dir: string;
 beforeEach(async () => {
@@ -25,6 +25,17 @@ describe('tapctl against a laptop work folder', () => {
     expect(line(0)).toMatch(/^\s*0\s+succeeded\s+1\s+10\s+8\s+2\s+-\s+2026-11-28 08:10:00/);
     expect(line(1)).toMatch(/^\s*1\s+recovered\s+2 \(1 failed\)\s+10\s+10\s+0/);
     expect(line(2)).toMatch(/^\s*2\s+failed\s+2 \(2 failed\)\s+10\s+-\s+-\s+-\s+2026-11-28 08:20:00\s+Vertex AI job JOB_STATE_FAILED/);
+  });
+
+  test('a work folder held by another process (a running pipeline) says to wait for it', async () => {
+    const held = await openLocalWorkspace(dir);
+    try {
+      const r = await tapctl(['status', '--local', dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`the work folder ${dir} is in use by another process \\(.*PID ${process.pid}\\)[\\s\\S]*wait for that run to finish`));
+    } finally {
+      await held.close();
+    }
   });
 
   test('status without --execution shows the latest execution', async () => {
