@@ -303,9 +303,10 @@ ORDER BY a.row_number`,
 
 /**
  * The records a processor expects output for: the batch's planned records, minus those the
- * generator of this attempt turned into permanent errors instead of requests.
+ * generator turned into permanent errors instead of requests (in any attempt of the execution: the
+ * generator commits those once per batch).
  */
-export function batchPlanned(t: TableName, executionId: string, ref: BatchFilter, attempt: number): Statement {
+export function batchPlanned(t: TableName, executionId: string, ref: BatchFilter): Statement {
   const where = batchWhere(ref, 'a');
   return stmt(
     'batch_planned',
@@ -315,11 +316,11 @@ WHERE a.execution_id = @execution_id AND ${where.sql}
   AND NOT EXISTS (
     SELECT 1 FROM ${t(TABLE_NAMES.errorTracking)} e
     WHERE e.execution_id = a.execution_id AND e.record_id = a.record_id AND e.analysis_version = a.analysis_version
-      AND e.attempt = @attempt AND e.error_type IN ('empty_transcript', 'input_too_large')
+      AND e.vertex_job IS NULL AND e.error_type IN ('empty_transcript', 'input_too_large')
   )
 ORDER BY a.row_number`,
-    { execution_id: executionId, attempt, ...where.params },
-    { execution_id: 'STRING', attempt: 'INT64', ...where.types },
+    { execution_id: executionId, ...where.params },
+    { execution_id: 'STRING', ...where.types },
   );
 }
 

@@ -1,8 +1,9 @@
 /**
  * The generator job: streams one batch's planned records into `input.jsonl`, one Gemini request per
  * record, turns records that cannot be sent into permanent `error_tracking` rows (and settles them
- * in `processed_records`), and writes `manifest.json` last. Safe to run twice for the same attempt:
- * its loads carry deterministic job ids and its objects are rewritten whole.
+ * in `processed_records`), and writes `manifest.json` last. Safe to run again, for the same attempt
+ * or a later one: its loads carry job ids derived from (execution, batch), and its objects are
+ * rewritten whole.
  */
 import { batchKey, BatchRef, gsUri, JOB_ENV, layout, LOG_EVENTS, ManifestDocument, RUN_ENV, TABLE_NAMES } from '../contract';
 import {
@@ -88,7 +89,9 @@ export const run: JobRun<ManifestDocument> = async (env, ports) => {
   await processed.close();
   await ports.checkpoint?.('input');
 
-  const jobParts = [cfg.executionId, batch, cfg.attempt];
+  // One generator commit per batch and execution, whatever the attempt: a batch re-run after a failed
+  // Vertex AI job regenerates the same permanent errors, and must not settle those records twice.
+  const jobParts = [cfg.executionId, batch];
   await loadStaged(ports, TABLE_NAMES.errorTracking, paths.errors, errors.lines, loadJobId('gen', [...jobParts, TABLE_NAMES.errorTracking]), 'errors');
   await loadStaged(
     ports,

@@ -86,7 +86,7 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
     now,
   });
   async function* plannedRecords(): AsyncGenerator<PlannedRecord> {
-    for await (const row of wh.stream(batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt))) {
+    for await (const row of wh.stream(batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch))) {
       yield { recordId: String(row.record_id), batchId: num(row.batch_id) ?? 0, recordAttempt: num(row.record_attempt) ?? 1 };
     }
   }

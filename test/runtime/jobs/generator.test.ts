@@ -61,6 +61,15 @@ describe('generator', () => {
     for (const [k, v] of objects) expect(h.store.objects.get(k)?.equals(v)).toBe(true);
   });
 
+  test('a later attempt of the batch (after a failed Vertex AI job) settles generator errors once', async () => {
+    const h = await planned([{ id: 'empty', text: '' }, { id: 'ok', text: 'fine' }]);
+    await h.generate('run-1', 0, 1);
+    const result = (await h.batch('run-1', 0, 2)).result!;
+    expect(result).toMatchObject({ records: 1, succeeded: 1, failed: 0 });
+    expect((await h.rows('processed_records')).map((p) => [p.record_id, p.status])).toEqual([['empty', 'failed'], ['ok', 'succeeded']]);
+    expect((await h.rows('error_tracking')).map((e) => [e.record_id, e.attempt])).toEqual([['empty', 1]]);
+  });
+
   test('fills other source columns named by the template', async () => {
     const h = await planned([{ id: 'a', text: 'hello' }]);
     h.spec = { ...h.spec, promptTemplate: 'Call {transcript_id} ({missing_col}): {transcript}' };
