@@ -21,6 +21,7 @@ import {
 } from '../contract';
 import type { JobPorts, JobRun, Logger, ObjectStore, Warehouse } from '../core/ports';
 import { analyzeLine } from '../adapters/local/analyzer';
+import { answerLine } from '../adapters/local/model-endpoint';
 import { openLocalWorkspace } from '../adapters/local';
 import { run as planner } from '../jobs/planner';
 import { run as generator } from '../jobs/generator';
@@ -63,6 +64,11 @@ export interface LocalRunOptions {
   readonly executionId?: string;
   /** Answers Vertex AI requests. @default - the local analyzer */
   readonly analyze?: LineAnalyzer;
+  /**
+   * Sends the requests to a real model endpoint instead of the local analyzer: the Gemini API's
+   * version root, or an OpenAI-compatible server's `/v1` root.
+   */
+  readonly modelEndpoint?: { readonly url: string; readonly apiKey?: string };
   readonly onProgress?: (progress: LocalProgress) => void;
   /** Called for every input problem (bad line, missing or duplicate id). */
   readonly onInputProblem?: (problem: InputProblem) => void;
@@ -213,8 +219,13 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
           JSON.stringify({ severity: 'WARNING', message: `task attempt ${attempt + 1} of ${job} failed`, job, error: String((error as Error)?.message ?? error) }) + '\n',
         ),
     });
+    const endpoint = options.modelEndpoint;
     const analyze: LineAnalyzer =
-      options.analyze ?? ((line) => analyzeLine(line, { now: () => new Date(clock.now() * 1000) }) as unknown as Record<string, unknown>);
+      options.analyze ??
+      (endpoint
+        ? async (line) =>
+            (await answerLine(JSON.stringify(line), { url: endpoint.url, apiKey: endpoint.apiKey, model: analysis.model })) as unknown as Record<string, unknown>
+        : (line) => analyzeLine(line, { now: () => new Date(clock.now() * 1000) }) as unknown as Record<string, unknown>);
     const vertex = new LocalVertexAi({ store: workspace.store, analyze, project: LOCAL_LAYOUT.projectId, region: LOCAL_LAYOUT.region, faults });
     const workflows = pipelineWorkflows();
     const handlers = localConnectors({

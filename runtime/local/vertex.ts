@@ -12,7 +12,7 @@ import type { ObjectStore } from '../core/ports';
 import { chance, Faults, NO_FAULTS } from './faults';
 
 /** Answers one input line (`{"request": …}`) with one output line, as Vertex AI writes it. */
-export type LineAnalyzer = (inputLine: Record<string, unknown>) => Record<string, unknown>;
+export type LineAnalyzer = (inputLine: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /** How long each phase lasts on the virtual clock. */
 export interface VertexTimings {
@@ -232,7 +232,7 @@ export class LocalVertexAi {
         if (!text.trim()) continue;
         lineNo++;
         const input = JSON.parse(text) as Record<string, unknown>;
-        const output = this.withFaults(this.options.analyze(input), text, now);
+        const output = this.withFaults(await this.options.analyze(input), text, now);
         if (output.status) failed++;
         else ok++;
         if (!out.write(JSON.stringify(output) + '\n')) await once(out, 'drain');

@@ -30,6 +30,9 @@ Options:
   --faults LIST           comma-separated faults to rehearse recovery:
                           ${FAULT_HELP.join(', ')}
   --seed N                seed of the faults (default 1)
+  --model-endpoint URL    send the requests to a real model instead of the local analyzer: the
+                          Gemini API's version root or an OpenAI-compatible server's /v1 root;
+                          the key, if any, is read from TAP_MODEL_API_KEY
   --execution-id ID       the run's id (default: a new UUID)
   --json                  print the report as one JSON object
 
@@ -49,6 +52,7 @@ const FLAGS = {
   faults: 'string',
   seed: 'number',
   'execution-id': 'string',
+  'model-endpoint': 'string',
   json: 'boolean',
 } as const;
 
@@ -120,6 +124,10 @@ async function runCommand(argv: readonly string[], io: CommandIo): Promise<numbe
   if (transcripts && !fs.existsSync(transcripts)) throw new UsageError(`--transcripts: file not found: ${transcripts}`);
   const analysis = flags.analysis ? readAnalysis(flags.analysis as string, io.cwd) : DEFAULT_ANALYSIS;
   const json = flags.json === true;
+  const endpoint = flags['model-endpoint'] as string | undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
+    throw new UsageError(`--model-endpoint must be an http(s) URL, got "${endpoint}"`);
+  }
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   let lastLine = '';
 
@@ -135,6 +143,7 @@ async function runCommand(argv: readonly string[], io: CommandIo): Promise<numbe
     dryRun: flags['dry-run'] === true,
     faults,
     executionId: flags['execution-id'] as string | undefined,
+    modelEndpoint: endpoint ? { url: endpoint, apiKey: io.env.TAP_MODEL_API_KEY || undefined } : undefined,
     onInputProblem: (p) => io.stderr.write(`${path.relative(io.cwd, transcripts ?? '') || transcripts}:${p.line}: ${p.message}\n`),
     onProgress: (p) => {
       const line = progressLine(p);
