@@ -317,3 +317,31 @@ function toExecution(e: {
     endTime: tsOf(e.endTime),
   };
 }
+
+/** Workflow execution states that will not change any more. */
+export const FINISHED_STATES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'UNAVAILABLE']);
+
+/**
+ * Polls executions of a workflow until each has finished; resolves to their last reads, in order.
+ * `onChange` sees every state change (for progress lines).
+ */
+export async function waitForExecutions(
+  pipeline: GcpPipeline,
+  workflow: string,
+  ids: readonly string[],
+  intervalSeconds: number,
+  onChange?: (execution: WorkflowExecution) => void,
+): Promise<WorkflowExecution[]> {
+  const last = new Map<string, WorkflowExecution>();
+  for (;;) {
+    for (const id of ids) {
+      if (last.has(id) && FINISHED_STATES.has(last.get(id)!.state)) continue;
+      const read = await pipeline.execution(workflow, id);
+      if (!read) throw new OperatorError(`execution ${id} of workflow ${workflow} disappeared`, 'check it with gcloud workflows executions describe');
+      if (last.get(id)?.state !== read.state) onChange?.(read);
+      last.set(id, read);
+    }
+    if (ids.every((id) => FINISHED_STATES.has(last.get(id)!.state))) return ids.map((id) => last.get(id)!);
+    await new Promise((resolve) => setTimeout(resolve, intervalSeconds * 1000));
+  }
+}

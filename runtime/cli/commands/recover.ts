@@ -2,18 +2,19 @@ import { Command, UsageError } from '../command';
 import { parseArgs } from '../args';
 import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
 import { requireExecution, withTarget } from '../../ops/target';
-import { OperatorError } from '../../ops/gcp';
+import { OperatorError, waitForExecutions } from '../../ops/gcp';
 import { analysisVersion, DEFAULT_ANALYSIS } from '../../contract';
 import { recoveryPlan, RecoverySelection } from '../../ops/recover';
 
 const usage = `usage: tapctl recover --execution ID (--batch N | --start-row A --end-row B | --all-failed)
-                       [--force] [where]
+                       [--force] [--wait [--interval SECONDS]] [where]
 
 Runs the batch workflow again for one batch, a row range of the run's plan (rows A to B, inclusive,
 from 1), or every batch whose latest attempt failed: the seed design's recovery command. In the
 cloud it starts one batch workflow execution per batch and prints their ids (follow them with
 \`tapctl status --watch\`); with --local it runs them to the end on the laptop.
-A batch that has not failed is re-run only with --force.
+A batch that has not failed is re-run only with --force. --wait waits in the cloud too, polling the
+executions every --interval seconds (default 30); the exit status is then 1 if any failed.
 
 ${TARGET_USAGE}`;
 
@@ -49,6 +50,8 @@ export const command: Command = {
       'end-row': 'number',
       'all-failed': 'boolean',
       force: 'boolean',
+      wait: 'boolean',
+      interval: 'number',
     });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
     const executionId = args.flags.execution as string | undefined;
@@ -65,12 +68,28 @@ export const command: Command = {
         return 0;
       }
       if (open.cloud) {
+        const cloud = open.cloud;
+        const ids: string[] = [];
         for (const argument of plan.arguments) {
-          const started = await open.cloud.start(open.cloud.config.batchWorkflow, argument);
+          const started = await cloud.start(cloud.config.batchWorkflow, argument);
+          ids.push(started.id);
           io.stdout.write(`${started.id}  ${JSON.stringify(argument)}\n`);
         }
-        io.stderr.write(`started ${plan.arguments.length} batch workflow execution(s); follow them with tapctl status --execution ${executionId} --watch\n`);
-        return 0;
+        if (!args.flags.wait) {
+          io.stderr.write(`started ${plan.arguments.length} batch workflow execution(s); follow them with tapctl status --execution ${executionId} --watch\n`);
+          return 0;
+        }
+        const interval = (args.flags.interval as number | undefined) ?? 30;
+        if (interval < 0) throw new UsageError(`--interval must be 0 or more seconds, got ${interval}`);
+        const finished = await waitForExecutions(cloud, cloud.config.batchWorkflow, ids, interval, (e) =>
+          io.stderr.write(`${e.id}: ${e.state}\n`),
+        );
+        let failed = 0;
+        finished.forEach((e, i) => {
+          io.stdout.write(`${JSON.stringify(plan.arguments[i])}: ${e.state === 'SUCCEEDED' ? 'succeeded' : e.state.toLowerCase()}${e.error ? ` (${e.error.split('\n')[0]})` : ''}\n`);
+          if (e.state !== 'SUCCEEDED') failed++;
+        });
+        return failed > 0 ? 1 : 0;
       }
       if (!open.local) throw new OperatorError('no pipeline to recover', 'give --local DIR or the deployment');
       if (execution.analysisVersion && execution.analysisVersion !== analysisVersion(DEFAULT_ANALYSIS)) {

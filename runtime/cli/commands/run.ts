@@ -2,15 +2,17 @@ import { Command, UsageError } from '../command';
 import { parseArgs } from '../args';
 import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
 import { withTarget } from '../../ops/target';
+import { waitForExecutions } from '../../ops/gcp';
 import * as path from 'node:path';
 import { FAULT_HELP, parseFaults } from '../../local/faults';
 
 const usage = `usage: tapctl run [--batch-size N] [--max-concurrent-batches N] [--max-batch-attempts N]
-                   [--limit N] [--dry-run] [--execution-id ID] [where]
+                   [--limit N] [--dry-run] [--execution-id ID] [--wait [--interval SECONDS]] [where]
        tapctl run --local DIR [--transcripts FILE] [--faults LIST] [same parameters]
 
 Starts a master orchestrator execution with these parameters (the deployment's defaults otherwise)
-and prints its id, which is the run's execution id. Follow it with \`tapctl status --watch\`.
+and prints its id, which is the run's execution id. Follow it with \`tapctl status --watch\`, or
+--wait for it here (polling every --interval seconds, default 30; exit status 1 if it failed).
 With --local, runs the laptop pipeline in DIR to the end (loading --transcripts first, with named
 --faults switched on if asked: ${FAULT_HELP.join(', ')}), then prints the id.
 
@@ -57,6 +59,8 @@ export const command: Command = {
       'execution-id': 'string',
       transcripts: 'string',
       faults: 'string',
+      wait: 'boolean',
+      interval: 'number',
     });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
     const argument = runArgument(args.flags);
@@ -98,6 +102,17 @@ export const command: Command = {
       const id = typeof argument.execution_id === 'string' ? argument.execution_id : execution.id;
       io.stderr.write(`started ${execution.name} with ${JSON.stringify(argument)}\n`);
       io.stdout.write(`${id}\n`);
+      if (!args.flags.wait) return 0;
+      const interval = (args.flags.interval as number | undefined) ?? 30;
+      if (interval < 0) throw new UsageError(`--interval must be 0 or more seconds, got ${interval}`);
+      const [finished] = await waitForExecutions(open.cloud!, target.config.masterWorkflow, [execution.id], interval, (e) =>
+        io.stderr.write(`${e.id}: ${e.state}\n`),
+      );
+      if (finished!.state !== 'SUCCEEDED') {
+        io.stderr.write(`the run ${finished!.state.toLowerCase()}${finished!.error ? `: ${finished!.error.split('\n')[0]}` : ''}; see tapctl status --execution ${id}\n`);
+        return 1;
+      }
+      io.stderr.write(`the run succeeded; see tapctl report --execution ${id}\n`);
       return 0;
     });
   },

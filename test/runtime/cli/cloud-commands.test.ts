@@ -194,6 +194,23 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     expect(r.stdout).toMatch(/^\d+-fake-execution  \{"execution_id":"e1","batch_id":2,"attempt":3\}$/m);
   });
 
+  test('recover --wait polls the batch executions to their end and reports each', async () => {
+    fake.statesOfNew = ['ACTIVE', 'ACTIVE', 'SUCCEEDED'];
+    const r = await run(['recover', '--execution', 'e1', '--all-failed', '--wait', '--interval', '0']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\{"execution_id":"e1","batch_id":2,"attempt":3\}: succeeded\n$/);
+    expect(r.stderr).toMatch(/: ACTIVE\n.*: SUCCEEDED\n/);
+    expect(fake.callsTo('workflows').filter((c) => c.method === 'GET')).toHaveLength(3);
+  });
+
+  test('run --wait fails with the workflow error when the run fails', async () => {
+    fake.statesOfNew = ['ACTIVE', 'FAILED'];
+    fake.errorOfNew = 'batches failed after 3 attempts: [4]';
+    const r = await run(['run', '--wait', '--interval', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the run failed: batches failed after 3 attempts: [4]; see tapctl status --execution');
+  });
+
   test('recover by row range uses the seed recovery form', async () => {
     const r = await run(['recover', '--execution', 'e1', '--start-row', '21', '--end-row', '30']);
     expect(r.code).toBe(0);

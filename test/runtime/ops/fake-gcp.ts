@@ -57,6 +57,10 @@ export class FakeGcp {
   readonly calls: RecordedCall[] = [];
   readonly executions = new Map<string, FakeExecution>();
   readonly vertexJobs = new Map<string, Record<string, unknown>>();
+  /** States that successive GETs of a newly created execution answer; the last one stays. */
+  statesOfNew: string[] = ['ACTIVE'];
+  /** `error.payload` of a new execution once it has FAILED. */
+  errorOfNew?: string;
   /** APIs that answer 403 PERMISSION_DENIED. */
   readonly denied = new Set<Api>();
   private server?: http.Server;
@@ -135,7 +139,7 @@ export class FakeGcp {
       JSON.parse(argument);
       const id = `0000000${++this.counter}-fake-execution`;
       const name = `projects/${p}/locations/${l}/workflows/${w}/executions/${id}`;
-      this.executions.set(name, { name, argument, states: ['ACTIVE'] });
+      this.executions.set(name, { name, argument, states: [...this.statesOfNew], error: this.errorOfNew });
       return [200, { name, state: 'ACTIVE', argument, startTime: '2026-11-28T12:00:00.000000Z', workflowRevisionId: '000001-abc' }];
     }
     const get = /^\/v1\/(projects\/[^/]+\/locations\/[^/]+\/workflows\/[^/]+\/executions\/[^/]+)$/.exec(path);
