@@ -131,6 +131,28 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     expect(cloud.jobRuns.find((r) => r.kind === 'processor')!.env).toMatchObject({ TAP_VERTEX_STATE: 'JOB_STATE_PARTIALLY_SUCCEEDED' });
   });
 
+  test('once the processor has committed, failing to read its counts does not fail the batch', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1 });
+    const handlers = cloud.handlers();
+    const get = handlers['googleapis.storage.v1.objects.get']!;
+    const outcome = await (await import('../../runtime/local/engine')).runWorkflow(cloud.batch, {
+      argument: { execution_id: 'x', batch_id: 0, attempt: 1 },
+      env: (await import('./scripted-cloud')).ENV,
+      handlers: {
+        ...handlers,
+        'googleapis.storage.v1.objects.get': async (args, ctx) => {
+          if (String(args.object).includes('result.json')) throw { code: 403, message: 'denied', tags: ['HttpError'] };
+          return get(args, ctx);
+        },
+      },
+      onLog: (entry) => cloud.logs.push(entry),
+    });
+    expect(outcome.state).toBe('SUCCEEDED');
+    expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({ status: 'succeeded', records: 100, succeeded: null });
+    expect(cloud.events.map((e) => e.status)).toEqual(['submitted']);
+    expect(cloud.logged('batch_bookkeeping_failed')[0]).toMatchObject({ batch: '0', error: { code: 403 } });
+  });
+
   test('a job that expires fails the attempt with a tagged error', async () => {
     const cloud = new ScriptedCloud({ batchCount: 1, vertex: () => ['JOB_STATE_QUEUED', 'JOB_STATE_EXPIRED'] });
     const outcome = await cloud.run(cloud.batch, { execution_id: 'x', batch_id: 0, attempt: 1 });
