@@ -65,7 +65,7 @@ describe('the jobs SQL on DuckDB', () => {
     const rows = await ws.warehouse.query<{ row_number: number; transcript: string; col_channel: string }>(S.batchRecords(t, source, 'e1', { batchId: 2 }, ['channel']));
     expect(rows.map((r) => r.row_number)).toEqual([21, 22]);
     expect(rows[0]).toMatchObject({ col_channel: 'phone' });
-    const planned = await ws.warehouse.query(S.batchPlanned(t, 'e1', { startRow: 1, endRow: 3 }, 1));
+    const planned = await ws.warehouse.query(S.batchPlanned(t, 'e1', { startRow: 1, endRow: 3 }));
     expect(planned).toHaveLength(3);
   });
 
