@@ -152,6 +152,9 @@ describe('two pipelines in one stack', () => {
     expect(resources(json, 'google_workflows_workflow')).toHaveLength(4);
     expect(Object.keys(json.output ?? {}).length).toBe(14);
     expect(resources(json, 'google_logging_metric').every(([, m]) => m.name.startsWith('tap-a-'))).toBe(true);
+    // Both find the one google-beta provider the first created for the Vertex AI service agent.
+    expect((json.provider?.['google-beta'] ?? []).length).toBe(1);
+    expect(resources(json, 'google_project_service_identity')).toHaveLength(2);
   });
 });
 
