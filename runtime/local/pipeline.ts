@@ -5,37 +5,26 @@
  * local analyzer standing in for Gemini.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   AnalysisSpec,
   DEFAULT_ANALYSIS,
   DEFAULT_WORKFLOW_NAMES,
-  JOB_KINDS,
-  JobKind,
   LOCAL_LAYOUT,
   PlanDocument,
   SummaryDocument,
   TABLE_NAMES,
-  WORKFLOW_FILES,
 } from '../contract';
-import type { JobPorts, JobRun, Logger, ObjectStore, Warehouse } from '../core/ports';
-import { analyzeLine } from '../adapters/local/analyzer';
-import { answerLine } from '../adapters/local/model-endpoint';
+import type { ObjectStore, Warehouse } from '../core/ports';
 import { openLocalWorkspace } from '../adapters/local';
-import { run as planner } from '../jobs/planner';
-import { run as generator } from '../jobs/generator';
-import { run as processor } from '../jobs/processor';
-import { run as reporter } from '../jobs/reporter';
-import { LocalCloudRun } from './cloud-run';
-import { localConnectors } from './connectors';
-import { parseWorkflow, runWorkflow, VirtualClock, type LogEntry, type Workflow } from './engine';
-import { DEFAULT_LOCAL_SETTINGS, localJobEnv, localWorkflowEnv, LocalSettings, LOCAL_JOB_NAMES } from './environment';
-import { Faults, NO_FAULTS } from './faults';
+import { localDeployment, RunLog, saveAnalysis } from './deployment';
+import { runWorkflow, type LogEntry } from './engine';
+import { DEFAULT_LOCAL_SETTINGS, LocalSettings } from './environment';
+import { Faults } from './faults';
 import { InputProblem, readTranscripts } from './transcripts';
-import { LineAnalyzer, LocalVertexAi } from './vertex';
+import type { LineAnalyzer } from './vertex';
 
-const JOBS: Readonly<Record<JobKind, JobRun>> = { planner, generator, processor, reporter };
+export { pipelineWorkflows } from './deployment';
 
 /** Progress of a run, as it happens. */
 export interface LocalProgress {
@@ -89,37 +78,6 @@ export interface LocalRunResult {
   /** Virtual seconds the workflows took (what the run would take against the real services' timings). */
   readonly virtualSeconds: number;
   readonly workdir: string;
-}
-
-/** Where the package's workflow sources are. */
-export function workflowSource(file: string): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`package root not found above ${__dirname}`);
-    dir = parent;
-  }
-  return path.join(dir, file);
-}
-
-let cachedWorkflows: { master: Workflow; batch: Workflow } | undefined;
-
-/** The two pipeline workflows, parsed once per process. */
-export function pipelineWorkflows(): { master: Workflow; batch: Workflow } {
-  if (!cachedWorkflows) {
-    const load = (file: string) => parseWorkflow(fs.readFileSync(workflowSource(file), 'utf8'), file);
-    cachedWorkflows = { master: load(WORKFLOW_FILES.master), batch: load(WORKFLOW_FILES.batch) };
-  }
-  return cachedWorkflows;
-}
-
-/** A job logger that appends JSON lines to the run's log file. */
-function fileLogger(stream: fs.WriteStream, job: string): Logger {
-  return {
-    log(severity, message, fields) {
-      stream.write(JSON.stringify({ time: new Date().toISOString(), severity, message, job, ...fields }) + '\n');
-    },
-  };
 }
 
 /** Loads transcripts into the source table: rows with ids already there replace them. */
@@ -177,71 +135,40 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
     ...(options.maxBatchAttempts !== undefined ? { maxBatchAttempts: options.maxBatchAttempts } : {}),
     ...(options.maxRecordAttempts !== undefined ? { maxRecordAttempts: options.maxRecordAttempts } : {}),
   };
-  const faults = options.faults ?? NO_FAULTS;
   const workspace = await openLocalWorkspace(workdir, analysis);
-  const logDir = path.join(workdir, 'logs');
-  fs.mkdirSync(logDir, { recursive: true });
   const executionId = options.executionId ?? randomUUID();
-  const logStream = fs.createWriteStream(path.join(logDir, `${executionId}.jsonl`), { flags: 'a' });
+  const log = new RunLog(workdir, executionId);
   try {
+    await saveAnalysis(workspace.store, analysis);
     const input = options.transcripts
       ? await loadTranscripts(options.transcripts, workspace.warehouse, workspace.store, options.onInputProblem)
       : undefined;
 
-    const clock = new VirtualClock(Math.floor(Date.now() / 1000));
-    const ports = (kind: JobKind): JobPorts => ({
-      warehouse: workspace.warehouse,
-      store: workspace.store,
-      log: fileLogger(logStream, kind),
-      now: () => new Date(clock.now() * 1000),
-    });
     let batchesTotal = 0;
     let batchesDone = 0;
     let batchesFailed = 0;
     let records = 0;
     const report = () =>
       options.onProgress?.({ batchesTotal, batchesDone, batchesFailed, records, elapsedSeconds: (Date.now() - started) / 1000 });
-    const jobEnv = localJobEnv(settings);
-    const cloudRun = new LocalCloudRun({
-      project: LOCAL_LAYOUT.projectId,
-      region: LOCAL_LAYOUT.region,
-      jobs: Object.fromEntries(JOB_KINDS.map((kind) => [LOCAL_JOB_NAMES[kind], { kind, run: JOBS[kind], env: jobEnv }])),
-      ports,
-      faults,
+    const { clock, handlers, workflows, workflowEnv } = localDeployment({
+      warehouse: workspace.warehouse,
+      store: workspace.store,
+      settings,
+      log,
+      faults: options.faults,
+      analyze: options.analyze,
+      modelEndpoint: options.modelEndpoint,
       onJobFinished: (kind, result) => {
         if (kind === 'planner') {
           batchesTotal = (result as PlanDocument).batch_count;
           report();
         }
       },
-      onTaskFailure: (job, attempt, error) =>
-        logStream.write(
-          JSON.stringify({ severity: 'WARNING', message: `task attempt ${attempt + 1} of ${job} failed`, job, error: String((error as Error)?.message ?? error) }) + '\n',
-        ),
     });
-    const endpoint = options.modelEndpoint;
-    const analyze: LineAnalyzer =
-      options.analyze ??
-      (endpoint
-        ? async (line) =>
-            (await answerLine(JSON.stringify(line), { url: endpoint.url, apiKey: endpoint.apiKey, model: analysis.model })) as unknown as Record<string, unknown>
-        : (line) => analyzeLine(line, { now: () => new Date(clock.now() * 1000) }) as unknown as Record<string, unknown>);
-    const vertex = new LocalVertexAi({ store: workspace.store, analyze, project: LOCAL_LAYOUT.projectId, region: LOCAL_LAYOUT.region, faults });
-    const workflows = pipelineWorkflows();
-    const handlers = localConnectors({
-      store: workspace.store,
-      warehouse: workspace.warehouse,
-      cloudRun,
-      vertex,
-      workflows: { [DEFAULT_WORKFLOW_NAMES.batch]: workflows.batch },
-    });
-
     const onLog = (entry: LogEntry) => {
-      logStream.write(JSON.stringify({ time: new Date(entry.time * 1000).toISOString(), severity: entry.severity, workflow_execution: entry.executionId, ...(entry.payload as object) }) + '\n');
+      log.workflow(entry);
       const payload = entry.payload as { event?: string; records?: number; batches?: number } | null;
       switch (payload?.event) {
-        case 'run_started':
-          break;
         case 'batch_succeeded':
           batchesDone++;
           records += Number(payload.records ?? 0);
@@ -265,7 +192,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
         ...(options.limit !== undefined ? { limit: options.limit } : {}),
         ...(options.dryRun ? { dry_run: true } : {}),
       },
-      env: localWorkflowEnv(settings),
+      env: workflowEnv,
       handlers,
       clock,
       executionId: `master-${executionId}`,
@@ -283,7 +210,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
     if (options.dryRun) return { ...common, state: 'SUCCEEDED', plan: (outcome.result as { plan: PlanDocument }).plan };
     return { ...common, state: 'SUCCEEDED', summary: outcome.result as SummaryDocument };
   } finally {
-    await new Promise<void>((resolve) => logStream.end(resolve));
+    await log.close();
     await workspace.close();
   }
 }

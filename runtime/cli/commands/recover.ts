@@ -92,15 +92,18 @@ export const command: Command = {
         return failed > 0 ? 1 : 0;
       }
       if (!open.local) throw new OperatorError('no pipeline to recover', 'give --local DIR or the deployment');
-      if (execution.analysisVersion && execution.analysisVersion !== analysisVersion(DEFAULT_ANALYSIS)) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { savedAnalysis } = require('../../local/deployment') as typeof import('../../local/deployment');
+      const analysis = execution.analysisVersion ? await savedAnalysis(open.local.store, execution.analysisVersion) : undefined;
+      if (!analysis && execution.analysisVersion && execution.analysisVersion !== analysisVersion(DEFAULT_ANALYSIS)) {
         throw new OperatorError(
-          `execution ${executionId} was planned for analysis version ${execution.analysisVersion}, not the default analysis's ${analysisVersion(DEFAULT_ANALYSIS)}`,
-          'recover it with the tool that ran it with its own analysis, or start a new run',
+          `execution ${executionId} was planned for analysis version ${execution.analysisVersion}, and this work folder does not hold that analysis`,
+          'recover it with the work folder that ran it, or start a new run',
         );
       }
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { runLocalRecovery } = require('../../ops/local-recovery') as typeof import('../../ops/local-recovery');
-      const outcomes = await runLocalRecovery(open.local, executionId, plan.arguments);
+      const outcomes = await runLocalRecovery(open.local, executionId, plan.arguments, { analysis });
       let failed = 0;
       for (const o of outcomes) {
         io.stdout.write(`${JSON.stringify(o.argument)}: ${o.status}${o.error ? ` (${o.error})` : ''}\n`);

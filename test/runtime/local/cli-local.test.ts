@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../../runtime/cli/main';
 import { openLocalWorkspace } from '../../../runtime/adapters/local';
-import { TABLE_NAMES } from '../../../runtime/contract';
+import { analysisVersion, DEFAULT_ANALYSIS, TABLE_NAMES } from '../../../runtime/contract';
 
 const EXAMPLES = path.join(__dirname, '..', '..', '..', 'examples', 'transcripts.jsonl');
 
@@ -84,6 +84,26 @@ describe('tapctl local run', () => {
     expect(code).toBe(3);
     expect(out).toMatch(/failed\s+1 \(0\)/);
     expect(err).toMatch(/1 batch\(es\) left failed: tapctl recover --local .* --execution [0-9a-f-]+ --all-failed/);
+  });
+
+  test('a run with its own analysis is recovered under that analysis', async () => {
+    const dir = workdir();
+    const analysisFile = path.join(dir, 'analysis.json');
+    const analysis = { ...DEFAULT_ANALYSIS, promptTemplate: 'Summarise this call.\n{transcript}' };
+    fs.writeFileSync(analysisFile, JSON.stringify(analysis));
+    const file = input(firstLines(4));
+    const first = await tapctl(['local', 'run', '--transcripts', file, '--workdir', dir, '--analysis', analysisFile, '--faults', 'vertex-job-fail:1', '--max-attempts', '1', '--json']);
+    expect(first.code).toBe(3);
+    const executionId = (JSON.parse(first.out) as { execution_id: string }).execution_id;
+    const recovered = await tapctl(['recover', '--local', dir, '--execution', executionId, '--all-failed']);
+    expect(recovered.err).toBe('');
+    expect(recovered.code).toBe(0);
+    const ws = await openLocalWorkspace(dir);
+    const rows = await ws.warehouse.query<{ analysis_version: string; n: number }>({
+      sql: `SELECT analysis_version, COUNT(*) AS n FROM ${ws.warehouse.table(TABLE_NAMES.results)} GROUP BY analysis_version`,
+    });
+    await ws.close();
+    expect(rows).toEqual([{ analysis_version: analysisVersion(analysis), n: 4 }]);
   });
 
   test.each([
