@@ -84,6 +84,15 @@ export function localConnectors(options: LocalConnectorOptions): ConnectorHandle
       return { kind: 'bigquery#tableDataInsertAllResponse' };
     },
 
+    /**
+     * workflowexecutions.v1 executions.list: a work folder runs one pipeline at a time (DuckDB holds
+     * its file), so the only active execution is the caller.
+     */
+    'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.list': async (args, ctx: HandlerContext) => {
+      requireString(args, 'parent', 'executions.list');
+      return { executions: [{ name: `${String(args.parent)}/executions/${ctx.execution.id}`, state: 'ACTIVE' }] };
+    },
+
     /** workflowexecutions.v1 executions.run: runs the child and returns its result. */
     'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run': async (args, ctx: HandlerContext) => {
       const id = requireString(args, 'workflow_id', 'executions.run');

@@ -31,7 +31,7 @@ describe('the pipeline workflow definitions', () => {
   test.each(FILES)('%s reads only the user environment variables of the contract', (file) => {
     const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
     const used = [...text.matchAll(/sys\.get_env\("([A-Z_]+)"/g)].map((m) => m[1]!);
-    const known = new Set<string>([...Object.values(WORKFLOW_ENV), 'GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID']);
+    const known = new Set<string>([...Object.values(WORKFLOW_ENV), 'GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID', 'GOOGLE_CLOUD_WORKFLOW_ID']);
     expect(used.length).toBeGreaterThan(3);
     expect(used.filter((name) => !known.has(name))).toEqual([]);
   });
@@ -226,6 +226,15 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const cloud = new ScriptedCloud({ batchCount: 1 });
     const outcome = await cloud.run(cloud.master, { max_concurrent_batches: 21 });
     expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['ValueError'], message: expect.stringMatching(/between 1 and 20/) });
+  });
+
+  test('a run refuses to start while another run of the pipeline is active, unless allowed', async () => {
+    const busy = new ScriptedCloud({ batchCount: 2, otherActiveRuns: 1 });
+    const refused = await busy.run(busy.master, { execution_id: 'second' });
+    expect(refused.state === 'FAILED' && refused.error).toMatchObject({ tags: ['ValueError'], message: expect.stringMatching(/another run of this pipeline is in progress/) });
+    expect(busy.jobRuns).toEqual([]);
+    const allowed = await busy.run(busy.master, { execution_id: 'second', allow_concurrent: true });
+    expect(allowed.state).toBe('SUCCEEDED');
   });
 
   test('a dry run plans and returns the plan', async () => {

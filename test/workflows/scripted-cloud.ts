@@ -50,6 +50,8 @@ export interface Script {
   childShortcut?: (argument: Record<string, unknown>) => unknown;
   /** Virtual seconds a job run takes. @default 30 */
   jobSeconds?: number;
+  /** Other active executions of the master workflow when a run starts. @default 0 */
+  otherActiveRuns?: number;
 }
 
 export class ScriptedCloud {
@@ -168,6 +170,12 @@ export class ScriptedCloud {
           this.events.push(row.json);
         }
         return { kind: 'bigquery#tableDataInsertAllResponse' };
+      },
+      // executions.list answers {executions: [Execution], nextPageToken}; the caller is ACTIVE too.
+      'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.list': async (args, ctx) => {
+        expect(args).toMatchObject({ parent: `projects/p/locations/europe-west1/workflows/${ctx.execution.workflowId}`, filter: 'state="ACTIVE"' });
+        const others = Array.from({ length: this.script.otherActiveRuns ?? 0 }, (_, i) => ({ name: `other-${i}`, state: 'ACTIVE' }));
+        return { executions: [{ name: ctx.execution.id, state: 'ACTIVE' }, ...others] };
       },
       'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run': async (args, ctx) => {
         expect(args).toMatchObject({ workflow_id: 'ta-sub-workflow', location: 'europe-west1', project_id: 'p' });
