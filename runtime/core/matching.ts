@@ -17,6 +17,8 @@ export interface PlannedRecord {
   readonly batchId: number;
   /** How many times the record has been sent, this time included. */
   readonly recordAttempt: number;
+  /** A result for the version is already committed (by another Vertex AI job): settle it, add no result. */
+  readonly committed?: boolean;
 }
 
 export interface BatchContext {
@@ -223,7 +225,8 @@ export class BatchMatcher {
   ) {}
 
   plan(record: PlannedRecord): void {
-    const fresh = this.table.set(hash64(recordLabel(record.recordId)), pack(record.batchId, record.recordAttempt, UNSEEN), true);
+    const state = record.committed ? SUCCEEDED : UNSEEN;
+    const fresh = this.table.set(hash64(recordLabel(record.recordId)), pack(record.batchId, record.recordAttempt, state), true);
     if (!fresh) {
       throw new Error(`record ${record.recordId} is planned twice in this batch, or its label hash collides with another record's`);
     }

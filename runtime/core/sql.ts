@@ -304,13 +304,19 @@ ORDER BY a.row_number`,
 /**
  * The records a processor expects output for: the batch's planned records, minus those the
  * generator turned into permanent errors instead of requests (in any attempt of the execution: the
- * generator commits those once per batch).
+ * generator commits those once per batch). `committed` marks a record that already has a result
+ * for the version from another Vertex AI job (a batch attempt that crashed between its loads and
+ * was then run again): it gets its `processed_records` row, not a second result.
  */
-export function batchPlanned(t: TableName, executionId: string, ref: BatchFilter): Statement {
+export function batchPlanned(t: TableName, executionId: string, ref: BatchFilter, vertexJob: string): Statement {
   const where = batchWhere(ref, 'a');
   return stmt(
     'batch_planned',
-    `SELECT a.record_id, a.batch_id, a.record_attempt
+    `SELECT a.record_id, a.batch_id, a.record_attempt,
+  EXISTS (
+    SELECT 1 FROM ${t(TABLE_NAMES.results)} r
+    WHERE r.record_id = a.record_id AND r.analysis_version = a.analysis_version AND r.vertex_job <> @vertex_job
+  ) AS committed
 FROM ${t(TABLE_NAMES.batchAssignments)} a
 WHERE a.execution_id = @execution_id AND ${where.sql}
   AND NOT EXISTS (
@@ -319,8 +325,8 @@ WHERE a.execution_id = @execution_id AND ${where.sql}
       AND e.vertex_job IS NULL AND e.error_type IN ('empty_transcript', 'input_too_large')
   )
 ORDER BY a.row_number`,
-    { execution_id: executionId, ...where.params },
-    { execution_id: 'STRING', ...where.types },
+    { execution_id: executionId, vertex_job: vertexJob, ...where.params },
+    { execution_id: 'STRING', vertex_job: 'STRING', ...where.types },
   );
 }
 

@@ -86,8 +86,13 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
     now,
   });
   async function* plannedRecords(): AsyncGenerator<PlannedRecord> {
-    for await (const row of wh.stream(batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch))) {
-      yield { recordId: String(row.record_id), batchId: num(row.batch_id) ?? 0, recordAttempt: num(row.record_attempt) ?? 1 };
+    for await (const row of wh.stream(batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.vertexJob))) {
+      yield {
+        recordId: String(row.record_id),
+        batchId: num(row.batch_id) ?? 0,
+        recordAttempt: num(row.record_attempt) ?? 1,
+        committed: row.committed === true,
+      };
     }
   }
   for await (const record of plannedRecords()) matcher.plan(record);

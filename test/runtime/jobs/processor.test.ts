@@ -73,6 +73,25 @@ describe('processor', () => {
     expect(h.warehouse.loads).toBe(loads);
   });
 
+  test.each(['results', 'errors'])(
+    'a batch attempt that crashed after "%s" for good, then run again with a new Vertex AI job, leaves one result and one processed row per record',
+    async (point) => {
+      const { h, outputDir } = await prepared();
+      h.checkpoint = (p) => {
+        if (p === point) throw new Crash(p);
+      };
+      await expect(h.process('run-1', 0, 1, outputDir)).rejects.toThrow(Crash);
+      h.checkpoint = undefined;
+      const { result } = await h.batch('run-1', 0, 2, { behave: () => ({ kind: 'ok' }) });
+      expect(result).toMatchObject({ records: 8, succeeded: 8, failed: 0 });
+      const results = await h.rows('transcription_analyzed_transcripts');
+      expect(results.map((r) => r.record_id).sort()).toEqual(['t0', 't1', 't2', 't3', 't4', 't5', 't6', 't7']);
+      expect(results.filter((r) => r.record_id === 't0').map((r) => String(r.vertex_job).slice(-9))).toEqual(['run-1-0-1']);
+      const processed = await h.rows('processed_records');
+      expect(processed.map((p) => [p.record_id, p.status]).sort()).toEqual(results.map((r) => [r.record_id, 'succeeded']).sort());
+    },
+  );
+
   test('the checkpoints are the ones the crash test covers', async () => {
     const { h, outputDir } = await prepared();
     const seen: string[] = [];
