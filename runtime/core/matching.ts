@@ -5,7 +5,7 @@
  * A record may get several lines (a retried shard, a duplicated file): the first success wins, and
  * failing that the first error, in the order the files and lines are read (files sorted by name),
  * so that a run and its re-run decide alike. Results are handed on as soon as they are decided;
- * only the planned ids and the pending errors are held.
+ * what is held is a 64-bit hash and a packed number per planned record, and the pending errors.
  */
 import { AnalysisSpec, ErrorType, isRetryable, RecordStatus } from '../contract';
 import { errorId } from './ids';
