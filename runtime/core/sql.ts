@@ -306,9 +306,10 @@ ORDER BY a.row_number`,
  * generator turned into permanent errors instead of requests (in any attempt of the execution: the
  * generator commits those once per batch). `committed` marks a record that already has a result
  * for the version from another Vertex AI job (a batch attempt that crashed between its loads and
- * was then run again): it gets its `processed_records` row, not a second result.
+ * was then run again): it gets its `processed_records` row, not a second result. Without a Vertex
+ * AI job (null), `committed` is false for every record.
  */
-export function batchPlanned(t: TableName, executionId: string, ref: BatchFilter, vertexJob: string): Statement {
+export function batchPlanned(t: TableName, executionId: string, ref: BatchFilter, vertexJob: string | null = null): Statement {
   const where = batchWhere(ref, 'a');
   return stmt(
     'batch_planned',

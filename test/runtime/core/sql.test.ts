@@ -34,6 +34,7 @@ export function allStatements(): Array<[string, Statement]> {
     ['batch_records by row range, with template columns', sql.batchRecords(t, source, 'e', { startRow: 1, endRow: 9 }, ['channel', 'agent_id'])],
     ['batch_planned by batch id', sql.batchPlanned(t, 'e', { batchId: 0 }, 'projects/p/locations/l/batchPredictionJobs/1')],
     ['batch_planned by row range', sql.batchPlanned(t, 'e', { startRow: 1, endRow: 9 }, 'j')],
+    ['batch_planned without a Vertex AI job', sql.batchPlanned(t, 'e', { batchId: 0 })],
     ['report_plan', sql.reportPlan(t, 'e')],
     ['report_batches', sql.reportBatches(t, 'e')],
     ['report_results', sql.reportResults(t, 'e', 'v')],
