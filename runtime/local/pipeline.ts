@@ -15,7 +15,8 @@ import {
   SummaryDocument,
   TABLE_NAMES,
 } from '../contract';
-import type { ObjectStore, Warehouse } from '../core/ports';
+import type { ObjectStore } from '../core/ports';
+import type { DuckDbWarehouse } from '../adapters/local';
 import { openLocalWorkspace } from '../adapters/local';
 import { localDeployment, RunLog, saveAnalysis } from './deployment';
 import { runWorkflow, type LogEntry } from './engine';
@@ -83,7 +84,7 @@ export interface LocalRunResult {
 /** Loads transcripts into the source table: rows with ids already there replace them. */
 async function loadTranscripts(
   file: string,
-  warehouse: Warehouse,
+  warehouse: DuckDbWarehouse,
   store: ObjectStore,
   onProblem: ((p: InputProblem) => void) | undefined,
 ): Promise<{ rows: number; problems: readonly InputProblem[] }> {
@@ -94,12 +95,10 @@ async function loadTranscripts(
     out.on('finish', resolve);
     out.on('error', reject);
   });
-  const ids: string[] = [];
   const hash = createHash('sha256');
   const report = await readTranscripts(
     file,
     async (row) => {
-      ids.push(row.transcript_id as string);
       const line = JSON.stringify(row) + '\n';
       hash.update(line);
       if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve));
@@ -110,15 +109,7 @@ async function loadTranscripts(
   await finished;
   for (const problem of report.problems) onProblem?.(problem);
   if (report.rows === 0) return report;
-  const source = warehouse.table(TABLE_NAMES.source);
-  for (let i = 0; i < ids.length; i += 10_000) {
-    await warehouse.query({
-      sql: `-- tap:source_replace\nDELETE FROM ${source} WHERE transcript_id IN UNNEST(@ids)`,
-      params: { ids: ids.slice(i, i + 10_000) },
-      types: { ids: 'ARRAY<STRING>' },
-    });
-  }
-  await warehouse.load(TABLE_NAMES.source, staging, `source_${hash.digest('hex').slice(0, 24)}_${stamp}`);
+  await warehouse.replaceByKey(TABLE_NAMES.source, 'transcript_id', staging, `source_${hash.digest('hex').slice(0, 24)}_${stamp}`);
   return report;
 }
 

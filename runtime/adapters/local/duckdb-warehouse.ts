@@ -231,6 +231,18 @@ export class DuckDbWarehouse implements Warehouse {
    * whole load and loads nothing; the same job id twice loads once, even once the object is gone.
    */
   async load(tableId: string, objectPath: string, jobId: string): Promise<'loaded' | 'already_done'> {
+    return this.loadRows(tableId, objectPath, jobId);
+  }
+
+  /**
+   * Like `load`, but first removes, in the same transaction, the rows whose `keyColumn` value is one
+   * of the object's: the object's rows replace them (the laptop's source table, loaded by id).
+   */
+  async replaceByKey(tableId: string, keyColumn: string, objectPath: string, jobId: string): Promise<'loaded' | 'already_done'> {
+    return this.loadRows(tableId, objectPath, jobId, keyColumn);
+  }
+
+  private async loadRows(tableId: string, objectPath: string, jobId: string, replaceKey?: string): Promise<'loaded' | 'already_done'> {
     this.check();
     if (!jobId) throw new Error('load needs a job id');
     const file = this.store.filePath(objectPath);
@@ -251,6 +263,9 @@ export class DuckDbWarehouse implements Warehouse {
       this.db.release(reader);
     }
     if (columns.length === 0) throw new Error(`load into ${tableId}: no such table`);
+    if (replaceKey !== undefined && !columns.some((c) => c.column_name === replaceKey)) {
+      throw new Error(`load into ${tableId}: no column ${replaceKey} to replace rows by`);
+    }
     await checkRows(file, objectPath, new Set(columns.map((c) => c.column_name)), `load ${jobId} into ${tableId}`);
     // Timestamps are read with their UTC offset applied (DuckDB's TIMESTAMP parser drops it).
     const struct = columns
@@ -261,9 +276,11 @@ export class DuckDbWarehouse implements Warehouse {
       if (await isDone(w)) return 'already_done';
       await w.run('BEGIN TRANSACTION');
       try {
-        const inserted = await w.run(
-          `INSERT INTO ${duckIdent(table)} BY NAME SELECT * FROM read_json(${duckString(file)}, format = 'newline_delimited', columns = {${struct}})`,
-        );
+        const rows = `read_json(${duckString(file)}, format = 'newline_delimited', columns = {${struct}})`;
+        if (replaceKey !== undefined) {
+          await w.run(`DELETE FROM ${duckIdent(table)} WHERE ${duckIdent(replaceKey)} IN (SELECT ${duckIdent(replaceKey)} FROM ${rows})`);
+        }
+        const inserted = await w.run(`INSERT INTO ${duckIdent(table)} BY NAME SELECT * FROM ${rows}`);
         await w.run(
           `INSERT INTO ${duckIdent(LOAD_JOBS_TABLE)} VALUES ($id, $t, $p, $n, CAST(current_timestamp AS TIMESTAMP))`,
           { id: jobId, t: table, p: objectPath, n: BigInt(inserted.rowsChanged) },

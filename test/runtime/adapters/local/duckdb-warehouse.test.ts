@@ -146,6 +146,22 @@ describe('DuckDbWarehouse', () => {
     expect(n).toBe(4);
   });
 
+  it('replaces the rows of the same key in one load, once per job id', async () => {
+    const source = (id: string, text: string) => JSON.stringify({ transcript_id: id, transcript: text, ingested_at: '2026-01-01T00:00:00Z' });
+    await ws.store.writeText('in/1.jsonl', [source('a', 'one'), source('b', 'two')].join('\n') + '\n');
+    await ws.store.writeText('in/2.jsonl', [source('b', 'TWO'), source('c', 'three')].join('\n') + '\n');
+    expect(await ws.warehouse.replaceByKey('transcription_pass_2', 'transcript_id', 'in/1.jsonl', 'src-1')).toBe('loaded');
+    expect(await ws.warehouse.replaceByKey('transcription_pass_2', 'transcript_id', 'in/2.jsonl', 'src-2')).toBe('loaded');
+    expect(await ws.warehouse.replaceByKey('transcription_pass_2', 'transcript_id', 'in/2.jsonl', 'src-2')).toBe('already_done');
+    const rows = await ws.warehouse.query({ sql: `SELECT transcript_id, transcript FROM ${ws.warehouse.table('transcription_pass_2')} ORDER BY transcript_id` });
+    expect(rows).toEqual([
+      { transcript_id: 'a', transcript: 'one' },
+      { transcript_id: 'b', transcript: 'TWO' },
+      { transcript_id: 'c', transcript: 'three' },
+    ]);
+    await expect(ws.warehouse.replaceByKey('transcription_pass_2', 'nope', 'in/2.jsonl', 'src-3')).rejects.toThrow(/no column nope/);
+  });
+
   it('loads REPEATED columns as lists and leaves absent nullable fields null', async () => {
     const row = {
       record_id: 'r1', analysis_version: 'v', summary: 'ok', sentiment: 'neutral', topics: ['billing', 'refund'],
