@@ -159,9 +159,10 @@ every generator, local Vertex AI job (the analyzer) and processor, and the repor
 loads and plans the same records untimed, then times only the generator job, \`analyzeFile\` and the
 processor job called directly for each batch in turn. Each measurement runs in its own process
 (peak memory is that process's VmHWM). The ratio is what orchestration costs on top of the work.
-Peak memory grows with the number of records in both columns alike: it is DuckDB's buffer pool
-holding the loaded source table and results (DuckDB's default memory limit is a share of the
-machine's memory), not the orchestration; the jobs themselves stream (see the jobs benchmark).
+Peak memory grows with the number of records in both columns alike, so it is not the orchestration:
+the stages-alone process loads the same rows but runs no workflow. Most likely it is DuckDB's buffer
+pool holding the loaded source table and results (its default limit is a share of the machine's
+memory); the jobs themselves stream (see the jobs benchmark).
 `;
   fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'bench', 'results', 'pipeline.md'), text);
