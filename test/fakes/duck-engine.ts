@@ -1,8 +1,8 @@
 /**
  * A tiny SQL engine for the fakes: an in-memory DuckDB database with the pipeline's tables made
- * from the contract's schemas, running the BigQuery-dialect texts of `runtime/core/sql.ts` after the
- * few rewrites its portability rules leave (backtick names -> the table's last segment, `@name` ->
- * a typed `$name`, FLOAT64 -> DOUBLE). Loads are recorded by job id, as BigQuery keeps job ids.
+ * from the contract's schemas, running the BigQuery-dialect texts of `runtime/core/sql.ts` through
+ * the local warehouse's own translation (`duckStatements`), and answering with column types as the
+ * fake BigQuery server needs them. Loads are recorded by job id, as BigQuery keeps job ids.
  *
  * Why DuckDB rather than matching statements by their id: the exactly-once, deduplication and
  * snapshot tests are only worth something if the real SQL texts are executed.
@@ -17,7 +17,8 @@ import {
   SOURCE_TABLE,
   TableSpec,
 } from '../../runtime/contract';
-import type { SqlParamTypes, SqlParams, Statement } from '../../runtime/core/ports';
+import type { Statement } from '../../runtime/core/ports';
+import { DUCKDB_MACROS, duckStatements, plainRow } from '../../runtime/adapters/local';
 
 const DUCK: Record<Column['type'], string> = {
   STRING: 'VARCHAR',
@@ -27,40 +28,8 @@ const DUCK: Record<Column['type'], string> = {
   TIMESTAMP: 'TIMESTAMP',
 };
 
-const PARAM_TYPES: Record<string, string> = {
-  STRING: 'VARCHAR',
-  INT64: 'BIGINT',
-  FLOAT64: 'DOUBLE',
-  BOOL: 'BOOLEAN',
-  TIMESTAMP: 'TIMESTAMP',
-  'ARRAY<STRING>': 'VARCHAR[]',
-};
-
 function duckType(c: Column): string {
   return c.mode === 'REPEATED' ? `${DUCK[c.type]}[]` : DUCK[c.type];
-}
-
-/** BigQuery text -> DuckDB text and positional-free named parameters. */
-export function toDuck(statement: Statement): { sql: string; params: Record<string, unknown> } {
-  const types: SqlParamTypes = statement.types ?? {};
-  let sql = statement.sql.replace(/`([^`]+)`/g, (_, name: string) => `"${name.split('.').pop()}"`);
-  sql = sql.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
-    const type = types[name];
-    return type ? `CAST($${name} AS ${PARAM_TYPES[type]})` : `$${name}`;
-  });
-  sql = sql.replace(/\bAS FLOAT64\b/g, 'AS DOUBLE').replace(/\bAS BOOL\)/g, 'AS BOOLEAN)');
-  const params: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(statement.params ?? ({} as SqlParams))) {
-    params[k] = Array.isArray(v) ? JSON.stringify(v) : v;
-  }
-  return { sql, params };
-}
-
-function plain(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number(value);
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(plain);
-  return value;
 }
 
 export interface EngineRows {
@@ -80,6 +49,7 @@ export class DuckEngine {
   static async create(spec: AnalysisSpec = DEFAULT_ANALYSIS, extraSourceColumns: readonly Column[] = []): Promise<DuckEngine> {
     const instance = await DuckDBInstance.create(':memory:');
     const engine = new DuckEngine(await instance.connect());
+    for (const macro of DUCKDB_MACROS) await engine.connection.run(macro);
     const source: TableSpec = { ...SOURCE_TABLE, columns: [...SOURCE_TABLE.columns, ...extraSourceColumns] };
     for (const table of [source, ...FIXED_TABLES, resultsTable(spec)]) {
       engine.tables.set(table.name, table);
@@ -91,16 +61,16 @@ export class DuckEngine {
 
   async run(statement: Statement): Promise<EngineRows> {
     this.statements.push(/^-- tap:([a-z_]+)/.exec(statement.sql)?.[1] ?? statement.sql.slice(0, 40));
-    const { sql, params } = toDuck(statement);
-    const reader = await this.connection.runAndReadAll(sql, params as never);
-    const names = reader.columnNames();
-    const types = reader.columnTypes().map(String);
-    const rows = reader.getRowObjectsJS().map((r) => {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(r)) out[k] = plain(v);
-      return out;
-    });
-    return { rows, columns: names.map((name, i) => ({ name, type: types[i]! })) };
+    let result: EngineRows = { rows: [], columns: [] };
+    for (const s of duckStatements(statement)) {
+      const reader = await this.connection.runAndReadAll(s.sql, s.values, s.types);
+      const types = reader.columnTypes().map(String);
+      result = {
+        rows: reader.getRowObjectsJS().map((r) => plainRow(r)),
+        columns: reader.columnNames().map((name, i) => ({ name, type: types[i]! })),
+      };
+    }
+    return result;
   }
 
   /** Appends JSON rows to a table, checking them against its schema as a load job would. */
@@ -139,7 +109,7 @@ export class DuckEngine {
   /** All rows of a table, ordered by every column, for comparing states. */
   async dump(tableId: string): Promise<Record<string, unknown>[]> {
     const table = this.tables.get(tableId)!;
-    const order = table.columns.map((c) => `"${c.name}"`).join(', ');
-    return (await this.run({ sql: `SELECT * FROM "${tableId}" ORDER BY ${order}` })).rows;
+    const order = table.columns.map((c) => `\`${c.name}\``).join(', ');
+    return (await this.run({ sql: `SELECT * FROM \`${tableId}\` ORDER BY ${order}` })).rows;
   }
 }

@@ -377,6 +377,26 @@ function translate(statement: Statement): TranslatedStatement[] {
   return statements;
 }
 
+/** A statement of the pipeline's SQL as DuckDB runs it: translated text, bound values and their types. */
+export interface DuckStatement {
+  readonly sql: string;
+  readonly values: Record<string, DuckDBValue>;
+  readonly types: Record<string, DuckDBType | undefined>;
+  /** The statement's first keyword, upper-case. */
+  readonly verb: string;
+}
+
+/**
+ * Translates one of the pipeline's BigQuery statements (a script gives several) and binds its
+ * parameters, for a DuckDB connection that has `DUCKDB_MACROS`.
+ */
+export function duckStatements(statement: Statement): DuckStatement[] {
+  return translate(statement).map((s) => {
+    const [values, types] = bindings(s, statement);
+    return { sql: s.sql, values, types, verb: s.verb };
+  });
+}
+
 async function runOne<T>(connection: DuckDBConnection, s: TranslatedStatement, statement: Statement): Promise<T[]> {
   const [values, types] = bindings(s, statement);
   const reader = await connection.runAndReadAll(s.sql, values, types);

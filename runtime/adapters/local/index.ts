@@ -8,8 +8,8 @@ import { DEFAULT_ANALYSIS, LOCAL_LAYOUT, type AnalysisSpec } from '../../contrac
 import { DuckDbWarehouse } from './duckdb-warehouse';
 import { FolderStore } from './folder-store';
 
-export { DuckDbWarehouse, LOAD_JOBS_TABLE, plainRow } from './duckdb-warehouse';
-export type { DuckDbWarehouseOptions, ObjectFiles } from './duckdb-warehouse';
+export { DuckDbWarehouse, duckStatements, LOAD_JOBS_TABLE, plainRow } from './duckdb-warehouse';
+export type { DuckDbWarehouseOptions, DuckStatement, ObjectFiles } from './duckdb-warehouse';
 export { FolderStore } from './folder-store';
 export { DUCKDB_MACROS, SqlTranslationError, translateSql } from './sql-translate';
 export * from './analyzer';
