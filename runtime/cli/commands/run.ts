@@ -7,12 +7,15 @@ import * as path from 'node:path';
 import { FAULT_HELP, parseFaults } from '../../local/faults';
 
 const usage = `usage: tapctl run [--batch-size N] [--max-concurrent-batches N] [--max-batch-attempts N]
-                   [--limit N] [--dry-run] [--execution-id ID] [--wait [--interval SECONDS]] [where]
+                   [--limit N] [--dry-run] [--execution-id ID] [--allow-concurrent]
+                   [--wait [--interval SECONDS]] [where]
        tapctl run --local DIR [--transcripts FILE] [--faults LIST] [same parameters]
 
 Starts a master orchestrator execution with these parameters (the deployment's defaults otherwise)
 and prints its id, which is the run's execution id. Follow it with \`tapctl status --watch\`, or
 --wait for it here (polling every --interval seconds, default 30; exit status 1 if it failed).
+A run refuses to start while another run of the pipeline is active (both would analyse the same
+records); --allow-concurrent starts it anyway.
 With --local, runs the laptop pipeline in DIR to the end (loading --transcripts first, with named
 --faults switched on if asked: ${FAULT_HELP.join(', ')}), then prints the id.
 
@@ -34,6 +37,7 @@ export function runArgument(flags: Readonly<Record<string, unknown>>): Record<st
   positive('max-batch-attempts', 'max_batch_attempts');
   positive('limit', 'limit');
   if (flags['dry-run']) argument.dry_run = true;
+  if (flags['allow-concurrent']) argument.allow_concurrent = true;
   const id = flags['execution-id'];
   if (id !== undefined) {
     if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id)) {
@@ -56,6 +60,7 @@ export const command: Command = {
       'max-batch-attempts': 'number',
       limit: 'number',
       'dry-run': 'boolean',
+      'allow-concurrent': 'boolean',
       'execution-id': 'string',
       transcripts: 'string',
       faults: 'string',

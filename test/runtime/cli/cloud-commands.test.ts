@@ -72,12 +72,12 @@ const run = (argv: string[], extra: { env?: NodeJS.ProcessEnv; stdin?: string } 
 
 describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
   test('run starts the master workflow with the parameters given and prints the execution id', async () => {
-    const r = await run(['run', '--batch-size', '500', '--limit', '100', '--dry-run']);
+    const r = await run(['run', '--batch-size', '500', '--limit', '100', '--dry-run', '--allow-concurrent']);
     expect(r.stderr).toContain('started projects/acme-prod/locations/europe-west4/workflows/dev-master-orchestrator/executions/');
     expect(r.code).toBe(0);
     const [call] = fake.callsTo('workflows');
     expect(call).toMatchObject({ method: 'POST', path: `/v1/projects/${PROJECT}/locations/${REGION}/workflows/dev-master-orchestrator/executions` });
-    expect(JSON.parse((call!.body as { argument: string }).argument)).toEqual({ batch_size: 500, limit: 100, dry_run: true });
+    expect(JSON.parse((call!.body as { argument: string }).argument)).toEqual({ batch_size: 500, limit: 100, dry_run: true, allow_concurrent: true });
     expect(r.stdout.trim()).toMatch(/^\d+-fake-execution$/);
   });
 
