@@ -40,7 +40,11 @@ export interface OrchestrationProps {
   readonly schedule?: string;
   /** @default 'Etc/UTC' */
   readonly scheduleTimeZone?: string;
-  /** Argument of scheduled runs. @default {} */
+  /**
+   * Argument of scheduled runs, merged over `{ skip_if_busy: true }`: a scheduled run that finds
+   * another run active ends quietly instead of failing (and paging).
+   * @default { skip_if_busy: true }
+   */
   readonly scheduleArgument?: Readonly<Record<string, unknown>>;
   /** Service account Cloud Scheduler calls Workflows as. Required with `schedule`. */
   readonly schedulerServiceAccountEmail?: string;
@@ -161,7 +165,7 @@ export class Orchestration extends Construct {
         httpTarget: {
           httpMethod: 'POST',
           uri: `https://workflowexecutions.googleapis.com/v1/projects/${props.projectId}/locations/${props.region}/workflows/${props.masterWorkflowName}/executions`,
-          body: Buffer.from(JSON.stringify({ argument: JSON.stringify(props.scheduleArgument ?? {}) })).toString('base64'),
+          body: Buffer.from(JSON.stringify({ argument: JSON.stringify({ skip_if_busy: true, ...props.scheduleArgument }) })).toString('base64'),
           headers: { 'Content-Type': 'application/json' },
           oauthToken: {
             serviceAccountEmail: props.schedulerServiceAccountEmail,

@@ -221,7 +221,8 @@ describe('TranscriptAnalysisPipeline with options', () => {
     expect(job.http_target.uri).toBe(
       'https://workflowexecutions.googleapis.com/v1/projects/my-project-123/locations/europe-west1/workflows/tap-prod-master-orchestrator/executions',
     );
-    expect(JSON.parse(Buffer.from(job.http_target.body, 'base64').toString())).toEqual({ argument: '{}' });
+    // A scheduled run that finds another run active ends quietly instead of failing.
+    expect(JSON.parse(Buffer.from(job.http_target.body, 'base64').toString())).toEqual({ argument: '{"skip_if_busy":true}' });
     expect(job.http_target.oauth_token.service_account_email).toMatch(/Pipeline_Identities_scheduler_/);
     expect(s.text).toHaveResourceWithProperties(ProjectService, { service: 'cloudscheduler.googleapis.com' });
   });

@@ -235,6 +235,18 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     expect(busy.jobRuns).toEqual([]);
     const allowed = await busy.run(busy.master, { execution_id: 'second', allow_concurrent: true });
     expect(allowed.state).toBe('SUCCEEDED');
+    expect(busy.jobRuns.map((r) => r.kind)).toContain('reporter');
+  });
+
+  test('a scheduled run (skip_if_busy) that finds another run active ends quietly, having done nothing', async () => {
+    const busy = new ScriptedCloud({ batchCount: 2, otherActiveRuns: 1 });
+    const outcome = await busy.run(busy.master, { execution_id: 'tick', skip_if_busy: true });
+    expect(outcome.state === 'SUCCEEDED' && outcome.result).toEqual({ execution_id: 'tick', skipped: true, reason: 'another run of this pipeline is in progress' });
+    expect(busy.jobRuns).toEqual([]);
+    expect(busy.logged('run_skipped')).toHaveLength(1);
+    const alone = new ScriptedCloud({ batchCount: 2 });
+    expect((await alone.run(alone.master, { execution_id: 'tick', skip_if_busy: true })).state).toBe('SUCCEEDED');
+    expect(alone.jobRuns.map((r) => r.kind)).toContain('reporter');
   });
 
   test('a dry run plans and returns the plan', async () => {
