@@ -7,8 +7,8 @@ import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
-import { AnalysisSpec, analysisVersion, DEFAULT_ANALYSIS, modelResource } from '../../runtime/contract/analysis';
-import { JOB_ENV, WORKFLOW_ENV } from '../../runtime/contract/env';
+import { AnalysisSpec, analysisVersion, DEFAULT_ANALYSIS } from '../../runtime/contract/analysis';
+import { jobEnvironment, workflowEnvironment } from '../../runtime/contract/deployment';
 import { JOB_KINDS, JobKind } from '../../runtime/contract/names';
 import { ModelPrice } from '../../runtime/contract/prices';
 import { IdentityRole, pipelineNames, PipelineNames } from '../private/naming';
@@ -261,20 +261,18 @@ export class TranscriptAnalysisPipeline extends Construct {
     });
     this.workBucket.grantReadWrite(this.vertexServiceAgent.member, 'vertex-agent');
 
-    const jobEnv: Record<string, string> = {
-      [JOB_ENV.projectId]: projectId,
-      [JOB_ENV.region]: region,
-      [JOB_ENV.dataset]: names.dataset,
-      [JOB_ENV.workBucket]: names.workBucket,
-      [JOB_ENV.sourceTable]: this.warehouse.sourceTable,
-      [JOB_ENV.sourceIdColumn]: this.warehouse.sourceIdColumn,
-      [JOB_ENV.sourceTextColumn]: this.warehouse.sourceTextColumn,
-      [JOB_ENV.analysis]: JSON.stringify(this.analysis),
-      [JOB_ENV.maxRecordAttempts]: String(props.maxRecordAttempts ?? 3),
-      [JOB_ENV.maxTranscriptChars]: String(props.maxTranscriptChars ?? 400_000),
-      [JOB_ENV.maxRequestBytes]: String(props.maxRequestBytes ?? 1_000_000),
-      ...(props.price ? { [JOB_ENV.price]: JSON.stringify(props.price) } : {}),
-    };
+    const target = { projectId, region, dataset: names.dataset, workBucket: names.workBucket };
+    const jobEnv = jobEnvironment({
+      ...target,
+      sourceTable: this.warehouse.sourceTable,
+      sourceIdColumn: this.warehouse.sourceIdColumn,
+      sourceTextColumn: this.warehouse.sourceTextColumn,
+      analysis: this.analysis,
+      maxRecordAttempts: props.maxRecordAttempts ?? 3,
+      maxTranscriptChars: props.maxTranscriptChars ?? 400_000,
+      maxRequestBytes: props.maxRequestBytes ?? 1_000_000,
+      price: props.price,
+    });
     const jobs = {} as Record<JobKind, RuntimeJob>;
     for (const kind of JOB_KINDS) {
       jobs[kind] = new RuntimeJob(this, `Job-${kind}`, {
@@ -302,25 +300,19 @@ export class TranscriptAnalysisPipeline extends Construct {
       masterWorkflowName: names.masterWorkflow,
       batchWorkflowName: names.batchWorkflow,
       serviceAccountEmail: this.identities.email('workflows'),
-      env: {
-        [WORKFLOW_ENV.projectId]: projectId,
-        [WORKFLOW_ENV.region]: region,
-        [WORKFLOW_ENV.dataset]: names.dataset,
-        [WORKFLOW_ENV.workBucket]: names.workBucket,
-        [WORKFLOW_ENV.plannerJob]: names.jobs.planner,
-        [WORKFLOW_ENV.generatorJob]: names.jobs.generator,
-        [WORKFLOW_ENV.processorJob]: names.jobs.processor,
-        [WORKFLOW_ENV.reporterJob]: names.jobs.reporter,
-        [WORKFLOW_ENV.batchWorkflow]: names.batchWorkflow,
-        [WORKFLOW_ENV.model]: modelResource(this.analysis.model),
-        [WORKFLOW_ENV.vertexRegion]: vertexRegion,
-        [WORKFLOW_ENV.batchSize]: String(props.batchSize ?? 1000),
-        [WORKFLOW_ENV.maxConcurrentBatches]: String(props.maxConcurrentBatches ?? 8),
-        [WORKFLOW_ENV.maxBatchAttempts]: String(props.maxBatchAttempts ?? 3),
-        [WORKFLOW_ENV.pollIntervalSeconds]: String(props.pollIntervalSeconds ?? 60),
-        [WORKFLOW_ENV.jobTimeoutSeconds]: String(props.jobTimeoutSeconds ?? 3600),
-        [WORKFLOW_ENV.labels]: JSON.stringify(labels),
-      },
+      env: workflowEnvironment({
+        ...target,
+        jobs: names.jobs,
+        batchWorkflow: names.batchWorkflow,
+        model: this.analysis.model,
+        vertexRegion,
+        batchSize: props.batchSize ?? 1000,
+        maxConcurrentBatches: props.maxConcurrentBatches ?? 8,
+        maxBatchAttempts: props.maxBatchAttempts ?? 3,
+        pollIntervalSeconds: props.pollIntervalSeconds ?? 60,
+        jobTimeoutSeconds: props.jobTimeoutSeconds ?? 3600,
+        labels,
+      }),
       workflowsDir: props.workflowsDir,
       schedule: props.schedule,
       scheduleTimeZone: props.scheduleTimeZone,

@@ -9,3 +9,4 @@ export * from './prices';
 export * from './views';
 export * from './logging';
 export * from './local';
+export * from './deployment';

@@ -6,12 +6,11 @@ import {
   AnalysisSpec,
   DEFAULT_JOB_NAMES,
   DEFAULT_WORKFLOW_NAMES,
-  JOB_ENV,
+  jobEnvironment,
   JobKind,
   LOCAL_LAYOUT,
-  modelResource,
   TABLE_NAMES,
-  WORKFLOW_ENV,
+  workflowEnvironment,
 } from '../contract';
 
 export interface LocalSettings {
@@ -34,39 +33,37 @@ export const DEFAULT_LOCAL_SETTINGS: Omit<LocalSettings, 'analysis'> = {
 
 export const LOCAL_JOB_NAMES: Readonly<Record<JobKind, string>> = DEFAULT_JOB_NAMES;
 
+const LOCAL_TARGET = {
+  projectId: LOCAL_LAYOUT.projectId,
+  region: LOCAL_LAYOUT.region,
+  dataset: LOCAL_LAYOUT.dataset,
+  workBucket: LOCAL_LAYOUT.bucketName,
+};
+
 /** The environment the construct would set on a job, for the local deployment. */
 export function localJobEnv(settings: LocalSettings): Record<string, string> {
-  return {
-    [JOB_ENV.projectId]: LOCAL_LAYOUT.projectId,
-    [JOB_ENV.region]: LOCAL_LAYOUT.region,
-    [JOB_ENV.dataset]: LOCAL_LAYOUT.dataset,
-    [JOB_ENV.workBucket]: LOCAL_LAYOUT.bucketName,
-    [JOB_ENV.sourceTable]: `${LOCAL_LAYOUT.projectId}.${LOCAL_LAYOUT.dataset}.${TABLE_NAMES.source}`,
-    [JOB_ENV.sourceIdColumn]: 'transcript_id',
-    [JOB_ENV.sourceTextColumn]: 'transcript',
-    [JOB_ENV.analysis]: JSON.stringify(settings.analysis),
-    [JOB_ENV.maxRecordAttempts]: String(settings.maxRecordAttempts),
-  };
+  return jobEnvironment({
+    ...LOCAL_TARGET,
+    sourceTable: `${LOCAL_LAYOUT.projectId}.${LOCAL_LAYOUT.dataset}.${TABLE_NAMES.source}`,
+    sourceIdColumn: 'transcript_id',
+    sourceTextColumn: 'transcript',
+    analysis: settings.analysis,
+    maxRecordAttempts: settings.maxRecordAttempts,
+  });
 }
 
 /** The user environment variables the construct would set on both workflows. */
 export function localWorkflowEnv(settings: LocalSettings): Record<string, string> {
-  return {
-    [WORKFLOW_ENV.projectId]: LOCAL_LAYOUT.projectId,
-    [WORKFLOW_ENV.region]: LOCAL_LAYOUT.region,
-    [WORKFLOW_ENV.dataset]: LOCAL_LAYOUT.dataset,
-    [WORKFLOW_ENV.workBucket]: LOCAL_LAYOUT.bucketName,
-    [WORKFLOW_ENV.plannerJob]: LOCAL_JOB_NAMES.planner,
-    [WORKFLOW_ENV.generatorJob]: LOCAL_JOB_NAMES.generator,
-    [WORKFLOW_ENV.processorJob]: LOCAL_JOB_NAMES.processor,
-    [WORKFLOW_ENV.reporterJob]: LOCAL_JOB_NAMES.reporter,
-    [WORKFLOW_ENV.batchWorkflow]: DEFAULT_WORKFLOW_NAMES.batch,
-    [WORKFLOW_ENV.model]: modelResource(settings.analysis.model),
-    [WORKFLOW_ENV.vertexRegion]: LOCAL_LAYOUT.region,
-    [WORKFLOW_ENV.batchSize]: String(settings.batchSize),
-    [WORKFLOW_ENV.maxConcurrentBatches]: String(settings.maxConcurrentBatches),
-    [WORKFLOW_ENV.maxBatchAttempts]: String(settings.maxBatchAttempts),
-    [WORKFLOW_ENV.pollIntervalSeconds]: String(settings.pollIntervalSeconds),
-    [WORKFLOW_ENV.labels]: JSON.stringify({ 'tap-env': 'local' }),
-  };
+  return workflowEnvironment({
+    ...LOCAL_TARGET,
+    jobs: LOCAL_JOB_NAMES,
+    batchWorkflow: DEFAULT_WORKFLOW_NAMES.batch,
+    model: settings.analysis.model,
+    vertexRegion: LOCAL_LAYOUT.region,
+    batchSize: settings.batchSize,
+    maxConcurrentBatches: settings.maxConcurrentBatches,
+    maxBatchAttempts: settings.maxBatchAttempts,
+    pollIntervalSeconds: settings.pollIntervalSeconds,
+    labels: { 'tap-env': 'local' },
+  });
 }

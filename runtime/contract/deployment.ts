@@ -1,0 +1,85 @@
+/**
+ * The environment of a deployment, built in one place: what the construct sets on the Cloud Run
+ * jobs and the workflows, and what the laptop twin gives them in-process.
+ */
+import { AnalysisSpec, modelResource } from './analysis';
+import { JOB_ENV, WORKFLOW_ENV } from './env';
+import type { JobKind } from './names';
+import type { ModelPrice } from './prices';
+
+/** Where a deployment's pieces are. Values may be Terraform tokens. */
+export interface DeploymentTarget {
+  readonly projectId: string;
+  readonly region: string;
+  readonly dataset: string;
+  readonly workBucket: string;
+}
+
+export interface JobEnvironment extends DeploymentTarget {
+  /** `project.dataset.table` */
+  readonly sourceTable: string;
+  readonly sourceIdColumn: string;
+  readonly sourceTextColumn: string;
+  readonly analysis: AnalysisSpec;
+  readonly maxRecordAttempts: number;
+  readonly maxTranscriptChars?: number;
+  readonly maxRequestBytes?: number;
+  readonly price?: ModelPrice;
+}
+
+/** The variables every job reads (JOB_ENV). */
+export function jobEnvironment(e: JobEnvironment): Record<string, string> {
+  return {
+    [JOB_ENV.projectId]: e.projectId,
+    [JOB_ENV.region]: e.region,
+    [JOB_ENV.dataset]: e.dataset,
+    [JOB_ENV.workBucket]: e.workBucket,
+    [JOB_ENV.sourceTable]: e.sourceTable,
+    [JOB_ENV.sourceIdColumn]: e.sourceIdColumn,
+    [JOB_ENV.sourceTextColumn]: e.sourceTextColumn,
+    [JOB_ENV.analysis]: JSON.stringify(e.analysis),
+    [JOB_ENV.maxRecordAttempts]: String(e.maxRecordAttempts),
+    ...(e.maxTranscriptChars !== undefined ? { [JOB_ENV.maxTranscriptChars]: String(e.maxTranscriptChars) } : {}),
+    ...(e.maxRequestBytes !== undefined ? { [JOB_ENV.maxRequestBytes]: String(e.maxRequestBytes) } : {}),
+    ...(e.price ? { [JOB_ENV.price]: JSON.stringify(e.price) } : {}),
+  };
+}
+
+export interface WorkflowEnvironment extends DeploymentTarget {
+  /** Cloud Run job names. */
+  readonly jobs: Readonly<Record<JobKind, string>>;
+  /** Workflow id of the batch workflow. */
+  readonly batchWorkflow: string;
+  /** Gemini model id or resource. */
+  readonly model: string;
+  readonly vertexRegion: string;
+  readonly batchSize: number;
+  readonly maxConcurrentBatches: number;
+  readonly maxBatchAttempts: number;
+  readonly pollIntervalSeconds: number;
+  readonly jobTimeoutSeconds?: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The workflows' user environment variables (WORKFLOW_ENV). */
+export function workflowEnvironment(e: WorkflowEnvironment): Record<string, string> {
+  return {
+    [WORKFLOW_ENV.projectId]: e.projectId,
+    [WORKFLOW_ENV.region]: e.region,
+    [WORKFLOW_ENV.dataset]: e.dataset,
+    [WORKFLOW_ENV.workBucket]: e.workBucket,
+    [WORKFLOW_ENV.plannerJob]: e.jobs.planner,
+    [WORKFLOW_ENV.generatorJob]: e.jobs.generator,
+    [WORKFLOW_ENV.processorJob]: e.jobs.processor,
+    [WORKFLOW_ENV.reporterJob]: e.jobs.reporter,
+    [WORKFLOW_ENV.batchWorkflow]: e.batchWorkflow,
+    [WORKFLOW_ENV.model]: modelResource(e.model),
+    [WORKFLOW_ENV.vertexRegion]: e.vertexRegion,
+    [WORKFLOW_ENV.batchSize]: String(e.batchSize),
+    [WORKFLOW_ENV.maxConcurrentBatches]: String(e.maxConcurrentBatches),
+    [WORKFLOW_ENV.maxBatchAttempts]: String(e.maxBatchAttempts),
+    [WORKFLOW_ENV.pollIntervalSeconds]: String(e.pollIntervalSeconds),
+    ...(e.jobTimeoutSeconds !== undefined ? { [WORKFLOW_ENV.jobTimeoutSeconds]: String(e.jobTimeoutSeconds) } : {}),
+    [WORKFLOW_ENV.labels]: JSON.stringify(e.labels),
+  };
+}
