@@ -182,7 +182,7 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
     if (v instanceof Uint8Array) return BigInt(v.length);
     return raise('TypeError', `len(): a ${typeName(v)} has no length`);
   }),
-  type: F(['value'], 1, (a) => typeName(arg(a, 0))),
+  get_type: F(['arg'], 1, (a) => typeName(arg(a, 0))),
   int: F(['value'], 1, (a) => {
     const v = arg(a, 0);
     if (typeof v === 'bigint') return v;
@@ -207,17 +207,6 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
     return raise('TypeError', `double(): cannot convert a ${typeName(v)}`);
   }),
   string: F(['value'], 1, (a) => toStringValue(arg(a, 0))),
-  // Our choice: bool() accepts bools and the strings true/True/TRUE/false/False/FALSE, like literals.
-  bool: F(['value'], 1, (a) => {
-    const v = arg(a, 0);
-    if (typeof v === 'boolean') return v;
-    if (typeof v === 'string') {
-      if (['true', 'True', 'TRUE'].includes(v)) return true;
-      if (['false', 'False', 'FALSE'].includes(v)) return false;
-      return raise('ValueError', `bool(): ${JSON.stringify(v)} is not true or false`);
-    }
-    return raise('TypeError', `bool(): cannot convert a ${typeName(v)}`);
-  }),
 
   'sys.now': F([], 0, (_a, ctx) => ctx.now()),
   'sys.sleep': F(

@@ -15,15 +15,14 @@ describe('functions without a module', () => {
     ['default replaces null', 'default(null, 5)', 5],
     ['default keeps a value', 'default(0, 5)', 0],
     ['default with map.get of a missing key', 'default(map.get({"a": 1}, "b"), "x")', 'x'],
-    ['type of each kind', '[type(1), type(1.5), type("s"), type(true), type(null), type([]), type({}), type(text.encode("x"))]', ['int', 'double', 'string', 'bool', 'null', 'list', 'map', 'bytes']],
+    ['type of each kind', '[get_type(1), get_type(1.5), get_type("s"), get_type(true), get_type(null), get_type([]), get_type({}), get_type(text.encode("x"))]', ['int', 'double', 'string', 'bool', 'null', 'list', 'map', 'bytes']],
     ['int of a double truncates toward zero', 'int(-2.7)', -2],
     ['int of a string', 'int("42")', 42],
-    ['double of an int', 'type(double(2))', 'double'],
+    ['double of an int', 'get_type(double(2))', 'double'],
     ['double of a string', 'double("2.5")', 2.5],
     ['string of an int', 'string(42)', '42'],
     ['string of a double keeps the fraction', 'string(2.5)', '2.5'],
     ['string of a bool', 'string(true)', 'true'],
-    ['bool of a string', 'bool("false")', false],
   ])('%s', async (_name, expr, expected) => {
     expect(await evalExpr(expr)).toEqual(expected);
   });
@@ -34,7 +33,6 @@ describe('functions without a module', () => {
     ['int of a non-numeric string is a ValueError', 'int("4x")', 'ValueError'],
     ['double of a non-numeric string is a ValueError', 'double("abc")', 'ValueError'],
     ['string of a list is a TypeError', 'string([1])', 'TypeError'],
-    ['bool of an unknown string is a ValueError', 'bool("yes")', 'ValueError'],
     ['a missing argument is a TypeError', 'len()', 'TypeError'],
     ['too many arguments is a TypeError', 'len("a", "b")', 'TypeError'],
   ])('%s', async (_name, expr, tag) => {
@@ -76,11 +74,11 @@ describe('text', () => {
 describe('json', () => {
   test.each([
     ['json.encode_to_string of a map', 'json.encode_to_string({"a": [1, 2.5, true, null]})', '{"a":[1,2.5,true,null]}'],
-    ['json.encode returns bytes', 'type(json.encode({"a": 1}))', 'bytes'],
+    ['json.encode returns bytes', 'get_type(json.encode({"a": 1}))', 'bytes'],
     ['json.decode of a string', 'json.decode("{\\"a\\": [1, 2]}")', { a: [1, 2] }],
     ['json.decode of bytes', 'json.decode(json.encode({"k": "v"}))', { k: 'v' }],
-    ['json.decode keeps ints as ints', 'type(json.decode("7"))', 'int'],
-    ['json.decode keeps 2.0 a double', 'type(json.decode("2.0"))', 'double'],
+    ['json.decode keeps ints as ints', 'get_type(json.decode("7"))', 'int'],
+    ['json.decode keeps 2.0 a double', 'get_type(json.decode("2.0"))', 'double'],
     ['json.decode keeps int64 precision', 'json.decode("9007199254740993") - 9007199254740992', 1],
     ['restore a string-serialised error with json.decode(text.encode(E))', 'json.decode(text.encode("{\\"code\\": 404}")).code', 404],
   ])('%s', async (_name, expr, expected) => {
@@ -117,7 +115,7 @@ describe('math, time, uuid, base64, hash', () => {
   test.each([
     ['math.abs of an int', 'math.abs(-3)', 3],
     ['math.abs of a double', 'math.abs(-2.5)', 2.5],
-    ['math.floor of a double is an int', 'type(math.floor(2.7))', 'int'],
+    ['math.floor of a double is an int', 'get_type(math.floor(2.7))', 'int'],
     ['math.floor of a negative double', 'math.floor(-2.5)', -3],
     ['math.max', 'math.max(2, 7.5)', 7.5],
     ['math.min', 'math.min(2, 7.5)', 2],
@@ -275,7 +273,7 @@ main:
 
 test('every function the reference lists exists in the engine', () => {
   const listed =
-    'sys.now sys.sleep sys.sleep_until sys.log sys.get_env text.split text.substring text.find_all text.find_all_regex text.match_regex text.replace_all text.replace_all_regex text.to_lower text.to_upper text.url_encode text.url_encode_plus text.url_decode text.encode text.decode json.encode json.encode_to_string json.decode map.get map.delete map.merge map.merge_nested list.concat list.prepend math.abs math.floor math.max math.min time.format time.parse uuid.generate base64.encode base64.decode http.default_retry_predicate http.default_retry_predicate_non_idempotent len keys default type int double string bool'.split(
+    'sys.now sys.sleep sys.sleep_until sys.log sys.get_env text.split text.substring text.find_all text.find_all_regex text.match_regex text.replace_all text.replace_all_regex text.to_lower text.to_upper text.url_encode text.url_encode_plus text.url_decode text.encode text.decode json.encode json.encode_to_string json.decode map.get map.delete map.merge map.merge_nested list.concat list.prepend math.abs math.floor math.max math.min time.format time.parse uuid.generate base64.encode base64.decode http.default_retry_predicate http.default_retry_predicate_non_idempotent len keys default get_type int double string'.split(
       ' ',
     );
   expect(listed.filter((f) => !(f in STDLIB))).toEqual([]);
