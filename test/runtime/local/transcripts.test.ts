@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { csvRecords, readTranscripts, SourceRow, toSourceRow } from '../../../runtime/local/transcripts';
+import * as zlib from 'node:zlib';
+import { csvRecords, parseJsonRecord, readTranscripts, SourceRow, toSourceRow } from '../../../runtime/local/transcripts';
 
 const AT = '2026-01-01T00:00:00.000Z';
 
-function tempFile(name: string, text: string): string {
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+function tempFile(name: string, text: string | Buffer): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-transcripts-'));
   const file = path.join(dir, name);
   fs.writeFileSync(file, text);
@@ -75,5 +78,204 @@ describe('reading transcripts', () => {
     expect(toSourceRow({ transcript_id: '  x ', transcript: 't' }, AT)).toMatchObject({ transcript_id: 'x' });
     expect(toSourceRow([1], AT)).toBe('not a JSON object');
     expect(toSourceRow({ transcript_id: 'x', transcript: 5 }, AT)).toBe('transcript must be a string, got number');
+  });
+
+  test('keeps a number id as the literal written, so ids beyond 2^53 stay distinct', async () => {
+    const file = tempFile(
+      'in.jsonl',
+      [
+        '{"transcript_id": 12345678901234567890, "transcript": "a"}',
+        '{"transcript_id": 12345678901234567891, "transcript": "b"}',
+        '{"transcript_id": 1e3, "transcript": "c"}',
+        '{"transcript_id": 1.50, "transcript": "d"}',
+        '{"transcript_id": 1.5, "transcript": "e"}',
+        '{"id": -0, "transcript": "f"}',
+        '{"transcript_id": "  g  ", "transcript": "g"}',
+      ].join('\n'),
+    );
+    const { rows, report } = await read(file);
+    expect(rows.map((r) => r.transcript_id)).toEqual([
+      '12345678901234567890',
+      '12345678901234567891',
+      '1e3',
+      '1.50',
+      '1.5',
+      '-0',
+      'g',
+    ]);
+    expect(report.problems).toEqual([]);
+  });
+
+  test('finds the top-level number id past nesting, escapes, whitespace and repeated keys', () => {
+    expect(
+      parseJsonRecord(
+        '{"meta":{"transcript_id":1,"x":[{"id":2}]},"note":"\\"transcript_id\\": 3, }]","transcript_id" :\t12345678901234567891 }',
+      ),
+    ).toEqual({ meta: { transcript_id: 1, x: [{ id: 2 }] }, note: '"transcript_id": 3, }]', transcript_id: '12345678901234567891' });
+    expect(parseJsonRecord('{"transcript\\u005fid": 1e3}')).toEqual({ transcript_id: '1e3' });
+    expect(parseJsonRecord('{"id": 1, "id": 20.0}')).toEqual({ id: '20.0' });
+    expect(parseJsonRecord('{"x":"\\\\","a":"]}","b":[["}"]],"id":-1.0E+2}')).toEqual({ x: '\\', a: ']}', b: [['}']], id: '-1.0E+2' });
+    expect(parseJsonRecord('{"transcript_id": null, "id": 99999999999999999999}')).toEqual({ transcript_id: null, id: '99999999999999999999' });
+    expect(parseJsonRecord('{"transcript_id": "007", "duration_seconds": 12}')).toEqual({ transcript_id: '007', duration_seconds: 12 });
+    expect(parseJsonRecord('[12345678901234567891]')).toEqual([12345678901234567891]);
+    expect(() => parseJsonRecord('{"id": 1')).toThrow(SyntaxError);
+  });
+
+  test('skips a line with an unpaired surrogate in any key or string, naming the field', async () => {
+    const file = tempFile(
+      'in.jsonl',
+      [
+        '{"transcript_id":"a","transcript":"x\\ud800y"}',
+        '{"transcript_id":"\\udc00"}',
+        '{"transcript_id":"c","meta":{"notes":["ok","\\ud83d"]}}',
+        '{"transcript_id":"d","x\\udfff":1}',
+        '{"transcript_id":"e","transcript":"\\ud83d\\ude00 fine"}',
+        '{"transcript_id":"f","channel":"\\ude00\\ud83d"}',
+      ].join('\n'),
+    );
+    const { rows, report } = await read(file);
+    expect(rows).toEqual([{ transcript_id: 'e', transcript: '\u{1f600} fine', ingested_at: AT }]);
+    expect(report.problems).toEqual([
+      { line: 1, message: 'transcript is not valid Unicode text (it has the unpaired surrogate \\ud800)' },
+      { line: 2, message: 'transcript_id is not valid Unicode text (it has the unpaired surrogate \\udc00)' },
+      { line: 3, message: 'meta.notes[1] is not valid Unicode text (it has the unpaired surrogate \\ud83d)' },
+      { line: 4, message: 'the field name "x\\udfff" is not valid Unicode text (it has the unpaired surrogate \\udfff)' },
+      { line: 6, message: 'channel is not valid Unicode text (it has the unpaired surrogate \\ude00)' },
+    ]);
+    expect(toSourceRow({ transcript_id: 'x', language: 'e\ud800' }, AT)).toBe(
+      'language is not valid Unicode text (it has the unpaired surrogate \\ud800)',
+    );
+  });
+
+  test('accepts a UTF-8 byte-order mark at the start of JSON Lines', async () => {
+    const file = tempFile('in.jsonl', Buffer.concat([BOM, Buffer.from('{"transcript_id":"a","transcript":"t"}\n{"transcript_id":"b"}\n')]));
+    const { rows, report } = await read(file);
+    expect(rows.map((r) => r.transcript_id)).toEqual(['a', 'b']);
+    expect(report.problems).toEqual([]);
+  });
+
+  test('accepts a UTF-8 byte-order mark at the start of CSV', async () => {
+    for (const header of ['transcript_id,transcript', '"transcript_id",transcript']) {
+      const { rows, report } = await read(tempFile('in.csv', Buffer.concat([BOM, Buffer.from(`${header}\n1,hello\n`)])));
+      expect(rows).toEqual([{ transcript_id: '1', transcript: 'hello', ingested_at: AT }]);
+      expect(report.problems).toEqual([]);
+    }
+    expect([...csvRecords('\uFEFF"a",b\n')]).toEqual([{ line: 1, fields: ['a', 'b'] }]);
+  });
+
+  test('refuses a file that is not UTF-8 text, naming it, and loads nothing', async () => {
+    const jsonl = Buffer.from('{"transcript_id":"a","transcript":"t"}\n');
+    const cases: Array<[string, Buffer, string]> = [
+      ['calls.jsonl', zlib.gzipSync(jsonl), 'byte 2 is 0x8b, not UTF-8'],
+      ['calls.csv', zlib.gzipSync(Buffer.from('transcript_id\n1\n')), 'byte 2 is 0x8b, not UTF-8'],
+      ['image.jsonl', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), 'byte 1 is 0x89, not UTF-8'],
+      ['nul.jsonl', Buffer.concat([jsonl, Buffer.from([0x7b, 0x00])]), `byte ${jsonl.length + 2} is NUL`],
+      ['utf16.csv', Buffer.from('\uFEFFtranscript_id\n1\n', 'utf16le'), 'byte 1 is 0xff, not UTF-8'],
+    ];
+    for (const [name, bytes, why] of cases) {
+      const file = tempFile(name, bytes);
+      const rows: SourceRow[] = [];
+      await expect(readTranscripts(file, (r) => void rows.push(r), AT)).rejects.toThrow(
+        `${file} is not a UTF-8 text file of JSON Lines or CSV (${why}); nothing was loaded`,
+      );
+      expect(rows).toEqual([]);
+    }
+  });
+
+  test('a character cut by the end of the text check does not refuse the file', async () => {
+    const pad = 8192 - '{"transcript_id":"a","transcript":"'.length - 1;
+    const file = tempFile('in.jsonl', `{"transcript_id":"a","transcript":"${'x'.repeat(pad)}é"}\n`);
+    expect(fs.readFileSync(file)[8191]).toBe(0xc3);
+    const { rows, report } = await read(file);
+    expect(rows[0]!.transcript).toBe(`${'x'.repeat(pad)}é`);
+    expect(report.problems).toEqual([]);
+  });
+
+  test('messages escape non-printable characters and cut long quotes', async () => {
+    const file = tempFile(
+      'in.jsonl',
+      [
+        '\u001b[2J\u009b31m',
+        `{"transcript_id":"a","duration_seconds":"\\u001b]0;title\\u0007${'x'.repeat(500)}"}`,
+        '{"transcript_id":{"k":"\u202e"}}',
+        '{"transcript_id":"b\u0085"}',
+        '{"transcript_id":"b\u0085"}',
+      ].join('\n'),
+    );
+    const { report } = await read(file);
+    expect(report.problems).toEqual([
+      { line: 1, message: expect.stringMatching(/^not valid JSON: .*\\u001b/) },
+      { line: 2, message: `duration_seconds must be a whole number, got "\\u001b]0;title\\u0007${'x'.repeat(70)}…"` },
+      { line: 3, message: 'transcript_id must be a string, got {"k":"\\u202e"}' },
+      { line: 5, message: 'duplicate transcript_id "b\\u0085" (first on line 4); kept the first' },
+    ]);
+    for (const { message } of report.problems) expect(message).not.toMatch(/[\p{Cc}\p{Cf}\p{Cs}]/u);
+    await expect(read(tempFile('bad.csv', 'te\u001bxt\nhello\n'))).rejects.toThrow(/found: te\\u001bxt$/);
+  });
+
+  test('reads CRLF and CR line endings, numbering lines the same', async () => {
+    const file = tempFile('in.jsonl', '{"transcript_id":"a"}\r\n{bad\r\n{"transcript_id":"b"}\r{"transcript_id":"c"}\r\n\r\n{"transcript_id":"d"}\r\n');
+    const { rows, report } = await read(file);
+    expect(rows.map((r) => r.transcript_id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(report.problems).toEqual([{ line: 2, message: expect.stringMatching(/^not valid JSON/) }]);
+    const csv = await read(tempFile('in.csv', 'transcript_id,transcript\r\n1,a\r\n2,b\r\n'));
+    expect(csv.rows.map((r) => [r.transcript_id, r.transcript])).toEqual([['1', 'a'], ['2', 'b']]);
+  });
+
+  test('an empty file loads no rows and reports no problem', async () => {
+    for (const [name, content] of [
+      ['empty.jsonl', ''],
+      ['empty.csv', ''],
+      ['blank.jsonl', '\n\r\n  \n'],
+      ['bom.jsonl', BOM],
+      ['bom.csv', BOM],
+    ] as const) {
+      const { rows, report } = await read(tempFile(name, content));
+      expect([name, rows, report]).toEqual([name, [], { rows: 0, problems: [] }]);
+    }
+  });
+
+  test('invalid UTF-8 past the start of a text file makes only its line a problem', async () => {
+    const good = Array.from({ length: 200 }, (_, i) => `{"transcript_id":"t${i}","transcript":"fine text, fine text"}`);
+    const prefix = '{"transcript_id":"bad","transcript":"caf';
+    const file = tempFile(
+      'in.jsonl',
+      Buffer.concat([Buffer.from(good.join('\n') + '\n' + prefix), Buffer.from([0xe9]), Buffer.from('"}\n{"transcript_id":"after"}\n')]),
+    );
+    const { rows, report } = await read(file);
+    expect(rows).toHaveLength(201);
+    expect(rows[200]!.transcript_id).toBe('after');
+    expect(report.problems).toEqual([{ line: 201, message: `not valid UTF-8 text (byte ${prefix.length + 1} of the line is 0xe9)` }]);
+
+    const csvGood = Array.from({ length: 1000 }, (_, i) => `${i},fine text,phone`);
+    const csvFile = tempFile(
+      'in.csv',
+      Buffer.concat([
+        Buffer.from(`transcript_id,transcript,channel\n${csvGood.join('\n')}\nbad,"caf`),
+        Buffer.from([0xe9]),
+        Buffer.from('\nau lait",phone\nafter,ok,chat\n'),
+      ]),
+    );
+    const csv = await read(csvFile);
+    expect(csv.rows).toHaveLength(1001);
+    expect(csv.rows[1000]).toMatchObject({ transcript_id: 'after', transcript: 'ok' });
+    expect(csv.report.problems).toEqual([{ line: 1002, message: 'transcript is not valid UTF-8 text (it has the byte 0xe9)' }]);
+  });
+
+  test('lines and characters split across read chunks are read whole', async () => {
+    // fs read streams hand over 64 KiB chunks: the CRLF after line 1 and an "é" in line 2 straddle them.
+    const chunk = 64 * 1024;
+    const head = '{"transcript_id":"a","transcript":"';
+    const first = `${head}${'x'.repeat(chunk - 1 - head.length - 2)}"}`;
+    const secondHead = '{"transcript_id":"b","transcript":"';
+    const lead = secondHead.length % 2 === 0 ? '' : 'x';
+    const text = `${lead}${'é'.repeat(40_000)}`;
+    const bytes = Buffer.from(`${first}\r\n${secondHead}${text}"}\r\n`);
+    expect(bytes.subarray(chunk - 1, chunk + 1).toString()).toBe('\r\n');
+    expect(bytes.subarray(2 * chunk - 1, 2 * chunk + 1).toString()).toBe('é');
+    const { rows, report } = await read(tempFile('in.jsonl', bytes));
+    expect(rows.map((r) => r.transcript_id)).toEqual(['a', 'b']);
+    expect(rows[1]!.transcript).toBe(text);
+    expect(report.problems).toEqual([]);
   });
 });
