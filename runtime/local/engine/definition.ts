@@ -6,7 +6,19 @@
 import * as YAML from 'yaml';
 import { WorkflowDefinitionError } from './errors';
 import { Expr, ExpressionSyntaxError, dottedName, parseExpression, walkExpr, wholeExpressionText } from './expression';
-import { isBlockingFunction, isExpressionFunction, isStdlibCallable, RETRY_POLICIES, RetryPolicyName } from './stdlib';
+import {
+  CONNECTOR_NAME,
+  DEFAULT_BACKOFF,
+  EXPRESSION_CONNECTORS,
+  RETRY_POLICIES,
+  RetryPolicyName,
+  STDLIB,
+  STDLIB_OBJECTS,
+  UNDOCUMENTED_SIGNATURES,
+  isExpressionFunction,
+  isStdlibCallable,
+  isWaitingFunction,
+} from './stdlib';
 import { Value, WfMap } from './values';
 
 /** Limits on the definition itself (workflows-language.md, "Limits"). */
@@ -60,7 +72,15 @@ export interface SwitchCase {
 
 export type StepBody =
   | { readonly k: 'assign'; readonly entries: readonly { readonly target: Target; readonly value: Template }[] }
-  | { readonly k: 'call'; readonly callee: string; readonly kind: 'stdlib' | 'subworkflow' | 'connector'; readonly args?: Template; readonly result?: Target }
+  | {
+      readonly k: 'call';
+      readonly callee: string;
+      /** `stdlib` covers every function Google documents, `http.*`, `gke.*` and `events.*` included. */
+      readonly kind: 'stdlib' | 'subworkflow' | 'connector';
+      /** A map of arguments by name, or (for a standard-library function) a list by position. */
+      readonly args?: Template;
+      readonly result?: Target;
+    }
   | { readonly k: 'switch'; readonly cases: readonly SwitchCase[] }
   | { readonly k: 'for'; readonly spec: ForSpec }
   | {
@@ -135,6 +155,26 @@ interface Ctx {
   readonly subworkflow: string;
   readonly subworkflowNames: ReadonlySet<string>;
   readonly texts: TextWithExpression[];
+  /** Every problem found so far: compiling goes on after one, so that all of them are reported. */
+  readonly problems: WorkflowDefinitionError[];
+  /** Subworkflows with a step that could not be compiled (what it defines is unknown). */
+  readonly incomplete: Set<string>;
+}
+
+/** Records a problem and goes on; anything that is not a definition problem is a bug and propagates. */
+function note(ctx: Ctx, err: unknown): void {
+  if (!(err instanceof WorkflowDefinitionError)) throw err;
+  ctx.problems.push(err);
+}
+
+/** The result of compiling a definition, problems and all. */
+export interface CompiledDefinition {
+  /** The workflow, runnable only when there are no problems. */
+  readonly workflow: Workflow | undefined;
+  /** Every problem, in source order. */
+  readonly problems: readonly WorkflowDefinitionError[];
+  /** Subworkflows in which a step could not be compiled, so what they define is unknown. */
+  readonly incomplete: ReadonlySet<string>;
 }
 
 interface Scope {
@@ -148,53 +188,92 @@ interface Scope {
  *
  * @param sourceText the definition.
  * @param fileName used in error messages.
- * @throws WorkflowDefinitionError naming the step and line of the first problem.
+ * @throws WorkflowDefinitionError naming the step and line of the first problem (`lintSource`
+ * reports all of them).
  */
 export function parseWorkflow(sourceText: string, fileName = '<workflow>'): Workflow {
+  const compiled = compileDefinition(sourceText, fileName);
+  if (compiled.problems.length > 0) throw compiled.problems[0]!;
+  return compiled.workflow!;
+}
+
+/** Compiles a definition, collecting every problem instead of stopping at the first. */
+export function compileDefinition(sourceText: string, fileName = '<workflow>'): CompiledDefinition {
+  const problems: WorkflowDefinitionError[] = [];
+  const incomplete = new Set<string>();
+  const done = (workflow: Workflow | undefined): CompiledDefinition => ({
+    workflow,
+    problems: problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
+    incomplete,
+  });
   if (Buffer.byteLength(sourceText, 'utf8') > DEFINITION_LIMITS.sourceBytes) {
-    throw new WorkflowDefinitionError(`the source is ${Buffer.byteLength(sourceText, 'utf8')} bytes; Workflows allows at most ${DEFINITION_LIMITS.sourceBytes} (ResourceLimitError)`, { file: fileName });
+    problems.push(new WorkflowDefinitionError(`the source is ${Buffer.byteLength(sourceText, 'utf8')} bytes; Workflows allows at most ${DEFINITION_LIMITS.sourceBytes} (ResourceLimitError)`, { file: fileName }));
   }
   const lines = new YAML.LineCounter();
   const doc = YAML.parseDocument(sourceText, { lineCounter: lines, intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    const line = err.linePos?.[0]?.line ?? lines.linePos(err.pos[0]).line;
-    throw new WorkflowDefinitionError(`invalid YAML: ${err.message.split('\n')[0]}`, { file: fileName, line });
+    for (const err of doc.errors) {
+      const line = err.linePos?.[0]?.line ?? lines.linePos(err.pos[0]).line;
+      problems.push(new WorkflowDefinitionError(`invalid YAML: ${err.message.split('\n')[0]}`, { file: fileName, line }));
+    }
+    return done(undefined);
   }
   const root = doc.contents as YNode;
   const texts: TextWithExpression[] = [];
   const subworkflows = new Map<string, Subworkflow>();
   const lineOf = (n: YNode | undefined): number => (n && n.range ? lines.linePos(n.range[0]).line : 1);
+  const context = (subworkflow: string, names: ReadonlySet<string>): Ctx => ({ doc, file: fileName, lines, subworkflow, subworkflowNames: names, texts, problems, incomplete });
 
   if (YAML.isSeq(root)) {
-    const ctx: Ctx = { doc, file: fileName, lines, subworkflow: 'main', subworkflowNames: new Set(['main']), texts };
-    subworkflows.set('main', { name: 'main', params: [], body: compileSteps(root, ctx, [], 'subworkflow', 0), line: lineOf(root) });
+    const ctx = context('main', new Set(['main']));
+    try {
+      subworkflows.set('main', { name: 'main', params: [], body: compileSteps(root, ctx, [], 'subworkflow', 0), line: lineOf(root) });
+    } catch (err) {
+      note(ctx, err);
+    }
   } else if (YAML.isMap(root)) {
-    const entries = mapEntries(root, { file: fileName, line: lineOf(root) }, lines);
+    let entries: [string, YNode, number][];
+    try {
+      entries = mapEntries(root, { file: fileName, line: lineOf(root) }, lines);
+    } catch (err) {
+      note(context('main', new Set()), err);
+      return done(undefined);
+    }
     const names = new Set(entries.map(([k]) => k));
-    if (!names.has('main')) throw new WorkflowDefinitionError('the definition has no "main" subworkflow', { file: fileName, line: lineOf(root) });
+    if (!names.has('main')) problems.push(new WorkflowDefinitionError('the definition has no "main" subworkflow', { file: fileName, line: lineOf(root) }));
     for (const [name, node, line] of entries) {
-      const ctx: Ctx = { doc, file: fileName, lines, subworkflow: name, subworkflowNames: names, texts };
-      const where = { file: fileName, subworkflow: name, line };
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new WorkflowDefinitionError(`"${name}" is not a valid subworkflow name`, where);
-      if (!YAML.isMap(node)) throw new WorkflowDefinitionError(`subworkflow "${name}" must be a map with "steps" (and "params")`, where);
-      let params: Param[] = [];
-      let body: StepList | undefined;
-      for (const [key, value, keyLine] of mapEntries(node, where, lines)) {
-        if (key === 'params') params = compileParams(value, ctx, name, keyLine);
-        else if (key === 'steps') body = compileSteps(value, ctx, [], 'subworkflow', 0);
-        else throw new WorkflowDefinitionError(`unknown field "${key}" in subworkflow "${name}" (allowed: params, steps)`, { ...where, line: keyLine });
+      const ctx = context(name, names);
+      try {
+        const sub = compileSubworkflow(name, node, line, ctx);
+        subworkflows.set(name, sub);
+      } catch (err) {
+        note(ctx, err);
+        incomplete.add(name);
       }
-      if (!body) throw new WorkflowDefinitionError(`subworkflow "${name}" has no steps`, where);
-      if (name === 'main' && (params.length > 1 || params.some((p) => p.hasDefault))) {
-        throw new WorkflowDefinitionError('main takes at most one parameter (the execution argument), with no default', where);
-      }
-      subworkflows.set(name, { name, params, body, line });
     }
   } else {
-    throw new WorkflowDefinitionError('a definition is a map of subworkflows or a list of steps', { file: fileName, line: lineOf(root) });
+    problems.push(new WorkflowDefinitionError('a definition is a map of subworkflows or a list of steps', { file: fileName, line: lineOf(root) }));
+    return done(undefined);
   }
-  return { fileName, source: sourceText, subworkflows, textWithExpressions: texts };
+  return done({ fileName, source: sourceText, subworkflows, textWithExpressions: texts });
+}
+
+function compileSubworkflow(name: string, node: YNode, line: number, ctx: Ctx): Subworkflow {
+  const where = { file: ctx.file, subworkflow: name, line };
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new WorkflowDefinitionError(`"${name}" is not a valid subworkflow name`, where);
+  if (!YAML.isMap(node)) throw new WorkflowDefinitionError(`subworkflow "${name}" must be a map with "steps" (and "params")`, where);
+  let params: Param[] = [];
+  let body: StepList | undefined;
+  for (const [key, value, keyLine] of mapEntries(node, where, ctx.lines)) {
+    if (key === 'params') params = compileParams(value, ctx, name, keyLine);
+    else if (key === 'steps') body = compileSteps(value, ctx, [], 'subworkflow', 0);
+    else note(ctx, new WorkflowDefinitionError(`unknown field "${key}" in subworkflow "${name}" (allowed: params, steps)`, { ...where, line: keyLine }));
+  }
+  if (!body) throw new WorkflowDefinitionError(`subworkflow "${name}" has no steps`, where);
+  if (name === 'main' && (params.length > 1 || params.some((p) => p.hasDefault))) {
+    note(ctx, new WorkflowDefinitionError('main takes at most one parameter (the execution argument), with no default', where));
+  }
+  return { name, params, body, line };
 }
 
 function mapEntries(node: YAML.YAMLMap, where: { file: string; subworkflow?: string; step?: string; line: number }, lines: YAML.LineCounter): [string, YNode, number][] {
@@ -243,17 +322,28 @@ function compileSteps(node: YNode, ctx: Ctx, outer: Scope[], boundary: Scope['bo
   for (const item of node.items as YNode[]) {
     const itemLine = item?.range ? ctx.lines.linePos(item.range[0]).line : line;
     if (!YAML.isMap(item) || item.items.length !== 1) {
-      throw new WorkflowDefinitionError('each step is a map with exactly one key, the step name', { file: ctx.file, subworkflow: ctx.subworkflow, line: itemLine });
+      note(ctx, new WorkflowDefinitionError('each step is a map with exactly one key, the step name', { file: ctx.file, subworkflow: ctx.subworkflow, line: itemLine }));
+      ctx.incomplete.add(ctx.subworkflow);
+      continue;
     }
     const [entry] = mapEntries(item, { file: ctx.file, subworkflow: ctx.subworkflow, line: itemLine }, ctx.lines);
     const [name, , nameLine] = entry!;
-    if (index.has(name)) throw new WorkflowDefinitionError(`step name "${name}" is used twice in the same list`, { file: ctx.file, subworkflow: ctx.subworkflow, step: name, line: nameLine });
-    if (SPECIAL_NEXT.has(name)) throw new WorkflowDefinitionError(`"${name}" is reserved and cannot name a step`, { file: ctx.file, subworkflow: ctx.subworkflow, step: name, line: nameLine });
-    index.set(name, raw.length);
+    if (index.has(name)) note(ctx, new WorkflowDefinitionError(`step name "${name}" is used twice in the same list`, { file: ctx.file, subworkflow: ctx.subworkflow, step: name, line: nameLine }));
+    else if (SPECIAL_NEXT.has(name)) note(ctx, new WorkflowDefinitionError(`"${name}" is reserved and cannot name a step`, { file: ctx.file, subworkflow: ctx.subworkflow, step: name, line: nameLine }));
+    else index.set(name, raw.length);
     raw.push(entry!);
   }
   const scopes = [...outer, { list, boundary }];
-  for (const [name, body, nameLine] of raw) steps.push(compileStep(name, body, nameLine, ctx, scopes, parallelDepth));
+  for (const [name, body, nameLine] of raw) {
+    try {
+      steps.push(compileStep(name, body, nameLine, ctx, scopes, parallelDepth));
+    } catch (err) {
+      // The step stays in the list as a placeholder, so that the steps after it are still checked.
+      note(ctx, err);
+      ctx.incomplete.add(ctx.subworkflow);
+      steps.push({ name, line: nameLine, subworkflow: ctx.subworkflow, body: { k: 'none' } });
+    }
+  }
   return list;
 }
 
@@ -262,15 +352,20 @@ function compileStep(name: string, node: YNode, line: number, ctx: Ctx, scopes: 
   if (!YAML.isMap(node)) throw new WorkflowDefinitionError('a step body must be a map', where);
   const fields = new Map<string, [YNode, number]>();
   for (const [key, value, keyLine] of mapEntries(node, where, ctx.lines)) {
-    if (!STEP_KEYS.has(key)) throw new WorkflowDefinitionError(`unknown step field "${key}" (allowed: ${[...STEP_KEYS].join(', ')})`, { ...where, line: keyLine });
-    fields.set(key, [value, keyLine]);
+    if (!STEP_KEYS.has(key)) note(ctx, new WorkflowDefinitionError(`unknown step field "${key}" (allowed: ${[...STEP_KEYS].join(', ')})`, { ...where, line: keyLine }));
+    else fields.set(key, [value, keyLine]);
   }
   const body = compileBody(fields, ctx, where, scopes, parallelDepth);
   const next = fields.get('next');
   let nextName: string | undefined;
   if (next) {
-    nextName = scalarString(next[0], 'next', { ...where, line: next[1] });
-    checkNext(nextName, scopes, { ...where, line: next[1] });
+    try {
+      nextName = scalarString(next[0], 'next', { ...where, line: next[1] });
+      checkNext(nextName, scopes, { ...where, line: next[1] });
+    } catch (err) {
+      note(ctx, err);
+      nextName = undefined;
+    }
   }
   return { name, line, subworkflow: ctx.subworkflow, body, next: nextName };
 }
@@ -290,7 +385,7 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
     case 'assign': {
       if (!YAML.isSeq(node) || node.items.length === 0) throw new WorkflowDefinitionError('assign takes a non-empty list of one-key maps', at);
       if (node.items.length > DEFINITION_LIMITS.assignmentsPerStep) {
-        throw new WorkflowDefinitionError(`assign has ${node.items.length} entries; Workflows allows at most ${DEFINITION_LIMITS.assignmentsPerStep} per step`, at);
+        note(ctx, new WorkflowDefinitionError(`assign has ${node.items.length} entries; Workflows allows at most ${DEFINITION_LIMITS.assignmentsPerStep} per step`, at));
       }
       const entries = (node.items as YNode[]).map((item) => {
         const itemLine = item?.range ? ctx.lines.linePos(item.range[0]).line : line;
@@ -307,9 +402,22 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
       let calleeKind: 'stdlib' | 'subworkflow' | 'connector';
       if (ctx.subworkflowNames.has(callee)) calleeKind = 'subworkflow';
       else if (isStdlibCallable(callee)) calleeKind = 'stdlib';
-      else if (/^googleapis(\.[A-Za-z0-9_]+)+$/.test(callee) || /^http\.(get|post|put|patch|delete|request)$/.test(callee)) calleeKind = 'connector';
-      else throw new WorkflowDefinitionError(`unknown function "${callee}" (not a subworkflow, a standard-library function or a connector)`, at);
-      if (argsField && !YAML.isMap(argsField[0])) throw new WorkflowDefinitionError('args must be a map', { ...where, line: argsField[1] });
+      else if (CONNECTOR_NAME.test(callee)) calleeKind = 'connector';
+      else {
+        note(ctx, new WorkflowDefinitionError(unknownFunction(callee), at));
+        calleeKind = 'connector';
+      }
+      if (argsField) {
+        const aat = { ...where, line: argsField[1] };
+        // SL/sys/log shows args as a list of values in the order of the function's arguments.
+        const positional = calleeKind === 'stdlib' && !STDLIB[callee]!.byNameOnly;
+        if (YAML.isSeq(argsField[0])) {
+          if (!positional) note(ctx, new WorkflowDefinitionError(`args of ${callee} must be a map of arguments by name`, aat));
+          else if (argsField[0].items.length > STDLIB[callee]!.params.length) {
+            note(ctx, new WorkflowDefinitionError(`${callee} takes at most ${STDLIB[callee]!.params.length} arguments, given ${argsField[0].items.length}`, aat));
+          }
+        } else if (!YAML.isMap(argsField[0])) note(ctx, new WorkflowDefinitionError(positional ? 'args must be a map (by name) or a list (by position)' : 'args must be a map', aat));
+      }
       return {
         k: 'call',
         callee,
@@ -321,7 +429,7 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
     case 'switch': {
       if (!YAML.isSeq(node) || node.items.length === 0) throw new WorkflowDefinitionError('switch takes a non-empty list of conditions', at);
       if (node.items.length > DEFINITION_LIMITS.switchConditions) {
-        throw new WorkflowDefinitionError(`switch has ${node.items.length} conditions; Workflows allows at most ${DEFINITION_LIMITS.switchConditions}`, at);
+        note(ctx, new WorkflowDefinitionError(`switch has ${node.items.length} conditions; Workflows allows at most ${DEFINITION_LIMITS.switchConditions}`, at));
       }
       const cases = (node.items as YNode[]).map((item): SwitchCase => {
         const caseLine = item?.range ? ctx.lines.linePos(item.range[0]).line : line;
@@ -355,7 +463,7 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
       return { k: 'for', spec: compileFor(node, ctx, at, scopes, parallelDepth, 'for') };
     case 'parallel': {
       if (parallelDepth >= DEFINITION_LIMITS.parallelNesting) {
-        throw new WorkflowDefinitionError(`parallel steps nest at most ${DEFINITION_LIMITS.parallelNesting} deep (ParallelNestingError)`, at);
+        note(ctx, new WorkflowDefinitionError(`parallel steps nest at most ${DEFINITION_LIMITS.parallelNesting} deep (ParallelNestingError)`, at));
       }
       if (!YAML.isMap(node)) throw new WorkflowDefinitionError('parallel takes a map', at);
       let shared: string[] = [];
@@ -374,7 +482,7 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
         } else if (key === 'branches') {
           if (!YAML.isSeq(value) || value.items.length < 2) throw new WorkflowDefinitionError('branches takes a list of at least 2 branches', kat);
           if (value.items.length > DEFINITION_LIMITS.branchesPerParallel) {
-            throw new WorkflowDefinitionError(`a parallel step has at most ${DEFINITION_LIMITS.branchesPerParallel} branches, found ${value.items.length}`, kat);
+            note(ctx, new WorkflowDefinitionError(`a parallel step has at most ${DEFINITION_LIMITS.branchesPerParallel} branches, found ${value.items.length}`, kat));
           }
           const names = new Set<string>();
           branches = (value.items as YNode[]).map((item) => {
@@ -488,8 +596,14 @@ function compileRetry(node: YNode, ctx: Ctx, at: { file: string; subworkflow: st
       if (!ctx.subworkflowNames.has(inner) && !isStdlibCallable(inner)) throw new WorkflowDefinitionError(`unknown predicate "${inner}"`, kat);
       predicate = inner;
     } else if (key === 'max_retries') maxRetries = compileTemplate(v, ctx, at.step);
-    else if (key === 'backoff') {
-      if (!YAML.isMap(v)) throw new WorkflowDefinitionError('backoff takes {initial_delay, max_delay, multiplier}', kat);
+    else if (key === 'backoff' && YAML.isScalar(v) && typeof v.value === 'string' && wholeExpressionText(v.value)?.trim() === 'retry.default_backoff') {
+      backoff = new Map<string, Template>([
+        ['initial_delay', { t: 'const', v: DEFAULT_BACKOFF.initialDelay }],
+        ['max_delay', { t: 'const', v: DEFAULT_BACKOFF.maxDelay }],
+        ['multiplier', { t: 'const', v: DEFAULT_BACKOFF.multiplier }],
+      ]);
+    } else if (key === 'backoff') {
+      if (!YAML.isMap(v)) throw new WorkflowDefinitionError('backoff takes {initial_delay, max_delay, multiplier} or ${retry.default_backoff}', kat);
       backoff = new Map();
       for (const [bk, bv, bl] of mapEntries(v, kat, ctx.lines)) {
         if (!['initial_delay', 'max_delay', 'multiplier'].includes(bk)) throw new WorkflowDefinitionError(`unknown field "${bk}" in backoff`, { ...at, line: bl });
@@ -580,14 +694,15 @@ export function compileTemplate(node: YNode, ctx: Ctx, step: string | undefined)
       const inner = wholeExpressionText(v);
       if (inner !== undefined) {
         if (inner.length > DEFINITION_LIMITS.expressionChars) {
-          throw new WorkflowDefinitionError(`an expression is ${inner.length} characters; Workflows allows at most ${DEFINITION_LIMITS.expressionChars}`, at);
+          note(ctx, new WorkflowDefinitionError(`an expression is ${inner.length} characters; Workflows allows at most ${DEFINITION_LIMITS.expressionChars}`, at));
         }
         let e: Expr;
         try {
           e = parseExpression(inner);
         } catch (err) {
-          if (err instanceof ExpressionSyntaxError) throw new WorkflowDefinitionError(err.message, at);
-          throw err;
+          if (!(err instanceof ExpressionSyntaxError)) throw err;
+          note(ctx, new WorkflowDefinitionError(err.message, at));
+          return { t: 'const', v: null };
         }
         checkExprCalls(e, ctx, at);
         return { t: 'expr', e, async: hasAsyncCall(e, ctx), text: inner };
@@ -615,20 +730,37 @@ export function compileTemplate(node: YNode, ctx: Ctx, step: string | undefined)
   throw new WorkflowDefinitionError('unsupported YAML node (aliases and tags are not part of the Workflows syntax)', at);
 }
 
+function unknownFunction(name: string): string {
+  if (Object.prototype.hasOwnProperty.call(UNDOCUMENTED_SIGNATURES, name)) return `${UNDOCUMENTED_SIGNATURES[name]}, so the engine cannot call it`;
+  if ((STDLIB_OBJECTS as readonly string[]).includes(name)) return `${name} is an object (a retry policy or backoff), not a function`;
+  if (name.startsWith('googleapis.')) return `"${name}" is not a connector method name (googleapis.SERVICE.VERSION.RESOURCE.METHOD)`;
+  return `unknown function "${name}": it is neither a subworkflow nor a function of Google's Workflows standard library`;
+}
+
 function checkExprCalls(e: Expr, ctx: Ctx, at: { file: string; subworkflow?: string; step?: string; line: number }): void {
   walkExpr(e, (n) => {
     if (n.t !== 'call') return;
-    if (ctx.subworkflowNames.has(n.callee)) return;
-    if (isExpressionFunction(n.callee)) return;
-    if (/^(googleapis|http)\./.test(n.callee)) throw new WorkflowDefinitionError(`call connectors and http.* from a call step, not inside an expression (${n.callee})`, at);
-    throw new WorkflowDefinitionError(`unknown function "${n.callee}"`, at);
+    const name = n.callee;
+    if (ctx.subworkflowNames.has(name) || isExpressionFunction(name)) return;
+    if (Object.prototype.hasOwnProperty.call(EXPRESSION_CONNECTORS, name)) {
+      const params = EXPRESSION_CONNECTORS[name]!;
+      if (n.args.length > params.length) note(ctx, new WorkflowDefinitionError(`${name} takes at most ${params.length} arguments (${params.join(', ')}), given ${n.args.length}`, at));
+      return;
+    }
+    // SX/expressions: blocking calls (googleapis.*, http.*, sys.log, sys.sleep, events.await_callback,
+    // experimental.executions.run/map) must be made from a call step. Our choice: gke.* too.
+    if (isStdlibCallable(name) || CONNECTOR_NAME.test(name) || name.startsWith('gke.')) {
+      note(ctx, new WorkflowDefinitionError(`${name} is a blocking call: make it from a call step, not inside an expression`, at));
+      return;
+    }
+    note(ctx, new WorkflowDefinitionError(unknownFunction(name), at));
   });
 }
 
 function hasAsyncCall(e: Expr, ctx: Ctx): boolean {
   let found = false;
   walkExpr(e, (n) => {
-    if (n.t === 'call' && (ctx.subworkflowNames.has(n.callee) || isBlockingFunction(n.callee))) found = true;
+    if (n.t === 'call' && (ctx.subworkflowNames.has(n.callee) || isWaitingFunction(n.callee))) found = true;
   });
   return found;
 }

@@ -14,11 +14,11 @@
  * ```
  */
 export { VirtualClock, DEFAULT_START_SECONDS } from './clock';
-export { parseWorkflow, DEFINITION_LIMITS } from './definition';
-export type { Workflow, Subworkflow, Step, StepList, StepBody, Template, Target } from './definition';
+export { parseWorkflow, compileDefinition, DEFINITION_LIMITS } from './definition';
+export type { CompiledDefinition, Workflow, Subworkflow, Step, StepList, StepBody, Template, Target } from './definition';
 export { WorkflowDefinitionError, ERROR_TAGS } from './errors';
 export type { ErrorTag, SourceLocation } from './errors';
-export { runWorkflow, DEFAULT_LIMITS, LOCAL_BUILTINS } from './interpreter';
+export { runWorkflow, DEFAULT_LIMITS, LOCAL_BUILTINS, MAX_USER_ENV_VARS } from './interpreter';
 export type {
   ConnectorHandler,
   ConnectorHandlers,
@@ -33,4 +33,6 @@ export type {
 export { lintWorkflow, lintSource } from './lint';
 export type { LintFinding } from './lint';
 export { parseExpression } from './expression';
-export { STDLIB } from './stdlib';
+export { STDLIB, STDLIB_OBJECTS, EXPRESSION_CONNECTORS } from './stdlib';
+export { pollsFor, DEFAULT_POLLING, LONG_RUNNING_CONNECTORS } from './polling';
+export type { PollingPolicy } from './polling';

@@ -8,7 +8,8 @@ import { VirtualClock } from './clock';
 import { ForSpec, RetrySpec, Step, StepBody, StepList, Subworkflow, Target, Template, Workflow } from './definition';
 import { FatalWorkflowError, WorkflowDefinitionError, WorkflowRaise, errorMap, fatal, raise } from './errors';
 import { EvalScope, evaluate, evaluateAsync, index as readIndex } from './expression';
-import { STDLIB, StdlibContext, checkArity, namedToPositional } from './stdlib';
+import { LONG_RUNNING_CONNECTORS, pollingParams, pollsFor } from './polling';
+import { EXPRESSION_CONNECTORS, STDLIB, StdlibContext, checkArity, namedToPositional } from './stdlib';
 import { Value, WfMap, deepCopy, fromJs, isNumber, sizeOf, toJs, typeName, utf8Length } from './values';
 
 /** Limits one execution is held to (workflows-language.md, "Limits"). */
@@ -72,10 +73,16 @@ export interface HandlerContext {
 }
 
 /**
- * A connector: gets the call's `args` as plain JavaScript (including `connector_params` as written)
- * and returns the final result (the engine does not poll). To fail, throw an error map
+ * A connector: gets the call's `args` by name as plain JavaScript (including `connector_params` as
+ * written) and returns the final result. For a long-running operation it sleeps on the virtual
+ * clock for as long as the operation runs; the engine does not call it again, but counts the polls
+ * Google's connector would have made in that time as steps. To fail, throw an error map
  * `{message, tags: [...], code?, ...}` (or a string); it becomes the workflow error as is. A thrown
  * `Error` without `tags` becomes a `SystemError`.
+ *
+ * Besides `googleapis.*` methods, handlers answer the standard-library calls that leave the engine:
+ * `http.*`, `gke.*`, `experimental.executions.*` and, when given, `events.create_callback_endpoint`
+ * and `events.await_callback` (without them, an endpoint nobody calls and a wait that times out).
  */
 export type ConnectorHandler = (args: Record<string, unknown>, ctx: HandlerContext) => unknown;
 
@@ -119,11 +126,28 @@ export interface RunOptions {
   readonly onStep?: (event: StepEvent) => void;
   /** Called for each `sys.log`. */
   readonly onLog?: (entry: LogEntry) => void;
+  /**
+   * Connector methods to treat as long-running operations (their polls count as steps) besides
+   * the ones Google documents as such (`LONG_RUNNING_CONNECTORS`).
+   * @default []
+   */
+  readonly longRunningConnectors?: readonly string[];
 }
+
+/** Google's limit on user environment variables per workflow. */
+export const MAX_USER_ENV_VARS = 20;
 
 export interface ExecutionStats {
   readonly executionId: string;
+  /**
+   * Steps counted toward the step limit: every executed step plus every poll of a long-running
+   * connector call (Google bills each poll as a step).
+   */
   readonly steps: number;
+  /** How many of `steps` are connector polls. */
+  readonly pollSteps: number;
+  /** The step limit the execution ran under (100,000 unless lowered). */
+  readonly stepLimit: number;
   readonly startTime: number;
   readonly endTime: number;
   /** Largest memory (bytes of variables and arguments) seen. */
@@ -184,12 +208,15 @@ class Scope {
   readonly vars = new Map<string, Value>();
   /** The expression environment of this scope (a scope is only ever used with one frame). */
   evalScope: EvalScope | undefined;
+  /** The step running in this scope, named to handlers that an expression calls. */
+  step: Step | undefined;
   private readonly sizes = new Map<string, number>();
   private bytes = 0;
 
   constructor(
     private readonly exec: Execution,
     readonly parent: Scope | null,
+    /** `loop`: a for-loop iteration or an except block, whose new variables end with it. */
     readonly kind: 'frame' | 'loop' | 'branch',
     readonly shared: ReadonlySet<string> = new Set(),
   ) {}
@@ -269,13 +296,14 @@ class Permits {
   }
 }
 
-class Execution implements StdlibContext {
+class Execution {
   readonly id: string;
   readonly workflowId: string;
   readonly limits: ExecutionLimits;
   readonly env: Readonly<Record<string, string>>;
   readonly logs: LogEntry[] = [];
   private steps = 0;
+  private pollSteps = 0;
   private memory = 0;
   private peakMemory = 0;
   private uuidCounter = 0;
@@ -293,8 +321,12 @@ class Execution implements StdlibContext {
     this.id = options.executionId ?? crypto.randomUUID();
     this.workflowId = options.workflowId ?? path.basename(workflow.fileName).replace(/\.(ya?ml|json)$/i, '');
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    for (const name of Object.keys(options.env ?? {})) {
+    const userEnv = Object.keys(options.env ?? {});
+    for (const name of userEnv) {
       if (/^(GOOGLE_|WORKFLOWS_)/.test(name)) throw new WorkflowDefinitionError(`user environment variable ${name} may not start with GOOGLE_ or WORKFLOWS_`);
+    }
+    if (userEnv.length > MAX_USER_ENV_VARS) {
+      throw new WorkflowDefinitionError(`a workflow has at most ${MAX_USER_ENV_VARS} user environment variables, got ${userEnv.length} (${userEnv.join(', ')}); remove ${userEnv.length - MAX_USER_ENV_VARS}`);
     }
     this.env = {
       ...LOCAL_BUILTINS,
@@ -307,7 +339,29 @@ class Execution implements StdlibContext {
     this.startTime = clock.now();
   }
 
-  // StdlibContext
+  private readonly contexts = new Map<string, StdlibContext>();
+
+  /** What the standard library sees of this execution, for a call made by `step`. */
+  private context(step: string): StdlibContext {
+    let ctx = this.contexts.get(step);
+    if (!ctx) {
+      ctx = {
+        now: () => this.now(),
+        sleep: (s) => this.sleep(s),
+        getEnv: (n) => this.getEnv(n),
+        log: (severity, payload) => this.log(severity, payload),
+        nextUuid: () => this.nextUuid(),
+        hasHandler: (n) => this.hasHandler(n),
+        callHandler: (n, args) => this.callConnector(n, args, step),
+      };
+      this.contexts.set(step, ctx);
+    }
+    return ctx;
+  }
+
+  hasHandler(name: string): boolean {
+    return !!this.options.handlers && Object.prototype.hasOwnProperty.call(this.options.handlers, name);
+  }
   now(): number {
     return this.clock.now();
   }
@@ -356,7 +410,15 @@ class Execution implements StdlibContext {
   }
 
   private stats(): ExecutionStats {
-    return { executionId: this.id, steps: this.steps, startTime: this.startTime, endTime: this.clock.now(), peakMemoryBytes: this.peakMemory };
+    return {
+      executionId: this.id,
+      steps: this.steps,
+      pollSteps: this.pollSteps,
+      stepLimit: this.limits.steps,
+      startTime: this.startTime,
+      endTime: this.clock.now(),
+      peakMemoryBytes: this.peakMemory,
+    };
   }
 
   /** Size of a value for the memory limit; also enforces the string limit. */
@@ -427,6 +489,7 @@ class Execution implements StdlibContext {
    */
   private async runStep(step: Step, scope: Scope, frame: Frame): Promise<Completion> {
     if (this.failure) throw this.failure;
+    scope.step = step;
     if (!step.inline) {
       if (++this.steps > this.limits.steps) this.fail('ResourceLimitError', `the execution ran more than ${this.limits.steps} steps`);
       if (this.clock.now() - this.startTime > this.limits.durationSeconds) {
@@ -456,8 +519,15 @@ class Execution implements StdlibContext {
         if (body.kind === 'subworkflow') result = await this.callSubworkflow(this.workflow.subworkflows.get(body.callee)!, args as WfMap | null, undefined, frame);
         else if (body.kind === 'stdlib') {
           const fn = STDLIB[body.callee]!;
-          result = await fn.run(namedToPositional(body.callee, fn, args as WfMap | null), this);
-        } else result = await this.callConnector(body.callee, args as WfMap | null, step, frame);
+          let positional: (Value | undefined)[];
+          if (Array.isArray(args)) {
+            // SL/sys/log writes `args: [${null}, "ERROR", ${myVar}]` for data left out: a null in
+            // a positional list stands for an optional argument not given.
+            positional = args.map((v, i) => (v === null && i >= fn.required ? undefined : v));
+            checkArity(body.callee, fn, positional);
+          } else positional = namedToPositional(body.callee, fn, args as WfMap | null);
+          result = await fn.run(positional, this.context(step.name));
+        } else result = await this.callConnector(body.callee, args as WfMap | null, step.name);
         if (body.result) await this.assign(body.result, deepCopy(result), scope, frame);
         return NORMAL;
       }
@@ -637,10 +707,15 @@ class Execution implements StdlibContext {
           }
         }
         if (!except) throw err;
-        // Our choice: the `as` variable is an ordinary variable of the enclosing scope, so it can
-        // be read after the except block too.
-        if (except.as) scope.writeScope(except.as).set(except.as, err.value);
-        return this.runList(except.body, scope, frame);
+        // SX/catching-errors: a variable created inside an except block belongs to that block, like
+        // one created in a for loop; so does the `as` variable (our choice: it is created there).
+        const block = new Scope(this, scope, 'loop');
+        try {
+          if (except.as) block.set(except.as, err.value);
+          return await this.runList(except.body, block, frame);
+        } finally {
+          block.release();
+        }
       }
     }
   }
@@ -655,7 +730,7 @@ class Execution implements StdlibContext {
     let v: Value;
     const sub = this.workflow.subworkflows.get(name);
     if (sub) v = await this.callSubworkflow(sub, undefined, [e], frame);
-    else v = await STDLIB[name]!.run([e], this);
+    else v = await STDLIB[name]!.run([e], this.context(''));
     if (typeof v !== 'boolean') raise('TypeError', `retry predicate ${name} must return a bool, got ${typeName(v)}`);
     return v;
   }
@@ -687,14 +762,21 @@ class Execution implements StdlibContext {
     }
   }
 
-  private async callConnector(name: string, args: WfMap | null, step: Step, frame: Frame): Promise<Value> {
-    const handler = this.options.handlers?.[name];
+  /**
+   * Runs the caller's handler for a call that leaves the engine. For a long-running connector
+   * method the polls Google's connector would have made while the operation ran (the virtual time
+   * the handler took) are counted as steps, unless the call says `skip_polling: true`.
+   */
+  private async callConnector(name: string, args: WfMap | null, stepName: string): Promise<Value> {
+    const handler = this.hasHandler(name) ? this.options.handlers![name]! : undefined;
     if (!handler) {
       raise('SystemError', `no handler for "${name}": the local engine never reaches the network; give a handler for this call`);
     }
+    const longRunning = LONG_RUNNING_CONNECTORS.has(name) || !!this.options.longRunningConnectors?.includes(name);
+    const polling = longRunning ? pollingParams(args) : undefined;
     const ctx: HandlerContext = {
       name,
-      step: step.name,
+      step: stepName,
       now: () => this.clock.now(),
       sleep: (s) => this.clock.sleep(s),
       env: this.env,
@@ -703,7 +785,7 @@ class Execution implements StdlibContext {
       runChild: (workflow, argument, options) => this.runChild(workflow, argument, options),
       waitFor: (p) => this.clock.waitFor(p),
     };
-    void frame;
+    const started = this.clock.now();
     let result: unknown;
     try {
       result = await handler((toJs(args ?? new Map()) as Record<string, unknown>), ctx);
@@ -711,8 +793,20 @@ class Execution implements StdlibContext {
       // A child execution's definition problem stays a definition problem, not a workflow error.
       if (err instanceof WorkflowDefinitionError) throw err;
       throw toRaise(err);
+    } finally {
+      if (polling && !polling.skip) this.countPolls(pollsFor(this.clock.now() - started, polling.policy), name);
     }
     return fromJs(result);
+  }
+
+  /** Adds connector polls to the step count; past the limit the execution fails at once. */
+  private countPolls(polls: number, name: string): void {
+    if (polls === 0) return;
+    this.pollSteps += polls;
+    this.steps += polls;
+    if (this.steps > this.limits.steps) {
+      this.fail('ResourceLimitError', `the execution ran more than ${this.limits.steps} steps (${this.pollSteps} of them polls of long-running connector calls, the last by ${name})`);
+    }
   }
 
   private async runChild(workflow: Workflow, argument: unknown, options: Partial<RunOptions> = {}): Promise<ExecutionOutcome> {
@@ -789,16 +883,24 @@ class Execution implements StdlibContext {
       lookup: (name) => scope.lookup(name),
       call: (callee, args) => {
         const fn = STDLIB[callee];
-        if (!fn || fn.blocking) throw new Error(`engine: ${callee} reached the synchronous evaluator`);
+        if (!fn || fn.waits) throw new Error(`engine: ${callee} reached the synchronous evaluator`);
         checkArity(callee, fn, args);
-        return fn.run(args, this) as Value;
+        return fn.run(args, this.context(scope.step?.name ?? '')) as Value;
       },
       callAsync: async (callee, args) => {
         const sub = this.workflow.subworkflows.get(callee);
         if (sub) return this.callSubworkflow(sub, undefined, args, frame);
+        const stepName = scope.step?.name ?? '';
+        const connectorParams = EXPRESSION_CONNECTORS[callee];
+        if (connectorParams) {
+          if (args.length > connectorParams.length) raise('TypeError', `${callee}: takes at most ${connectorParams.length} arguments, got ${args.length}`);
+          const named: WfMap = new Map();
+          args.forEach((v, i) => named.set(connectorParams[i]!, v));
+          return this.callConnector(callee, named, stepName);
+        }
         const fn = STDLIB[callee]!;
         checkArity(callee, fn, args);
-        return fn.run(args, this);
+        return fn.run(args, this.context(stepName));
       },
     });
   }

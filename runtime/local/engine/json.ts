@@ -119,9 +119,22 @@ export function formatDouble(n: number): string {
   return String(n);
 }
 
-/** Encodes a value as JSON text. Bytes are not JSON: TypeError. */
-export function encodeJson(v: Value, indent = ''): string {
+/** How `json.encode` lays out its output: no layout when `indent` is empty. */
+export interface JsonLayout {
+  /** Written at the start of every line but the first. */
+  readonly prefix: string;
+  /** Written once per nesting level. */
+  readonly indent: string;
+}
+
+/**
+ * Encodes a value as JSON text, map keys in insertion order. Bytes are not JSON: `ValueError`, as
+ * Google documents for values that cannot be encoded.
+ */
+export function encodeJson(v: Value, layout: JsonLayout = { prefix: '', indent: '' }): string {
   const out: string[] = [];
+  const { prefix, indent } = layout;
+  const pretty = indent !== '' || prefix !== '';
   const write = (x: Value, pad: string): void => {
     if (x === null) out.push('null');
     else if (typeof x === 'boolean') out.push(String(x));
@@ -134,10 +147,10 @@ export function encodeJson(v: Value, indent = ''): string {
       out.push('[');
       x.forEach((item, n) => {
         if (n > 0) out.push(',');
-        if (indent) out.push('\n' + inner);
+        if (pretty) out.push('\n' + prefix + inner);
         write(item, inner);
       });
-      out.push(indent ? `\n${pad}]` : ']');
+      out.push(pretty ? `\n${prefix}${pad}]` : ']');
     } else if (x instanceof Map) {
       if (x.size === 0) return void out.push('{}');
       const inner = pad + indent;
@@ -145,12 +158,12 @@ export function encodeJson(v: Value, indent = ''): string {
       let n = 0;
       for (const [k, item] of x) {
         if (n++ > 0) out.push(',');
-        if (indent) out.push('\n' + inner);
-        out.push(JSON.stringify(k), indent ? ': ' : ':');
+        if (pretty) out.push('\n' + prefix + inner);
+        out.push(JSON.stringify(k), pretty ? ': ' : ':');
         write(item, inner);
       }
-      out.push(indent ? `\n${pad}}` : '}');
-    } else raise('TypeError', 'bytes cannot be encoded as JSON; use base64.encode first');
+      out.push(pretty ? `\n${prefix}${pad}}` : '}');
+    } else raise('ValueError', 'bytes cannot be encoded as JSON; use base64.encode first');
   };
   write(v, '');
   return out.join('');

@@ -493,7 +493,7 @@ describe('definition checks', () => {
     try {
       parseWorkflow('- a:\n    assign:\n      - x: 1\n- b:\n    call: nothing.here\n', 'w.yaml');
     } catch (e) {
-      expect((e as Error).message).toBe('w.yaml:5: step "b": unknown function "nothing.here" (not a subworkflow, a standard-library function or a connector)');
+      expect((e as Error).message).toBe('w.yaml:5: step "b": unknown function "nothing.here": it is neither a subworkflow nor a function of Google\'s Workflows standard library');
     }
   });
 });
