@@ -12,14 +12,17 @@ const USAGE = `usage: tapctl workflow run FILE.yaml [--data JSON] [--env NAME=VA
        tapctl workflow lint FILE.yaml...
 
 run   Runs the workflow on the local engine (virtual clock: sleeps take no real time) and prints
-      {"state":"SUCCEEDED","result":...} or {"state":"FAILED","error":{...}} as one JSON line.
+      {"state":"SUCCEEDED","result":...} or {"state":"FAILED","error":{...}} as one JSON line,
+      then the steps used out of the limit on stderr.
       Nothing reaches the network: a connector or http.* call fails with an error naming it.
       Exit 0 when it succeeded, 1 when it failed, 2 when the definition is invalid.
         --data JSON        the execution argument (a JSON object)
-        --env NAME=VALUE   a user environment variable for sys.get_env (repeatable)
-lint  Checks definitions: structure, next targets, unknown functions, undefined variables,
-      writes to non-shared variables in parallel steps, text with \${ inside a longer string.
-      Prints one line per finding; exit 0 when there is no error, 1 otherwise.`;
+        --env NAME=VALUE   a user environment variable for sys.get_env (repeatable, at most 20)
+lint  Checks every definition given: structure, next targets, functions Google does not document,
+      blocking calls inside expressions, call arguments, undefined variables, writes to
+      non-shared variables in parallel steps, text with \${ inside a longer string.
+      Prints one line per finding, every finding of every file; exit 0 when there is none, 1
+      otherwise.`;
 
 function formatFinding(f: LintFinding): string {
   const where = `${f.file}${f.line ? `:${f.line}` : ''}`;
@@ -67,6 +70,8 @@ async function run(argv: readonly string[], io: Parameters<Command['run']>[1]): 
     for (const entry of outcome.logs) io.stderr.write(`${JSON.stringify({ severity: entry.severity, time: entry.time, payload: entry.payload })}\n`);
     const printed = outcome.state === 'SUCCEEDED' ? { state: outcome.state, result: outcome.result } : { state: outcome.state, error: outcome.error };
     io.stdout.write(`${JSON.stringify(printed)}\n`);
+    const { steps, pollSteps, stepLimit } = outcome.stats;
+    io.stderr.write(`steps: ${steps} of ${stepLimit}${pollSteps > 0 ? ` (${pollSteps} of them connector polls)` : ''}\n`);
     return outcome.state === 'SUCCEEDED' ? 0 : 1;
   } catch (err) {
     if (err instanceof WorkflowDefinitionError) {
@@ -80,14 +85,26 @@ async function run(argv: readonly string[], io: Parameters<Command['run']>[1]): 
 function lint(argv: readonly string[], io: Parameters<Command['run']>[1]): number {
   const { positionals } = parseArgs(argv, {});
   if (positionals.length === 0) throw new UsageError('workflow lint takes at least one FILE.yaml');
-  let errors = 0;
+  let findings = 0;
+  let unreadable = 0;
   for (const file of positionals) {
-    const findings = lintSource(readFile(file, io.cwd), file);
-    for (const f of findings) io.stdout.write(`${formatFinding(f)}\n`);
-    errors += findings.filter((f) => f.severity === 'error').length;
+    let source: string;
+    try {
+      source = readFile(file, io.cwd);
+    } catch (err) {
+      // One unreadable file does not stop the others from being checked.
+      if (!(err instanceof UsageError)) throw err;
+      io.stderr.write(`${err.message}\n`);
+      unreadable++;
+      continue;
+    }
+    const found = lintSource(source, file);
+    for (const f of found) io.stdout.write(`${formatFinding(f)}\n`);
+    findings += found.length;
   }
-  if (errors === 0) io.stderr.write(`${positionals.length} definition${positionals.length === 1 ? '' : 's'} checked, no errors\n`);
-  return errors === 0 ? 0 : 1;
+  const checked = positionals.length - unreadable;
+  io.stderr.write(`${checked} definition${checked === 1 ? '' : 's'} checked, ${findings === 0 ? 'no findings' : `${findings} finding${findings === 1 ? '' : 's'}`}${unreadable > 0 ? `, ${unreadable} unreadable` : ''}\n`);
+  return findings === 0 && unreadable === 0 ? 0 : 1;
 }
 
 export const command: Command = {

@@ -3,11 +3,11 @@
  * non-shared variables inside `parallel`, calls with unknown arguments), and what deploys but does
  * not do what it seems to (text around `${...}`, which Workflows does not interpolate).
  *
- * The structural checks (step fields, `next` targets, unknown functions, limits) are made by
- * `parseWorkflow`; `lintSource` reports them as findings too.
+ * The structural checks (step fields, `next` targets, functions Google does not document, blocking
+ * calls inside expressions, limits) are made while compiling the definition; `lintSource` reports
+ * every one of them as a finding, not only the first.
  */
-import { Step, StepBody, StepList, Subworkflow, Target, Template, Workflow, parseWorkflow, readNames } from './definition';
-import { WorkflowDefinitionError } from './errors';
+import { Step, StepBody, StepList, Subworkflow, Target, Template, Workflow, compileDefinition, readNames } from './definition';
 import { Expr, walkExpr } from './expression';
 import { STDLIB } from './stdlib';
 
@@ -25,16 +25,25 @@ export interface LintFinding {
   readonly line?: number;
 }
 
-/** Parses then lints a definition; a parse failure is one `definition` finding. */
+/**
+ * Compiles then lints a definition: every problem the compiler found is a `definition` finding,
+ * followed by what the other checks find (in a subworkflow with a step that could not be compiled,
+ * undefined variables are not reported, since what that step defines is unknown).
+ */
 export function lintSource(sourceText: string, fileName = '<workflow>'): LintFinding[] {
-  let wf: Workflow;
-  try {
-    wf = parseWorkflow(sourceText, fileName);
-  } catch (err) {
-    if (!(err instanceof WorkflowDefinitionError)) throw err;
-    return [{ severity: 'error', rule: 'definition', blocksDeployment: true, message: err.reason, file: fileName, subworkflow: err.subworkflow, step: err.step, line: err.line }];
-  }
-  return lintWorkflow(wf);
+  const compiled = compileDefinition(sourceText, fileName);
+  const findings: LintFinding[] = compiled.problems.map((err) => ({
+    severity: 'error',
+    rule: 'definition',
+    blocksDeployment: true,
+    message: err.reason,
+    file: fileName,
+    subworkflow: err.subworkflow,
+    step: err.step,
+    line: err.line,
+  }));
+  if (compiled.workflow) findings.push(...lintWorkflow(compiled.workflow, compiled.incomplete));
+  return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 
 interface Guard {
@@ -43,8 +52,12 @@ interface Guard {
   readonly shared: ReadonlySet<string>;
 }
 
-/** Lints a parsed workflow. Findings are sorted by line. */
-export function lintWorkflow(workflow: Workflow): LintFinding[] {
+/**
+ * Lints a parsed workflow. Findings are sorted by line.
+ *
+ * @param skipUndefined subworkflows whose undefined-variable findings are not reported.
+ */
+export function lintWorkflow(workflow: Workflow, skipUndefined: ReadonlySet<string> = new Set()): LintFinding[] {
   const findings: LintFinding[] = [];
   const file = workflow.fileName;
   for (const t of workflow.textWithExpressions) {
@@ -59,14 +72,15 @@ export function lintWorkflow(workflow: Workflow): LintFinding[] {
       line: t.line,
     });
   }
-  for (const sub of workflow.subworkflows.values()) lintSubworkflow(workflow, sub, findings);
+  for (const sub of workflow.subworkflows.values()) lintSubworkflow(workflow, sub, findings, skipUndefined.has(sub.name));
   return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 
-function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFinding[]): void {
+function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFinding[], skipUndefined: boolean): void {
   const file = workflow.fileName;
   const report = (rule: LintFinding['rule'], message: string, step: Step, blocksDeployment = true): void => {
-    findings.push({ severity: 'error', rule, blocksDeployment, message, file, subworkflow: sub.name, step: step.name, line: step.line });
+    if (rule === 'undefined-variable' && skipUndefined) return;
+    findings.push({ severity: blocksDeployment ? 'error' : 'warning', rule, blocksDeployment, message, file, subworkflow: sub.name, step: step.name, line: step.line });
   };
 
   const checkReads = (e: Expr, visible: ReadonlySet<string>, step: Step): void => {
@@ -120,11 +134,8 @@ function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFin
           b.cases.forEach((c) => fromBody(c.body));
           break;
         case 'try':
+          // Variables created in an except block (and its `as` variable) belong to the block.
           defined(b.body, out);
-          if (b.except) {
-            if (b.except.as) out.add(b.except.as);
-            defined(b.except.body, out);
-          }
           break;
         case 'steps':
           defined(b.body, out);
@@ -177,10 +188,7 @@ function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFin
         case 'try':
           walkList(b.body);
           if (b.retry) [b.retry.maxRetries, b.retry.initialDelay, b.retry.maxDelay, b.retry.multiplier].forEach((t) => checkTemplate(t, visible, step));
-          if (b.except) {
-            if (b.except.as) checkWrite(b.except.as, visible, guards, step, false);
-            walkList(b.except.body);
-          }
+          if (b.except) region(b.except.body, visible, b.except.as ? [b.except.as] : [], guards);
           break;
         case 'raise':
         case 'return':
@@ -196,15 +204,33 @@ function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFin
   };
 
   const checkCallArgs = (b: Extract<StepBody, { k: 'call' }>, step: Step): void => {
-    const given = b.args?.t === 'map' ? b.args.entries.map(([k]) => k) : b.args?.t === 'const' && b.args.v instanceof Map ? [...b.args.v.keys()] : [];
+    const args = b.args;
+    const byName = args?.t === 'map' ? args.entries.map(([k]) => k) : args?.t === 'const' && args.v instanceof Map ? [...args.v.keys()] : undefined;
+    const byPosition = args?.t === 'list' ? args.items.length : args?.t === 'const' && Array.isArray(args.v) ? args.v.length : undefined;
     if (b.kind === 'subworkflow') {
       const callee = workflow.subworkflows.get(b.callee)!;
+      const given = byName ?? [];
       for (const k of given) if (!callee.params.some((p) => p.name === k)) report('call-arguments', `${b.callee} has no parameter "${k}"`, step);
       for (const p of callee.params) if (!p.hasDefault && !given.includes(p.name)) report('call-arguments', `${b.callee} needs argument "${p.name}"`, step);
     } else if (b.kind === 'stdlib') {
       const fn = STDLIB[b.callee]!;
-      for (const k of given) if (!fn.params.includes(k)) report('call-arguments', `${b.callee} has no argument "${k}" (known: ${fn.params.join(', ') || 'none'})`, step);
+      if (byPosition !== undefined) {
+        if (byPosition < fn.required) report('call-arguments', `${b.callee} needs at least ${fn.required} argument${fn.required === 1 ? '' : 's'} (${fn.params.slice(0, fn.required).join(', ')}), given ${byPosition}`, step);
+        return;
+      }
+      const given = byName ?? [];
+      for (const k of given) if (!fn.params.includes(k)) report('call-arguments', `${b.callee} has no argument "${k}" (its arguments are: ${fn.params.join(', ') || 'none'})`, step);
       for (let i = 0; i < fn.required; i++) if (!given.includes(fn.params[i]!)) report('call-arguments', `${b.callee} needs argument "${fn.params[i]}"`, step);
+    } else if (args?.t === 'map' || (args?.t === 'const' && args.v instanceof Map)) {
+      // GA/ "Invoke a connector call": connector_params takes timeout, polling_policy, skip_polling, scopes.
+      const params = args.t === 'map' ? args.entries.find(([k]) => k === 'connector_params')?.[1] : undefined;
+      const constParams = args.t === 'const' ? (args.v as Map<string, unknown>).get('connector_params') : undefined;
+      const keys = params?.t === 'map' ? params.entries.map(([k]) => k) : params?.t === 'const' && params.v instanceof Map ? [...params.v.keys()] : constParams instanceof Map ? [...constParams.keys()] : [];
+      for (const k of keys) {
+        if (!['timeout', 'polling_policy', 'skip_polling', 'scopes'].includes(k)) {
+          report('call-arguments', `connector_params has no field "${k}" (Google documents timeout, polling_policy, skip_polling and scopes)`, step, false);
+        }
+      }
     }
   };
 

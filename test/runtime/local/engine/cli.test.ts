@@ -83,6 +83,35 @@ test('lint exits 0 for clean files and 1 with one line per finding', async () =>
   ]);
 });
 
+test('lint reports every finding of every file, goes on past an unreadable one, and exits 1', async () => {
+  const first = write('first.yaml', '- a:\n    return: ${type(1)}\n- b:\n    return: ${bool(1)}\n');
+  const second = write('second.yaml', '- a:\n    call: sys.sleep\n    args: {secs: 1}\n');
+  const clean = write('fine.yaml', '- r:\n    return: ${get_type(1)}\n');
+  const r = await tapctl(['workflow', 'lint', first, 'missing.yaml', second, clean]);
+  expect(r.code).toBe(1);
+  expect(r.stdout.trim().split('\n')).toEqual([
+    expect.stringMatching(/^first\.yaml:2: error: unknown function "type".*\(step a\) \[definition\]$/),
+    expect.stringMatching(/^first\.yaml:4: error: unknown function "bool".*\(step b\) \[definition\]$/),
+    expect.stringMatching(/^second\.yaml:1: error: sys\.sleep has no argument "secs".*\[call-arguments\]$/),
+    expect.stringMatching(/^second\.yaml:1: error: sys\.sleep needs argument "seconds".*\[call-arguments\]$/),
+  ]);
+  expect(r.stderr).toContain('cannot read missing.yaml');
+  expect(r.stderr).toContain('3 definitions checked, 4 findings, 1 unreadable');
+});
+
+test('lint of clean files says so and exits 0', async () => {
+  const r = await tapctl(['workflow', 'lint', write('c1.yaml', '- r:\n    return: 1\n'), write('c2.yaml', '- r:\n    return: 2\n')]);
+  expect(r).toMatchObject({ code: 0, stdout: '' });
+  expect(r.stderr).toContain('2 definitions checked, no findings');
+});
+
+test('run shows the steps used out of the limit', async () => {
+  const file = write('steps.yaml', '- a:\n    assign:\n      - x: 1\n- r:\n    return: ${x}\n');
+  const r = await tapctl(['workflow', 'run', file]);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain('steps: 2 of 100000\n');
+});
+
 test('lint without files is a usage error', async () => {
   expect((await tapctl(['workflow', 'lint'])).code).toBe(2);
 });
