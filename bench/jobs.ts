@@ -90,6 +90,11 @@ class BenchStore implements ObjectStore {
   async writeText(p: string, text: string): Promise<void> {
     this.small.set(p, text);
   }
+  async createText(p: string, text: string): Promise<boolean> {
+    if (this.small.has(p)) return false;
+    this.small.set(p, text);
+    return true;
+  }
   async exists(p: string): Promise<boolean> {
     return this.small.has(p);
   }

@@ -39,6 +39,11 @@ export const RUN_ENV = {
   vertexOutputDir: 'TAP_VERTEX_OUTPUT_DIR',
   /** Terminal state of the Vertex AI job, `JOB_STATE_…` (processor). */
   vertexState: 'TAP_VERTEX_STATE',
+  /**
+   * The master workflow execution that runs the planner. A planner retried by the same execution
+   * continues its plan; another execution reusing the execution id is refused.
+   */
+  masterExecution: 'TAP_MASTER_EXECUTION',
 } as const;
 
 /** The workflows' user environment variables (never starting with GOOGLE_ or WORKFLOWS_). */

@@ -4,12 +4,18 @@
  */
 import type { ErrorType } from './errors';
 
-/** A batch is named by its number, or by a row range for the seed's recovery form. */
-export type BatchRef = { readonly batchId: number } | { readonly startRow: number; readonly endRow: number };
+/**
+ * What one batch attempt works on: a batch of the plan, whole or only the plan rows `rows` of it
+ * (inclusive, from 1), as the seed's row-range recovery form asks.
+ */
+export interface BatchRef {
+  readonly batchId: number;
+  readonly rows?: { readonly startRow: number; readonly endRow: number };
+}
 
-/** Path segment of a batch: `7`, or `rows-101-200` for a row range. */
+/** Path segment of a batch: its number (an attempt over some of its rows is still an attempt of the batch). */
 export function batchKey(ref: BatchRef): string {
-  return 'batchId' in ref ? String(ref.batchId) : `rows-${ref.startRow}-${ref.endRow}`;
+  return String(ref.batchId);
 }
 
 export const layout = {
@@ -27,6 +33,12 @@ export const layout = {
     `runs/${executionId}/batches/${batch}/attempt-${attempt}/output`,
   result: (executionId: string, batch: string, attempt: number) =>
     `runs/${executionId}/batches/${batch}/attempt-${attempt}/result.json`,
+  /**
+   * Created once, with a "does not exist yet" precondition, by the batch workflow that takes the
+   * attempt: the attempt number belongs to the one execution whose create succeeded.
+   */
+  claim: (executionId: string, batch: string, attempt: number) =>
+    `runs/${executionId}/batches/${batch}/attempt-${attempt}/claim.json`,
   /** Staging files of the processor's load jobs, one per table. */
   staging: (executionId: string, batch: string, attempt: number, table: string) =>
     `runs/${executionId}/batches/${batch}/attempt-${attempt}/commit/${table}.jsonl`,
@@ -69,6 +81,8 @@ export interface ManifestDocument {
   readonly requests: number;
   /** Records that became error_tracking rows instead of requests. */
   readonly skipped: number;
+  /** Records left out because an earlier attempt or run settled or analysed them already. */
+  readonly already_settled: number;
   readonly bytes: number;
   /** `gs://` URI of input.jsonl, empty when there are no requests. */
   readonly input_uri: string;
@@ -83,10 +97,21 @@ export interface BatchResultDocument {
   readonly batch: string;
   readonly attempt: number;
   readonly vertex_job: string;
+  /**
+   * `succeeded` when every record the attempt sent got an answer; `failed` when the Vertex AI job
+   * ended without answering some (they stay open and the batch is run again).
+   */
+  readonly status: 'succeeded' | 'failed';
+  /** Records the attempt covered. */
   readonly records: number;
+  /** Records analysed by this attempt, or found analysed already. */
   readonly succeeded: number;
+  /** Records that got an error row. */
   readonly failed: number;
+  /** Records sent that got no answer from a job that did not succeed: open for the next attempt. */
+  readonly unanswered: number;
   readonly errors_by_type: Partial<Record<ErrorType, number>>;
+  /** Tokens of every answer in the job's output, valid or not: what Vertex AI bills. */
   readonly tokens_in: number;
   readonly tokens_out: number;
 }
@@ -101,15 +126,22 @@ export interface SummaryDocument {
   readonly batches: number;
   readonly batches_succeeded: number;
   readonly batches_failed: number;
+  /** Batches whose latest attempt has not ended: still running, or cut short by a run that died. */
+  readonly batches_unfinished: number;
   /** Batches that failed at least once and then succeeded. */
   readonly batches_recovered: number;
+  /** Planned records that have a result for the version. */
   readonly records_succeeded: number;
+  /** Planned records settled by an error: permanent, or out of attempts. */
   readonly records_failed: number;
+  /** Planned records neither analysed nor settled: the next run takes them. */
+  readonly records_open: number;
+  /** Error rows of the run by type, as distinct records. */
   readonly errors_by_type: Partial<Record<ErrorType, number>>;
   readonly tokens_in: number;
   readonly tokens_out: number;
   readonly estimated_cost_usd: number;
   readonly duration_seconds: number;
-  /** Batches still failed at the end, for `tapctl recover`. */
+  /** Batches whose latest attempt failed, for `tapctl recover`. */
   readonly failed_batches: readonly number[];
 }

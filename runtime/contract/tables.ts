@@ -134,6 +134,7 @@ export const ERROR_TRACKING_TABLE: TableSpec = {
     opt('message', 'STRING', 'What went wrong, for a person.'),
     opt('vertex_job', 'STRING', 'Vertex AI job, when the error came from its output.'),
     req('created_at', 'TIMESTAMP', 'When the row was committed.'),
+    opt('counts_attempt', 'BOOLEAN', "Whether the error uses up one of the record's attempts (the record's own answer); null in rows written before this column: counted."),
   ],
   partitionColumn: 'created_at',
   clusterColumns: ['execution_id', 'error_type', 'record_id'],
@@ -154,6 +155,11 @@ export const BATCH_EVENTS_TABLE: TableSpec = {
     opt('failed', 'INTEGER', 'Records in error_tracking.'),
     opt('message', 'STRING', 'Why, for failures.'),
     req('event_time', 'TIMESTAMP', 'When it happened.'),
+    opt('start_row', 'INTEGER', 'First plan row of an attempt over part of the batch (row-range recovery); null for the whole batch.'),
+    opt('end_row', 'INTEGER', 'Last plan row of an attempt over part of the batch; null for the whole batch.'),
+    opt('open', 'INTEGER', 'Records the attempt sent that got no answer (its Vertex AI job ended early): still open.'),
+    opt('tokens_in', 'INTEGER', 'Prompt tokens of every answer in the job output, valid or not (what Vertex AI bills).'),
+    opt('tokens_out', 'INTEGER', 'Output tokens of every answer in the job output, valid or not.'),
   ],
   partitionColumn: 'event_time',
   clusterColumns: ['execution_id', 'batch_id'],
@@ -186,9 +192,29 @@ export const FIXED_TABLES: readonly TableSpec[] = [
   EXECUTIONS_TABLE,
 ];
 
-/** Statuses a batch event can carry. */
-export const BATCH_STATUSES = ['planned', 'generated', 'empty', 'submitted', 'failed', 'succeeded'] as const;
+/**
+ * Statuses a batch event can carry, in the order an attempt goes through them: within one attempt
+ * the later status is the current one (`BATCH_STATUS_RANK`), whatever the events' clocks say.
+ */
+export const BATCH_STATUSES = ['planned', 'generated', 'submitted', 'failed', 'empty', 'succeeded'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+/**
+ * How far along an attempt a status is. A committed outcome (`succeeded`, `empty`) outranks a
+ * `failed` of the same attempt: once the processor has committed, a later bookkeeping failure does
+ * not undo it.
+ */
+export const BATCH_STATUS_RANK: Readonly<Record<BatchStatus, number>> = {
+  planned: 0,
+  generated: 1,
+  submitted: 2,
+  failed: 3,
+  empty: 4,
+  succeeded: 4,
+};
+
+/** Statuses that end an attempt. */
+export const TERMINAL_BATCH_STATUSES: readonly BatchStatus[] = ['failed', 'empty', 'succeeded'];
 
 /** Statuses of processed_records. */
 export const RECORD_STATUSES = ['succeeded', 'failed', 'exhausted'] as const;

@@ -2,7 +2,7 @@
  * The views of DESIGN §5, as one SQL text each for both warehouses (BigQuery, and DuckDB after its
  * adapter rewrites backtick names). `t` turns a table id into the warehouse's qualified name.
  */
-import { TABLE_NAMES } from './tables';
+import { BATCH_STATUS_RANK, TABLE_NAMES } from './tables';
 
 export type TableResolver = (tableId: string) => string;
 
@@ -15,19 +15,26 @@ export const VIEW_NAMES = {
 export type ViewKey = keyof typeof VIEW_NAMES;
 
 /**
- * The ORDER BY of "latest event first" within a batch. Events written in the same instant (a fast
- * local run, a coarse clock) are ordered by attempt, then by how far along the status is.
+ * The ORDER BY of "current event first" within a batch: the latest attempt, then the furthest
+ * status within it (`BATCH_STATUS_RANK`). Clocks only break what is left: they differ between
+ * writers, and a laptop's virtual clock runs ahead of the wall clock.
  */
-export function batchStatusOrder(): string {
-  return `event_time DESC, attempt DESC, CASE status WHEN 'succeeded' THEN 4 WHEN 'failed' THEN 4 WHEN 'empty' THEN 4 WHEN 'submitted' THEN 3 WHEN 'generated' THEN 2 ELSE 1 END DESC`;
+export function batchEventOrder(): string {
+  const ranks = Object.entries(BATCH_STATUS_RANK)
+    .map(([status, rank]) => `WHEN '${status}' THEN ${rank}`)
+    .join(' ');
+  return `attempt DESC, CASE status ${ranks} ELSE -1 END DESC, event_time DESC`;
 }
 
-/** Latest event of every batch: its current status. */
+/**
+ * Every batch's current status: the current event of its attempts over the whole batch. Attempts
+ * over some of its rows (row-range recovery, `start_row` set) are history, not its status.
+ */
 function batchStatus(t: TableResolver): string {
-  return `SELECT execution_id, batch_id, attempt, status, vertex_job, vertex_state, records, succeeded, failed, message, event_time
+  return `SELECT execution_id, batch_id, attempt, status, vertex_job, vertex_state, records, succeeded, failed, open, tokens_in, tokens_out, message, event_time
 FROM ${t(TABLE_NAMES.batchEvents)}
-WHERE TRUE
-QUALIFY ROW_NUMBER() OVER (PARTITION BY execution_id, batch_id ORDER BY ${batchStatusOrder()}) = 1`;
+WHERE start_row IS NULL
+QUALIFY ROW_NUMBER() OVER (PARTITION BY execution_id, batch_id ORDER BY ${batchEventOrder()}) = 1`;
 }
 
 /** Errors of the last hour by type (the seed design's monitoring query). */
@@ -38,45 +45,64 @@ WHERE created_at >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 1 HOUR)
 GROUP BY error_type`;
 }
 
-/** The five key success metrics, per execution. */
+/**
+ * The five key success metrics, per execution, with the run summary's definitions
+ * (`runtime/core/summary.ts`): a batch succeeded when its current status is `succeeded` or `empty`;
+ * a record is in error when it is settled by an error (failed or exhausted) and has no result.
+ */
 function pipelineMetrics(t: TableResolver): string {
-  return `WITH batches AS (
+  return `WITH current_status AS (
+  SELECT execution_id, batch_id, status
+  FROM ${t(TABLE_NAMES.batchEvents)}
+  WHERE start_row IS NULL
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY execution_id, batch_id ORDER BY ${batchEventOrder()}) = 1
+),
+history AS (
   SELECT execution_id, batch_id,
-    MAX(CASE WHEN status = 'succeeded' OR status = 'empty' THEN 1 ELSE 0 END) AS ever_succeeded,
     MIN(CASE WHEN status = 'failed' THEN event_time END) AS first_failure,
-    MIN(CASE WHEN status = 'succeeded' THEN event_time END) AS first_success,
+    MIN(CASE WHEN status = 'succeeded' OR status = 'empty' THEN event_time END) AS first_success,
     MIN(event_time) AS first_event,
     MAX(event_time) AS last_event
   FROM ${t(TABLE_NAMES.batchEvents)}
   GROUP BY execution_id, batch_id
 ),
 per_run AS (
-  SELECT execution_id,
+  SELECT h.execution_id,
     COUNT(*) AS batches,
-    SUM(ever_succeeded) AS batches_succeeded,
-    MIN(first_event) AS started_at,
-    MAX(last_event) AS finished_at,
-    AVG(CASE WHEN first_failure IS NOT NULL AND first_success > first_failure
-      THEN TIMESTAMP_DIFF(first_success, first_failure, SECOND) END) AS recovery_seconds
-  FROM batches
-  GROUP BY execution_id
+    SUM(CASE WHEN c.status = 'succeeded' OR c.status = 'empty' THEN 1 ELSE 0 END) AS batches_succeeded,
+    MIN(h.first_event) AS started_at,
+    MAX(h.last_event) AS finished_at,
+    AVG(CASE WHEN h.first_failure IS NOT NULL AND h.first_success > h.first_failure
+      THEN TIMESTAMP_DIFF(h.first_success, h.first_failure, SECOND) END) AS recovery_seconds
+  FROM history h
+  JOIN current_status c ON c.execution_id = h.execution_id AND c.batch_id = h.batch_id
+  GROUP BY h.execution_id
 ),
 planned AS (
   SELECT execution_id, MAX(records_total) AS records_total, MAX(skipped_dedup) AS skipped_dedup
   FROM ${t(TABLE_NAMES.executions)}
   GROUP BY execution_id
 ),
+plan_records AS (
+  SELECT DISTINCT execution_id, record_id, analysis_version
+  FROM ${t(TABLE_NAMES.batchAssignments)}
+),
 analysed AS (
-  SELECT DISTINCT execution_id, record_id
+  SELECT DISTINCT record_id, analysis_version
   FROM ${t(TABLE_NAMES.results)}
 ),
+settled_by_error AS (
+  SELECT DISTINCT record_id, analysis_version
+  FROM ${t(TABLE_NAMES.processedRecords)}
+  WHERE status <> 'succeeded'
+),
 errors AS (
-  -- A record that failed in one attempt and was analysed in a later one of the same run is not an error.
-  SELECT e.execution_id, COUNT(DISTINCT e.record_id) AS records_failed
-  FROM ${t(TABLE_NAMES.errorTracking)} e
-  LEFT JOIN analysed a ON a.execution_id = e.execution_id AND a.record_id = e.record_id
-  WHERE a.record_id IS NULL
-  GROUP BY e.execution_id
+  SELECT a.execution_id, COUNT(*) AS records_failed
+  FROM plan_records a
+  JOIN settled_by_error f ON f.record_id = a.record_id AND f.analysis_version = a.analysis_version
+  LEFT JOIN analysed n ON n.record_id = a.record_id AND n.analysis_version = a.analysis_version
+  WHERE n.record_id IS NULL
+  GROUP BY a.execution_id
 )
 SELECT r.execution_id, r.batches, r.batches_succeeded,
   r.batches_succeeded / NULLIF(r.batches, 0) AS batch_success_rate,

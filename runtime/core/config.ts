@@ -166,22 +166,28 @@ export function commonConfig(env: JobEnv): CommonConfig {
   };
 }
 
-/** `TAP_BATCH_ID`, or the row range `TAP_START_ROW`..`TAP_END_ROW` (inclusive), not both. */
+/**
+ * `TAP_BATCH_ID`, with `TAP_START_ROW` and `TAP_END_ROW` (inclusive, both or neither) when the
+ * attempt covers only those plan rows of the batch.
+ */
 export function batchRef(env: JobEnv): BatchRef {
-  const batchId = optionalInt(env, RUN_ENV.batchId, 0, 10_000_000);
+  const batchId = requireInt(env, RUN_ENV.batchId, 0, 10_000_000);
   const startRow = optionalInt(env, RUN_ENV.startRow, 1, Number.MAX_SAFE_INTEGER);
   const endRow = optionalInt(env, RUN_ENV.endRow, 1, Number.MAX_SAFE_INTEGER);
-  if (batchId !== undefined) {
-    if (startRow !== undefined || endRow !== undefined) {
-      throw new ConfigError(RUN_ENV.batchId, `give ${RUN_ENV.batchId} or ${RUN_ENV.startRow}/${RUN_ENV.endRow}, not both`);
-    }
-    return { batchId };
-  }
+  if (startRow === undefined && endRow === undefined) return { batchId };
   if (startRow === undefined || endRow === undefined) {
-    throw new ConfigError(RUN_ENV.batchId, `is required (or both ${RUN_ENV.startRow} and ${RUN_ENV.endRow})`);
+    throw new ConfigError(startRow === undefined ? RUN_ENV.startRow : RUN_ENV.endRow, `give both ${RUN_ENV.startRow} and ${RUN_ENV.endRow}, or neither`);
   }
   if (endRow < startRow) throw new ConfigError(RUN_ENV.endRow, `must be at least ${RUN_ENV.startRow} (${startRow}), got ${endRow}`);
-  return { startRow, endRow };
+  return { batchId, rows: { startRow, endRow } };
+}
+
+/** Highest batch attempt number the jobs take (attempts are numbered from 1 by the batch workflow's claims). */
+export const MAX_BATCH_ATTEMPT = 10_000;
+
+/** `TAP_ATTEMPT`, from 1. */
+export function batchAttempt(env: JobEnv): number {
+  return optionalInt(env, RUN_ENV.attempt, 1, MAX_BATCH_ATTEMPT) ?? 1;
 }
 
 export const DEFAULT_MAX_RECORD_ATTEMPTS = 3;

@@ -63,6 +63,43 @@ export async function loadStaged(
   return outcome;
 }
 
+/** One load of a commit: a staged file, its table and its job id. */
+export interface StagedLoad {
+  readonly table: string;
+  readonly path: string;
+  readonly rows: number;
+  readonly jobId: string;
+  /** The checkpoint reported once the load is done. */
+  readonly checkpoint: string;
+}
+
+/** What a job commits: its staged loads, in order, and what it reports once they are in. */
+export interface CommitPlan<T> {
+  readonly loads: readonly StagedLoad[];
+  readonly outcome: T;
+}
+
+/**
+ * Commits once, whatever crashes: the first run decides what to write (`prepare` stages the files
+ * and returns the plan), writes the plan to `planPath` (a write-ahead record), then loads. A run
+ * that finds the plan there replays it instead of deciding again: the same files under the same
+ * job ids, so the loads already done answer "already done" and the tables end as after one run,
+ * and the outcome reported is the first run's, decided against the ledger as it was before.
+ */
+export async function commitOnce<T>(ports: JobPorts, planPath: string, prepare: () => Promise<CommitPlan<T>>): Promise<T> {
+  let plan: CommitPlan<T>;
+  if (await ports.store.exists(planPath)) {
+    plan = JSON.parse(await ports.store.readText(planPath)) as CommitPlan<T>;
+    ports.log.log('INFO', 'replaying the commit an earlier run of this job decided', { commit_plan: planPath });
+  } else {
+    plan = await prepare();
+    await ports.store.writeText(planPath, JSON.stringify(plan) + '\n');
+    await ports.checkpoint?.('staged');
+  }
+  for (const load of plan.loads) await loadStaged(ports, load.table, load.path, load.rows, load.jobId, load.checkpoint);
+  return plan.outcome;
+}
+
 /** A numeric column value (number, bigint or numeric string) as a number; null stays null. */
 export function num(value: unknown): number | null {
   if (value === null || value === undefined) return null;

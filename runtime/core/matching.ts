@@ -1,13 +1,17 @@
 /**
- * Matching a batch's predictions to its planned records and deciding, per record, what is committed:
- * a result row, or an error row; and a `processed_records` row when the record is settled.
+ * Matching a batch attempt's predictions to its planned records and deciding, per record, what is
+ * committed: a result row, or an error row; and a `processed_records` row when the record is settled.
  *
- * A record may get several lines (a retried shard, a duplicated file): the first success wins, and
- * failing that the first error, in the order the files and lines are read (files sorted by name),
- * so that a run and its re-run decide alike. Results are handed on as soon as they are decided;
- * what is held is a 64-bit hash and a packed number per planned record, and the pending errors.
+ * The ledger decides first: a record already settled gets nothing, a record already analysed gets
+ * only its missing `processed_records` row, and any answer for either is dropped (its tokens still
+ * count: Vertex AI bills it). A record may get several lines (a retried shard, a duplicated file):
+ * the first success wins, and failing that the first error, in the order the files and lines are
+ * read (files sorted by name), so that a run and its re-run decide alike. A record the attempt sent
+ * that got no line is a `missing_result` error when the job SUCCEEDED, and is left open (no row)
+ * when the job ended early. Results are handed on as soon as they are decided; what is held is a
+ * 64-bit hash and a packed number per planned record, and the pending errors.
  */
-import { AnalysisSpec, ErrorType, isRetryable, RecordStatus } from '../contract';
+import { AnalysisSpec, countsAttempt, ErrorType, isRetryable, RecordStatus } from '../contract';
 import { errorId } from './ids';
 import { recordLabel } from './requests';
 import type { Prediction } from './responses';
@@ -15,10 +19,45 @@ import type { Prediction } from './responses';
 export interface PlannedRecord {
   readonly recordId: string;
   readonly batchId: number;
-  /** How many times the record has been sent, this time included. */
+  /** How many times the record's own answer has been tried, this time included. */
   readonly recordAttempt: number;
-  /** A result for the version is already committed (by another Vertex AI job): settle it, add no result. */
+  /** A result for the version is committed already: add no result, only its `processed_records` row. */
   readonly committed?: boolean;
+  /** The record has its `processed_records` row: nothing to add. */
+  readonly settled?: boolean;
+  /** The record has a permanent error for the version: never sent again. */
+  readonly finalError?: boolean;
+}
+
+/**
+ * What the ledger says of a planned record before anything is sent: nothing left to do (`settled`);
+ * only its missing `processed_records` row, with the status it must have (a commit cut short
+ * between its loads left it out); or `open`: it needs an answer.
+ */
+export function ledgerState(record: PlannedRecord, maxRecordAttempts: number): 'settled' | 'open' | { readonly repair: RecordStatus } {
+  if (record.settled) return 'settled';
+  if (record.committed) return { repair: 'succeeded' };
+  if (record.finalError) return { repair: 'failed' };
+  if (record.recordAttempt > maxRecordAttempts) return { repair: 'exhausted' };
+  return 'open';
+}
+
+/** The `processed_records` row of a record settled as `status`. */
+export function processedRow(
+  ctx: Pick<BatchContext, 'executionId' | 'analysisVersion' | 'now'>,
+  record: PlannedRecord,
+  status: RecordStatus,
+): ProcessedRow {
+  return {
+    record_id: record.recordId,
+    analysis_version: ctx.analysisVersion,
+    status,
+    // A record out of attempts was last tried in the attempt before this one.
+    attempts: Math.max(1, status === 'exhausted' ? record.recordAttempt - 1 : record.recordAttempt),
+    first_processed_execution_id: ctx.executionId,
+    batch_id: record.batchId,
+    processed_at: ctx.now,
+  };
 }
 
 export interface BatchContext {
@@ -32,6 +71,11 @@ export interface BatchContext {
   readonly maxRecordAttempts: number;
   /** ISO timestamp written into every row. */
   readonly now: string;
+  /**
+   * Whether the Vertex AI job SUCCEEDED. When it ended otherwise, a record with no output line was
+   * not answered: it stays open rather than becoming a `missing_result` error.
+   */
+  readonly jobSucceeded?: boolean;
 }
 
 export type ResultRow = Record<string, unknown>;
@@ -49,6 +93,7 @@ export interface ErrorRow {
   readonly message: string | null;
   readonly vertex_job: string | null;
   readonly created_at: string;
+  readonly counts_attempt: boolean;
 }
 
 export interface ProcessedRow {
@@ -81,6 +126,7 @@ export function errorRow(
     message: message.slice(0, 2000),
     vertex_job: vertexJob,
     created_at: ctx.now,
+    counts_attempt: countsAttempt(type),
   };
 }
 
@@ -92,7 +138,7 @@ export function settledByError(
 ): ProcessedRow | undefined {
   const status: RecordStatus | undefined = !isRetryable(type)
     ? 'failed'
-    : record.recordAttempt >= ctx.maxRecordAttempts
+    : countsAttempt(type) && record.recordAttempt >= ctx.maxRecordAttempts
       ? 'exhausted'
       : undefined;
   if (status === undefined) return undefined;
@@ -108,15 +154,20 @@ export function settledByError(
 }
 
 export interface BatchCounts {
+  /** Planned records the attempt covered. */
   records: number;
+  /** Records with a result: committed now, or before. */
   succeeded: number;
+  /** Records that got an error row. */
   failed: number;
+  /** Records sent that got no line from a job that did not succeed: left open. */
+  unanswered: number;
   errorsByType: Partial<Record<ErrorType, number>>;
   tokensIn: number;
   tokensOut: number;
   /** Lines that named no planned record (or were not JSON). */
   unmatchedLines: number;
-  /** Extra lines for a record already decided. */
+  /** Extra lines for a record already decided, or for one settled before this attempt. */
   duplicateLines: number;
 }
 
@@ -136,6 +187,8 @@ export type SettledRow =
 const UNSEEN = 0;
 const PENDING_ERROR = 1;
 const SUCCEEDED = 2;
+/** Settled or analysed before this attempt: not sent, and any answer for it is dropped. */
+const DONE_BEFORE = 3;
 
 /** Two independent 32-bit FNV-style hashes of a string: a 64-bit key. */
 function hash64(text: string): [number, number] {
@@ -225,7 +278,7 @@ export class BatchMatcher {
   ) {}
 
   plan(record: PlannedRecord): void {
-    const state = record.committed ? SUCCEEDED : UNSEEN;
+    const state = ledgerState(record, this.ctx.maxRecordAttempts) === 'open' ? UNSEEN : DONE_BEFORE;
     const fresh = this.table.set(hash64(recordLabel(record.recordId)), pack(record.batchId, record.recordAttempt, state), true);
     if (!fresh) {
       throw new Error(`record ${record.recordId} is planned twice in this batch, or its label hash collides with another record's`);
@@ -246,10 +299,13 @@ export class BatchMatcher {
       return undefined;
     }
     const state = packed % 4;
+    // Vertex AI bills every answer it returned, whatever becomes of it here.
+    this.tokensIn += prediction.outcome.usage.promptTokens ?? 0;
+    this.tokensOut += prediction.outcome.usage.outputTokens ?? 0;
     // The id itself when known: from the marker, or a label that is the id; else the label, resolved in settle().
     const recordId = prediction.markerId ?? label!;
     const idKnown = prediction.markerId !== undefined || !label!.startsWith('h-');
-    if (state === SUCCEEDED) {
+    if (state === SUCCEEDED || state === DONE_BEFORE) {
       this.duplicates++;
       return undefined;
     }
@@ -268,8 +324,6 @@ export class BatchMatcher {
       this.pending.delete(label!);
     }
     this.table.set(key, packed - state + SUCCEEDED);
-    this.tokensIn += outcome.usage.promptTokens ?? 0;
-    this.tokensOut += outcome.usage.outputTokens ?? 0;
     const ctx = this.ctx;
     const row: ResultRow = { record_id: recordId, analysis_version: ctx.analysisVersion };
     for (const field of this.spec.fields) row[field.name] = outcome.values[field.name] ?? null;
@@ -289,7 +343,7 @@ export class BatchMatcher {
     return row;
   }
 
-  private counter = { records: 0, succeeded: 0, failed: 0, errorsByType: {} as Partial<Record<ErrorType, number>> };
+  private counter = { records: 0, succeeded: 0, failed: 0, unanswered: 0, errorsByType: {} as Partial<Record<ErrorType, number>> };
 
   /** The rows one planned record settles into. */
   private rowsOf(record: PlannedRecord): SettledRow[] {
@@ -298,26 +352,26 @@ export class BatchMatcher {
     const state = packed === undefined ? undefined : packed % 4;
     if (state === undefined) throw new Error(`record ${record.recordId} was not planned when the lines were read: the plan changed`);
     this.counter.records++;
+    if (state === DONE_BEFORE) {
+      const ledger = ledgerState(record, this.ctx.maxRecordAttempts);
+      if (typeof ledger === 'string') return [];
+      if (ledger.repair === 'succeeded') this.counter.succeeded++;
+      return [{ kind: 'processed', row: processedRow(this.ctx, record, ledger.repair) }];
+    }
     if (state === SUCCEEDED) {
       this.counter.succeeded++;
       const out: SettledRow[] = [];
       const deferred = this.deferred.get(label);
       if (deferred) out.push({ kind: 'result', row: { ...deferred, record_id: record.recordId, batch_id: record.batchId } });
-      out.push({
-        kind: 'processed',
-        row: {
-          record_id: record.recordId,
-          analysis_version: this.ctx.analysisVersion,
-          status: 'succeeded',
-          attempts: record.recordAttempt,
-          first_processed_execution_id: this.ctx.executionId,
-          batch_id: record.batchId,
-          processed_at: this.ctx.now,
-        },
-      });
+      out.push({ kind: 'processed', row: processedRow(this.ctx, record, 'succeeded') });
       return out;
     }
-    const failure = this.pending.get(label) ?? { type: 'missing_result' as const, message: 'no output line for this record' };
+    const pending = this.pending.get(label);
+    if (!pending && this.ctx.jobSucceeded === false) {
+      this.counter.unanswered++;
+      return [];
+    }
+    const failure = pending ?? { type: 'missing_result' as const, message: 'no output line for this record' };
     this.counter.errorsByType[failure.type] = (this.counter.errorsByType[failure.type] ?? 0) + 1;
     this.counter.failed++;
     const out: SettledRow[] = [{ kind: 'error', row: errorRow(this.ctx, record, failure.type, failure.message, this.ctx.vertexJob) }];

@@ -12,6 +12,11 @@ export interface ObjectStore {
   readText(path: string): Promise<string>;
   /** Writes a whole small object, replacing it. */
   writeText(path: string, text: string): Promise<void>;
+  /**
+   * Writes a whole small object only if none exists under the path, atomically (Cloud Storage's
+   * `ifGenerationMatch: 0`). Resolves to false, writing nothing, when one exists.
+   */
+  createText(path: string, text: string): Promise<boolean>;
   exists(path: string): Promise<boolean>;
   /** Paths of the objects under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;

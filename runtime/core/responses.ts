@@ -149,6 +149,20 @@ export function validateAnswer(
   return { ok: true, values };
 }
 
+/**
+ * An output line's `status` that says the model could not be reached or was overloaded, rather than
+ * that this request was wrong: gRPC canonical codes of the service's side, HTTP 429 and 5xx, and a
+ * network failure before any answer. Vertex AI's exact wording of a line's status is not documented,
+ * so the codes are looked for as words anywhere in it.
+ */
+const UNAVAILABLE_STATUS =
+  /\b(UNAVAILABLE|RESOURCE_EXHAUSTED|DEADLINE_EXCEEDED|INTERNAL|ABORTED|UNKNOWN)\b|\bHTTP (429|5\d\d)\b|\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN)\b|fetch failed|socket hang up/;
+
+/** The error type of a line whose `status` carries an error. */
+export function statusErrorType(status: string): ErrorType {
+  return UNAVAILABLE_STATUS.test(status) ? 'model_unavailable' : 'vertex_ai_error';
+}
+
 /** Reads one output line. Returns undefined for a line that is not a JSON object at all. */
 export function parsePrediction(spec: AnalysisSpec, line: string): Prediction | undefined {
   let doc: unknown;
@@ -164,7 +178,7 @@ export function parsePrediction(spec: AnalysisSpec, line: string): Prediction | 
   const error = (type: ErrorType, message: string): Prediction => ({ ...keys, outcome: { kind: 'error', type, message, usage } });
 
   const status = statusMessage(doc.status);
-  if (status !== undefined) return error('vertex_ai_error', status.slice(0, 1000));
+  if (status !== undefined) return error(statusErrorType(status), status.slice(0, 1000));
   if (!isObject(response)) return error('vertex_ai_error', 'the line has no response');
 
   const blockReason = get(get(response, 'promptFeedback'), 'blockReason');

@@ -12,7 +12,7 @@
  * - timestamps are parameters of type TIMESTAMP given as ISO strings.
  * Each statement starts with an id comment, `-- tap:<id>`, that names it in logs and fakes.
  */
-import { TABLE_NAMES } from '../contract';
+import { batchEventOrder, BatchRef, FREE_ERROR_TYPES, TABLE_NAMES } from '../contract';
 import { isIdentifier } from './config';
 import type { SqlParamTypes, SqlParams, Statement } from './ports';
 
@@ -30,11 +30,12 @@ export const STATEMENT_IDS = [
   'batch_records',
   'batch_planned',
   'report_plan',
+  'report_records',
   'report_batches',
-  'report_results',
   'report_errors',
-  'report_failed_records',
+  'report_usage',
   'report_execution',
+  'clock_latest',
 ] as const;
 export type StatementId = (typeof STATEMENT_IDS)[number];
 
@@ -70,9 +71,20 @@ export interface PlanParams {
 }
 
 /**
+ * SQL truth value of "this error row uses up one of the record's attempts": the record's own answer
+ * failed. Rows written before `counts_attempt` existed count, unless their type never does.
+ */
+function countsAttempt(typeColumn: string, flagColumn: string): string {
+  const free = FREE_ERROR_TYPES.map((t) => `'${t}'`).join(', ');
+  return `COALESCE(${flagColumn}, ${typeColumn} NOT IN (${free}))`;
+}
+
+/**
  * The records a plan would take, shared by `plan_assign` and `plan_preview`: every source id with
- * no `processed_records` row for the version, no permanent error for it, and fewer retryable
- * failed attempts than allowed; numbered in a stable order (by record id).
+ * no `processed_records` row for the version, no permanent error for it, and fewer failed attempts
+ * of its own than allowed; numbered in a stable order (by record id). A record with a result but
+ * no `processed_records` row (a commit cut short) is planned again: its generator settles it
+ * without sending it.
  */
 function eligibleCte(t: TableName, source: SourceRef): string {
   return `source_ids AS (
@@ -90,7 +102,7 @@ permanent AS (
 retried AS (
   SELECT record_id, COUNT(DISTINCT error_id) AS failed_attempts
   FROM ${t(TABLE_NAMES.errorTracking)}
-  WHERE analysis_version = @analysis_version AND retryable
+  WHERE analysis_version = @analysis_version AND retryable AND ${countsAttempt('error_type', 'counts_attempt')}
   GROUP BY record_id
 ),
 eligible AS (
@@ -262,80 +274,106 @@ FROM (SELECT 1 AS one) AS single_row${guard}`,
   );
 }
 
-/** A batch, by number or by row range (inclusive). */
-export type BatchFilter = { readonly batchId: number } | { readonly startRow: number; readonly endRow: number };
-
-function batchWhere(ref: BatchFilter, alias: string): { sql: string; params: SqlParams; types: SqlParamTypes } {
-  if ('batchId' in ref) {
-    return { sql: `${alias}.batch_id = @batch_id`, params: { batch_id: ref.batchId }, types: { batch_id: 'INT64' } };
-  }
+/** The plan rows of one batch attempt: the batch, or the rows of it a row-range recovery names. */
+function plannedCte(t: TableName, executionId: string, ref: BatchRef): { sql: string; params: SqlParams; types: SqlParamTypes } {
+  const rows = ref.rows ? '\n    AND a.row_number BETWEEN @start_row AND @end_row' : '';
   return {
-    sql: `${alias}.row_number BETWEEN @start_row AND @end_row`,
-    params: { start_row: ref.startRow, end_row: ref.endRow },
-    types: { start_row: 'INT64', end_row: 'INT64' },
+    sql: `planned AS (
+  SELECT a.row_number, a.batch_id, a.record_id, a.analysis_version
+  FROM ${t(TABLE_NAMES.batchAssignments)} a
+  WHERE a.execution_id = @execution_id AND a.batch_id = @batch_id${rows}
+)`,
+    params: { execution_id: executionId, batch_id: ref.batchId, ...(ref.rows ? { start_row: ref.rows.startRow, end_row: ref.rows.endRow } : {}) },
+    types: { execution_id: 'STRING', batch_id: 'INT64', ...(ref.rows ? { start_row: 'INT64', end_row: 'INT64' } : {}) },
   };
 }
 
 /**
- * The rows a generator sends: the batch's planned records joined to their source rows, in plan
- * order. A source id present twice gives two adjacent rows; the generator keeps the first.
+ * Where each planned record of an attempt stands in the ledger, read just before the attempt
+ * writes: `settled` (it has a `processed_records` row: nothing more to do), `committed` (it has a
+ * result, so it is never sent again), `final_error` (a permanent error: never sent again), and
+ * `failed_attempts` (its own failed answers so far, in attempts other than this one: a re-run of
+ * the same attempt after a crash counts alike).
+ */
+function ledgerCtes(t: TableName): string {
+  return `settled AS (
+  SELECT DISTINCT p.record_id
+  FROM ${t(TABLE_NAMES.processedRecords)} p
+  JOIN planned a ON p.record_id = a.record_id AND p.analysis_version = a.analysis_version
+),
+committed AS (
+  SELECT DISTINCT r.record_id
+  FROM ${t(TABLE_NAMES.results)} r
+  JOIN planned a ON r.record_id = a.record_id AND r.analysis_version = a.analysis_version
+),
+attempts AS (
+  SELECT e.record_id,
+    COUNT(DISTINCT CASE WHEN e.retryable AND ${countsAttempt('e.error_type', 'e.counts_attempt')} THEN e.error_id END) AS failed_attempts,
+    MAX(CASE WHEN e.retryable THEN 0 ELSE 1 END) AS final_error
+  FROM ${t(TABLE_NAMES.errorTracking)} e
+  JOIN planned a ON e.record_id = a.record_id AND e.analysis_version = a.analysis_version
+  WHERE NOT (e.execution_id = @execution_id AND e.batch_id = @batch_id AND e.attempt = @attempt)
+  GROUP BY e.record_id
+)`;
+}
+
+const LEDGER_COLUMNS = `d.record_id IS NOT NULL AS settled, c.record_id IS NOT NULL AS committed,
+  COALESCE(n.final_error, 0) = 1 AS final_error, COALESCE(n.failed_attempts, 0) AS failed_attempts`;
+const LEDGER_JOINS = `LEFT JOIN settled d ON d.record_id = a.record_id
+LEFT JOIN committed c ON c.record_id = a.record_id
+LEFT JOIN attempts n ON n.record_id = a.record_id`;
+
+/**
+ * The rows a generator reads: the attempt's planned records with their ledger state (see
+ * `ledgerCtes`) and their source rows, in plan order. A source id present twice gives two adjacent
+ * rows; the generator keeps the first.
  */
 export function batchRecords(
   t: TableName,
   source: SourceRef,
   executionId: string,
-  ref: BatchFilter,
+  ref: BatchRef,
+  attempt: number,
   extraColumns: readonly string[],
 ): Statement {
-  const where = batchWhere(ref, 'a');
+  const planned = plannedCte(t, executionId, ref);
   const extras = extraColumns.map((c) => `,\n  CAST(s.${col(c)} AS STRING) AS ${col(`col_${c}`)}`).join('');
   return stmt(
     'batch_records',
-    `SELECT a.row_number, a.batch_id, a.record_id, a.record_attempt, CAST(s.${col(source.textColumn)} AS STRING) AS transcript${extras}
-FROM ${t(TABLE_NAMES.batchAssignments)} a
+    `WITH ${planned.sql},
+${ledgerCtes(t)}
+SELECT a.row_number, a.batch_id, a.record_id, ${LEDGER_COLUMNS},
+  CAST(s.${col(source.textColumn)} AS STRING) AS transcript${extras}
+FROM planned a
+${LEDGER_JOINS}
 LEFT JOIN ${t(source.table)} s ON CAST(s.${col(source.idColumn)} AS STRING) = a.record_id
-WHERE a.execution_id = @execution_id AND ${where.sql}
 ORDER BY a.row_number`,
-    { execution_id: executionId, ...where.params },
-    { execution_id: 'STRING', ...where.types },
+    { ...planned.params, attempt },
+    { ...planned.types, attempt: 'INT64' },
   );
 }
 
-/**
- * The records a processor expects output for: the batch's planned records, minus those the
- * generator turned into permanent errors instead of requests (in any attempt of the execution: the
- * generator commits those once per batch). `committed` marks a record that already has a result
- * for the version from another Vertex AI job (a batch attempt that crashed between its loads and
- * was then run again): it gets its `processed_records` row, not a second result. Without a Vertex
- * AI job (null), `committed` is false for every record.
- */
-export function batchPlanned(t: TableName, executionId: string, ref: BatchFilter, vertexJob: string | null = null): Statement {
-  const where = batchWhere(ref, 'a');
+/** The records a processor settles: the attempt's planned records with their ledger state, in plan order. */
+export function batchPlanned(t: TableName, executionId: string, ref: BatchRef, attempt: number): Statement {
+  const planned = plannedCte(t, executionId, ref);
   return stmt(
     'batch_planned',
-    `SELECT a.record_id, a.batch_id, a.record_attempt,
-  EXISTS (
-    SELECT 1 FROM ${t(TABLE_NAMES.results)} r
-    WHERE r.record_id = a.record_id AND r.analysis_version = a.analysis_version AND r.vertex_job <> @vertex_job
-  ) AS committed
-FROM ${t(TABLE_NAMES.batchAssignments)} a
-WHERE a.execution_id = @execution_id AND ${where.sql}
-  AND NOT EXISTS (
-    SELECT 1 FROM ${t(TABLE_NAMES.errorTracking)} e
-    WHERE e.execution_id = a.execution_id AND e.record_id = a.record_id AND e.analysis_version = a.analysis_version
-      AND e.vertex_job IS NULL AND e.error_type IN ('empty_transcript', 'input_too_large')
-  )
+    `WITH ${planned.sql},
+${ledgerCtes(t)}
+SELECT a.row_number, a.batch_id, a.record_id, ${LEDGER_COLUMNS}
+FROM planned a
+${LEDGER_JOINS}
 ORDER BY a.row_number`,
-    { execution_id: executionId, vertex_job: vertexJob, ...where.params },
-    { execution_id: 'STRING', vertex_job: 'STRING', ...where.types },
+    { ...planned.params, attempt },
+    { ...planned.types, attempt: 'INT64' },
   );
 }
 
-/** The planner's `executions` row of a run: its start, version and size. */
+/** The planner's `executions` row of a run: its start, version, size and parameters. */
 export function reportPlan(t: TableName, executionId: string): Statement {
   return stmt(
     'report_plan',
-    `SELECT analysis_version, records_total, skipped_dedup, batch_count, event_time
+    `SELECT analysis_version, records_total, skipped_dedup, batch_count, params, event_time
 FROM ${t(TABLE_NAMES.executions)}
 WHERE execution_id = @execution_id AND status = 'planned'
 ORDER BY event_time
@@ -345,34 +383,59 @@ LIMIT 1`,
   );
 }
 
-/** Per batch: whether it ever succeeded, whether it ever failed. */
-export function reportBatches(t: TableName, executionId: string): Statement {
+/**
+ * Where the run's planned records stand now: analysed (a result for the version), settled by an
+ * error (failed or exhausted), or neither (open). The three add up to the plan.
+ */
+export function reportRecords(t: TableName, executionId: string): Statement {
   return stmt(
-    'report_batches',
-    `SELECT batch_id,
-  MAX(CASE WHEN status = 'succeeded' OR status = 'empty' THEN 1 ELSE 0 END) AS succeeded,
-  MAX(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS ever_failed
-FROM ${t(TABLE_NAMES.batchEvents)}
-WHERE execution_id = @execution_id
-GROUP BY batch_id
-ORDER BY batch_id`,
+    'report_records',
+    `WITH planned AS (
+  SELECT DISTINCT record_id, analysis_version
+  FROM ${t(TABLE_NAMES.batchAssignments)}
+  WHERE execution_id = @execution_id
+),
+analysed AS (
+  SELECT DISTINCT r.record_id
+  FROM ${t(TABLE_NAMES.results)} r
+  JOIN planned a ON r.record_id = a.record_id AND r.analysis_version = a.analysis_version
+),
+settled_by_error AS (
+  SELECT DISTINCT p.record_id
+  FROM ${t(TABLE_NAMES.processedRecords)} p
+  JOIN planned a ON p.record_id = a.record_id AND p.analysis_version = a.analysis_version
+  WHERE p.status <> 'succeeded'
+)
+SELECT COUNT(*) AS records_total,
+  COALESCE(SUM(CASE WHEN n.record_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS records_succeeded,
+  COALESCE(SUM(CASE WHEN n.record_id IS NULL AND f.record_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS records_failed
+FROM planned a
+LEFT JOIN analysed n ON n.record_id = a.record_id
+LEFT JOIN settled_by_error f ON f.record_id = a.record_id`,
     { execution_id: executionId },
     { execution_id: 'STRING' },
   );
 }
 
-/** Records analysed by the run and their tokens. */
-export function reportResults(t: TableName, executionId: string, analysisVersion: string): Statement {
+/**
+ * Each batch's current status (its latest attempt over the whole batch; attempts over some rows of
+ * it, from a row-range recovery, do not change it), and whether any attempt of it failed.
+ */
+export function reportBatches(t: TableName, executionId: string): Statement {
   return stmt(
-    'report_results',
-    `SELECT COUNT(DISTINCT record_id) AS records_succeeded,
-  COALESCE(SUM(prompt_tokens), 0) AS tokens_in,
-  COALESCE(SUM(output_tokens), 0) AS tokens_out,
-  MIN(model) AS model
-FROM ${t(TABLE_NAMES.results)}
-WHERE execution_id = @execution_id AND analysis_version = @analysis_version`,
-    { execution_id: executionId, analysis_version: analysisVersion },
-    { execution_id: 'STRING', analysis_version: 'STRING' },
+    'report_batches',
+    `SELECT batch_id, status, attempt, ever_failed
+FROM (
+  SELECT batch_id, status, attempt,
+    MAX(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) OVER (PARTITION BY batch_id) AS ever_failed,
+    ROW_NUMBER() OVER (PARTITION BY batch_id ORDER BY ${batchEventOrder()}) AS position
+  FROM ${t(TABLE_NAMES.batchEvents)}
+  WHERE execution_id = @execution_id AND start_row IS NULL
+) AS ranked
+WHERE position = 1
+ORDER BY batch_id`,
+    { execution_id: executionId },
+    { execution_id: 'STRING' },
   );
 }
 
@@ -390,18 +453,37 @@ ORDER BY error_type`,
   );
 }
 
-/** Records of the run that ended in an error and never got a result in it. */
-export function reportFailedRecords(t: TableName, executionId: string, analysisVersion: string): Statement {
+/**
+ * Tokens of every answer the run's Vertex AI jobs returned (the processors' events carry them, one
+ * per attempt), and the time of the run's latest batch event.
+ */
+export function reportUsage(t: TableName, executionId: string): Statement {
   return stmt(
-    'report_failed_records',
-    `SELECT COUNT(DISTINCT e.record_id) AS records_failed
-FROM ${t(TABLE_NAMES.errorTracking)} e
-LEFT JOIN (
-  SELECT DISTINCT record_id FROM ${t(TABLE_NAMES.results)}
-  WHERE execution_id = @execution_id AND analysis_version = @analysis_version
-) r ON r.record_id = e.record_id
-WHERE e.execution_id = @execution_id AND r.record_id IS NULL`,
-    { execution_id: executionId, analysis_version: analysisVersion },
-    { execution_id: 'STRING', analysis_version: 'STRING' },
+    'report_usage',
+    `SELECT COALESCE(SUM(tokens_in), 0) AS tokens_in, COALESCE(SUM(tokens_out), 0) AS tokens_out, MAX(last_event) AS last_event
+FROM (
+  SELECT batch_id, attempt, MAX(tokens_in) AS tokens_in, MAX(tokens_out) AS tokens_out, MAX(event_time) AS last_event
+  FROM ${t(TABLE_NAMES.batchEvents)}
+  WHERE execution_id = @execution_id
+  GROUP BY batch_id, attempt
+) AS per_attempt`,
+    { execution_id: executionId },
+    { execution_id: 'STRING' },
+  );
+}
+
+/** The latest time any run wrote (the laptop's virtual clock starts after it). */
+export function clockLatest(t: TableName): Statement {
+  return stmt(
+    'clock_latest',
+    `SELECT MAX(latest) AS latest
+FROM (
+  SELECT MAX(event_time) AS latest FROM ${t(TABLE_NAMES.batchEvents)}
+  UNION ALL SELECT MAX(event_time) FROM ${t(TABLE_NAMES.executions)}
+  UNION ALL SELECT MAX(created_at) FROM ${t(TABLE_NAMES.errorTracking)}
+  UNION ALL SELECT MAX(processed_at) FROM ${t(TABLE_NAMES.processedRecords)}
+) AS times`,
+    {},
+    {},
   );
 }

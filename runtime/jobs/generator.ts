@@ -1,24 +1,30 @@
 /**
- * The generator job: streams one batch's planned records into `input.jsonl`, one Gemini request per
- * record, turns records that cannot be sent into permanent `error_tracking` rows (and settles them
- * in `processed_records`), and writes `manifest.json` last. Safe to run again, for the same attempt
- * or a later one: its loads carry job ids derived from (execution, batch), and its objects are
- * rewritten whole.
+ * The generator job: streams one batch attempt's planned records into `input.jsonl`, one Gemini
+ * request per record that still needs an answer, and writes `manifest.json` last.
+ *
+ * What the ledger says decides each record, read just before writing: a record already settled is
+ * left alone; a record with a result but no `processed_records` row (a commit cut short) gets that
+ * row and is not sent again; a record that cannot be sent becomes a permanent `error_tracking` row
+ * and is settled. Safe to run again for the same attempt (its loads carry job ids derived from
+ * execution, batch, attempt and table) and for a later one (what an earlier attempt settled is
+ * skipped).
  */
-import { batchKey, BatchRef, gsUri, JOB_ENV, layout, LOG_EVENTS, ManifestDocument, RUN_ENV, TABLE_NAMES } from '../contract';
+import { batchKey, BatchRef, gsUri, JOB_ENV, layout, LOG_EVENTS, ManifestDocument, TABLE_NAMES } from '../contract';
 import {
+  batchAttempt,
   batchRef,
   CommonConfig,
   commonConfig,
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_TRANSCRIPT_CHARS,
+  maxRecordAttempts,
   optionalInt,
   templateColumns,
 } from '../core/config';
 import { loadJobId } from '../core/ids';
-import { LineWriter, loadStaged, nowOf, num } from '../core/jobkit';
-import { errorRow, settledByError } from '../core/matching';
-import type { JobEnv, JobRun } from '../core/ports';
+import { commitOnce, CommitPlan, LineWriter, nowOf, num } from '../core/jobkit';
+import { errorRow, ledgerState, processedRow, settledByError } from '../core/matching';
+import type { JobEnv, JobPorts, JobRun } from '../core/ports';
 import { generate, GenerationLimits, requestTemplate } from '../core/requests';
 import { batchRecords } from '../core/sql';
 import { sourceRef } from './planner';
@@ -27,13 +33,15 @@ export interface GeneratorConfig extends CommonConfig {
   readonly batch: BatchRef;
   readonly attempt: number;
   readonly limits: GenerationLimits;
+  readonly maxRecordAttempts: number;
 }
 
 export function config(env: JobEnv): GeneratorConfig {
   return {
     ...commonConfig(env),
     batch: batchRef(env),
-    attempt: optionalInt(env, RUN_ENV.attempt, 1, 1000) ?? 1,
+    attempt: batchAttempt(env),
+    maxRecordAttempts: maxRecordAttempts(env),
     limits: {
       maxTranscriptChars: optionalInt(env, JOB_ENV.maxTranscriptChars, 1, 100_000_000) ?? DEFAULT_MAX_TRANSCRIPT_CHARS,
       maxRequestBytes: optionalInt(env, JOB_ENV.maxRequestBytes, 1024, 1_000_000_000) ?? DEFAULT_MAX_REQUEST_BYTES,
@@ -43,18 +51,47 @@ export function config(env: JobEnv): GeneratorConfig {
 
 export const run: JobRun<ManifestDocument> = async (env, ports) => {
   const cfg = config(env);
-  const { warehouse: wh, store, log } = ports;
+  const { store, log } = ports;
+  const batch = batchKey(cfg.batch);
+  log.log('INFO', 'generating requests', { event: LOG_EVENTS.jobStarted });
+  const { manifest, records, errorsByType } = await commitOnce(
+    ports,
+    layout.staging(cfg.executionId, batch, cfg.attempt, 'generator-commit'),
+    () => prepare(cfg, ports),
+  );
+  for (const [type, count] of Object.entries(errorsByType)) {
+    log.log('WARNING', `${count} records not sent: ${type}`, { event: LOG_EVENTS.recordErrors, error_type: type, count });
+  }
+  await store.writeText(layout.manifest(cfg.executionId, batch, cfg.attempt), JSON.stringify(manifest, null, 2) + '\n');
+  await ports.checkpoint?.('manifest');
+  log.log('INFO', `wrote ${manifest.requests} requests for ${records} records (${manifest.skipped} could not be sent, ${manifest.already_settled} were settled already)`, {
+    event: LOG_EVENTS.jobFinished,
+    records,
+    requests: manifest.requests,
+    skipped: manifest.skipped,
+    already_settled: manifest.already_settled,
+    bytes: manifest.bytes,
+  });
+  return manifest;
+};
+
+interface GeneratorOutcome {
+  readonly manifest: ManifestDocument;
+  readonly records: number;
+  readonly errorsByType: Record<string, number>;
+}
+
+/** Reads the attempt's records against the ledger and stages the requests and the rows to commit. */
+async function prepare(cfg: GeneratorConfig, ports: JobPorts): Promise<CommitPlan<GeneratorOutcome>> {
+  const { warehouse: wh, store } = ports;
   const now = nowOf(ports).toISOString();
   const batch = batchKey(cfg.batch);
   const paths = {
     input: layout.input(cfg.executionId, batch, cfg.attempt),
-    manifest: layout.manifest(cfg.executionId, batch, cfg.attempt),
     output: layout.output(cfg.executionId, batch, cfg.attempt),
     errors: layout.staging(cfg.executionId, batch, cfg.attempt, `generator-${TABLE_NAMES.errorTracking}`),
     processed: layout.staging(cfg.executionId, batch, cfg.attempt, `generator-${TABLE_NAMES.processedRecords}`),
   };
-  log.log('INFO', 'generating requests', { event: LOG_EVENTS.jobStarted });
-
   const extraColumns = templateColumns(cfg.analysis.promptTemplate);
   const template = requestTemplate(cfg.analysis);
   const input = new LineWriter(store.openWrite(paths.input));
@@ -64,12 +101,31 @@ export const run: JobRun<ManifestDocument> = async (env, ports) => {
   const ctx = { executionId: cfg.executionId, batch, attempt: cfg.attempt, analysisVersion: cfg.analysisVersion, now };
   let lastId: string | undefined;
   let planned = 0;
-  const statement = batchRecords((id) => wh.table(id), sourceRef(cfg), cfg.executionId, cfg.batch, extraColumns);
+  let alreadySettled = 0;
+  const statement = batchRecords((id) => wh.table(id), sourceRef(cfg), cfg.executionId, cfg.batch, cfg.attempt, extraColumns);
   for await (const row of wh.stream(statement)) {
     const recordId = String(row.record_id);
     if (recordId === lastId) continue;
     lastId = recordId;
     planned++;
+    const record = {
+      recordId,
+      batchId: num(row.batch_id) ?? 0,
+      recordAttempt: (num(row.failed_attempts) ?? 0) + 1,
+      settled: row.settled === true,
+      committed: row.committed === true,
+      finalError: row.final_error === true,
+    };
+    const ledger = ledgerState(record, cfg.maxRecordAttempts);
+    if (ledger === 'settled') {
+      alreadySettled++;
+      continue;
+    }
+    if (ledger !== 'open') {
+      alreadySettled++;
+      await processed.write(JSON.stringify(processedRow(ctx, record, ledger.repair)));
+      continue;
+    }
     const columns: Record<string, string | null> = {};
     for (const c of extraColumns) columns[c] = (row[`col_${c}`] as string | null) ?? null;
     const transcript = row.transcript === null || row.transcript === undefined ? null : String(row.transcript);
@@ -78,7 +134,6 @@ export const run: JobRun<ManifestDocument> = async (env, ports) => {
       await input.write(generated.line);
       continue;
     }
-    const record = { recordId, batchId: num(row.batch_id) ?? 0, recordAttempt: num(row.record_attempt) ?? 1 };
     byType[generated.type] = (byType[generated.type] ?? 0) + 1;
     await errors.write(JSON.stringify(errorRow(ctx, record, generated.type, generated.message, null)));
     const settled = settledByError({ ...ctx, maxRecordAttempts: Number.MAX_SAFE_INTEGER }, record, generated.type);
@@ -89,45 +144,36 @@ export const run: JobRun<ManifestDocument> = async (env, ports) => {
   await processed.close();
   await ports.checkpoint?.('input');
 
-  // One generator commit per batch and execution, whatever the attempt: a batch re-run after a failed
-  // Vertex AI job regenerates the same permanent errors, and must not settle those records twice.
-  const jobParts = [cfg.executionId, batch];
-  await loadStaged(ports, TABLE_NAMES.errorTracking, paths.errors, errors.lines, loadJobId('gen', [...jobParts, TABLE_NAMES.errorTracking]), 'errors');
-  await loadStaged(
-    ports,
-    TABLE_NAMES.processedRecords,
-    paths.processed,
-    processed.lines,
-    loadJobId('gen', [...jobParts, TABLE_NAMES.processedRecords]),
-    'processed',
-  );
-
-  for (const [type, count] of Object.entries(byType)) {
-    log.log('WARNING', `${count} records not sent: ${type}`, { event: LOG_EVENTS.recordErrors, error_type: type, count });
-  }
-
-  const manifest: ManifestDocument = {
-    execution_id: cfg.executionId,
-    batch,
-    attempt: cfg.attempt,
-    requests: input.lines,
-    skipped: errors.lines,
-    bytes: input.bytes,
-    input_uri: input.lines > 0 ? gsUri(store.bucket, paths.input) : '',
-    output_uri_prefix: gsUri(store.bucket, paths.output),
-    created_at: now,
+  const jobParts = [cfg.executionId, batch, cfg.attempt];
+  return {
+    loads: [
+      { table: TABLE_NAMES.errorTracking, path: paths.errors, rows: errors.lines, jobId: loadJobId('gen', [...jobParts, TABLE_NAMES.errorTracking]), checkpoint: 'errors' },
+      {
+        table: TABLE_NAMES.processedRecords,
+        path: paths.processed,
+        rows: processed.lines,
+        jobId: loadJobId('gen', [...jobParts, TABLE_NAMES.processedRecords]),
+        checkpoint: 'processed',
+      },
+    ],
+    outcome: {
+      records: planned,
+      errorsByType: byType,
+      manifest: {
+        execution_id: cfg.executionId,
+        batch,
+        attempt: cfg.attempt,
+        requests: input.lines,
+        skipped: errors.lines,
+        already_settled: alreadySettled,
+        bytes: input.bytes,
+        input_uri: input.lines > 0 ? gsUri(store.bucket, paths.input) : '',
+        output_uri_prefix: gsUri(store.bucket, paths.output),
+        created_at: now,
+      },
+    },
   };
-  await store.writeText(paths.manifest, JSON.stringify(manifest, null, 2) + '\n');
-  await ports.checkpoint?.('manifest');
-  log.log('INFO', `wrote ${input.lines} requests, skipped ${errors.lines} of ${planned} records`, {
-    event: LOG_EVENTS.jobFinished,
-    records: planned,
-    requests: input.lines,
-    skipped: errors.lines,
-    bytes: input.bytes,
-  });
-  return manifest;
-};
+}
 
 if (require.main === module) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

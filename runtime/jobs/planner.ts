@@ -1,13 +1,15 @@
 /**
  * The planner job: assigns every source record not yet settled for the analysis version to a batch,
  * in one statement (the plan snapshot), records the run, and writes `plan.json` for the master
- * workflow. Running it again for the same execution changes nothing and writes the same plan.
+ * workflow. Running it again for the same master execution (a retried task) changes nothing and
+ * writes the same plan; a different master execution reusing the execution id is refused, since
+ * the records it was meant to plan would not be in the old plan.
  */
-import { layout, LOG_EVENTS, PlanDocument, RUN_ENV } from '../contract';
-import { CommonConfig, commonConfig, maxRecordAttempts, optionalBool, optionalInt } from '../core/config';
+import { layout, LOG_EVENTS, ModelPrice, PlanDocument, RUN_ENV } from '../contract';
+import { CommonConfig, commonConfig, ConfigError, maxRecordAttempts, modelPrice, optionalBool, optionalInt } from '../core/config';
 import { iso, nowOf, num } from '../core/jobkit';
 import type { JobEnv, JobRun } from '../core/ports';
-import { insertExecution, planAssign, planCounts, planEvents, planPreview, planSkipped, SourceRef } from '../core/sql';
+import { insertExecution, planAssign, planCounts, planEvents, planPreview, planSkipped, reportPlan, SourceRef } from '../core/sql';
 
 export const DEFAULT_BATCH_SIZE = 1000;
 /** Vertex AI batch prediction takes at most 200,000 requests per job. */
@@ -18,16 +20,35 @@ export interface PlannerConfig extends CommonConfig {
   readonly limit: number | null;
   readonly dryRun: boolean;
   readonly maxRecordAttempts: number;
+  /** The master workflow execution that runs this planner, when one does. */
+  readonly masterExecution: string | null;
+  /** The model's price, kept with the plan so that every report of the run prices it alike. */
+  readonly price: ModelPrice;
 }
 
 export function config(env: JobEnv): PlannerConfig {
+  const common = commonConfig(env);
   return {
-    ...commonConfig(env),
+    ...common,
     batchSize: optionalInt(env, RUN_ENV.batchSize, 1, MAX_BATCH_SIZE) ?? DEFAULT_BATCH_SIZE,
     limit: optionalInt(env, RUN_ENV.limit, 1, Number.MAX_SAFE_INTEGER) ?? null,
     dryRun: optionalBool(env, RUN_ENV.dryRun),
     maxRecordAttempts: maxRecordAttempts(env),
+    masterExecution: env[RUN_ENV.masterExecution]?.trim() || null,
+    price: modelPrice(env, common.analysis.model),
   };
+}
+
+/** A run whose execution id another run already planned. */
+export class ExecutionReusedError extends ConfigError {
+  constructor(executionId: string, plannedAt: string) {
+    super(
+      RUN_ENV.executionId,
+      `execution ${executionId} was already planned at ${plannedAt} by another run, and a plan is never changed: ` +
+        `give a new execution id to plan what is waiting now, or continue that run with tapctl recover --execution ${executionId} --all-failed`,
+    );
+    this.name = 'ExecutionReusedError';
+  }
 }
 
 export function sourceRef(cfg: CommonConfig): SourceRef {
@@ -50,6 +71,13 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
     plannedAt: now,
   };
 
+  const [existing] = await wh.query(reportPlan(t, cfg.executionId));
+  if (existing && !cfg.dryRun) {
+    const params = typeof existing.params === 'string' ? (JSON.parse(existing.params) as { master_execution?: string | null }) : {};
+    if (!cfg.masterExecution || params.master_execution !== cfg.masterExecution) {
+      throw new ExecutionReusedError(cfg.executionId, iso(existing.event_time) ?? 'an earlier time');
+    }
+  }
   const [skipped] = await wh.query(planSkipped(t, source, cfg.analysisVersion));
   const skippedDedup = num(skipped?.skipped_dedup) ?? 0;
   const skippedExhausted = num(skipped?.skipped_exhausted) ?? 0;
@@ -81,7 +109,14 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
           executionId: cfg.executionId,
           status: 'planned',
           analysisVersion: cfg.analysisVersion,
-          params: JSON.stringify({ batch_size: cfg.batchSize, limit: cfg.limit, max_record_attempts: cfg.maxRecordAttempts, model: cfg.analysis.model }),
+          params: JSON.stringify({
+            batch_size: cfg.batchSize,
+            limit: cfg.limit,
+            max_record_attempts: cfg.maxRecordAttempts,
+            model: cfg.analysis.model,
+            price: cfg.price,
+            master_execution: cfg.masterExecution,
+          }),
           recordsTotal: records,
           skippedDedup,
           batchCount,

@@ -1,10 +1,15 @@
 /**
  * The processor job: reads every `*.jsonl` under the Vertex AI job's output directory, matches each
- * line to its planned record, validates it, and commits the batch exactly once: the rows are staged
- * as files in the work bucket and loaded with job ids derived from (execution, batch, attempt,
- * Vertex AI job, table), `processed_records` last. A re-run after a crash anywhere reloads only what
- * is missing: a load whose id exists answers "already done". The batch's `succeeded` event is the
- * batch workflow's to write, from `result.json`.
+ * line to its planned record, validates it, and commits the batch attempt exactly once.
+ *
+ * It runs for any job that wrote output, whatever its end: Vertex AI exports (and bills) completed
+ * lines of a job that failed, was cancelled or expired, so those answers are committed and only the
+ * records left without one stay open for the next attempt. What the ledger holds decides first (see
+ * `BatchMatcher`): nothing already analysed gets a second result. The rows are staged as files in
+ * the work bucket and loaded with job ids derived from (execution, batch, attempt, table): results,
+ * errors, `processed_records`, then the attempt's outcome event in `batch_events` (with the tokens
+ * of every answer). A re-run after a crash anywhere reloads only what is missing: a load whose id
+ * exists answers "already done", and what an earlier load committed is no longer staged.
  */
 import { createInterface } from 'node:readline';
 import {
@@ -17,16 +22,22 @@ import {
   RUN_ENV,
   TABLE_NAMES,
 } from '../contract';
-import { batchRef, CommonConfig, commonConfig, ConfigError, maxRecordAttempts, optionalInt, requireString } from '../core/config';
+import { batchAttempt, batchRef, CommonConfig, commonConfig, ConfigError, maxRecordAttempts, requireString } from '../core/config';
 import { loadJobId } from '../core/ids';
-import { LineWriter, loadStaged, nowOf, num } from '../core/jobkit';
+import { commitOnce, CommitPlan, LineWriter, nowOf, num } from '../core/jobkit';
 import { BatchMatcher, PlannedRecord } from '../core/matching';
-import type { JobEnv, JobRun } from '../core/ports';
+import type { JobEnv, JobPorts, JobRun } from '../core/ports';
 import { parsePrediction } from '../core/responses';
 import { batchPlanned } from '../core/sql';
 
-/** Terminal Vertex AI job states whose output is worth reading. */
-export const PROCESSABLE_STATES = ['JOB_STATE_SUCCEEDED', 'JOB_STATE_PARTIALLY_SUCCEEDED'] as const;
+/** Terminal Vertex AI job states; the output of each is worth reading (a job that ended early exports what it completed). */
+export const PROCESSABLE_STATES = [
+  'JOB_STATE_SUCCEEDED',
+  'JOB_STATE_PARTIALLY_SUCCEEDED',
+  'JOB_STATE_FAILED',
+  'JOB_STATE_CANCELLED',
+  'JOB_STATE_EXPIRED',
+] as const;
 
 export interface ProcessorConfig extends CommonConfig {
   readonly batch: BatchRef;
@@ -58,7 +69,7 @@ export function config(env: JobEnv): ProcessorConfig {
   return {
     ...common,
     batch: batchRef(env),
-    attempt: optionalInt(env, RUN_ENV.attempt, 1, 1000) ?? 1,
+    attempt: batchAttempt(env),
     vertexJob: requireString(env, RUN_ENV.vertexJob),
     vertexState: state,
     outputPrefix: location.path === '' || location.path.endsWith('/') ? location.path : `${location.path}/`,
@@ -68,12 +79,35 @@ export function config(env: JobEnv): ProcessorConfig {
 
 export const run: JobRun<BatchResultDocument> = async (env, ports) => {
   const cfg = config(env);
+  const { store, log } = ports;
+  const batch = batchKey(cfg.batch);
+  log.log('INFO', 'processing predictions', { event: LOG_EVENTS.jobStarted, vertex_job: cfg.vertexJob, vertex_state: cfg.vertexState });
+  const result = await commitOnce(ports, layout.staging(cfg.executionId, batch, cfg.attempt, 'processor-commit'), () => prepare(cfg, ports));
+  await store.writeText(layout.result(cfg.executionId, batch, cfg.attempt), JSON.stringify(result, null, 2) + '\n');
+  await ports.checkpoint?.('result');
+  for (const [type, count] of Object.entries(result.errors_by_type)) {
+    log.log('WARNING', `${count} records failed: ${type}`, { event: LOG_EVENTS.recordErrors, error_type: type, count });
+  }
+  log.log(result.status === 'succeeded' ? 'INFO' : 'WARNING', `committed ${result.succeeded} results and ${result.failed} errors; ${result.unanswered} records left open`, {
+    event: LOG_EVENTS.jobFinished,
+    records: result.records,
+    succeeded: result.succeeded,
+    failed: result.failed,
+    open: result.unanswered,
+    tokens_in: result.tokens_in,
+    tokens_out: result.tokens_out,
+  });
+  return result;
+};
+
+/** Reads the output, decides every record against the ledger, and stages the commit's files. */
+async function prepare(cfg: ProcessorConfig, ports: JobPorts): Promise<CommitPlan<BatchResultDocument>> {
   const { warehouse: wh, store, log } = ports;
   const now = nowOf(ports).toISOString();
   const batch = batchKey(cfg.batch);
   const staging = (table: string) => layout.staging(cfg.executionId, batch, cfg.attempt, table);
-  const jobId = (table: string) => loadJobId('proc', [cfg.executionId, batch, cfg.attempt, cfg.vertexJob, table]);
-  log.log('INFO', 'processing predictions', { event: LOG_EVENTS.jobStarted, vertex_job: cfg.vertexJob, vertex_state: cfg.vertexState });
+  const jobId = (table: string) => loadJobId('proc', [cfg.executionId, batch, cfg.attempt, table]);
+  const jobSucceeded = cfg.vertexState === 'JOB_STATE_SUCCEEDED' || cfg.vertexState === 'JOB_STATE_PARTIALLY_SUCCEEDED';
 
   const matcher = new BatchMatcher(cfg.analysis, {
     executionId: cfg.executionId,
@@ -84,14 +118,17 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
     vertexJob: cfg.vertexJob,
     maxRecordAttempts: cfg.maxRecordAttempts,
     now,
+    jobSucceeded,
   });
   async function* plannedRecords(): AsyncGenerator<PlannedRecord> {
-    for await (const row of wh.stream(batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.vertexJob))) {
+    for await (const row of wh.stream(batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt))) {
       yield {
         recordId: String(row.record_id),
         batchId: num(row.batch_id) ?? 0,
-        recordAttempt: num(row.record_attempt) ?? 1,
+        recordAttempt: (num(row.failed_attempts) ?? 0) + 1,
         committed: row.committed === true,
+        settled: row.settled === true,
+        finalError: row.final_error === true,
       };
     }
   }
@@ -109,64 +146,69 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
       if (row) await results.write(JSON.stringify(row));
     }
   }
-  const errorWriter = new LineWriter(store.openWrite(staging(TABLE_NAMES.errorTracking)));
-  const processedWriter = new LineWriter(store.openWrite(staging(TABLE_NAMES.processedRecords)));
+  const errors = new LineWriter(store.openWrite(staging(TABLE_NAMES.errorTracking)));
+  const processed = new LineWriter(store.openWrite(staging(TABLE_NAMES.processedRecords)));
   // The planned records a second time, in plan order: the matcher keeps hashes, not ids.
   for await (const settled of matcher.settle(plannedRecords())) {
-    const writer = settled.kind === 'result' ? results : settled.kind === 'error' ? errorWriter : processedWriter;
+    const writer = settled.kind === 'result' ? results : settled.kind === 'error' ? errors : processed;
     await writer.write(JSON.stringify(settled.row));
   }
   await results.close();
-  await errorWriter.close();
-  await processedWriter.close();
+  await errors.close();
+  await processed.close();
   const counts = matcher.counts;
-  const errorRows = errorWriter.lines;
-  const processedRows = processedWriter.lines;
-
-  await loadStaged(ports, TABLE_NAMES.results, staging(TABLE_NAMES.results), results.lines, jobId(TABLE_NAMES.results), 'results');
-  await loadStaged(ports, TABLE_NAMES.errorTracking, staging(TABLE_NAMES.errorTracking), errorRows, jobId(TABLE_NAMES.errorTracking), 'errors');
-  await loadStaged(
-    ports,
-    TABLE_NAMES.processedRecords,
-    staging(TABLE_NAMES.processedRecords),
-    processedRows,
-    jobId(TABLE_NAMES.processedRecords),
-    'processed',
-  );
-
-  const result: BatchResultDocument = {
-    execution_id: cfg.executionId,
-    batch,
-    attempt: cfg.attempt,
-    vertex_job: cfg.vertexJob,
-    records: counts.records,
-    succeeded: counts.succeeded,
-    failed: counts.failed,
-    errors_by_type: counts.errorsByType,
-    tokens_in: counts.tokensIn,
-    tokens_out: counts.tokensOut,
-  };
-  await store.writeText(layout.result(cfg.executionId, batch, cfg.attempt), JSON.stringify(result, null, 2) + '\n');
-  await ports.checkpoint?.('result');
-  for (const [type, count] of Object.entries(counts.errorsByType)) {
-    log.log('WARNING', `${count} records failed: ${type}`, { event: LOG_EVENTS.recordErrors, error_type: type, count });
-  }
   if (counts.unmatchedLines > 0) {
     log.log('WARNING', `${counts.unmatchedLines} output lines named no planned record`, { unmatched_lines: counts.unmatchedLines });
   }
-  log.log('INFO', `committed ${counts.succeeded} results and ${counts.failed} errors`, {
-    event: LOG_EVENTS.jobFinished,
-    files: files.length,
-    lines,
+  log.log('INFO', `read ${lines} lines from ${files.length} files`, { files: files.length, lines, duplicate_lines: counts.duplicateLines });
+
+  const status = counts.unanswered > 0 ? 'failed' : 'succeeded';
+  const event = {
+    execution_id: cfg.executionId,
+    batch_id: cfg.batch.batchId,
+    attempt: cfg.attempt,
+    status,
+    vertex_job: cfg.vertexJob,
+    vertex_state: cfg.vertexState,
     records: counts.records,
     succeeded: counts.succeeded,
     failed: counts.failed,
-    duplicate_lines: counts.duplicateLines,
+    open: counts.unanswered,
     tokens_in: counts.tokensIn,
     tokens_out: counts.tokensOut,
-  });
-  return result;
-};
+    message:
+      status === 'failed'
+        ? `Vertex AI job ${cfg.vertexJob} ended ${cfg.vertexState}: ${counts.unanswered} of the records sent got no answer and stay open`
+        : `batch ${batch}`,
+    start_row: cfg.batch.rows?.startRow ?? null,
+    end_row: cfg.batch.rows?.endRow ?? null,
+    event_time: now,
+  };
+  await store.writeText(staging(TABLE_NAMES.batchEvents), JSON.stringify(event) + '\n');
+  const load = (table: string, rows: number, checkpoint: string) => ({ table, path: staging(table), rows, jobId: jobId(table), checkpoint });
+  return {
+    loads: [
+      load(TABLE_NAMES.results, results.lines, 'results'),
+      load(TABLE_NAMES.errorTracking, errors.lines, 'errors'),
+      load(TABLE_NAMES.processedRecords, processed.lines, 'processed'),
+      load(TABLE_NAMES.batchEvents, 1, 'event'),
+    ],
+    outcome: {
+      execution_id: cfg.executionId,
+      batch,
+      attempt: cfg.attempt,
+      vertex_job: cfg.vertexJob,
+      status,
+      records: counts.records,
+      succeeded: counts.succeeded,
+      failed: counts.failed,
+      unanswered: counts.unanswered,
+      errors_by_type: counts.errorsByType,
+      tokens_in: counts.tokensIn,
+      tokens_out: counts.tokensOut,
+    },
+  };
+}
 
 if (require.main === module) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -58,12 +58,42 @@ export function localConnectors(options: LocalConnectorOptions): ConnectorHandle
       }
     },
 
+    /**
+     * storage.v1 objects.insert with `uploadType: media`: the body becomes the object (a map or list
+     * as JSON, a string as itself). `ifGenerationMatch: 0` creates it only if it does not exist,
+     * else HTTP 412, as Cloud Storage answers.
+     */
+    'googleapis.storage.v1.objects.insert': async (args) => {
+      const bucket = requireString(args, 'bucket', 'objects.insert');
+      const name = requireString(args, 'name', 'objects.insert');
+      if (bucket !== store.bucket) throw httpError(404, `The specified bucket does not exist: ${bucket}`);
+      if (args.uploadType !== 'media') throw httpError(400, 'objects.insert: only uploadType "media" is supported by the local connector');
+      const body = args.body;
+      const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
+      const precondition = args.ifGenerationMatch;
+      if (precondition !== undefined && String(precondition) !== '0') {
+        throw httpError(400, 'objects.insert: the local connector supports ifGenerationMatch 0 only');
+      }
+      if (precondition !== undefined) {
+        if (!(await store.createText(name, text))) {
+          throw httpError(412, 'At least one of the pre-conditions you specified did not hold.');
+        }
+      } else {
+        await store.writeText(name, text);
+      }
+      return { kind: 'storage#object', bucket, name, size: String(Buffer.byteLength(text)) };
+    },
+
     /** aiplatform.v1 batchPredictionJobs.create: returns the job at once (not an LRO). */
     'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.create': async (args, ctx) =>
       vertex.create(requireString(args, 'parent', 'batchPredictionJobs.create'), (args.body ?? {}) as Record<string, unknown>, ctx.now()),
 
     'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.get': async (args, ctx) =>
       vertex.get(requireString(args, 'name', 'batchPredictionJobs.get'), ctx.now()),
+
+    /** aiplatform.v1 batchPredictionJobs.list: `{batchPredictionJobs: [...]}`, filtered by `display_name="..."`. */
+    'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.list': async (args, ctx) =>
+      vertex.list(requireString(args, 'parent', 'batchPredictionJobs.list'), typeof args.filter === 'string' ? args.filter : undefined, ctx.now()),
 
     'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.cancel': async (args, ctx) =>
       vertex.cancel(requireString(args, 'name', 'batchPredictionJobs.cancel'), ctx.now()),

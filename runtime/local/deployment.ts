@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AnalysisSpec, analysisVersion, DEFAULT_WORKFLOW_NAMES, JOB_KINDS, JobKind, LOCAL_LAYOUT, WORKFLOW_FILES } from '../contract';
 import type { JobPorts, JobRun, Logger, ObjectStore, Warehouse } from '../core/ports';
+import { iso } from '../core/jobkit';
+import { clockLatest } from '../core/sql';
 import { analyzeLine } from '../adapters/local/analyzer';
 import { answerLine } from '../adapters/local/model-endpoint';
 import { run as planner } from '../jobs/planner';
@@ -87,6 +89,23 @@ export interface LocalDeploymentOptions {
   readonly modelEndpoint?: { readonly url: string; readonly apiKey?: string };
   /** Called with what a job returned, when it succeeds. */
   readonly onJobFinished?: (kind: JobKind, result: unknown) => void;
+  /**
+   * Epoch seconds the virtual clock starts at: `localClockStart`, so that a run's events follow
+   * every earlier run's in the work folder. @default - now
+   */
+  readonly clockStart?: number;
+}
+
+/**
+ * Where a work folder's virtual clock starts: now, or one second after the latest time any run
+ * wrote, whichever is later. A run's virtual time runs hours ahead of the wall clock (Vertex AI
+ * jobs queue and run on it), and the next run must not stamp its events before the last one's.
+ */
+export async function localClockStart(warehouse: Warehouse, now: Date = new Date()): Promise<number> {
+  const [row] = await warehouse.query<{ latest: unknown }>(clockLatest((id) => warehouse.table(id)));
+  const latest = iso(row?.latest);
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  return latest === null ? nowSeconds : Math.max(nowSeconds, Math.floor(Date.parse(latest) / 1000) + 1);
 }
 
 export interface LocalDeployment {
@@ -101,7 +120,7 @@ export interface LocalDeployment {
 export function localDeployment(options: LocalDeploymentOptions): LocalDeployment {
   const { warehouse, store, settings, log } = options;
   const faults = options.faults ?? NO_FAULTS;
-  const clock = new VirtualClock(Math.floor(Date.now() / 1000));
+  const clock = new VirtualClock(options.clockStart ?? Math.floor(Date.now() / 1000));
   const now = () => new Date(clock.now() * 1000);
   const ports = (kind: JobKind): JobPorts => ({ warehouse, store, log: log.job(kind), now });
   const jobEnv = localJobEnv(settings);

@@ -11,8 +11,12 @@ export interface Faults {
   readonly vertexJobFail: number;
   /** Each batch's first N Vertex AI jobs stay queued until they EXPIRE (after 72 h, virtual). */
   readonly vertexJobExpire: number;
-  /** Share of output lines whose `status` carries a model error. */
+  /** Each batch's next N Vertex AI jobs end FAILED after writing the answers to half their requests. */
+  readonly vertexJobPartial: number;
+  /** Share of output lines whose `status` carries a model error about the request. */
   readonly lineErrorRate: number;
+  /** Share of output lines whose `status` says the model was unavailable (not the record's fault). */
+  readonly modelUnavailableRate: number;
   /** Share of output lines whose text is not valid JSON. */
   readonly malformedJsonRate: number;
   /** Share of output lines whose answer lacks the required summary. */
@@ -27,7 +31,9 @@ export interface Faults {
 export const NO_FAULTS: Faults = {
   vertexJobFail: 0,
   vertexJobExpire: 0,
+  vertexJobPartial: 0,
   lineErrorRate: 0,
+  modelUnavailableRate: 0,
   malformedJsonRate: 0,
   missingSummaryRate: 0,
   processorCrashAfter: null,
@@ -38,11 +44,13 @@ export const NO_FAULTS: Faults = {
 const COUNT_FAULTS = {
   'vertex-job-fail': 'vertexJobFail',
   'vertex-job-expire': 'vertexJobExpire',
+  'vertex-job-partial': 'vertexJobPartial',
   'generator-crash': 'generatorCrash',
 } as const;
 
 const RATE_FAULTS = {
   'line-error-rate': 'lineErrorRate',
+  'model-unavailable-rate': 'modelUnavailableRate',
   'malformed-json-rate': 'malformedJsonRate',
   'missing-summary-rate': 'missingSummaryRate',
 } as const;
@@ -53,7 +61,9 @@ const CRASH_POINTS = ['results', 'processed', 'errors'] as const;
 export const FAULT_HELP = [
   'vertex-job-fail:N',
   'vertex-job-expire:N',
+  'vertex-job-partial:N',
   'line-error-rate:R',
+  'model-unavailable-rate:R',
   'malformed-json-rate:R',
   'missing-summary-rate:R',
   `processor-crash-after:${CRASH_POINTS.join('|')}`,
@@ -97,7 +107,9 @@ export function anyFault(faults: Faults): boolean {
   return (
     faults.vertexJobFail > 0 ||
     faults.vertexJobExpire > 0 ||
+    faults.vertexJobPartial > 0 ||
     faults.lineErrorRate > 0 ||
+    faults.modelUnavailableRate > 0 ||
     faults.malformedJsonRate > 0 ||
     faults.missingSummaryRate > 0 ||
     faults.processorCrashAfter !== null ||

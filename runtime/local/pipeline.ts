@@ -18,7 +18,11 @@ import {
 import type { ObjectStore } from '../core/ports';
 import type { DuckDbWarehouse } from '../adapters/local';
 import { openLocalWorkspace } from '../adapters/local';
-import { localDeployment, RunLog, saveAnalysis } from './deployment';
+import { localClockStart, localDeployment, RunLog, saveAnalysis } from './deployment';
+import { markRunning } from './runs';
+import { ExecutionReusedError } from '../jobs/planner';
+import { iso } from '../core/jobkit';
+import { reportPlan } from '../core/sql';
 import { runWorkflow, type LogEntry } from './engine';
 import { DEFAULT_LOCAL_SETTINGS, LocalSettings } from './environment';
 import { Faults } from './faults';
@@ -96,15 +100,22 @@ async function loadTranscripts(
     out.on('error', reject);
   });
   const hash = createHash('sha256');
-  const report = await readTranscripts(
-    file,
-    async (row) => {
-      const line = JSON.stringify(row) + '\n';
-      hash.update(line);
-      if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve));
-    },
-    stamp,
-  );
+  let report;
+  try {
+    report = await readTranscripts(
+      file,
+      async (row) => {
+        const line = JSON.stringify(row) + '\n';
+        hash.update(line);
+        if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve));
+      },
+      stamp,
+    );
+  } catch (error) {
+    // A file refused whole leaves no staging object behind.
+    out.destroy();
+    throw error;
+  }
   out.end();
   await finished;
   for (const problem of report.problems) onProblem?.(problem);
@@ -129,7 +140,13 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
   const workspace = await openLocalWorkspace(workdir, analysis);
   const executionId = options.executionId ?? randomUUID();
   const log = new RunLog(workdir, executionId);
+  const ended = markRunning(workdir, executionId);
   try {
+    // The planner refuses a reused execution id too; refusing here first changes nothing, not even the source.
+    if (options.executionId !== undefined && !options.dryRun) {
+      const [planned] = await workspace.warehouse.query(reportPlan((id) => workspace.warehouse.table(id), executionId));
+      if (planned) throw new ExecutionReusedError(executionId, iso(planned.event_time) ?? 'an earlier time');
+    }
     await saveAnalysis(workspace.store, analysis);
     const input = options.transcripts
       ? await loadTranscripts(options.transcripts, workspace.warehouse, workspace.store, options.onInputProblem)
@@ -146,6 +163,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
       store: workspace.store,
       settings,
       log,
+      clockStart: await localClockStart(workspace.warehouse),
       faults: options.faults,
       analyze: options.analyze,
       modelEndpoint: options.modelEndpoint,
@@ -186,7 +204,8 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
       env: workflowEnv,
       handlers,
       clock,
-      executionId: `master-${executionId}`,
+      // Unique to this run of the master: a second run reusing the execution id is told apart.
+      executionId: `master-${executionId}-${randomUUID().slice(0, 8)}`,
       workflowId: DEFAULT_WORKFLOW_NAMES.master,
       onLog,
     });
@@ -201,6 +220,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
     if (options.dryRun) return { ...common, state: 'SUCCEEDED', plan: (outcome.result as { plan: PlanDocument }).plan };
     return { ...common, state: 'SUCCEEDED', summary: outcome.result as SummaryDocument };
   } finally {
+    ended();
     await log.close();
     await workspace.close();
   }

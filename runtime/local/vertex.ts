@@ -5,6 +5,7 @@
  * does, `{outputUriPrefix}/prediction-model-<time>/predictions.jsonl`, one line per request in
  * Vertex AI's output format, produced by the local analyzer.
  */
+import { randomInt } from 'node:crypto';
 import * as readline from 'node:readline';
 import { once } from 'node:events';
 import { parseGsUri, gsUri } from '../contract';
@@ -52,7 +53,7 @@ interface LocalJob {
   outputUriPrefix: string;
   createdAt: number;
   /** What this job will end as, decided at creation by the faults. */
-  fate: 'succeed' | 'fail' | 'expire';
+  fate: 'succeed' | 'fail' | 'expire' | 'partial';
   requests: number | null;
   state: State;
   startedAt?: number;
@@ -61,6 +62,16 @@ interface LocalJob {
   completion?: { successfulCount: string; failedCount: string; incompleteCount: string };
   error?: { code: number; message: string };
   cancelled: boolean;
+}
+
+/**
+ * A job number like Vertex AI's (a 19-digit decimal), unique across processes: from the wall clock
+ * and randomness, never a per-process counter, so that a work folder opened again never sees a
+ * second job under an earlier job's name.
+ */
+function jobNumber(): string {
+  const micros = BigInt(Date.now()) * 1000n + BigInt(Math.floor(Math.random() * 1000));
+  return (micros * 1000n + BigInt(randomInt(1000))).toString().padStart(19, '0').slice(-19);
 }
 
 /** An error as the connector raises it: an HttpError map. */
@@ -87,7 +98,6 @@ export class LocalVertexAi {
   private readonly jobs = new Map<string, LocalJob>();
   /** Vertex jobs created per (execution, batch), to fail or expire the first N. */
   private readonly createdPerBatch = new Map<string, number>();
-  private nextId = 1;
   private readonly faults: Faults;
   private readonly timings: VertexTimings;
 
@@ -119,9 +129,17 @@ export class LocalVertexAi {
     const batchKey = `${labels['tap-execution'] ?? ''}/${labels['tap-batch'] ?? body.displayName}`;
     const seen = this.createdPerBatch.get(batchKey) ?? 0;
     this.createdPerBatch.set(batchKey, seen + 1);
-    const fate = seen < this.faults.vertexJobFail ? 'fail' : seen < this.faults.vertexJobFail + this.faults.vertexJobExpire ? 'expire' : 'succeed';
+    const f = this.faults;
+    const fate =
+      seen < f.vertexJobFail
+        ? 'fail'
+        : seen < f.vertexJobFail + f.vertexJobExpire
+          ? 'expire'
+          : seen < f.vertexJobFail + f.vertexJobExpire + f.vertexJobPartial
+            ? 'partial'
+            : 'succeed';
 
-    const name = `${expected}/batchPredictionJobs/${this.nextId++}`;
+    const name = `${expected}/batchPredictionJobs/${jobNumber()}`;
     const job: LocalJob = {
       name,
       displayName: body.displayName,
@@ -162,8 +180,30 @@ export class LocalVertexAi {
     return {};
   }
 
+  /**
+   * `batchPredictionJobs.list`: the jobs of the location, brought up to `now`, optionally filtered
+   * by `display_name="NAME"` (the one filter form the workflows use; others are refused).
+   */
+  async list(parent: string, filter: string | undefined, now: number): Promise<Record<string, unknown>> {
+    const expected = `projects/${this.options.project}/locations/${this.options.region}`;
+    if (parent !== expected) throw httpError(404, `parent ${parent} not found (this local project is ${expected})`);
+    let displayName: string | undefined;
+    if (filter !== undefined && filter !== '') {
+      const match = /^\s*display_?[nN]ame\s*=\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(filter);
+      if (!match) throw httpError(400, `filter ${filter}: the local Vertex AI takes only display_name="NAME"`);
+      displayName = match[1]!.replace(/\\(.)/g, '$1');
+    }
+    const jobs: Record<string, unknown>[] = [];
+    for (const job of this.jobs.values()) {
+      if (displayName !== undefined && job.displayName !== displayName) continue;
+      await this.advance(job, now);
+      jobs.push(this.view(job));
+    }
+    return jobs.length > 0 ? { batchPredictionJobs: jobs } : {};
+  }
+
   /** Jobs created so far, for tests and progress. */
-  list(): Record<string, unknown>[] {
+  all(): Record<string, unknown>[] {
     return [...this.jobs.values()].map((j) => this.view(j));
   }
 
@@ -184,12 +224,16 @@ export class LocalVertexAi {
       const runningAt = job.createdAt + t.queuedSeconds + t.pendingSeconds;
       job.startedAt = runningAt;
       if (now < runningAt + runFor) next = 'JOB_STATE_RUNNING';
-      else if (job.fate === 'fail') next = 'JOB_STATE_FAILED';
+      else if (job.fate === 'fail' || job.fate === 'partial') next = 'JOB_STATE_FAILED';
       else next = 'JOB_STATE_SUCCEEDED';
     }
     if (next === job.state) return;
     if (next === 'JOB_STATE_SUCCEEDED') {
-      await this.run(job, now);
+      await this.run(job, now, Infinity);
+    } else if (next === 'JOB_STATE_FAILED' && job.fate === 'partial') {
+      // Vertex AI exports the lines a job completed before it failed.
+      await this.run(job, now, Math.floor((job.requests ?? 0) / 2));
+      job.error = { code: 13, message: 'INTERNAL: the batch prediction job failed part way (local fault vertex-job-partial)' };
     } else if (next === 'JOB_STATE_FAILED') {
       job.endedAt = now;
       job.error = { code: 13, message: 'INTERNAL: the batch prediction job failed (local fault vertex-job-fail)' };
@@ -211,8 +255,8 @@ export class LocalVertexAi {
     return count;
   }
 
-  /** Analyses every input line and writes the predictions file, streaming. */
-  private async run(job: LocalJob, now: number): Promise<void> {
+  /** Analyses the first `limit` input lines and writes the predictions file, streaming. */
+  private async run(job: LocalJob, now: number, limit: number): Promise<void> {
     const store = this.options.store;
     const stamp = isoTime(now).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     const prefix = parseGsUri(job.outputUriPrefix).path.replace(/\/$/, '');
@@ -230,6 +274,7 @@ export class LocalVertexAi {
       const lines = readline.createInterface({ input: store.openRead(parseGsUri(uri).path), crlfDelay: Infinity });
       for await (const text of lines) {
         if (!text.trim()) continue;
+        if (lineNo >= limit) break;
         lineNo++;
         const input = JSON.parse(text) as Record<string, unknown>;
         const output = this.withFaults(await this.options.analyze(input), text, now);
@@ -242,7 +287,7 @@ export class LocalVertexAi {
     await finished;
     job.endedAt = now;
     job.outputDirectory = gsUri(store.bucket, dir);
-    job.completion = { successfulCount: String(ok), failedCount: String(failed), incompleteCount: '0' };
+    job.completion = { successfulCount: String(ok), failedCount: String(failed), incompleteCount: String(Math.max(0, (job.requests ?? lineNo) - lineNo)) };
   }
 
   /** Applies the line-level faults, each decided by the seed and the request line itself. */
@@ -252,7 +297,12 @@ export class LocalVertexAi {
     if (f.lineErrorRate > 0 && chance(seed, 'line-error', requestText) < f.lineErrorRate) {
       const { response: _dropped, ...rest } = output;
       void _dropped;
-      return { ...rest, status: 'INTERNAL: model error while generating the response (local fault line-error-rate)', processed_time: isoTime(now) };
+      return { ...rest, status: 'INVALID_ARGUMENT: the model could not answer this request (local fault line-error-rate)', processed_time: isoTime(now) };
+    }
+    if (f.modelUnavailableRate > 0 && chance(seed, 'model-unavailable', requestText) < f.modelUnavailableRate) {
+      const { response: _dropped, ...rest } = output;
+      void _dropped;
+      return { ...rest, status: 'UNAVAILABLE: the model is overloaded, try again later (local fault model-unavailable-rate)', processed_time: isoTime(now) };
     }
     const response = output.response as { candidates?: { content?: { parts?: { text?: string }[] } }[] } | undefined;
     const part = response?.candidates?.[0]?.content?.parts?.[0];

@@ -183,3 +183,26 @@ export function resolveTarget(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: str
     },
   };
 }
+
+/**
+ * The flags that point a command at the same pipeline again, for the commands the operator is told
+ * to run next: `--local DIR`, or the deployment's project, region and dataset (and its workflow
+ * names when they are not the defaults).
+ */
+export function targetArgs(target: Target, cwd: string = process.cwd()): string {
+  if (target.kind === 'local') return `--local ${shellWord(path.relative(cwd, target.dir) || '.')}`;
+  const c = target.config;
+  const args = [`--project ${shellWord(c.projectId)}`, `--region ${shellWord(c.region)}`, `--dataset ${shellWord(c.dataset)}`];
+  if (c.masterWorkflow !== DEFAULT_WORKFLOW_NAMES.master) args.push(`--master-workflow ${shellWord(c.masterWorkflow)}`);
+  if (c.batchWorkflow !== DEFAULT_WORKFLOW_NAMES.batch) args.push(`--batch-workflow ${shellWord(c.batchWorkflow)}`);
+  return args.join(' ');
+}
+
+/** The command that re-runs an execution's failed and unfinished batches, ready to copy. */
+export function recoverCommand(target: Target, executionId: string, cwd?: string): string {
+  return `tapctl recover ${targetArgs(target, cwd)} --execution ${shellWord(executionId)} --all-failed`;
+}
+
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:@=,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -127,7 +127,7 @@ code{background:#f5f5f5;padding:1px 4px;border-radius:3px}`;
 /** The whole page. */
 export function reportHtml(report: RunReport): string {
   const s = report.summary;
-  const status = report.final ? s.status : 'running';
+  const status = report.final ? s.status : report.state;
   const buckets = timeBuckets(report);
   const card = (f: { key: string; label: string; value: number; text: string }) =>
     `<div><dt>${escapeHtml(f.label)}</dt><dd data-metric="${f.key}" data-value="${Number.isFinite(f.value) ? f.value : ''}">${escapeHtml(f.text)}</dd></div>`;
@@ -137,7 +137,7 @@ export function reportHtml(report: RunReport): string {
     .join('');
   const failed =
     s.failed_batches.length > 0
-      ? `<h2>Failed batches</h2><p data-metric="failed_batches">${s.failed_batches.map((b) => integer(b)).join(', ')}</p><p>Re-run them with <code>tapctl recover --execution ${escapeHtml(report.executionId)} --all-failed</code>.</p>`
+      ? `<h2>Failed batches</h2><p data-metric="failed_batches">${s.failed_batches.map((b) => integer(b)).join(', ')}</p><p>Re-run them with <code>${escapeHtml(report.recover ?? `tapctl recover --execution ${report.executionId} --all-failed`)}</code>.</p>`
       : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

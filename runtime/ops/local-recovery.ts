@@ -5,7 +5,8 @@
  */
 import { AnalysisSpec, DEFAULT_ANALYSIS, DEFAULT_WORKFLOW_NAMES } from '../contract';
 import type { LocalWorkspace } from '../adapters/local';
-import { localDeployment, RunLog } from '../local/deployment';
+import { localClockStart, localDeployment, RunLog } from '../local/deployment';
+import type { LineAnalyzer } from '../local/vertex';
 import { runWorkflow } from '../local/engine';
 import { DEFAULT_LOCAL_SETTINGS, LocalSettings } from '../local/environment';
 import type { Faults } from '../local/faults';
@@ -22,6 +23,17 @@ function errorText(error: unknown): string {
   return JSON.stringify(error);
 }
 
+export interface LocalRecoveryOptions {
+  /** The analysis the run was planned with. @default DEFAULT_ANALYSIS */
+  readonly analysis?: AnalysisSpec;
+  /** The run's settings (its record attempts, above all). @default DEFAULT_LOCAL_SETTINGS */
+  readonly settings?: Partial<LocalSettings>;
+  readonly faults?: Faults;
+  /** Answers Vertex AI requests. @default - the local analyzer */
+  readonly analyze?: LineAnalyzer;
+  readonly modelEndpoint?: { readonly url: string; readonly apiKey?: string };
+}
+
 /**
  * Runs batch workflow executions to the end on the laptop: the same `workflows/batch.yaml` on the
  * local engine with the local connectors, as `tapctl local run` runs it for each batch.
@@ -30,10 +42,10 @@ export async function runLocalRecovery(
   workspace: LocalWorkspace,
   executionId: string,
   args: readonly Record<string, unknown>[],
-  options: { readonly analysis?: AnalysisSpec; readonly faults?: Faults } = {},
+  options: LocalRecoveryOptions = {},
 ): Promise<LocalRecoveryOutcome[]> {
   const analysis = options.analysis ?? DEFAULT_ANALYSIS;
-  const settings: LocalSettings = { ...DEFAULT_LOCAL_SETTINGS, analysis };
+  const settings: LocalSettings = { ...DEFAULT_LOCAL_SETTINGS, ...options.settings, analysis };
   const log = new RunLog(workspace.dir, executionId);
   try {
     const { clock, handlers, workflows, workflowEnv } = localDeployment({
@@ -42,6 +54,9 @@ export async function runLocalRecovery(
       settings,
       log,
       faults: options.faults,
+      analyze: options.analyze,
+      modelEndpoint: options.modelEndpoint,
+      clockStart: await localClockStart(workspace.warehouse),
     });
     const outcomes: LocalRecoveryOutcome[] = [];
     for (const [i, argument] of args.entries()) {

@@ -4,8 +4,8 @@
  * parameters. Rows come back normalised: numbers as numbers, timestamps as ISO strings.
  */
 import type { Statement, Warehouse } from '../core/ports';
-import { ErrorType, SummaryDocument, TABLE_NAMES, TableKey } from '../contract';
-import { batchStatusOrder } from '../contract/views';
+import { batchEventOrder, ErrorType, SummaryDocument, TABLE_NAMES, TableKey } from '../contract';
+import { runSummary } from '../core/summary';
 
 /** What the operator commands need from a warehouse: names and queries. */
 export type OpsWarehouse = Pick<Warehouse, 'table' | 'query'>;
@@ -21,6 +21,17 @@ export class OpsQueries {
 
   private t(key: TableKey): string {
     return this.warehouse.table(this.tableIds[key] ?? TABLE_NAMES[key]);
+  }
+
+  /** The warehouse with the deployment's table ids in place of the contract's defaults. */
+  private get named(): OpsWarehouse {
+    const byDefault = new Map(Object.entries(this.tableIds).map(([key, id]) => [TABLE_NAMES[key as TableKey], id!]));
+    return { table: (id) => this.warehouse.table(byDefault.get(id) ?? id), query: (s) => this.warehouse.query(s) };
+  }
+
+  /** The run's summary as the tables tell it now: the reporter's computation (`runSummary`). */
+  summary(executionId: string, now: Date): Promise<SummaryDocument> {
+    return runSummary(this.named, executionId, now);
   }
 
   private run<T>(statement: Statement): Promise<T[]> {
@@ -70,16 +81,23 @@ ORDER BY event_time`,
     };
   }
 
-  /** Each batch's latest event, with its attempts and failures so far. */
+  /**
+   * Each batch's current event (its latest attempt over the whole batch, see `batchEventOrder`),
+   * with its attempts and failed attempts so far (row-range attempts included).
+   */
   async batches(executionId: string): Promise<BatchState[]> {
     const rows = await this.run<Record<string, unknown>>({
-      sql: `SELECT batch_id, attempt, status, vertex_job, vertex_state, succeeded, failed, message, event_time,
-  MAX(records) OVER (PARTITION BY batch_id) AS records,
-  MAX(attempt) OVER (PARTITION BY batch_id) AS attempts,
-  SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) OVER (PARTITION BY batch_id) AS failures
-FROM ${this.t('batchEvents')}
-WHERE execution_id = @execution_id
-QUALIFY ROW_NUMBER() OVER (PARTITION BY batch_id ORDER BY ${batchStatusOrder()}) = 1
+      sql: `SELECT batch_id, attempt, status, vertex_job, vertex_state, succeeded, failed, open, message, event_time, records, attempts, failures
+FROM (
+  SELECT batch_id, attempt, status, vertex_job, vertex_state, succeeded, failed, open, message, event_time, start_row,
+    MAX(records) OVER (PARTITION BY batch_id) AS records,
+    MAX(attempt) OVER (PARTITION BY batch_id) AS attempts,
+    COUNT(DISTINCT CASE WHEN status = 'failed' THEN attempt END) OVER (PARTITION BY batch_id) AS failures,
+    ROW_NUMBER() OVER (PARTITION BY batch_id, start_row IS NULL ORDER BY ${batchEventOrder()}) AS position
+  FROM ${this.t('batchEvents')}
+  WHERE execution_id = @execution_id
+) AS ranked
+WHERE position = 1 AND start_row IS NULL
 ORDER BY batch_id`,
       params: { execution_id: executionId },
     });
@@ -94,6 +112,7 @@ ORDER BY batch_id`,
       records: numOrNull(r.records),
       succeeded: numOrNull(r.succeeded),
       failed: numOrNull(r.failed),
+      open: numOrNull(r.open),
       message: str(r.message),
       eventTime: iso(r.event_time)!,
     }));
@@ -232,6 +251,8 @@ export interface BatchState {
   readonly records: number | null;
   readonly succeeded: number | null;
   readonly failed: number | null;
+  /** Records the attempt sent that got no answer (still open). */
+  readonly open: number | null;
   readonly message: string | null;
   readonly eventTime: string;
 }

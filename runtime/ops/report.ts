@@ -1,27 +1,31 @@
 /**
- * The run report: the summary (the reporter's, once the run has finished; computed from the tables
- * while it runs), the batches' outcomes over time and the errors by type. Rendered as text by
+ * The run report: the summary (computed from the tables as they are now, by the same code as the
+ * reporter job's), the batches' outcomes over time and the errors by type. Rendered as text by
  * `tapctl report` and as an offline HTML page by `tapctl report --html`.
  */
-import { ERROR_TYPE_NAMES, ErrorType, SummaryDocument, estimateCostUsd, priceOf } from '../contract';
-import { BatchOutcome, BatchState, ErrorCount, ExecutionRecord, OpsQueries } from './queries';
+import { ERROR_TYPE_NAMES, SummaryDocument } from '../contract';
+import { BatchOutcome, ExecutionRecord, OpsQueries } from './queries';
 import { duration, integer, percent, table, usd } from './format';
 
 export interface RunReport {
   readonly executionId: string;
   readonly generatedAt: string;
+  /** The run's state: its final status, `running`, or `interrupted` (a laptop run whose process died). */
+  readonly state: string;
   /** True when the run has finished (the reporter wrote its summary). */
   readonly final: boolean;
   /**
-   * Where the summary comes from: the reporter's (`reporter`), the tables while the run goes on
-   * (`live`), or the tables again because batches were recovered after the reporter wrote
-   * (`recomputed`).
+   * How the summary relates to the run's own: the run has not finished (`live`), it says what the
+   * reporter said at the end (`reporter`), or the tables changed since, by a recovery or a
+   * clear-history (`recomputed`).
    */
   readonly basis: 'reporter' | 'live' | 'recomputed';
   readonly summary: SummaryDocument;
   readonly outcomes: readonly BatchOutcome[];
   readonly start: string | null;
   readonly end: string | null;
+  /** The command that recovers the execution, ready to copy (`recoverCommand`). */
+  readonly recover?: string;
 }
 
 /** An execution the tables do not know. */
@@ -42,31 +46,27 @@ export class UnknownExecutionError extends Error {
   }
 }
 
-/** Reads everything the report shows. */
-export async function loadReport(queries: OpsQueries, executionId: string, where: string, now = new Date()): Promise<RunReport> {
-  const execution = await queries.execution(executionId);
+/** Reads everything the report shows. The summary is always computed from the tables as they are now. */
+export async function loadReport(
+  queries: OpsQueries,
+  executionId: string,
+  where: string,
+  now = new Date(),
+  known?: ExecutionRecord,
+): Promise<RunReport> {
+  const execution = known ?? (await queries.execution(executionId));
   if (!execution) {
     const recent = await queries.recentExecutions();
     throw new UnknownExecutionError(executionId, recent.map((e) => e.executionId), where);
   }
-  const [outcomes, span] = await Promise.all([queries.outcomes(executionId), queries.span(executionId)]);
-  let summary = execution.summary;
-  // A recovery after the run ended (tapctl recover) makes the reporter's summary stale.
-  const stale = summary !== null && span.end !== null && execution.finishedAt !== null && Date.parse(span.end) > Date.parse(execution.finishedAt);
-  if (!summary || stale) {
-    const [batches, errors, recordsFailed, results] = await Promise.all([
-      queries.batches(executionId),
-      queries.errorsByType(executionId),
-      queries.recordsFailed(executionId),
-      queries.resultsByModel(executionId),
-    ]);
-    summary = liveSummary(execution, batches, errors, recordsFailed, results, span, now);
-  }
+  const [summary, outcomes, span] = await Promise.all([queries.summary(executionId, now), queries.outcomes(executionId), queries.span(executionId)]);
+  const stored = execution.summary;
   return {
     executionId,
     generatedAt: now.toISOString(),
-    final: execution.summary !== null,
-    basis: execution.summary === null ? 'live' : stale ? 'recomputed' : 'reporter',
+    state: execution.status,
+    final: stored !== null,
+    basis: stored === null ? 'live' : sameFigures(stored, summary) ? 'reporter' : 'recomputed',
     summary,
     outcomes,
     start: span.start ?? execution.plannedAt,
@@ -74,41 +74,11 @@ export async function loadReport(queries: OpsQueries, executionId: string, where
   };
 }
 
-/** The summary of a run that has not finished, from the tables as they are now. */
-export function liveSummary(
-  execution: ExecutionRecord,
-  batches: readonly BatchState[],
-  errors: readonly ErrorCount[],
-  recordsFailed: number,
-  results: readonly { model: string; records: number; tokensIn: number; tokensOut: number }[],
-  span: { start: string | null; end: string | null },
-  now: Date,
-): SummaryDocument {
-  const done = (b: BatchState) => b.status === 'succeeded' || b.status === 'empty';
-  const errorsByType: Partial<Record<ErrorType, number>> = {};
-  for (const e of errors) errorsByType[e.errorType as ErrorType] = e.rows;
-  const start = span.start ?? execution.plannedAt;
-  const total = Math.max(execution.batchCount, batches.length);
-  const settled = batches.filter(done).length;
-  return {
-    execution_id: execution.executionId,
-    analysis_version: execution.analysisVersion,
-    status: total > 0 && settled === total ? 'succeeded' : 'failed',
-    records_total: execution.recordsTotal,
-    skipped_dedup: execution.skippedDedup,
-    batches: total,
-    batches_succeeded: settled,
-    batches_failed: batches.filter((b) => b.status === 'failed').length,
-    batches_recovered: batches.filter((b) => done(b) && b.failures > 0).length,
-    records_succeeded: results.reduce((n, r) => n + r.records, 0),
-    records_failed: recordsFailed,
-    errors_by_type: errorsByType,
-    tokens_in: results.reduce((n, r) => n + r.tokensIn, 0),
-    tokens_out: results.reduce((n, r) => n + r.tokensOut, 0),
-    estimated_cost_usd: results.reduce((n, r) => n + estimateCostUsd(priceOf(r.model), r.tokensIn, r.tokensOut), 0),
-    duration_seconds: start ? Math.max(0, ((span.end ? Date.parse(span.end) : now.getTime()) - Date.parse(start)) / 1000) : 0,
-    failed_batches: batches.filter((b) => b.status === 'failed').map((b) => b.batchId),
-  };
+/** Whether two summaries of a run say the same, but for when they were computed. */
+function sameFigures(a: SummaryDocument, b: SummaryDocument): boolean {
+  const { duration_seconds: _a, ...restA } = a;
+  const { duration_seconds: _b, ...restB } = b;
+  return JSON.stringify(restA, Object.keys(restA).sort()) === JSON.stringify(restB, Object.keys(restA).sort());
 }
 
 /** One figure of the summary as the report shows it: the raw value and its text. */
@@ -126,10 +96,12 @@ export function figures(s: SummaryDocument): Figure[] {
     f('records_total', 'Records planned', s.records_total, integer(s.records_total)),
     f('records_succeeded', 'Records analysed', s.records_succeeded, integer(s.records_succeeded)),
     f('records_failed', 'Records in error', s.records_failed, integer(s.records_failed)),
+    f('records_open', 'Records open (next run)', s.records_open, integer(s.records_open)),
     f('skipped_dedup', 'Skipped (already analysed)', s.skipped_dedup, integer(s.skipped_dedup)),
     f('batches', 'Batches', s.batches, integer(s.batches)),
     f('batches_succeeded', 'Batches succeeded', s.batches_succeeded, integer(s.batches_succeeded)),
     f('batches_failed', 'Batches failed', s.batches_failed, integer(s.batches_failed)),
+    f('batches_unfinished', 'Batches unfinished', s.batches_unfinished, integer(s.batches_unfinished)),
     f('batches_recovered', 'Batches recovered', s.batches_recovered, integer(s.batches_recovered)),
     f('tokens_in', 'Input tokens', s.tokens_in, integer(s.tokens_in)),
     f('tokens_out', 'Output tokens', s.tokens_out, integer(s.tokens_out)),
@@ -213,14 +185,14 @@ export function timeBuckets(report: Pick<RunReport, 'outcomes' | 'start' | 'end'
 const BASIS_NOTE: Readonly<Record<RunReport['basis'], string>> = {
   reporter: '',
   live: ' (summary so far, computed from the tables)',
-  recomputed: " (recomputed from the tables: batches were recovered after the run's summary)",
+  recomputed: " (computed from the tables: they changed after the run's own summary, by a recovery or clear-history)",
 };
 
 /** The report as text for a terminal. */
 export function reportText(report: RunReport): string {
   const s = report.summary;
   const lines = [
-    `Execution ${report.executionId}: ${report.final ? s.status : 'running'}${BASIS_NOTE[report.basis]}`,
+    `Execution ${report.executionId}: ${report.final ? s.status : report.state}${BASIS_NOTE[report.basis]}`,
     `Analysis version ${s.analysis_version}`,
     '',
     table(
@@ -238,7 +210,7 @@ export function reportText(report: RunReport): string {
   if (s.failed_batches.length > 0) {
     lines.push(
       `Failed batches: ${s.failed_batches.join(', ')}`,
-      `  re-run them with: tapctl recover --execution ${report.executionId} --all-failed`,
+      `  re-run them with: ${report.recover ?? `tapctl recover --execution ${report.executionId} --all-failed`}`,
       '',
     );
   }

@@ -12,6 +12,8 @@ export interface StatusView {
   readonly vertex: ReadonlyMap<string, VertexJobState | Error>;
   /** What could not be read, for the operator. */
   readonly notes?: readonly string[];
+  /** The command that recovers the execution, ready to copy (`recoverCommand`). */
+  readonly recover?: string;
 }
 
 const SETTLED = new Set(['succeeded', 'empty']);
@@ -63,15 +65,17 @@ export function renderStatus(view: StatusView): string {
           b.failed === null ? '-' : integer(b.failed),
           vertexCell(b, view.vertex),
           b.eventTime.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''),
-          b.status === 'failed' ? (b.message ?? '').split('\n')[0]!.slice(0, 60) : '',
+          b.status === 'failed' ? (b.message ?? '').split('\n')[0]! : '',
         ]),
       ),
     );
   } else {
     lines.push('No batch events yet.', '');
   }
-  if (failed > 0 && isFinished(view)) {
-    lines.push(`Re-run the failed batches: tapctl recover --execution ${e.executionId} --all-failed`, '');
+  const unfinished = batches.filter((b) => !SETTLED.has(b.status) && b.status !== 'failed').length;
+  if ((failed > 0 || unfinished > 0) && isFinished(view)) {
+    const what = failed > 0 && unfinished > 0 ? 'the failed and unfinished batches' : failed > 0 ? 'the failed batches' : 'the unfinished batches';
+    lines.push(`Re-run ${what}: ${view.recover ?? `tapctl recover --execution ${e.executionId} --all-failed`}`, '');
   }
   return lines.join('\n');
 }

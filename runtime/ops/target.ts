@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { LOCAL_LAYOUT } from '../contract';
 import { openLocalWorkspace, type LocalWorkspace } from '../adapters/local';
 import { OperatorError, GcpPipeline } from './gcp';
-import { OpsQueries } from './queries';
+import { ExecutionRecord, OpsQueries } from './queries';
+import { isRunningHere } from '../local/runs';
 import { UnknownExecutionError } from './report';
 import type { Target } from './config';
 
@@ -19,6 +20,17 @@ export interface OpenTarget {
   readonly cloud?: GcpPipeline;
   readonly local?: LocalWorkspace;
   close(): Promise<void>;
+}
+
+/** A laptop work folder that another process has open (DuckDB lets one at a time): a running pipeline. */
+export class WorkFolderInUseError extends OperatorError {
+  constructor(dir: string, holder: string | undefined) {
+    super(
+      `the work folder ${dir} is in use by another process${holder ? ` (${holder})` : ''}, probably a running laptop pipeline`,
+      'DuckDB lets one process open it at a time: wait for that run to finish (it prints its own progress), then run this command again',
+    );
+    this.name = 'WorkFolderInUseError';
+  }
 }
 
 export async function openTarget(target: Target, env: NodeJS.ProcessEnv): Promise<OpenTarget> {
@@ -37,10 +49,7 @@ export async function openTarget(target: Target, env: NodeJS.ProcessEnv): Promis
       // DuckDB lets one process at a time open a database file for writing.
       const holder = /Could not set lock on file[\s\S]*?held in (.*?)\(PID (\d+)\)/.exec(message);
       if (holder || /Could not set lock/.test(message)) {
-        throw new OperatorError(
-          `the work folder ${target.dir} is in use by another process${holder ? ` (${holder[1]!.trim()}, PID ${holder[2]})` : ''}, probably a running laptop pipeline`,
-          'DuckDB lets one process open it at a time: wait for that run to finish (it prints its own progress), then run this command again',
-        );
+        throw new WorkFolderInUseError(target.dir, holder ? `${holder[1]!.trim()}, PID ${holder[2]}` : undefined);
       }
       throw error;
     }
@@ -72,15 +81,24 @@ export async function chooseExecution(open: OpenTarget, given: string | undefine
   return latest.executionId;
 }
 
-/** Throws `UnknownExecutionError` when the tables know nothing of the execution. */
-export async function requireExecution(open: OpenTarget, executionId: string) {
+/**
+ * The execution as the tables tell it; throws `UnknownExecutionError` when they know nothing of it.
+ * On a laptop, a run without a final row that no process is running any more is `interrupted`.
+ */
+export async function requireExecution(open: OpenTarget, executionId: string): Promise<ExecutionRecord> {
   const execution = await open.queries.execution(executionId);
   if (!execution) {
     const recent = await open.queries.recentExecutions();
     throw new UnknownExecutionError(executionId, recent.map((e) => e.executionId), open.where);
   }
+  if (open.local && execution.status === 'running' && !isRunningHere(open.local.dir, executionId)) {
+    return { ...execution, status: INTERRUPTED };
+  }
   return execution;
 }
+
+/** The status of a laptop run whose process ended before the run did. */
+export const INTERRUPTED = 'interrupted';
 
 /** Runs `body` with the target open, closing it afterwards. */
 export async function withTarget<T>(target: Target, env: NodeJS.ProcessEnv, body: (open: OpenTarget) => Promise<T>): Promise<T> {

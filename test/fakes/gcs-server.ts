@@ -92,6 +92,10 @@ export async function startFakeGcs(options: { pageSize?: number } = {}): Promise
   const notFound = (res: Parameters<typeof sendError>[0], bucket: string, name: string) =>
     sendError(res, 404, 'NOT_FOUND', 'notFound', `No such object: ${bucket}/${name}`);
 
+  // ifGenerationMatch=0: "the operation succeeds only if there are no live versions of the
+  // object"; otherwise 412 Precondition Failed (Cloud Storage JSON API, objects.insert).
+  const preconditionFailed = (req: Request, bucket: string, name: string) =>
+    req.query.get('ifGenerationMatch') === '0' && bucketOf(bucket).has(name);
   const upload = (req: Request, res: Parameters<typeof sendError>[0]) => {
     const bucket = decodeURIComponent(req.match[1]!);
     const type = req.query.get('uploadType');
@@ -100,11 +104,13 @@ export async function startFakeGcs(options: { pageSize?: number } = {}): Promise
       const metadata = JSON.parse(meta!.toString('utf8')) as { name?: string; contentType?: string };
       const name = metadata.name ?? req.query.get('name');
       if (!name) return sendError(res, 400, 'INVALID_ARGUMENT', 'required', 'Required: object name');
+      if (preconditionFailed(req, bucket, name)) return sendError(res, 412, 'FAILED_PRECONDITION', 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
       return sendJson(res, 200, resource(bucket, name, store(bucket, name, Buffer.from(media!), metadata.contentType)));
     }
     if (type === 'media') {
       const name = req.query.get('name');
       if (!name) return sendError(res, 400, 'INVALID_ARGUMENT', 'required', 'Required: object name');
+      if (preconditionFailed(req, bucket, name)) return sendError(res, 412, 'FAILED_PRECONDITION', 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
       return sendJson(res, 200, resource(bucket, name, store(bucket, name, req.body, String(req.headers['content-type'] ?? ''))));
     }
     return sendError(res, 400, 'INVALID_ARGUMENT', 'invalid', `uploadType ${type} is not supported by this fake`);

@@ -63,8 +63,9 @@ export class Harness {
     );
   }
 
+  /** Plans as the master workflow `master-<executionId>` would: planning again continues the plan. */
   plan(executionId: string, extra: JobEnv = {}): Promise<PlanDocument> {
-    return planner.run(this.env({ [RUN_ENV.executionId]: executionId, ...extra }), this.ports);
+    return planner.run(this.env({ [RUN_ENV.executionId]: executionId, [RUN_ENV.masterExecution]: `master-${executionId}`, ...extra }), this.ports);
   }
 
   generate(executionId: string, batchId: number, attempt = 1, extra: JobEnv = {}): Promise<ManifestDocument> {
@@ -90,8 +91,8 @@ export class Harness {
   }
 
   /**
-   * What the batch workflow does for one batch: generator, Vertex AI job (the fake), processor, and
-   * the batch event it appends from `result.json` (or `empty` when there was nothing to send).
+   * What the batch workflow does for one batch: generator, Vertex AI job (the fake), processor
+   * (which records the attempt's outcome event), or an `empty` event when there was nothing to send.
    */
   async batch(executionId: string, batchId: number, attempt = 1, vertex: VertexOptions = {}) {
     const manifest = await this.generate(executionId, batchId, attempt);
@@ -101,16 +102,6 @@ export class Harness {
     }
     const outputDir = await runVertex(this.store, manifest, vertex);
     const result = await this.process(executionId, batchId, attempt, outputDir);
-    await this.recordEvent({
-      execution_id: executionId,
-      batch_id: batchId,
-      attempt,
-      status: 'succeeded',
-      vertex_job: result.vertex_job,
-      records: result.records,
-      succeeded: result.succeeded,
-      failed: result.failed,
-    });
     return { manifest, outputDir, result };
   }
 

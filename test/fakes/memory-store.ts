@@ -17,6 +17,12 @@ export class MemoryStore implements ObjectStore {
     this.objects.set(path, Buffer.from(text, 'utf8'));
   }
 
+  async createText(path: string, text: string): Promise<boolean> {
+    if (this.objects.has(path)) return false;
+    this.objects.set(path, Buffer.from(text, 'utf8'));
+    return true;
+  }
+
   async exists(path: string): Promise<boolean> {
     return this.objects.has(path);
   }

@@ -74,7 +74,13 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     expect(cloud.events.filter((e) => e.status === 'succeeded')).toHaveLength(7);
     expect(cloud.events.filter((e) => e.status === 'submitted')).toHaveLength(7);
     const planner = cloud.jobRuns.find((r) => r.kind === 'planner')!;
-    expect(planner.env).toEqual({ TAP_EXECUTION_ID: 'run-1', TAP_BATCH_SIZE: '100', TAP_LIMIT: '', TAP_DRY_RUN: 'false' });
+    expect(planner.env).toEqual({
+      TAP_EXECUTION_ID: 'run-1',
+      TAP_BATCH_SIZE: '100',
+      TAP_LIMIT: '',
+      TAP_DRY_RUN: 'false',
+      TAP_MASTER_EXECUTION: expect.any(String),
+    });
     const body = cloud.vertexBodies[0] as any;
     expect(body).toMatchObject({
       model: 'publishers/google/models/gemini-2.5-flash',
@@ -119,7 +125,7 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     ]);
     const failed = cloud.events.find((e) => e.status === 'failed')!;
     expect(failed).toMatchObject({ vertex_state: 'JOB_STATE_FAILED', vertex_job: expect.stringMatching(/batchPredictionJobs\/\d+$/) });
-    expect(String(failed.message)).toMatch(/ended JOB_STATE_FAILED: internal error/);
+    expect(String(failed.message)).toMatch(/ended JOB_STATE_FAILED with no output: internal error/);
     expect(cloud.logged('batch_failed')[0]).toMatchObject({ batch: '2', attempt: 1, vertex_state: 'JOB_STATE_FAILED' });
     expect(cloud.logged('run_finished')[0]).toMatchObject({ batches_recovered: 1, batches_failed: 0, attempts_used: 2 });
   });
@@ -131,7 +137,7 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     expect(cloud.jobRuns.find((r) => r.kind === 'processor')!.env).toMatchObject({ TAP_VERTEX_STATE: 'JOB_STATE_PARTIALLY_SUCCEEDED' });
   });
 
-  test('once the processor has committed, failing to read its counts does not fail the batch', async () => {
+  test('once the processor has committed, a failure to read its counts fails the attempt but leaves its committed outcome in place', async () => {
     const cloud = new ScriptedCloud({ batchCount: 1 });
     const handlers = cloud.handlers();
     const get = handlers['googleapis.storage.v1.objects.get']!;
@@ -147,17 +153,59 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
       },
       onLog: (entry) => cloud.logs.push(entry),
     });
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ code: 403 });
+    // The processor's `succeeded` outranks the later `failed` of the same attempt (BATCH_STATUS_RANK);
+    // the master's next round finds nothing left to send.
+    expect(cloud.events.map((e) => [e.status, e.attempt])).toEqual([['submitted', 1], ['succeeded', 1], ['failed', 1]]);
+  });
+
+  test('a job that ends FAILED after writing some answers: they are processed, the rest stay open, and the master runs the batch again', async () => {
+    const cloud = new ScriptedCloud({
+      batchCount: 2,
+      vertex: (b, n) => (b === '1' && n === 1 ? ['JOB_STATE_RUNNING', 'JOB_STATE_PARTIALLY_SUCCEEDED'] : ['JOB_STATE_SUCCEEDED']),
+      unanswered: (b, n) => (b === '1' && n === 1 ? 40 : 0),
+    });
+    const outcome = await cloud.run(cloud.master, { execution_id: 'run-p' });
     expect(outcome.state).toBe('SUCCEEDED');
-    expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({ status: 'succeeded', records: 100, succeeded: null });
-    expect(cloud.events.map((e) => e.status)).toEqual(['submitted']);
-    expect(cloud.logged('batch_bookkeeping_failed')[0]).toMatchObject({ batch: '0', error: { code: 403 } });
+    expect(cloud.jobRuns.filter((r) => r.kind === 'processor' && r.env.TAP_BATCH_ID === '1').map((r) => r.env.TAP_ATTEMPT)).toEqual(['1', '2']);
+    // The attempt's outcome is the processor's: the workflow adds no second `failed` event for it.
+    expect(cloud.events.filter((e) => e.batch_id === 1).map((e) => [e.status, e.attempt, e.open ?? null])).toEqual([
+      ['submitted', 1, null],
+      ['failed', 1, 40],
+      ['submitted', 2, null],
+      ['succeeded', 2, 0],
+    ]);
+    expect(cloud.logged('batch_failed')[0]).toMatchObject({ batch: '1', error: { tags: ['BatchIncomplete'] } });
+  });
+
+  test('a retried create that was in fact done finds the job by its display name instead of creating a second', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1 });
+    const handlers = cloud.handlers();
+    const create = handlers['googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.create']!;
+    let creates = 0;
+    const outcome = await (await import('../../runtime/local/engine')).runWorkflow(cloud.batch, {
+      argument: { execution_id: 'x', batch_id: 0 },
+      env: (await import('./scripted-cloud')).ENV,
+      handlers: {
+        ...handlers,
+        'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.create': async (args, ctx) => {
+          creates++;
+          await create(args, ctx);
+          // The job exists, but the answer is lost.
+          throw { code: 503, message: 'Service Unavailable', tags: ['HttpError'] };
+        },
+      },
+    });
+    expect(outcome.state).toBe('SUCCEEDED');
+    expect(creates).toBe(1);
+    expect(cloud.vertexBodies).toHaveLength(1);
   });
 
   test('a job that expires fails the attempt with a tagged error', async () => {
     const cloud = new ScriptedCloud({ batchCount: 1, vertex: () => ['JOB_STATE_QUEUED', 'JOB_STATE_EXPIRED'] });
     const outcome = await cloud.run(cloud.batch, { execution_id: 'x', batch_id: 0, attempt: 1 });
     expect(outcome.state).toBe('FAILED');
-    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['VertexJobError'], vertex_state: 'JOB_STATE_EXPIRED' });
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['VertexJobError'], vertex_state: 'JOB_STATE_EXPIRED', message: expect.stringMatching(/with no output/) });
     expect(cloud.events.map((e) => e.status)).toEqual(['submitted', 'failed']);
   });
 
@@ -165,7 +213,11 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const cloud = new ScriptedCloud({ batchCount: 1, vertex: () => ['JOB_STATE_QUEUED'] });
     const outcome = await cloud.run(cloud.batch, { execution_id: 'x', batch_id: 0, attempt: 1 });
     expect(outcome.state).toBe('FAILED');
-    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['VertexJobError', 'TimeoutError'], message: expect.stringMatching(/queued after 72 h/) });
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({
+      tags: ['VertexJobError', 'TimeoutError'],
+      vertex_state: 'JOB_STATE_CANCELLED',
+      message: expect.stringMatching(/cancelled: still queued after 72 h/),
+    });
     expect(cloud.cancelled).toHaveLength(1);
     expect(outcome.stats.endTime - outcome.stats.startTime).toBeGreaterThan(72 * 3600);
     expect(outcome.stats.endTime - outcome.stats.startTime).toBeLessThan(72 * 3600 + 600);
@@ -176,6 +228,14 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const outcome = await cloud.run(cloud.batch, { execution_id: 'x', batch_id: 0, attempt: 1 });
     expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ message: expect.stringMatching(/still running after 24 h/) });
     expect(cloud.events.map((e) => e.status)).toEqual(['submitted', 'failed']);
+  });
+
+  test('a job cancelled for running over 24 h has its completed answers processed', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1, vertex: () => ['JOB_STATE_PENDING', 'JOB_STATE_RUNNING'], unanswered: () => 70 });
+    const outcome = await cloud.run(cloud.batch, { execution_id: 'x', batch_id: 0, attempt: 1 });
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['BatchIncomplete'], vertex_state: 'JOB_STATE_CANCELLED' });
+    expect(cloud.jobRuns.find((r) => r.kind === 'processor')!.env).toMatchObject({ TAP_VERTEX_STATE: 'JOB_STATE_CANCELLED' });
+    expect(cloud.events.map((e) => [e.status, e.open ?? null])).toEqual([['submitted', null], ['failed', 70]]);
   });
 
   test('a job failure raises from the batch workflow, is recorded, and the master re-runs the batch', async () => {
@@ -202,15 +262,62 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     expect(cloud.logs.find((l) => (l.payload as any)?.event === 'run_finished')!.severity).toBe('ERROR');
   });
 
-  test('manual recovery by start_row and end_row runs the row range in a fresh attempt', async () => {
-    const cloud = new ScriptedCloud({ batchCount: 1 });
-    const outcome = await cloud.run(cloud.batch, { execution_id: 'run-r', start_row: 101, end_row: 200 });
+  test('the seed recovery form (rows, no attempt) runs each batch the rows cover, whole, in its first free attempt', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 3 });
+    cloud.objects.set('runs/run-r/plan.json', { execution_id: 'run-r', batch_count: 3, batch_size: 100, records: 300 });
+    const first = await cloud.run(cloud.batch, { execution_id: 'run-r', start_row: 1, end_row: 10000 });
+    expect(first.state === 'SUCCEEDED' && first.result).toMatchObject({ status: 'succeeded', start_row: 1, end_row: 300, batches_succeeded: 3 });
+    const generators = () => cloud.jobRuns.filter((r) => r.kind === 'generator').map((r) => r.env);
+    expect(generators()).toEqual([0, 1, 2].map((b) => ({ TAP_EXECUTION_ID: 'run-r', TAP_BATCH_ID: String(b), TAP_ATTEMPT: '1' })));
+    // Again: attempt 1 of each batch is claimed, so the next free one is taken.
+    await cloud.run(cloud.batch, { execution_id: 'run-r', start_row: 1, end_row: 300 });
+    expect(generators().slice(3).map((e) => e.TAP_ATTEMPT)).toEqual(['2', '2', '2']);
+    expect(cloud.objects.get('runs/run-r/batches/1/attempt-2/claim.json')).toMatchObject({ execution_id: 'run-r', batch_id: 1, attempt: 2 });
+  });
+
+  test('a row range over parts of batches runs those rows only, as attempts that leave the batches\' status alone', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 3 });
+    cloud.objects.set('runs/run-r/plan.json', { execution_id: 'run-r', batch_count: 3, batch_size: 100, records: 300 });
+    const outcome = await cloud.run(cloud.batch, { execution_id: 'run-r', start_row: 150, end_row: 250 });
     expect(outcome.state).toBe('SUCCEEDED');
-    const generator = cloud.jobRuns.find((r) => r.kind === 'generator')!;
-    expect(generator.env).toMatchObject({ TAP_EXECUTION_ID: 'run-r', TAP_START_ROW: '101', TAP_END_ROW: '200' });
-    expect(generator.env.TAP_BATCH_ID).toBeUndefined();
-    expect(Number(generator.env.TAP_ATTEMPT)).toBeGreaterThan(1_700_000_000);
-    expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({ status: 'succeeded', batch: 'rows-101-200', records: 100 });
+    expect(cloud.jobRuns.filter((r) => r.kind === 'generator').map((r) => r.env)).toEqual([
+      { TAP_EXECUTION_ID: 'run-r', TAP_BATCH_ID: '1', TAP_ATTEMPT: '1', TAP_START_ROW: '150', TAP_END_ROW: '200' },
+      { TAP_EXECUTION_ID: 'run-r', TAP_BATCH_ID: '2', TAP_ATTEMPT: '1', TAP_START_ROW: '201', TAP_END_ROW: '250' },
+    ]);
+    expect(cloud.events.filter((e) => e.status === 'submitted').map((e) => [e.batch_id, e.start_row, e.end_row])).toEqual([
+      [1, 150, 200],
+      [2, 201, 250],
+    ]);
+  });
+
+  test('a row range outside the plan is refused before anything runs', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1 });
+    await cloud.run(cloud.master, { execution_id: 'run-o' });
+    const before = cloud.jobRuns.length;
+    for (const [start, end] of [[0, 5], [101, 200], [9, 3]]) {
+      const outcome = await cloud.run(cloud.batch, { execution_id: 'run-o', start_row: start, end_row: end });
+      expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['ValueError'], message: expect.stringMatching(/the plan has 100 rows/) });
+    }
+    expect(cloud.jobRuns.length).toBe(before);
+  });
+
+  test('an execution id Vertex AI labels cannot carry is refused before anything runs', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 1 });
+    for (const id of ['has.dot', 'x'.repeat(64), 'a/b']) {
+      const master = await cloud.run(cloud.master, { execution_id: id });
+      expect(master.state === 'FAILED' && master.error).toMatchObject({ tags: ['ValueError'], message: expect.stringMatching(/1 to 63 letters/) });
+      const batch = await cloud.run(cloud.batch, { execution_id: id, batch_id: 0 });
+      expect(batch.state === 'FAILED' && batch.error).toMatchObject({ tags: ['ValueError'] });
+    }
+    expect(cloud.jobRuns).toEqual([]);
+  });
+
+  test('max_batch_attempts 1 runs one round and no retry round', async () => {
+    const cloud = new ScriptedCloud({ batchCount: 2, vertex: (b) => (b === '1' ? ['JOB_STATE_FAILED'] : ['JOB_STATE_SUCCEEDED']) });
+    const outcome = await cloud.run(cloud.master, { execution_id: 'run-1a', max_batch_attempts: 1 });
+    expect(outcome.state === 'SUCCEEDED' && outcome.result).toEqual({ execution_id: 'run-1a', failed_batches: [1] });
+    expect(cloud.vertexBodies).toHaveLength(2);
+    expect(cloud.logged('batches_retrying')).toEqual([]);
   });
 
   test('the batch workflow refuses an argument without a batch', async () => {

@@ -2,9 +2,12 @@
  * Scripted connectors for running the pipeline workflows on the local engine without the jobs:
  * each Google API the YAML calls is answered from a script the test sets, in the connectors' REST
  * shapes (gcp-facts.md §2: jobs.run returns the Execution or raises; storage objects.get with
- * alt=media returns the decoded JSON; batchPredictionJobs.create returns the job at once and .get
- * its current state; tabledata.insertAll returns a tableDataInsertAllResponse; executions.run
- * returns the child's result or raises its error).
+ * alt=media returns the decoded JSON, and objects.insert with ifGenerationMatch 0 answers 412 when
+ * the object exists ("Setting to 0 makes the operation succeed only if there are no live versions
+ * of the object", Cloud Storage JSON API); batchPredictionJobs.create returns the job at once, .get
+ * its current state and .list `{batchPredictionJobs}` filtered by `display_name="..."`;
+ * tabledata.insertAll returns a tableDataInsertAllResponse; executions.run returns the child's
+ * result or raises its error).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -44,6 +47,8 @@ export interface Script {
   requests?: (batch: string) => number;
   /** Vertex AI states for a batch's n-th job (1-based); default QUEUED, RUNNING, SUCCEEDED. */
   vertex?: (batch: string, job: number) => VertexScript;
+  /** Records a batch's n-th job leaves unanswered (its processor reports them open). @default 0 */
+  unanswered?: (batch: string, job: number) => number;
   /** Throws an error map to fail the n-th run of a job kind for a batch. */
   jobFails?: (kind: string, batch: string, run: number) => boolean;
   /** Answer executions.run itself instead of running the batch workflow (for very large plans). */
@@ -73,7 +78,7 @@ export class ScriptedCloud {
   constructor(readonly script: Script) {}
 
   private key(env: Record<string, string>): string {
-    return env.TAP_BATCH_ID ?? `rows-${env.TAP_START_ROW}-${env.TAP_END_ROW}`;
+    return env.TAP_BATCH_ID!;
   }
 
   handlers(): ConnectorHandlers {
@@ -102,19 +107,24 @@ export class ScriptedCloud {
         }
         const dir = `runs/${exec}/batches/${batch}/attempt-${env.TAP_ATTEMPT}`;
         if (kind === 'planner') {
-          this.objects.set(`runs/${exec}/plan.json`, { execution_id: exec, batch_count: this.script.batchCount, records: this.script.batchCount * 100 });
+          this.objects.set(`runs/${exec}/plan.json`, { execution_id: exec, batch_count: this.script.batchCount, batch_size: 100, records: this.script.batchCount * 100 });
         } else if (kind === 'generator') {
           const requests = this.script.requests?.(batch) ?? 100;
           this.objects.set(`${dir}/manifest.json`, {
             requests,
             skipped: 100 - requests,
+            already_settled: 0,
             input_uri: `gs://work/${dir}/input.jsonl`,
             output_uri_prefix: `gs://work/${dir}/output`,
           });
           if (requests === 0) this.inFlight.delete(batch);
         } else if (kind === 'processor') {
           expect(env.TAP_VERTEX_OUTPUT_DIR).toMatch(/^gs:\/\/work\/runs\/.+\/output\/prediction-model-1$/);
-          this.objects.set(`${dir}/result.json`, { records: 100, succeeded: 98, failed: 2, tokens_in: 1000, tokens_out: 100 });
+          const unanswered = this.script.unanswered?.(batch, this.jobsPerBatch.get(batch) ?? 1) ?? 0;
+          const status = unanswered > 0 ? 'failed' : 'succeeded';
+          this.objects.set(`${dir}/result.json`, { status, records: 100, succeeded: 98 - unanswered, failed: 2, unanswered, tokens_in: 1000, tokens_out: 100 });
+          // The processor records the attempt's outcome itself (a load into batch_events).
+          this.events.push({ execution_id: exec, batch_id: Number(batch), attempt: Number(env.TAP_ATTEMPT), status, open: unanswered, vertex_state: env.TAP_VERTEX_STATE, by: 'processor' });
           this.inFlight.delete(batch);
         } else if (kind === 'reporter') {
           const failed = new Set<number>();
@@ -132,6 +142,23 @@ export class ScriptedCloud {
         const object = decodeURIComponent(String(args.object));
         if (!this.objects.has(object)) throw { code: 404, message: `No such object: work/${object}`, tags: ['HttpError'] };
         return this.objects.get(object);
+      },
+      'googleapis.storage.v1.objects.insert': async (args) => {
+        expect(args).toMatchObject({ bucket: 'work', uploadType: 'media' });
+        const name = String(args.name);
+        if (String(args.ifGenerationMatch) === '0' && this.objects.has(name)) {
+          throw { code: 412, message: 'At least one of the pre-conditions you specified did not hold.', tags: ['HttpError'] };
+        }
+        this.objects.set(name, args.body);
+        return { bucket: 'work', name };
+      },
+      'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.list': async (args) => {
+        expect(args).toMatchObject({ parent: 'projects/p/locations/europe-west1', region: 'europe-west1' });
+        const wanted = /^display_name="(.*)"$/.exec(String(args.filter))![1];
+        const jobs = [...this.vertexJobs.entries()]
+          .filter(([name]) => (this.vertexBodies[Number(name.split('/').pop()) - 1] as { displayName?: string }).displayName === wanted)
+          .map(([name, job]) => ({ name, state: job.states[Math.min(job.polls, job.states.length - 1)] }));
+        return jobs.length > 0 ? { batchPredictionJobs: jobs } : {};
       },
       'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.create': async (args) => {
         expect(args.parent).toBe('projects/p/locations/europe-west1');
@@ -155,12 +182,17 @@ export class ScriptedCloud {
         return {
           name: args.name,
           state,
-          ...(state === 'JOB_STATE_SUCCEEDED' || state === 'JOB_STATE_PARTIALLY_SUCCEEDED' ? { outputInfo: { gcsOutputDirectory: `${prefix}/prediction-model-1` } } : {}),
+          ...(state === 'JOB_STATE_SUCCEEDED' || state === 'JOB_STATE_PARTIALLY_SUCCEEDED' || (state === 'JOB_STATE_CANCELLED' && this.script.unanswered)
+            ? { outputInfo: { gcsOutputDirectory: `${prefix}/prediction-model-1` } }
+            : {}),
           ...(state === 'JOB_STATE_FAILED' ? { error: { code: 13, message: 'internal error' } } : {}),
         };
       },
       'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.cancel': async (args) => {
         this.cancelled.push(String(args.name));
+        // Vertex AI moves a cancelled job to CANCELLED on its own time: from the next poll here.
+        const job = this.vertexJobs.get(String(args.name))!;
+        job.states = [...job.states.slice(0, job.polls), 'JOB_STATE_CANCELLED'];
         return {};
       },
       'googleapis.bigquery.v2.tabledata.insertAll': async (args) => {

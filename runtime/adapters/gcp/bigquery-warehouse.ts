@@ -56,6 +56,9 @@ function plainRow<T>(row: Record<string, unknown>): T {
   return out as T;
 }
 
+/** Failed loads of one write tried again under new ids before giving up. */
+const MAX_LOAD_RETRIES = 20;
+
 export class BigQueryWarehouse implements Warehouse {
   readonly client: BigQuery;
   private readonly pollMillis: number;
@@ -103,36 +106,50 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
+  /**
+   * One load per `jobId`, across processes: BigQuery keeps job ids per project, so creating a job
+   * whose id exists answers 409, and that job is the load (wait for it). A load job that failed
+   * loaded nothing, and its id stays taken: the load is tried again under the next id of the
+   * series `jobId`, `jobId_r1`, `jobId_r2`, ..., so the first that succeeded is always found again.
+   */
   async load(tableId: string, objectPath: string, jobId: string): Promise<'loaded' | 'already_done'> {
     if (!TABLE_ID.test(tableId)) throw new Error(`invalid table id "${tableId}"`);
-    let outcome: 'loaded' | 'already_done' = 'loaded';
-    try {
-      await this.client.createJob({
-        jobId,
-        location: this.options.location,
-        configuration: {
-          load: {
-            sourceUris: [`gs://${this.options.bucket}/${objectPath}`],
-            sourceFormat: 'NEWLINE_DELIMITED_JSON',
-            destinationTable: { projectId: this.options.projectId, datasetId: this.options.dataset, tableId },
-            writeDisposition: 'WRITE_APPEND',
-            createDisposition: 'CREATE_NEVER',
+    for (let n = 0; n <= MAX_LOAD_RETRIES; n++) {
+      const id = n === 0 ? jobId : `${jobId}_r${n}`;
+      let created = true;
+      try {
+        await this.client.createJob({
+          jobId: id,
+          location: this.options.location,
+          configuration: {
+            load: {
+              sourceUris: [`gs://${this.options.bucket}/${objectPath}`],
+              sourceFormat: 'NEWLINE_DELIMITED_JSON',
+              destinationTable: { projectId: this.options.projectId, datasetId: this.options.dataset, tableId },
+              writeDisposition: 'WRITE_APPEND',
+              createDisposition: 'CREATE_NEVER',
+            },
           },
-        },
-      });
-    } catch (e) {
-      if ((e as { code?: number }).code !== 409) throw e;
-      outcome = 'already_done';
+        });
+      } catch (e) {
+        if ((e as { code?: number }).code !== 409) throw e;
+        created = false;
+      }
+      const error = await this.finished(id);
+      if (error === null) return created ? 'loaded' : 'already_done';
+      // This process's own load failed: say so (a later call takes the next id of the series).
+      if (created) throw new Error(`load job ${id} into ${tableId} failed: ${error}`);
     }
-    // Running or finished, the job with this id is the one load: wait for it and check it succeeded.
+    throw new Error(`load ${jobId} into ${tableId} failed ${MAX_LOAD_RETRIES + 1} times; see the jobs ${jobId}, ${jobId}_r1, ...`);
+  }
+
+  /** Waits for a job to be DONE; resolves to its error message, or null when it succeeded. */
+  private async finished(jobId: string): Promise<string | null> {
     const job = this.client.job(jobId, { location: this.options.location });
     for (;;) {
       const [meta] = await job.getMetadata();
       const status = (meta as { status?: { state?: string; errorResult?: { message?: string } } }).status;
-      if (status?.state === 'DONE') {
-        if (status.errorResult) throw new Error(`load job ${jobId} into ${tableId} failed: ${status.errorResult.message ?? 'unknown error'}`);
-        return outcome;
-      }
+      if (status?.state === 'DONE') return status.errorResult ? (status.errorResult.message ?? 'unknown error') : null;
       await new Promise((r) => setTimeout(r, this.pollMillis));
     }
   }

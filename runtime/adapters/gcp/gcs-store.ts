@@ -40,6 +40,20 @@ export class GcsStore implements ObjectStore {
     await this.file(path).save(text, { resumable: false, contentType: path.endsWith('.json') ? 'application/json' : 'text/plain' });
   }
 
+  async createText(path: string, text: string): Promise<boolean> {
+    try {
+      await this.file(path).save(text, {
+        resumable: false,
+        contentType: path.endsWith('.json') ? 'application/json' : 'text/plain',
+        preconditionOpts: { ifGenerationMatch: 0 },
+      });
+      return true;
+    } catch (e) {
+      if ((e as { code?: number }).code === 412) return false;
+      throw e;
+    }
+  }
+
   async exists(path: string): Promise<boolean> {
     const [exists] = await this.file(path).exists();
     return exists;

@@ -56,6 +56,23 @@ export class FolderStore implements ObjectStore {
     }
   }
 
+  /** Written to a temporary file, then linked into place: linking fails when the name exists. */
+  async createText(objectPath: string, text: string): Promise<boolean> {
+    const file = this.filePath(objectPath);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const temp = tempName(file);
+    try {
+      await fs.writeFile(temp, text, 'utf8');
+      await fs.link(temp, file);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
+  }
+
   async exists(objectPath: string): Promise<boolean> {
     try {
       return (await fs.stat(this.filePath(objectPath))).isFile();

@@ -55,8 +55,36 @@ export async function answerLine(line: string, options: ModelEndpointOptions): P
     const response = kind === 'gemini' ? await callGemini(request, options) : await callOpenAi(request, options);
     return { status: '', processed_time, request, response };
   } catch (e) {
-    return { status: (e as Error).message, processed_time, request };
+    return { status: failureStatus(e), processed_time, request };
   }
+}
+
+/** An HTTP answer that is not a success. */
+class EndpointHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(`HTTP ${status}: ${message}`);
+  }
+}
+
+/**
+ * The line's `status` for a failed call, led by the gRPC canonical code it amounts to, so that the
+ * processor tells an unreachable or overloaded model (UNAVAILABLE, RESOURCE_EXHAUSTED,
+ * DEADLINE_EXCEEDED: not the record's fault) from a request the model refused (INVALID_ARGUMENT).
+ */
+function failureStatus(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof EndpointHttpError) {
+    if (e.status === 429) return `RESOURCE_EXHAUSTED: ${message}`;
+    if (e.status >= 500) return `UNAVAILABLE: ${message}`;
+    return `INVALID_ARGUMENT: ${message}`;
+  }
+  const name = e instanceof Error ? e.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError') return `DEADLINE_EXCEEDED: the model endpoint did not answer in time: ${message}`;
+  if (e instanceof SyntaxError) return `INTERNAL: the model endpoint answered with something that is not JSON: ${message}`;
+  return `UNAVAILABLE: the model endpoint could not be reached: ${message}`;
 }
 
 /**
@@ -135,7 +163,7 @@ async function post(url: string, headers: Record<string, string>, body: unknown,
     } catch {
       /* not JSON: keep the text */
     }
-    throw new Error(`HTTP ${res.status}: ${message}`);
+    throw new EndpointHttpError(res.status, message);
   }
   return JSON.parse(text) as unknown;
 }

@@ -7,6 +7,7 @@ import { parseArgs } from '../args';
 import { FAULT_HELP, parseFaults } from '../../local/faults';
 import { LocalProgress, runLocalPipeline } from '../../local/pipeline';
 import { DEFAULT_LOCAL_SETTINGS } from '../../local/environment';
+import { recoverCommand } from '../../ops/config';
 
 const usage = `usage: tapctl local run [options]
 
@@ -97,8 +98,11 @@ export function renderSummary(summary: SummaryDocument, elapsedSeconds: number):
     ['  succeeded', String(summary.batches_succeeded)],
     ['  recovered after a failure', String(summary.batches_recovered)],
     ['  failed', String(summary.batches_failed) + (summary.failed_batches.length ? ` (${summary.failed_batches.join(', ')})` : '')],
+    ...(summary.batches_unfinished > 0 ? [['  unfinished', String(summary.batches_unfinished)] as [string, string]] : []),
     ['records analysed', String(summary.records_succeeded)],
-    ['records in error_tracking', String(summary.records_failed)],
+    ['records in error (settled)', String(summary.records_failed)],
+    ['records open (next run)', String(summary.records_open)],
+    ...(Object.keys(summary.errors_by_type).length > 0 ? [['error rows by type (records)', ''] as [string, string]] : []),
     ...Object.entries(summary.errors_by_type)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([type, n]): [string, string] => [`  ${type}`, String(n)]),
@@ -174,7 +178,7 @@ async function runCommand(argv: readonly string[], io: CommandIo): Promise<numbe
   io.stdout.write(json ? JSON.stringify(summary) + '\n' : renderSummary(summary, result.elapsedSeconds));
   if (summary.batches_failed > 0) {
     io.stderr.write(
-      `${summary.batches_failed} batch(es) left failed: tapctl recover --local ${path.relative(io.cwd, result.workdir) || '.'} --execution ${summary.execution_id} --all-failed\n`,
+      `${summary.batches_failed} batch(es) left failed: ${recoverCommand({ kind: 'local', dir: result.workdir }, summary.execution_id, io.cwd)}\n`,
     );
     return 3;
   }

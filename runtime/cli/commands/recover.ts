@@ -2,19 +2,23 @@ import { Command, UsageError } from '../command';
 import { parseArgs } from '../args';
 import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
 import { requireExecution, withTarget } from '../../ops/target';
-import { OperatorError, waitForExecutions } from '../../ops/gcp';
+import { GcpPipeline, OperatorError, waitForExecutions } from '../../ops/gcp';
 import { analysisVersion, DEFAULT_ANALYSIS } from '../../contract';
-import { recoveryPlan, RecoverySelection } from '../../ops/recover';
+import { recoveryPlan, RecoverySelection, RunActivity } from '../../ops/recover';
 
 const usage = `usage: tapctl recover --execution ID (--batch N | --start-row A --end-row B | --all-failed)
                        [--force] [--wait [--interval SECONDS]] [where]
 
 Runs the batch workflow again for one batch, a row range of the run's plan (rows A to B, inclusive,
-from 1), or every batch whose latest attempt failed: the seed design's recovery command. In the
-cloud it starts one batch workflow execution per batch and prints their ids (follow them with
-\`tapctl status --watch\`); with --local it runs them to the end on the laptop.
-A batch that has not failed is re-run only with --force. --wait waits in the cloud too, polling the
-executions every --interval seconds (default 30); the exit status is then 1 if any failed.
+from 1), or every batch whose latest attempt failed or never ended: the seed design's recovery
+command. Whatever it runs, only records without a result for the run's analysis version are sent to
+the model again; a record is never analysed twice. A row range runs one attempt for each batch that
+holds some of its rows, over those rows only.
+In the cloud it starts the batch workflow executions and prints their ids (follow them with
+\`tapctl status --watch\`); with --local it runs them to the end on the laptop. A run that is still
+going is not recovered (it retries its own failed batches). A batch that succeeded is re-run only
+with --force. --wait waits in the cloud too, polling the executions every --interval seconds
+(default 30); the exit status is then 1 if any failed.
 
 ${TARGET_USAGE}`;
 
@@ -35,6 +39,16 @@ function selection(flags: Readonly<Record<string, unknown>>): RecoverySelection 
     throw new UsageError(`--start-row and --end-row must be rows of the plan with 1 <= A <= B, got ${a} and ${b}`);
   }
   return { kind: 'rows', startRow: a, endRow: b };
+}
+
+/** The master workflow's state for the execution, when it can be read (the ids match when `tapctl run` started it). */
+async function masterActivity(cloud: GcpPipeline, executionId: string): Promise<RunActivity> {
+  try {
+    const workflow = await cloud.execution(cloud.config.masterWorkflow, executionId);
+    return workflow ? { workflowState: workflow.state } : {};
+  } catch {
+    return {};
+  }
 }
 
 export const command: Command = {
@@ -61,7 +75,8 @@ export const command: Command = {
     return withTarget(target, io.env, async (open) => {
       const execution = await requireExecution(open, executionId);
       const batches = await open.queries.batches(executionId);
-      const plan = recoveryPlan(execution, batches, chosen, args.flags.force === true);
+      const activity = open.cloud ? await masterActivity(open.cloud, executionId) : { local: true };
+      const plan = recoveryPlan(execution, batches, chosen, args.flags.force === true, activity);
       for (const note of plan.notes) io.stderr.write(`${note}\n`);
       if (plan.arguments.length === 0) {
         io.stdout.write('Nothing to recover.\n');
@@ -103,7 +118,11 @@ export const command: Command = {
       }
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { runLocalRecovery } = require('../../ops/local-recovery') as typeof import('../../ops/local-recovery');
-      const outcomes = await runLocalRecovery(open.local, executionId, plan.arguments, { analysis });
+      const maxRecordAttempts = Number(execution.params.max_record_attempts);
+      const outcomes = await runLocalRecovery(open.local, executionId, plan.arguments, {
+        analysis,
+        settings: Number.isInteger(maxRecordAttempts) && maxRecordAttempts > 0 ? { maxRecordAttempts } : {},
+      });
       let failed = 0;
       for (const o of outcomes) {
         io.stdout.write(`${JSON.stringify(o.argument)}: ${o.status}${o.error ? ` (${o.error})` : ''}\n`);

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, UsageError } from '../command';
 import { parseArgs } from '../args';
-import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
-import { chooseExecution, withTarget } from '../../ops/target';
+import { recoverCommand, resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
+import { chooseExecution, requireExecution, withTarget } from '../../ops/target';
 import { loadReport, reportText } from '../../ops/report';
 import { reportHtml } from '../../ops/html-report';
 
@@ -26,7 +26,10 @@ export const command: Command = {
     const target = resolveTarget(args, io.env, io.cwd);
     return withTarget(target, io.env, async (open) => {
       const executionId = await chooseExecution(open, args.flags.execution as string | undefined);
-      const report = await loadReport(open.queries, executionId, open.where);
+      const report = {
+        ...(await loadReport(open.queries, executionId, open.where, new Date(), await requireExecution(open, executionId))),
+        recover: recoverCommand(target, executionId, io.cwd),
+      };
       if (args.flags.json) io.stdout.write(JSON.stringify(report.summary, null, 2) + '\n');
       else io.stdout.write(reportText(report));
       if (args.flags.html) {

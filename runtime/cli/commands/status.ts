@@ -1,7 +1,7 @@
 import { Command, UsageError } from '../command';
 import { parseArgs } from '../args';
-import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
-import { chooseExecution, requireExecution, withTarget, OpenTarget } from '../../ops/target';
+import { recoverCommand, resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
+import { chooseExecution, requireExecution, withTarget, OpenTarget, WorkFolderInUseError } from '../../ops/target';
 import { StatusView, isFinished, renderStatus } from '../../ops/status';
 import type { VertexJobState, WorkflowExecution } from '../../ops/gcp';
 import { UnknownExecutionError } from '../../ops/report';
@@ -30,7 +30,7 @@ Exit status 3 when the execution has finished with failed batches (see tapctl re
 
 ${TARGET_USAGE}`;
 
-async function snapshot(open: OpenTarget, executionId: string): Promise<StatusView> {
+async function snapshot(open: OpenTarget, executionId: string, cwd: string): Promise<StatusView> {
   let workflow: WorkflowExecution | undefined;
   let workflowNote: string | undefined;
   if (open.cloud) {
@@ -63,7 +63,7 @@ async function snapshot(open: OpenTarget, executionId: string): Promise<StatusVi
       }),
     );
   }
-  return { execution, batches, workflow, vertex, notes: workflowNote ? [workflowNote] : [] };
+  return { execution, batches, workflow, vertex, notes: workflowNote ? [workflowNote] : [], recover: recoverCommand(open.target, executionId, cwd) };
 }
 
 export const command: Command = {
@@ -77,21 +77,34 @@ export const command: Command = {
     if (interval < 0) throw new UsageError(`--interval must be 0 or more seconds, got ${interval}`);
     if (args.flags.json && args.flags.watch) throw new UsageError('--json and --watch do not go together');
     const target = resolveTarget(args, io.env, io.cwd);
-    return withTarget(target, io.env, async (open) => {
-      const executionId = await chooseExecution(open, args.flags.execution as string | undefined);
-      const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
-      for (let round = 0; ; round++) {
-        const view = await snapshot(open, executionId);
-        if (args.flags.json) {
-          const vertex = Object.fromEntries([...view.vertex].map(([k, v]) => [k, v instanceof Error ? { error: v.message } : v]));
-          io.stdout.write(JSON.stringify({ ...view, vertex, finished: isFinished(view) }, null, 2) + '\n');
-          return 0;
-        }
-        if (round > 0) io.stdout.write(tty ? '\x1b[2J\x1b[H' : '\n');
-        io.stdout.write(renderStatus(view));
-        if (!args.flags.watch || isFinished(view)) return view.batches.some((b) => b.status === 'failed') && isFinished(view) ? 3 : 0;
-        await new Promise((resolve) => setTimeout(resolve, interval * 1000));
+    const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
+    const show = (view: StatusView, round: number): number | undefined => {
+      if (args.flags.json) {
+        const vertex = Object.fromEntries([...view.vertex].map(([k, v]) => [k, v instanceof Error ? { error: v.message } : v]));
+        io.stdout.write(JSON.stringify({ ...view, vertex, finished: isFinished(view) }, null, 2) + '\n');
+        return 0;
       }
-    });
+      if (round > 0) io.stdout.write(tty ? '\x1b[2J\x1b[H' : '\n');
+      io.stdout.write(renderStatus(view));
+      if (!args.flags.watch || isFinished(view)) return view.batches.some((b) => b.status === 'failed') && isFinished(view) ? 3 : 0;
+      return undefined;
+    };
+    let executionId = args.flags.execution as string | undefined;
+    for (let round = 0; ; round++) {
+      // A laptop work folder is opened afresh each round: between rounds it stays free for a run.
+      let view: StatusView | undefined;
+      try {
+        view = await withTarget(target, io.env, async (open) => {
+          executionId ??= await chooseExecution(open, undefined);
+          return snapshot(open, executionId, io.cwd);
+        });
+      } catch (error) {
+        if (!(args.flags.watch && error instanceof WorkFolderInUseError)) throw error;
+        io.stderr.write(`${error.message.split('\n')[0]}; waiting\n`);
+      }
+      const code = view ? show(view, round) : undefined;
+      if (code !== undefined) return code;
+      await new Promise((resolve) => setTimeout(resolve, interval * 1000));
+    }
   },
 };

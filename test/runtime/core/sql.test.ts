@@ -30,16 +30,16 @@ export function allStatements(): Array<[string, Statement]> {
     ['plan_events', sql.planEvents(t, 'e', now)],
     ['plan_execution', sql.insertExecution(t, execution, true)],
     ['report_execution', sql.insertExecution(t, { ...execution, status: 'succeeded', summary: '{}' }, false)],
-    ['batch_records by batch id', sql.batchRecords(t, source, 'e', { batchId: 0 }, [])],
-    ['batch_records by row range, with template columns', sql.batchRecords(t, source, 'e', { startRow: 1, endRow: 9 }, ['channel', 'agent_id'])],
-    ['batch_planned by batch id', sql.batchPlanned(t, 'e', { batchId: 0 }, 'projects/p/locations/l/batchPredictionJobs/1')],
-    ['batch_planned by row range', sql.batchPlanned(t, 'e', { startRow: 1, endRow: 9 }, 'j')],
-    ['batch_planned without a Vertex AI job', sql.batchPlanned(t, 'e', { batchId: 0 })],
+    ['batch_records by batch id', sql.batchRecords(t, source, 'e', { batchId: 0 }, 1, [])],
+    ['batch_records over rows of a batch, with template columns', sql.batchRecords(t, source, 'e', { batchId: 0, rows: { startRow: 1, endRow: 9 } }, 2, ['channel', 'agent_id'])],
+    ['batch_planned by batch id', sql.batchPlanned(t, 'e', { batchId: 0 }, 1)],
+    ['batch_planned over rows of a batch', sql.batchPlanned(t, 'e', { batchId: 0, rows: { startRow: 1, endRow: 9 } }, 3)],
     ['report_plan', sql.reportPlan(t, 'e')],
+    ['report_records', sql.reportRecords(t, 'e')],
     ['report_batches', sql.reportBatches(t, 'e')],
-    ['report_results', sql.reportResults(t, 'e', 'v')],
     ['report_errors', sql.reportErrors(t, 'e')],
-    ['report_failed_records', sql.reportFailedRecords(t, 'e', 'v')],
+    ['report_usage', sql.reportUsage(t, 'e')],
+    ['clock_latest', sql.clockLatest(t)],
   ];
 }
 
@@ -53,7 +53,7 @@ describe('the SQL module', () => {
 
   test('identifiers are validated, never spliced from input', () => {
     expect(() => sql.planAssign(t, { ...source, idColumn: 'id) OR (1=1' }, plan)).toThrow(/invalid column name/);
-    expect(() => sql.batchRecords(t, source, 'e', { batchId: 0 }, ['x`y'])).toThrow(/invalid column name/);
+    expect(() => sql.batchRecords(t, source, 'e', { batchId: 0 }, 1, ['x`y'])).toThrow(/invalid column name/);
     const s = sql.planCounts(t, "e'; DROP TABLE x; --");
     expect(s.sql).not.toContain('DROP');
     expect(s.params).toEqual({ execution_id: "e'; DROP TABLE x; --" });

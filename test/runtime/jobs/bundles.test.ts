@@ -136,10 +136,10 @@ describe('job bundles as processes', () => {
   test.each([
     ['planner', { TAP_BATCH_SIZE: '0' }, 'TAP_BATCH_SIZE'],
     ['generator', { TAP_BATCH_ID: '-1' }, 'TAP_BATCH_ID'],
-    ['processor', { TAP_VERTEX_JOB: 'j', TAP_VERTEX_STATE: 'JOB_STATE_FAILED', TAP_VERTEX_OUTPUT_DIR: 'gs://work-bucket/o' }, 'TAP_VERTEX_STATE'],
-    ['reporter', { TAP_PRICE: 'cheap' }, 'TAP_PRICE'],
+    ['processor', { TAP_VERTEX_JOB: 'j', TAP_VERTEX_STATE: 'JOB_STATE_RUNNING', TAP_VERTEX_OUTPUT_DIR: 'gs://work-bucket/o' }, 'TAP_VERTEX_STATE'],
+    ['reporter', { TAP_EXECUTION_ID: 'not an id' }, 'TAP_EXECUTION_ID'],
   ] as const)('%s exits 1 with a JSON log naming an invalid variable', async (kind, extra, variable) => {
-    const run = await runBundle(kind, { ...jobEnv(), TAP_EXECUTION_ID: 'x', TAP_BATCH_ID: '0', ...extra });
+    const run = await runBundle(kind, { ...jobEnv(), TAP_EXECUTION_ID: 'x', TAP_BATCH_ID: '0', ...(extra as Record<string, string>) });
     expect(run.code).toBe(1);
     expect(run.logs.at(-1)).toMatchObject({ severity: 'ERROR', event: 'job_failed', variable });
   });

@@ -14,7 +14,7 @@ describe('generator', () => {
     const order: string[] = [];
     h.checkpoint = (p) => void order.push(p);
     const manifest = await h.generate('run-1', 0);
-    expect(order).toEqual(['input', 'errors', 'processed', 'manifest']);
+    expect(order).toEqual(['input', 'staged', 'errors', 'processed', 'manifest']);
     expect(manifest).toMatchObject({ requests: 2, skipped: 0, input_uri: 'gs://work-bucket/runs/run-1/batches/0/attempt-1/input.jsonl' });
     expect(manifest.output_uri_prefix).toBe('gs://work-bucket/runs/run-1/batches/0/attempt-1/output');
     const lines = h.store.objects.get(layout.input('run-1', '0', 1))!.toString('utf8').trim().split('\n');
@@ -64,8 +64,9 @@ describe('generator', () => {
   test('a later attempt of the batch (after a failed Vertex AI job) settles generator errors once', async () => {
     const h = await planned([{ id: 'empty', text: '' }, { id: 'ok', text: 'fine' }]);
     await h.generate('run-1', 0, 1);
-    const result = (await h.batch('run-1', 0, 2)).result!;
-    expect(result).toMatchObject({ records: 1, succeeded: 1, failed: 0 });
+    const { manifest, result } = await h.batch('run-1', 0, 2);
+    expect(manifest).toMatchObject({ requests: 1, skipped: 0, already_settled: 1 });
+    expect(result).toMatchObject({ records: 2, succeeded: 1, failed: 0 });
     expect((await h.rows('processed_records')).map((p) => [p.record_id, p.status])).toEqual([['empty', 'failed'], ['ok', 'succeeded']]);
     expect((await h.rows('error_tracking')).map((e) => [e.record_id, e.attempt])).toEqual([['empty', 1]]);
   });
@@ -80,10 +81,33 @@ describe('generator', () => {
     expect(line.request.contents[0].parts[0].text).toBe('Call a: hello');
   });
 
-  test('reads a row range of the plan (the recovery form)', async () => {
+  test('reads only the plan rows of the batch a row-range recovery names', async () => {
     const h = await planned(Array.from({ length: 5 }, (_, i) => ({ id: `t${i}`, text: 'x' })));
-    const manifest = await h.generate('run-1', 0, 1, { TAP_BATCH_ID: '', TAP_START_ROW: '2', TAP_END_ROW: '4' });
-    expect(manifest).toMatchObject({ batch: 'rows-2-4', requests: 3 });
+    const manifest = await h.generate('run-1', 0, 1, { TAP_START_ROW: '2', TAP_END_ROW: '4' });
+    expect(manifest).toMatchObject({ batch: '0', requests: 3 });
+    const sent = h.store.objects.get(layout.input('run-1', '0', 1))!.toString('utf8').trim().split('\n').map((l) => JSON.parse(l).request.labels.taprecord);
+    expect(sent).toEqual(['t1', 't2', 't3']);
+  });
+
+  test('a record already analysed, or settled by an error whose processed row was cut short, is not sent again and gets that row', async () => {
+    const h = await planned([{ id: 'a', text: 'x' }, { id: 'b', text: 'y' }, { id: 'c', text: 'z' }]);
+    await h.engine.insert('transcription_analyzed_transcripts', [
+      { record_id: 'a', analysis_version: h.plan_json('run-1').analysis_version, summary: 's', model: 'm', execution_id: 'old', batch_id: 0, processed_at: h.clock.toISOString() },
+    ]);
+    await h.engine.insert('error_tracking', [
+      {
+        error_id: 'err_b', execution_id: 'old', batch_id: 0, attempt: 1, record_id: 'b', analysis_version: h.plan_json('run-1').analysis_version,
+        error_type: 'safety_blocked', retryable: false, record_attempt: 1, created_at: h.clock.toISOString(),
+      },
+    ]);
+    const manifest = await h.generate('run-1', 0);
+    expect(manifest).toMatchObject({ requests: 1, already_settled: 2 });
+    expect((await h.rows('processed_records')).map((p) => [p.record_id, p.status]).sort()).toEqual([['a', 'succeeded'], ['b', 'failed']]);
+  });
+
+  test('rows without the batch are refused', async () => {
+    const h = await planned([{ id: 'a', text: 'x' }]);
+    await expect(h.generate('run-1', 0, 1, { TAP_START_ROW: '2' })).rejects.toThrow(/^TAP_END_ROW: give both/);
   });
 
   test('fails naming the variable when the batch is not given', async () => {

@@ -22,7 +22,20 @@ describe('planner', () => {
     expect(await h.rows('executions')).toEqual([expect.objectContaining({ execution_id: 'run-1', status: 'planned', records_total: 7, batch_count: 3 })]);
   });
 
-  test('planning the same execution again writes nothing new', async () => {
+  test('another run reusing a planned execution id is refused, saying why, and changes nothing', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts(ids(4));
+    await h.plan('run-1');
+    const before = await h.state();
+    await h.addTranscripts(ids(2, 10));
+    await expect(h.plan('run-1', { TAP_MASTER_EXECUTION: 'another-master' })).rejects.toThrow(
+      /execution run-1 was already planned at .* by another run, and a plan is never changed: give a new execution id/,
+    );
+    await expect(h.plan('run-1', { TAP_MASTER_EXECUTION: '' })).rejects.toThrow(/already planned/);
+    expect(await h.state()).toEqual(before);
+  });
+
+  test('planning the same execution again (a retried planner task) writes nothing new', async () => {
     const h = await Harness.create();
     await h.addTranscripts(ids(4));
     const first = await h.plan('run-1', { TAP_BATCH_SIZE: '2' });

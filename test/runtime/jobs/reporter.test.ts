@@ -1,5 +1,5 @@
 import { layout } from '../../../runtime/contract';
-import { batchSummary } from '../../../runtime/jobs/reporter';
+import { batchSummary } from '../../../runtime/core/summary';
 import { Harness } from '../../fakes/harness';
 
 describe('reporter', () => {
@@ -14,7 +14,8 @@ describe('reporter', () => {
     await h.plan('run-1', { TAP_BATCH_SIZE: '2' });
     await h.batch('run-1', 0, 1, { behave: (id) => (id === 't1' ? { kind: 'max_tokens' } : { kind: 'ok' }) });
     await h.batch('run-1', 1);
-    // run-0 took 'empty' (the first id); in run-1, t1 is truncated and batch 2 never finishes.
+    // run-0 took 'empty' (the first id); in run-1, t1 is truncated (open for the next run) and batch 2
+    // never ran (its record t4 is open too).
     h.clock = new Date('2026-11-28T10:30:00Z');
     const summary = await h.report('run-1');
     expect(summary).toEqual({
@@ -25,16 +26,20 @@ describe('reporter', () => {
       skipped_dedup: 1,
       batches: 3,
       batches_succeeded: 2,
-      batches_failed: 1,
+      batches_failed: 0,
+      batches_unfinished: 1,
       batches_recovered: 0,
       records_succeeded: 3,
-      records_failed: 1,
+      records_failed: 0,
+      records_open: 2,
       errors_by_type: { truncated: 1 },
-      tokens_in: 300,
-      tokens_out: 60,
-      estimated_cost_usd: (300 * 0.15 + 60 * 1.25) / 1e6,
-      duration_seconds: 1800,
-      failed_batches: [2],
+      // Four answers came back, the truncated one included: Vertex AI bills all four.
+      tokens_in: 400,
+      tokens_out: 80,
+      estimated_cost_usd: (400 * 0.15 + 80 * 1.25) / 1e6,
+      // From the plan to the last batch event (both at 10:00 on this clock).
+      duration_seconds: 0,
+      failed_batches: [],
     });
     expect(h.store.json(layout.summary('run-1'))).toEqual(summary);
     const executions = (await h.rows('executions')).filter((e) => e.execution_id === 'run-1');
@@ -47,26 +52,21 @@ describe('reporter', () => {
     await expect(h.report('nope')).rejects.toThrow(/nope has no planned row/);
   });
 
-  test('a batch that failed and then succeeded counts as recovered', () => {
+  test('a batch that failed and then succeeded counts as recovered; one never finished counts as unfinished', () => {
     expect(
-      batchSummary(3, [
-        { batchId: 0, succeeded: true, everFailed: true },
-        { batchId: 1, succeeded: false, everFailed: true },
+      batchSummary(4, [
+        { batchId: 0, status: 'succeeded', everFailed: true },
+        { batchId: 1, status: 'failed', everFailed: true },
+        { batchId: 2, status: 'submitted', everFailed: false },
       ]),
-    ).toEqual({ batches: 3, batches_succeeded: 1, batches_failed: 2, batches_recovered: 1, failed_batches: [1, 2] });
+    ).toEqual({ batches: 4, batches_succeeded: 1, batches_failed: 1, batches_unfinished: 2, batches_recovered: 1, failed_batches: [1] });
   });
 
-  test('uses TAP_PRICE for the cost estimate', async () => {
+  test('prices the run at the price it was planned with (TAP_PRICE)', async () => {
     const h = await Harness.create();
     await h.addTranscripts([{ id: 'a', text: 'x' }]);
-    await h.runAll('run-1');
-    const summary = await (await import('../../../runtime/jobs/reporter')).run(
-      h.env({ TAP_EXECUTION_ID: 'run-1', TAP_PRICE: '{"inputPerMillion": 1000000, "outputPerMillion": 0}' }),
-      h.ports,
-    );
-    expect(summary.estimated_cost_usd).toBe(100);
-    await expect(
-      (await import('../../../runtime/jobs/reporter')).run(h.env({ TAP_EXECUTION_ID: 'run-1', TAP_PRICE: '{"input": 1}' }), h.ports),
-    ).rejects.toThrow(/^TAP_PRICE: must be/);
+    await h.runAll('run-1', {}, { TAP_PRICE: '{"inputPerMillion": 1000000, "outputPerMillion": 0}' });
+    expect((await h.report('run-1')).estimated_cost_usd).toBe(100);
+    await expect(h.plan('run-2', { TAP_PRICE: '{"input": 1}' })).rejects.toThrow(/^TAP_PRICE: must be/);
   });
 });

@@ -55,23 +55,23 @@ describe('the jobs SQL on DuckDB', () => {
         ),
       );
     }
-    expect(await ws.warehouse.query(S.reportBatches(t, 'e1'))).toEqual([0, 1, 2].map((b) => ({ batch_id: b, succeeded: 0, ever_failed: 0 })));
+    expect(await ws.warehouse.query(S.reportBatches(t, 'e1'))).toEqual([0, 1, 2].map((b) => ({ batch_id: b, status: 'planned', attempt: 0, ever_failed: 0 })));
     expect(await ws.warehouse.query(S.reportPlan(t, 'e1'))).toEqual([
-      { analysis_version: 'v1', records_total: 22, skipped_dedup: 1, batch_count: 3, event_time: '2026-01-01T00:00:00.000Z' },
+      { analysis_version: 'v1', records_total: 22, skipped_dedup: 1, batch_count: 3, params: '{}', event_time: '2026-01-01T00:00:00.000Z' },
     ]);
   });
 
-  it('reads a batch by number and by row range, with extra columns', async () => {
-    const rows = await ws.warehouse.query<{ row_number: number; transcript: string; col_channel: string }>(S.batchRecords(t, source, 'e1', { batchId: 2 }, ['channel']));
+  it('reads a batch, or some rows of it, with extra columns and where each record stands in the ledger', async () => {
+    const rows = await ws.warehouse.query<{ row_number: number; transcript: string; col_channel: string }>(S.batchRecords(t, source, 'e1', { batchId: 2 }, 1, ['channel']));
     expect(rows.map((r) => r.row_number)).toEqual([21, 22]);
-    expect(rows[0]).toMatchObject({ col_channel: 'phone' });
-    const planned = await ws.warehouse.query(S.batchPlanned(t, 'e1', { startRow: 1, endRow: 3 }));
+    expect(rows[0]).toMatchObject({ col_channel: 'phone', settled: false, committed: false, final_error: false, failed_attempts: 0 });
+    const planned = await ws.warehouse.query(S.batchPlanned(t, 'e1', { batchId: 0, rows: { startRow: 1, endRow: 3 } }, 1));
     expect(planned).toHaveLength(3);
   });
 
   it('answers the report queries', async () => {
-    expect(await ws.warehouse.query(S.reportResults(t, 'e1', 'v1'))).toEqual([{ records_succeeded: 0, tokens_in: 0, tokens_out: 0, model: null }]);
+    expect(await ws.warehouse.query(S.reportRecords(t, 'e1'))).toEqual([{ records_total: 22, records_succeeded: 0, records_failed: 0 }]);
     expect(await ws.warehouse.query(S.reportErrors(t, 'e0'))).toEqual([{ error_type: 'empty_transcript', records: 1 }]);
-    expect(await ws.warehouse.query(S.reportFailedRecords(t, 'e0', 'v1'))).toEqual([{ records_failed: 1 }]);
+    expect(await ws.warehouse.query(S.reportUsage(t, 'e1'))).toEqual([{ tokens_in: 0, tokens_out: 0, last_event: '2026-01-01T00:00:01.000Z' }]);
   });
 });
