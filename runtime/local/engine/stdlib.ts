@@ -127,11 +127,15 @@ function list(fn: string, name: string, v: Value | undefined): Value[] {
   return v;
 }
 
-/** The arguments by name, for a handler: positional values labelled with the function's params. */
-function named(fn: StdlibFunction, args: (Value | undefined)[]): WfMap {
+/**
+ * The arguments by name, for a handler: positional values labelled with the function's params,
+ * and the documented defaults of those not given.
+ */
+function named(fn: StdlibFunction, args: (Value | undefined)[], defaults: Readonly<Record<string, Value>> = {}): WfMap {
   const out: WfMap = new Map();
   fn.params.forEach((p, i) => {
     if (args[i] !== undefined) out.set(p, args[i]!);
+    else if (Object.prototype.hasOwnProperty.call(defaults, p)) out.set(p, defaults[p]!);
   });
   return out;
 }
@@ -255,7 +259,8 @@ function httpFunction(name: string, params: string[], required: number): StdlibF
     params,
     required,
     async (a, ctx) => {
-      const args = named(fn, a);
+      // SL/http/*: timeout defaults to 300 seconds.
+      const args = named(fn, a, { timeout: 300 });
       if (params[0] === 'method') {
         const method = str(name, 'method', args.get('method'));
         if (!HTTP_METHODS.includes(method)) raise('ValueError', `${name}: method must be one of ${HTTP_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
@@ -269,12 +274,12 @@ function httpFunction(name: string, params: string[], required: number): StdlibF
 }
 
 /** A `gke.*` function (CN/gke/...): checked, then answered by the caller's handler. */
-function gkeFunction(name: string, params: string[], required: number, maxTimeout: number, check: (a: WfMap) => void = () => undefined): StdlibFunction {
+function gkeFunction(name: string, params: string[], required: number, maxTimeout: number, defaults: Record<string, Value>, check: (a: WfMap) => void = () => undefined): StdlibFunction {
   const fn: StdlibFunction = F(
     params,
     required,
     async (a, ctx) => {
-      const args = named(fn, a);
+      const args = named(fn, a, defaults);
       str(name, 'cluster_id', args.get('cluster_id'));
       for (const p of ['location', 'project', 'namespace', 'job_name', 'path']) if (args.has(p)) str(name, p, args.get(p));
       httpTimeout(name, args.get('timeout'), maxTimeout);
@@ -405,24 +410,25 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
       if (given(a[2])) num(fn, 'timeout', a[2]);
       if (given(a[3])) str(fn, 'location', a[3]);
       if (given(a[4])) str(fn, 'project_id', a[4]);
-      return ctx.callHandler(fn, named(STDLIB[fn]!, a));
+      return ctx.callHandler(fn, named(STDLIB[fn]!, a, { timeout: 1800 }));
     },
     { blocking: true, waits: true },
   ),
 
-  'gke.request': gkeFunction('gke.request', ['cluster_id', 'path', 'method', 'location', 'project', 'timeout', 'body', 'headers', 'query'], 2, 1800, (a) => {
+  // CN/gke/*: timeouts default to 300 s (1800 s for await_job), the namespace to "default".
+  'gke.request': gkeFunction('gke.request', ['cluster_id', 'path', 'method', 'location', 'project', 'timeout', 'body', 'headers', 'query'], 2, 1800, { timeout: 300 }, (a) => {
     str('gke.request', 'path', a.get('path'));
     if (a.has('method') && !HTTP_METHODS.includes(str('gke.request', 'method', a.get('method')))) {
       raise('ValueError', `gke.request: method must be one of ${HTTP_METHODS.join(', ')}, got ${JSON.stringify(a.get('method'))}`);
     }
     checkStringMap('gke.request', 'headers', a.get('headers'));
   }),
-  'gke.create_job': gkeFunction('gke.create_job', ['cluster_id', 'job', 'location', 'namespace', 'project', 'query', 'timeout'], 2, 1800, (a) => void map('gke.create_job', 'job', a.get('job'))),
-  'gke.await_job': gkeFunction('gke.await_job', ['cluster_id', 'job_name', 'location', 'namespace', 'project', 'query', 'timeout', 'polling_policy'], 2, ONE_YEAR_SECONDS, (a) => {
+  'gke.create_job': gkeFunction('gke.create_job', ['cluster_id', 'job', 'location', 'namespace', 'project', 'query', 'timeout'], 2, 1800, { namespace: 'default', timeout: 300 }, (a) => void map('gke.create_job', 'job', a.get('job'))),
+  'gke.await_job': gkeFunction('gke.await_job', ['cluster_id', 'job_name', 'location', 'namespace', 'project', 'query', 'timeout', 'polling_policy'], 2, ONE_YEAR_SECONDS, { namespace: 'default', timeout: 1800 }, (a) => {
     str('gke.await_job', 'job_name', a.get('job_name'));
     if (a.has('polling_policy')) map('gke.await_job', 'polling_policy', a.get('polling_policy'));
   }),
-  'gke.delete_job': gkeFunction('gke.delete_job', ['cluster_id', 'job_name', 'location', 'namespace', 'project', 'query', 'timeout'], 2, 1800, (a) => void str('gke.delete_job', 'job_name', a.get('job_name'))),
+  'gke.delete_job': gkeFunction('gke.delete_job', ['cluster_id', 'job_name', 'location', 'namespace', 'project', 'query', 'timeout'], 2, 1800, { namespace: 'default', timeout: 300 }, (a) => void str('gke.delete_job', 'job_name', a.get('job_name'))),
 
   'hash.compute_checksum': F(['data', 'algorithm'], 2, (a) => new Uint8Array(crypto.createHash(hashAlgorithm('hash.compute_checksum', a[1])).update(bytes('hash.compute_checksum', 'data', a[0])).digest())),
   'hash.compute_hmac': F(['key', 'data', 'algorithm'], 3, (a) =>

@@ -373,7 +373,11 @@ describe('http.* (SL/http/get, post, put, patch, delete, request)', () => {
 
   test('http.request takes the method first', async () => {
     const r = (await result(callWorkflow('http.request', '{method: PATCH, url: "https://example.invalid/x"}'), { handlers: echo })) as { body: unknown };
-    expect(r.body).toEqual({ method: 'PATCH', url: 'https://example.invalid/x' });
+    expect(r.body).toEqual({ method: 'PATCH', url: 'https://example.invalid/x', timeout: 300 });
+  });
+
+  test('the handler sees the documented default timeout of 300 s when none is given', async () => {
+    expect(((await result(callWorkflow('http.get', '{url: "https://example.invalid"}'), { handlers: echo })) as { body: unknown }).body).toEqual({ url: 'https://example.invalid', timeout: 300 });
   });
 
   // SL/http/get, "Raised exceptions": ValueError for a timeout over 1800, an invalid URL, an auth
@@ -467,6 +471,13 @@ describe('gke.* (CN/gke/request, create_job, await_job, delete_job)', () => {
     ['gke.delete_job', '{cluster_id: c, job_name: j, query: {propagationPolicy: Foreground}}'],
   ])('%s reaches its handler with the arguments by name', async (name, args) => {
     expect(((await result(callWorkflow(name, args), { handlers })) as { call: string }).call).toBe(name);
+  });
+
+  test('the handler sees the documented defaults: namespace "default", timeout 300 s (1800 s for await_job)', async () => {
+    const created = (await result(callWorkflow('gke.create_job', '{cluster_id: c, job: {}}'), { handlers })) as { args: unknown };
+    expect(created.args).toEqual({ cluster_id: 'c', job: {}, namespace: 'default', timeout: 300 });
+    const awaited = (await result(callWorkflow('gke.await_job', '{cluster_id: c, job_name: j}'), { handlers })) as { args: unknown };
+    expect(awaited.args).toEqual({ cluster_id: 'c', job_name: 'j', namespace: 'default', timeout: 1800 });
   });
 
   test.each([
