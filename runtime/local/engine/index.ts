@@ -1,7 +1,9 @@
 /**
  * The local Workflows engine: runs Google Cloud Workflows definitions on a laptop with the semantics
- * of the Workflows language (see `workflows-language.md` in the shared reference), on a virtual clock,
- * with connectors answered by handlers the caller supplies. Nothing reaches the network.
+ * of the Workflows language and exactly the standard library Google documents (see
+ * `workflows-stdlib.md` and `workflows-language.md` in the shared reference; `CHOICES.md` where they
+ * are silent), on a virtual clock, with connectors answered by handlers the caller supplies.
+ * Nothing reaches the network.
  *
  * ```ts
  * const wf = parseWorkflow(fs.readFileSync('workflows/batch.yaml', 'utf8'), 'workflows/batch.yaml');
@@ -11,6 +13,8 @@
  *   handlers: { 'googleapis.run.v2.projects.locations.jobs.run': async (args, ctx) => { await ctx.sleep(60); return {}; } },
  * });
  * if (outcome.state === 'FAILED') console.log(outcome.error);
+ * // The minute-long jobs.run above was polled 13 times; the polls count toward the step limit.
+ * console.log(`${outcome.stats.steps} of ${outcome.stats.stepLimit} steps, ${outcome.stats.pollSteps} of them polls`);
  * ```
  */
 export { VirtualClock, DEFAULT_START_SECONDS } from './clock';

@@ -16,7 +16,7 @@ export type Value = null | boolean | bigint | number | string | Uint8Array | Val
 export const INT64_MIN = -(2n ** 63n);
 export const INT64_MAX = 2n ** 63n - 1n;
 
-/** The Workflows type name of a value, as `type()` returns it. */
+/** The Workflows type name of a value, as `get_type()` returns it. */
 export function typeName(v: Value): string {
   if (v === null) return 'null';
   switch (typeof v) {
