@@ -187,10 +187,14 @@ ORDER BY model`,
     return rows.map((r) => ({ model: String(r.model), records: num(r.records), tokensIn: num(r.tokens_in), tokensOut: num(r.tokens_out) }));
   }
 
-  /** What `clear-history` would delete. */
+  /** What `clear-history` would delete: the execution's results, and the `processed_records` rows that settle them. */
   async historyCounts(executionId: string): Promise<{ processedRecords: number; results: number }> {
     const [p] = await this.run<Record<string, unknown>>({
-      sql: `SELECT COUNT(*) AS n FROM ${this.t('processedRecords')} WHERE first_processed_execution_id = @execution_id`,
+      sql: `SELECT COUNT(*) AS n FROM ${this.t('processedRecords')} p
+WHERE p.status = 'succeeded' AND EXISTS (
+  SELECT 1 FROM ${this.t('results')} r
+  WHERE r.execution_id = @execution_id AND r.record_id = p.record_id AND r.analysis_version = p.analysis_version
+)`,
       params: { execution_id: executionId },
     });
     const [r] = await this.run<Record<string, unknown>>({
@@ -201,16 +205,22 @@ ORDER BY model`,
   }
 
   /**
-   * Deletes the execution's `processed_records` rows, so that its records are planned again, and its
-   * results rows, so that the next run's answers do not sit beside the old ones. Error history stays.
-   * Results go first: a crash between the two leaves records still deduplicated, never analysed twice.
+   * Forgets what the execution analysed, so that the next run analyses those records again: the
+   * `processed_records` rows that settle its results (whichever run wrote them), then its results.
+   * Errors stay, as history. In that order, a crash between the two leaves records with a result and
+   * no `processed_records` row, which the next run settles without sending them (clear-history can
+   * simply be run again); the other order would leave records settled with no result at all.
    */
   async clearHistory(executionId: string): Promise<void> {
-    await this.run({ sql: `DELETE FROM ${this.t('results')} WHERE execution_id = @execution_id`, params: { execution_id: executionId } });
     await this.run({
-      sql: `DELETE FROM ${this.t('processedRecords')} WHERE first_processed_execution_id = @execution_id`,
+      sql: `DELETE FROM ${this.t('processedRecords')} p
+WHERE p.status = 'succeeded' AND EXISTS (
+  SELECT 1 FROM ${this.t('results')} r
+  WHERE r.execution_id = @execution_id AND r.record_id = p.record_id AND r.analysis_version = p.analysis_version
+)`,
       params: { execution_id: executionId },
     });
+    await this.run({ sql: `DELETE FROM ${this.t('results')} WHERE execution_id = @execution_id`, params: { execution_id: executionId } });
   }
 }
 

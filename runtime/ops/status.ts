@@ -55,7 +55,7 @@ export function renderStatus(view: StatusView): string {
   if (batches.length > 0) {
     lines.push(
       table(
-        ['batch', 'status', 'attempts', 'records', 'analysed', 'errors', 'vertex job', 'updated', 'note'],
+        ['batch', 'status', 'attempts', 'records', 'analysed', 'errors', 'vertex job', 'updated'],
         batches.map((b) => [
           String(b.batchId),
           b.status === 'succeeded' && b.failures > 0 ? 'recovered' : b.status,
@@ -65,10 +65,15 @@ export function renderStatus(view: StatusView): string {
           b.failed === null ? '-' : integer(b.failed),
           vertexCell(b, view.vertex),
           b.eventTime.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''),
-          b.status === 'failed' ? (b.message ?? '').split('\n')[0]! : '',
         ]),
       ),
     );
+    const reasons = batches.filter((b) => b.status === 'failed' && b.message);
+    if (reasons.length > 0) {
+      lines.push('Why the failed batches failed (their latest attempt):');
+      for (const b of reasons) lines.push(`  batch ${b.batchId}, attempt ${b.attempt}: ${b.message!.split('\n')[0]}`);
+      lines.push('');
+    }
   } else {
     lines.push('No batch events yet.', '');
   }

@@ -1,7 +1,7 @@
 import { Command, UsageError } from '../command';
 import { parseArgs } from '../args';
 import { recoverCommand, resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
-import { chooseExecution, requireExecution, withTarget, OpenTarget, WorkFolderInUseError } from '../../ops/target';
+import { chooseExecution, INTERRUPTED, requireExecution, withTarget, OpenTarget, WorkFolderInUseError } from '../../ops/target';
 import { StatusView, isFinished, renderStatus } from '../../ops/status';
 import type { VertexJobState, WorkflowExecution } from '../../ops/gcp';
 import { UnknownExecutionError } from '../../ops/report';
@@ -48,6 +48,10 @@ async function snapshot(open: OpenTarget, executionId: string, cwd: string): Pro
     // Started (tapctl run) but not planned yet: the planner has not written its row.
     if (!(error instanceof UnknownExecutionError) || !workflow) throw error;
     execution = notPlannedYet(executionId, workflow);
+  }
+  // A master that ended without the reporter's row was cut short (cancelled, or failed before it).
+  if (workflow && execution.status === 'running' && workflow.state !== 'ACTIVE' && workflow.state !== 'QUEUED') {
+    execution = { ...execution, status: INTERRUPTED };
   }
   const batches = await open.queries.batches(executionId);
   const vertex = new Map<string, VertexJobState | Error>();

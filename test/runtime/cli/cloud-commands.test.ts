@@ -163,9 +163,13 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     fake.addExecution('dev-master-orchestrator', 'e1', ['ACTIVE', 'ACTIVE', 'FAILED'], 'batches failed: [2]');
     const r = await run(['status', '--execution', 'e1', '--watch', '--interval', '0']);
     expect(r.stdout.match(/^Execution e1:/gm)).toHaveLength(3);
-    expect(r.stdout).toContain('(workflow FAILED)');
+    expect(r.stdout).toContain('Execution e1: running (workflow ACTIVE)');
+    // The workflow ended without the reporter's row: the run was cut short.
+    expect(r.stdout).toContain('Execution e1: interrupted (workflow FAILED)');
     expect(r.stdout).toContain('workflow error: batches failed: [2]');
-    expect(r.stdout).toContain('tapctl recover --execution e1 --all-failed');
+    expect(r.stdout).toContain(
+      'tapctl recover --project acme-prod --region europe-west4 --dataset transcript_analysis --master-workflow dev-master-orchestrator --batch-workflow dev-ta-sub-workflow --execution e1 --all-failed',
+    );
     expect(r.code).toBe(3);
   });
 
@@ -187,7 +191,9 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
   test('recover --all-failed starts the batch workflow for each failed batch, with the next attempt', async () => {
     const r = await run(['recover', '--execution', 'e1', '--all-failed']);
     expect(r.code).toBe(0);
-    const calls = fake.callsTo('workflows');
+    // First whether the run's master is still going (it is not: unknown to the fake), then the start.
+    const [check, ...calls] = fake.callsTo('workflows');
+    expect(check).toMatchObject({ method: 'GET', path: `/v1/projects/${PROJECT}/locations/${REGION}/workflows/dev-master-orchestrator/executions/e1` });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.path).toBe(`/v1/projects/${PROJECT}/locations/${REGION}/workflows/dev-ta-sub-workflow/executions`);
     expect(JSON.parse((calls[0]!.body as { argument: string }).argument)).toEqual({ execution_id: 'e1', batch_id: 2, attempt: 3 });
@@ -200,7 +206,15 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\{"execution_id":"e1","batch_id":2,"attempt":3\}: succeeded\n$/);
     expect(r.stderr).toMatch(/: ACTIVE\n.*: SUCCEEDED\n/);
-    expect(fake.callsTo('workflows').filter((c) => c.method === 'GET')).toHaveLength(3);
+    expect(fake.callsTo('workflows').filter((c) => c.method === 'GET' && c.path.includes('dev-ta-sub-workflow'))).toHaveLength(3);
+  });
+
+  test('recover refuses while the run\'s master workflow is still going', async () => {
+    fake.addExecution('dev-master-orchestrator', 'e1', ['ACTIVE']);
+    const r = await run(['recover', '--execution', 'e1', '--all-failed']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/execution e1 is still running \(its master workflow is ACTIVE\)[\s\S]*wait for it to end/);
+    expect(fake.callsTo('workflows').filter((c) => c.method === 'POST')).toEqual([]);
   });
 
   test('run --wait fails with the workflow error when the run fails', async () => {
@@ -214,7 +228,8 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
   test('recover by row range uses the seed recovery form', async () => {
     const r = await run(['recover', '--execution', 'e1', '--start-row', '21', '--end-row', '30']);
     expect(r.code).toBe(0);
-    expect(JSON.parse((fake.callsTo('workflows')[0]!.body as { argument: string }).argument)).toEqual({ execution_id: 'e1', start_row: 21, end_row: 30 });
+    const started = fake.callsTo('workflows').filter((c) => c.method === 'POST');
+    expect(JSON.parse((started[0]!.body as { argument: string }).argument)).toEqual({ execution_id: 'e1', start_row: 21, end_row: 30 });
     const beyond = await run(['recover', '--execution', 'e1', '--start-row', '21', '--end-row', '31']);
     expect(beyond.stderr).toContain('planned 30 rows');
   });
@@ -222,7 +237,8 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
   test('recover --batch N --force re-runs a batch that succeeded', async () => {
     const r = await run(['recover', '--execution', 'e1', '--batch', '0', '--force']);
     expect(r.code).toBe(0);
-    expect(JSON.parse((fake.callsTo('workflows')[0]!.body as { argument: string }).argument)).toEqual({ execution_id: 'e1', batch_id: 0, attempt: 2 });
+    const started = fake.callsTo('workflows').filter((c) => c.method === 'POST');
+    expect(JSON.parse((started[0]!.body as { argument: string }).argument)).toEqual({ execution_id: 'e1', batch_id: 0, attempt: 2 });
   });
 
   test('clear-history deletes through BigQuery after confirmation', async () => {
@@ -230,12 +246,15 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('settled 18 records (processed_records) and wrote 18 results in dataset acme-prod.transcript_analysis');
     const deletes = fake.callsTo('bigquery').map((c) => (c.body as { query: string }).query).filter((q) => q.startsWith('DELETE'));
-    expect(deletes).toEqual([
+    expect(deletes.map((q) => q.split('\n')[0])).toEqual([
+      'DELETE FROM `acme-prod.transcript_analysis.processed_records` p',
       'DELETE FROM `acme-prod.transcript_analysis.transcription_analyzed_transcripts` WHERE execution_id = @execution_id',
-      'DELETE FROM `acme-prod.transcript_analysis.processed_records` WHERE first_processed_execution_id = @execution_id',
     ]);
-    const [left] = await ws.warehouse.query<{ n: number }>({ sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table('processed_records')}` });
-    expect(left!.n).toBe(0);
+    // What is left: the settled errors of e1 (r20 failed, r21 exhausted), kept as history.
+    const left = await ws.warehouse.query<{ record_id: string; status: string }>({
+      sql: `SELECT record_id, status FROM ${ws.warehouse.table('processed_records')} ORDER BY record_id`,
+    });
+    expect(left).toEqual([{ record_id: 'r20', status: 'failed' }, { record_id: 'r21', status: 'exhausted' }]);
   });
 
   test('report gives the same summary as on the laptop, and writes the page', async () => {

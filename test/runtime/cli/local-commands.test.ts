@@ -18,13 +18,17 @@ describe('tapctl against a laptop work folder', () => {
   test('status shows each batch: succeeded, recovered, failed, with attempts and counts', async () => {
     const r = await cli(['status', '--local', dir, '--execution', 'e1']);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('Execution e1: running');
+    // No process runs e1 (the work folder was free to open), and it never finished: its run died.
+    expect(r.stdout).toContain('Execution e1: interrupted');
     expect(r.stdout).toContain('30 records in 3 batches, 10 skipped as already analysed');
     expect(r.stdout).toContain('[####################..........] 66% (2/3) settled, 1 failed, 1 recovered');
     const line = (batch: number) => r.stdout.split('\n').find((l) => l.trimStart().startsWith(`${batch} `))!;
     expect(line(0)).toMatch(/^\s*0\s+succeeded\s+1\s+10\s+8\s+2\s+-\s+2026-11-28 08:10:00/);
     expect(line(1)).toMatch(/^\s*1\s+recovered\s+2 \(1 failed\)\s+10\s+10\s+0/);
-    expect(line(2)).toMatch(/^\s*2\s+failed\s+2 \(2 failed\)\s+10\s+-\s+-\s+-\s+2026-11-28 08:20:00\s+Vertex AI job JOB_STATE_FAILED/);
+    expect(line(2)).toMatch(/^\s*2\s+failed\s+2 \(2 failed\)\s+10\s+-\s+-\s+-\s+2026-11-28 08:20:00$/);
+    expect(r.stdout).toContain('Why the failed batches failed (their latest attempt):\n  batch 2, attempt 2: Vertex AI job JOB_STATE_FAILED\n');
+    // The recovery hint points at this work folder, so it can be copied as it is.
+    expect(r.stdout).toContain(`Re-run the failed batches: tapctl recover --local ${path.relative(process.cwd(), dir)} --execution e1 --all-failed`);
   });
 
   test('a work folder held by another process (a running pipeline) says to wait for it', async () => {
@@ -80,32 +84,41 @@ describe('tapctl against a laptop work folder', () => {
       batches_failed: 1,
       batches_recovered: 1,
       records_succeeded: 18,
-      records_failed: 3,
-      errors_by_type: { json_parse_error: 2, missing_result: 2, vertex_ai_error: 1 },
-      tokens_in: 18_000,
-      tokens_out: 1_800,
+      records_failed: 2,
+      records_open: 10,
+      errors_by_type: { json_parse_error: 2, missing_result: 1, vertex_ai_error: 1, empty_transcript: 1 },
+      tokens_in: 20_000,
+      tokens_out: 2_000,
       duration_seconds: 35 * 60,
       failed_batches: [2],
     });
-    expect(summary.estimated_cost_usd).toBeCloseTo((18_000 * 0.15 + 1_800 * 1.25) / 1e6, 12);
+    expect(summary.estimated_cost_usd).toBeCloseTo((20_000 * 0.15 + 2_000 * 1.25) / 1e6, 12);
     const page = readFileSync(html, 'utf8');
     expect(page).toContain('data-metric="records_succeeded" data-value="18"');
   });
 
-  test('report uses the reporter summary once the run has finished', async () => {
+  test('report computes the summary from the tables, and says when they changed after the run\'s own summary', async () => {
     const ws = await openLocalWorkspace(dir);
-    const summary = { execution_id: 'e2', analysis_version: 'v1', status: 'succeeded', records_total: 10, skipped_dedup: 0, batches: 1, batches_succeeded: 1, batches_failed: 0, batches_recovered: 0, records_succeeded: 10, records_failed: 0, errors_by_type: {}, tokens_in: 5, tokens_out: 6, estimated_cost_usd: 0.5, duration_seconds: 600, failed_batches: [] };
-    await ws.warehouse.query({
-      sql: `INSERT INTO ${ws.warehouse.table('executions')} (execution_id, status, analysis_version, summary, event_time) VALUES ('e2', 'succeeded', 'v1', @s, @t)`,
-      params: { s: JSON.stringify(summary), t: '2026-11-28T09:10:00Z' },
-      types: { t: 'TIMESTAMP' },
-    });
+    const q = new (await import('../../../runtime/ops/queries')).OpsQueries(ws.warehouse);
+    const summary = await q.summary('e2', new Date());
+    const write = (s: object) =>
+      ws.warehouse.query({
+        sql: `INSERT INTO ${ws.warehouse.table('executions')} (execution_id, status, analysis_version, summary, event_time) VALUES ('e2', 'succeeded', 'v1', @s, @t)`,
+        params: { s: JSON.stringify(s), t: '2026-11-28T09:10:00Z' },
+        types: { t: 'TIMESTAMP' },
+      });
+    await write(summary);
     await ws.close();
-    const r = await cli(['report', '--local', dir, '--execution', 'e2']);
-    expect(r.stdout).toContain('Execution e2: succeeded');
-    expect(r.stdout).toMatch(/Estimated cost\s+\$0\.50/);
+    const same = await cli(['report', '--local', dir, '--execution', 'e2']);
+    expect(same.stdout).toMatch(/^Execution e2: succeeded\n/);
+    expect(same.stdout).toMatch(/Estimated cost\s+\$0\.0027/);
     const status = await cli(['status', '--local', dir, '--execution', 'e2']);
     expect(status.stdout).toContain('Execution e2: succeeded');
+
+    await cli(['clear-history', '--local', dir, '--execution', 'e2', '--yes']);
+    const changed = await cli(['report', '--local', dir, '--execution', 'e2', '--json']);
+    expect(JSON.parse(changed.stdout)).toMatchObject({ records_succeeded: 0, records_open: 10 });
+    expect((await cli(['report', '--local', dir, '--execution', 'e2'])).stdout).toContain('computed from the tables: they changed');
   });
 
   test('clear-history shows the count, asks, and deletes only on yes', async () => {
@@ -135,7 +148,7 @@ describe('tapctl against a laptop work folder', () => {
 
   test('recover refuses a batch that has not failed, and a batch the run does not have', async () => {
     const ok = await cli(['recover', '--local', dir, '--execution', 'e1', '--batch', '0']);
-    expect(ok.stderr).toMatch(/batch 0 of execution e1 is succeeded, not failed[\s\S]*--force/);
+    expect(ok.stderr).toMatch(/batch 0 of execution e1 has succeeded, it is not failed[\s\S]*--force/);
     const none = await cli(['recover', '--local', dir, '--execution', 'e1', '--batch', '7']);
     expect(none.stderr).toContain('execution e1 has no batch 7: it planned 3 batches (0 to 2)');
     const usage = await cli(['recover', '--local', dir, '--execution', 'e1', '--batch', '1', '--all-failed']);

@@ -45,7 +45,8 @@ describe('tapctl on a laptop run with faults', () => {
     const status = await cli(['status', '--local', work(), '--execution', 'faulty-run']);
     expect(status.stdout).toContain('10 records in 3 batches');
     for (const b of [0, 1, 2]) expect(batchLine(status.stdout, b)).toMatch(/\sfailed\s+1 \(1 failed\)\s+/);
-    expect(status.stdout).toContain('tapctl recover --execution faulty-run --all-failed');
+    expect(status.stdout).toContain(`tapctl recover --local ${path.relative(process.cwd(), work())} --execution faulty-run --all-failed`);
+    expect(status.stdout).toMatch(/batch 0, attempt 1: Vertex AI batch job .* ended JOB_STATE_FAILED with no output/);
     expect(status.code).toBe(3);
   });
 
@@ -72,7 +73,7 @@ describe('tapctl on a laptop run with faults', () => {
     const summary = JSON.parse(report.stdout);
     expect(summary).toMatchObject({ status: 'succeeded', records_total: 10, records_succeeded: 10, batches_succeeded: 3, batches_failed: 0, batches_recovered: 3, failed_batches: [] });
     const text = await cli(['report', '--local', work(), '--execution', 'faulty-run']);
-    expect(text.stdout).toContain("Execution faulty-run: succeeded (recomputed from the tables: batches were recovered after the run's summary)");
+    expect(text.stdout).toContain("Execution faulty-run: succeeded (computed from the tables: they changed after the run's own summary, by a recovery or clear-history)");
     const again = await cli(['recover', '--local', work(), '--execution', 'faulty-run', '--all-failed']);
     expect(again.stdout).toBe('Nothing to recover.\n');
   });

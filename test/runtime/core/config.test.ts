@@ -43,11 +43,12 @@ describe('job configuration', () => {
     expect(e.message.startsWith(`${variable}: `)).toBe(true);
   });
 
-  test('a batch is a number or a row range, not both', () => {
+  test('a batch is a number, optionally with the plan rows of it the attempt covers', () => {
     expect(batchRef({ TAP_BATCH_ID: '4' })).toEqual({ batchId: 4 });
-    expect(batchRef({ TAP_START_ROW: '11', TAP_END_ROW: '20' })).toEqual({ startRow: 11, endRow: 20 });
-    expect(failure(() => batchRef({ TAP_BATCH_ID: '4', TAP_START_ROW: '1', TAP_END_ROW: '2' })).message).toMatch(/not both/);
-    expect(failure(() => batchRef({ TAP_START_ROW: '5', TAP_END_ROW: '2' })).variable).toBe('TAP_END_ROW');
+    expect(batchRef({ TAP_BATCH_ID: '1', TAP_START_ROW: '11', TAP_END_ROW: '20' })).toEqual({ batchId: 1, rows: { startRow: 11, endRow: 20 } });
+    expect(failure(() => batchRef({ TAP_BATCH_ID: '4', TAP_START_ROW: '1' })).message).toMatch(/give both/);
+    expect(failure(() => batchRef({ TAP_BATCH_ID: '4', TAP_START_ROW: '5', TAP_END_ROW: '2' })).variable).toBe('TAP_END_ROW');
+    expect(failure(() => batchRef({ TAP_START_ROW: '11', TAP_END_ROW: '20' })).variable).toBe('TAP_BATCH_ID');
     expect(failure(() => batchRef({})).variable).toBe('TAP_BATCH_ID');
   });
 

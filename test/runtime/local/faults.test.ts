@@ -3,13 +3,15 @@ import { anyFault, chance, NO_FAULTS, parseFaults } from '../../../runtime/local
 describe('faults', () => {
   test('parses every named fault', () => {
     const f = parseFaults(
-      'vertex-job-fail:2,vertex-job-expire:1,line-error-rate:0.1,malformed-json-rate:0.2,missing-summary-rate:0.3,processor-crash-after:processed,generator-crash:4',
+      'vertex-job-fail:2,vertex-job-expire:1,vertex-job-partial:3,line-error-rate:0.1,model-unavailable-rate:0.05,malformed-json-rate:0.2,missing-summary-rate:0.3,processor-crash-after:processed,generator-crash:4',
       7,
     );
     expect(f).toEqual({
       vertexJobFail: 2,
       vertexJobExpire: 1,
+      vertexJobPartial: 3,
       lineErrorRate: 0.1,
+      modelUnavailableRate: 0.05,
       malformedJsonRate: 0.2,
       missingSummaryRate: 0.3,
       processorCrashAfter: 'processed',

@@ -18,9 +18,11 @@ const summary: SummaryDocument = {
   batches: 6,
   batches_succeeded: 5,
   batches_failed: 1,
+  batches_unfinished: 0,
   batches_recovered: 2,
   records_succeeded: 4874,
-  records_failed: 326,
+  records_failed: 200,
+  records_open: 126,
   errors_by_type: { json_parse_error: 120, missing_summary: 6, safety_blocked: 200 },
   tokens_in: 12_345_678,
   tokens_out: 2_345_678,
@@ -32,6 +34,7 @@ const summary: SummaryDocument = {
 const report: RunReport = {
   executionId: 'run-42',
   generatedAt: '2026-11-28T12:05:00.000Z',
+  state: 'failed',
   final: true,
   basis: 'reporter',
   summary,
@@ -76,7 +79,8 @@ describe('HTML report', () => {
     const expectText: Record<string, string> = {
       records_total: '5,200',
       records_succeeded: '4,874',
-      records_failed: '326',
+      records_failed: '200',
+      records_open: '126',
       skipped_dedup: '800',
       batches: '6',
       batches_succeeded: '5',
@@ -86,7 +90,7 @@ describe('HTML report', () => {
       tokens_out: '2,345,678',
       estimated_cost_usd: '$4.78',
       duration_seconds: '2h01m',
-      record_error_rate: '6.3%',
+      record_error_rate: '3.8%',
     };
     for (const [key, text] of Object.entries(expectText)) {
       expect({ key, text: shown.get(key)?.text }).toEqual({ key, text });
@@ -151,7 +155,7 @@ describe('tapctl report --html, opened in headless Chromium', () => {
     for (const key of compared) {
       expect({ key, value: Number(shown.get(key)?.value) }).toEqual({ key, value: summary[key] });
     }
-    expect(shown.get('record_error_rate')?.text).toBe('10.0%');
+    expect(shown.get('record_error_rate')?.text).toBe('6.7%');
     const image = screenshot(page, 800, 1600);
     expect(countColor(image, COLORS.succeeded)).toBeGreaterThan(200);
     expect(countColor(image, COLORS.failed)).toBeGreaterThan(200);

@@ -45,7 +45,7 @@ describe('views on DuckDB', () => {
     expect(e1).toMatchObject({ execution_id: 'e1', batches: 3, batches_succeeded: 2, recovery_seconds: 1800 });
     expect(e1!.batch_success_rate).toBeCloseTo(2 / 3, 10);
     expect(e1!.batches_per_hour).toBeCloseTo(36 / 7, 10);
-    expect(e1!.record_error_rate).toBeCloseTo(0.1, 10);
+    expect(e1!.record_error_rate).toBeCloseTo(2 / 30, 10);
     expect(e1!.deduplication_rate).toBeCloseTo(0.25, 10);
     expect(e2).toMatchObject({ execution_id: 'e2', batches: 1, batches_succeeded: 1, batch_success_rate: 1, record_error_rate: 0, deduplication_rate: 0, recovery_seconds: null });
     expect(e2!.batches_per_hour).toBeCloseTo(6, 10);

@@ -93,10 +93,18 @@ describe('model endpoint adapter', () => {
     expect(parsed.outcome).toMatchObject({ kind: 'success', values: ANSWER });
   });
 
-  it('turns an HTTP error into the line status, as a failed Vertex line', async () => {
+  it('turns an HTTP error into the line status, led by its canonical code, as a failed Vertex line', async () => {
     const out = await answerLine(line('RATE'), { url: `${base}/v1beta`, model: 'gemini-2.5-flash', now });
-    expect(out.status).toBe('HTTP 429: Resource has been exhausted');
+    expect(out.status).toBe('RESOURCE_EXHAUSTED: HTTP 429: Resource has been exhausted');
     expect(out.response).toBeUndefined();
+  });
+
+  it('an endpoint that is down gives an UNAVAILABLE status, which the processor counts as the model\'s outage, not the record\'s error', async () => {
+    const { statusErrorType } = await import('../../../../runtime/core/responses');
+    const out = await answerLine(line('x'), { url: 'http://127.0.0.1:9/v1beta', model: 'gemini-2.5-flash', now, timeoutMs: 5000 });
+    expect(out.status).toMatch(/^UNAVAILABLE: the model endpoint could not be reached/);
+    expect(statusErrorType(out.status)).toBe('model_unavailable');
+    expect(statusErrorType('INVALID_ARGUMENT: HTTP 400: bad request')).toBe('vertex_ai_error');
   });
 
   it('speaks chat completions to an OpenAI-compatible server, with the schema as JSON Schema', async () => {
