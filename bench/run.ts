@@ -11,8 +11,11 @@ import * as path from 'node:path';
 
 const BENCH = __dirname;
 const RESULTS = path.join(BENCH, 'results');
-/** In the order RESULTS.md shows them: deployment first, then the runtime, then the laptop. */
-const ORDER = ['synth', 'jobs', 'engine', 'analyzer', 'pipeline', 'ops'];
+/**
+ * In the order RESULTS.md shows them: deployment first, then the runtime, then the laptop, then
+ * the ledger's soak (written by `npm run soak -- --record`, not a benchmark of this folder).
+ */
+const ORDER = ['synth', 'jobs', 'engine', 'analyzer', 'pipeline', 'ops', 'soak'];
 
 function available(): string[] {
   const files = fs.readdirSync(BENCH).filter((f) => f.endsWith('.ts') && f !== 'run.ts').map((f) => f.replace(/\.ts$/, ''));
@@ -20,7 +23,9 @@ function available(): string[] {
 }
 
 function assemble(): void {
-  const parts = available()
+  const recorded = fs.readdirSync(RESULTS).filter((f) => f.endsWith('.md')).map((f) => f.replace(/\.md$/, ''));
+  const names = [...ORDER.filter((n) => recorded.includes(n)), ...recorded.filter((n) => !ORDER.includes(n)).sort()];
+  const parts = names
     .map((name) => path.join(RESULTS, `${name}.md`))
     .filter((file) => fs.existsSync(file))
     .map((file) => fs.readFileSync(file, 'utf8').trim().replace(/^# /, '## '));

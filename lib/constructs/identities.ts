@@ -22,8 +22,12 @@ export interface RoleAccess {
   readonly reads: ReadonlyArray<TableKey | ViewKey>;
   /** Tables it appends to (`roles/bigquery.dataEditor` on each). */
   readonly writes: readonly TableKey[];
-  /** Work bucket access: `read` is `roles/storage.objectViewer`, `readWrite` is `roles/storage.objectUser`. */
-  readonly workBucket?: 'read' | 'readWrite';
+  /**
+   * Work bucket access: `read` is `roles/storage.objectViewer`; `readCreate` adds
+   * `roles/storage.objectCreator` (new objects, never overwriting or deleting); `readWrite` is
+   * `roles/storage.objectUser`.
+   */
+  readonly workBucket?: 'read' | 'readCreate' | 'readWrite';
   /** Reads the job bundles from the artifacts bucket (`roles/storage.objectViewer`). */
   readonly artifactsBucket?: 'read';
   /** Runs the Cloud Run jobs with overrides and reads their executions (on each job). */
@@ -44,7 +48,8 @@ export const ACCESS: Readonly<Record<IdentityRole, RoleAccess>> = {
     reads: [],
     // The batch workflow appends its events with tabledata.insertAll (no query, so no jobUser).
     writes: ['batchEvents'],
-    workBucket: 'read',
+    // It reads the jobs' small JSON files and creates an attempt's claim object (never overwriting).
+    workBucket: 'readCreate',
     runsJobs: true,
   },
   planner: {
@@ -58,7 +63,8 @@ export const ACCESS: Readonly<Record<IdentityRole, RoleAccess>> = {
   generator: {
     purpose: "writes a batch's Gemini requests",
     projectRoles: [JOB_USER],
-    reads: ['source', 'batchAssignments'],
+    // The results: a record already analysed is never sent again.
+    reads: ['source', 'batchAssignments', 'results'],
     // Records that cannot be sent settle here: permanent errors and their processed_records rows.
     writes: ['errorTracking', 'processedRecords'],
     workBucket: 'readWrite',
@@ -75,7 +81,7 @@ export const ACCESS: Readonly<Record<IdentityRole, RoleAccess>> = {
   reporter: {
     purpose: "writes the run's summary",
     projectRoles: [JOB_USER],
-    reads: ['results', 'errorTracking', 'batchEvents'],
+    reads: ['batchAssignments', 'results', 'processedRecords', 'errorTracking', 'batchEvents'],
     writes: ['executions'],
     workBucket: 'readWrite',
     artifactsBucket: 'read',

@@ -361,7 +361,8 @@ export class TranscriptAnalysisPipeline extends Construct {
       }
       for (const key of access.reads) this.warehouse.grantRead(key, member, `${role}-read-${key}`);
       for (const key of access.writes) this.warehouse.grantWrite(key, member, `${role}-write-${key}`);
-      if (access.workBucket === 'read') this.workBucket.grantRead(member, role);
+      if (access.workBucket === 'read' || access.workBucket === 'readCreate') this.workBucket.grantRead(member, role);
+      if (access.workBucket === 'readCreate') this.workBucket.grantCreate(member, `${role}-create`);
       if (access.workBucket === 'readWrite') this.workBucket.grantReadWrite(member, role);
       if (access.artifactsBucket === 'read' && this.jobs[role as JobKind]?.bundle) this.artifactsBucket.grantRead(member, role);
       if (access.runsJobs) for (const kind of JOB_KINDS) this.jobs[kind].grantRun(member, role);

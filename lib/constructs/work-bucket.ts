@@ -68,6 +68,11 @@ export class WorkBucket extends Construct {
     return this.grant('roles/storage.objectUser', member, grantId);
   }
 
+  /** Create objects, never overwriting or deleting one: `roles/storage.objectCreator` on this bucket. */
+  public grantCreate(member: string, grantId: string): StorageBucketIamMember {
+    return this.grant('roles/storage.objectCreator', member, grantId);
+  }
+
   /** Read and list objects: `roles/storage.objectViewer` on this bucket. */
   public grantRead(member: string, grantId: string): StorageBucketIamMember {
     return this.grant('roles/storage.objectViewer', member, grantId);

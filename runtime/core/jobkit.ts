@@ -4,16 +4,25 @@ import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { JobPorts, ObjectStore } from './ports';
 
-/** Buffers lines into large chunks and respects back-pressure. */
+/**
+ * Buffers lines into large chunks and respects back-pressure. A failed upload surfaces at the next
+ * write or at `close`, never as an unhandled stream error.
+ */
 export class LineWriter {
   private chunk: string[] = [];
   private size = 0;
+  private failure: Error | undefined;
   lines = 0;
   bytes = 0;
 
-  constructor(private readonly out: Writable, private readonly chunkBytes = 256 * 1024) {}
+  constructor(private readonly out: Writable, private readonly chunkBytes = 256 * 1024) {
+    out.on('error', (error: Error) => {
+      this.failure ??= error;
+    });
+  }
 
   async write(line: string): Promise<void> {
+    if (this.failure) throw this.failure;
     this.chunk.push(line, '\n');
     this.size += line.length + 1;
     this.lines++;
@@ -26,7 +35,8 @@ export class LineWriter {
     this.chunk = [];
     this.size = 0;
     this.bytes += data.length;
-    if (!this.out.write(data)) await once(this.out, 'drain');
+    if (!this.out.write(data)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+    if (this.failure) throw this.failure;
   }
 
   /** Flushes and waits until the object is whole. */
@@ -34,6 +44,7 @@ export class LineWriter {
     await this.flush();
     this.out.end();
     await finished(this.out);
+    if (this.failure) throw this.failure;
   }
 }
 

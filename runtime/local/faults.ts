@@ -25,6 +25,13 @@ export interface Faults {
   readonly processorCrashAfter: 'results' | 'processed' | 'errors' | null;
   /** Each batch's generator crashes on its first N runs. */
   readonly generatorCrash: number;
+  /**
+   * The whole process dies right after its N-th write to the work folder (a statement, a load, an
+   * object), leaving the folder as a killed process does.
+   */
+  readonly crashAfterWrites: number | null;
+  /** The same, counting only writes to the warehouse (statements and loads): it dies between two commits. */
+  readonly crashAfterCommits: number | null;
   readonly seed: number;
 }
 
@@ -38,6 +45,8 @@ export const NO_FAULTS: Faults = {
   missingSummaryRate: 0,
   processorCrashAfter: null,
   generatorCrash: 0,
+  crashAfterWrites: null,
+  crashAfterCommits: null,
   seed: 1,
 };
 
@@ -68,6 +77,8 @@ export const FAULT_HELP = [
   'missing-summary-rate:R',
   `processor-crash-after:${CRASH_POINTS.join('|')}`,
   'generator-crash:N',
+  'crash-after-writes:N',
+  'crash-after-commits:N',
 ];
 
 /** Parses `name:value,name:value`; throws with the offending item and what is allowed. */
@@ -84,6 +95,11 @@ export function parseFaults(list: string | undefined, seed = 1): Faults {
       const r = Number(value);
       if (value === '' || !Number.isFinite(r) || r < 0 || r > 1) throw new Error(`fault ${item}: ${name} takes a rate between 0 and 1, e.g. ${name}:0.05`);
       faults[RATE_FAULTS[name as keyof typeof RATE_FAULTS]] = r;
+    } else if (name === 'crash-after-writes' || name === 'crash-after-commits') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`fault ${item}: ${name} takes a number of writes from 1, e.g. ${name}:40`);
+      if (name === 'crash-after-writes') faults.crashAfterWrites = n;
+      else faults.crashAfterCommits = n;
     } else if (name === 'processor-crash-after') {
       if (!(CRASH_POINTS as readonly string[]).includes(value)) {
         throw new Error(`fault ${item}: processor-crash-after takes one of ${CRASH_POINTS.join(', ')}`);
@@ -113,6 +129,8 @@ export function anyFault(faults: Faults): boolean {
     faults.malformedJsonRate > 0 ||
     faults.missingSummaryRate > 0 ||
     faults.processorCrashAfter !== null ||
-    faults.generatorCrash > 0
+    faults.generatorCrash > 0 ||
+    faults.crashAfterWrites !== null ||
+    faults.crashAfterCommits !== null
   );
 }

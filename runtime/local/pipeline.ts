@@ -16,7 +16,8 @@ import {
   TABLE_NAMES,
 } from '../contract';
 import type { ObjectStore } from '../core/ports';
-import type { DuckDbWarehouse } from '../adapters/local';
+import type { DuckDbWarehouse, FolderStore } from '../adapters/local';
+import { Mortality, mortalStore, mortalWarehouse } from './mortal';
 import { openLocalWorkspace } from '../adapters/local';
 import { localClockStart, localDeployment, RunLog, saveAnalysis } from './deployment';
 import { markRunning } from './runs';
@@ -66,6 +67,28 @@ export interface LocalRunOptions {
   readonly onProgress?: (progress: LocalProgress) => void;
   /** Called for every input problem (bad line, missing or duplicate id). */
   readonly onInputProblem?: (problem: InputProblem) => void;
+  /** Wraps the work folder's warehouse and store before the run uses them (to observe or fail writes). */
+  readonly wrapStorage?: StorageWrapper;
+}
+
+/** The work folder's warehouse and store, as a run uses them. */
+export interface LocalStorage {
+  readonly warehouse: DuckDbWarehouse;
+  readonly store: FolderStore;
+}
+
+export type StorageWrapper = (storage: LocalStorage) => LocalStorage;
+
+/** The storage a run or recovery works on: the work folder's, dying with `crash-after-writes` or `-commits`, then wrapped. */
+export function runStorage(storage: LocalStorage, faults: Faults | undefined, wrap: StorageWrapper | undefined): LocalStorage {
+  let out = storage;
+  const mortality = faults?.crashAfterWrites
+    ? new Mortality(faults.crashAfterWrites)
+    : faults?.crashAfterCommits
+      ? new Mortality(faults.crashAfterCommits, 'warehouse')
+      : undefined;
+  if (mortality) out = { warehouse: mortalWarehouse(out.warehouse, mortality), store: mortalStore(out.store, mortality) };
+  return wrap ? wrap(out) : out;
 }
 
 export interface LocalRunResult {
@@ -142,15 +165,14 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
   const log = new RunLog(workdir, executionId);
   const ended = markRunning(workdir, executionId);
   try {
+    const { warehouse, store } = runStorage(workspace, options.faults, options.wrapStorage);
     // The planner refuses a reused execution id too; refusing here first changes nothing, not even the source.
     if (options.executionId !== undefined && !options.dryRun) {
-      const [planned] = await workspace.warehouse.query(reportPlan((id) => workspace.warehouse.table(id), executionId));
+      const [planned] = await warehouse.query(reportPlan((id) => warehouse.table(id), executionId));
       if (planned) throw new ExecutionReusedError(executionId, iso(planned.event_time) ?? 'an earlier time');
     }
-    await saveAnalysis(workspace.store, analysis);
-    const input = options.transcripts
-      ? await loadTranscripts(options.transcripts, workspace.warehouse, workspace.store, options.onInputProblem)
-      : undefined;
+    await saveAnalysis(store, analysis);
+    const input = options.transcripts ? await loadTranscripts(options.transcripts, warehouse, store, options.onInputProblem) : undefined;
 
     let batchesTotal = 0;
     let batchesDone = 0;
@@ -159,11 +181,11 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
     const report = () =>
       options.onProgress?.({ batchesTotal, batchesDone, batchesFailed, records, elapsedSeconds: (Date.now() - started) / 1000 });
     const { clock, handlers, workflows, workflowEnv } = localDeployment({
-      warehouse: workspace.warehouse,
-      store: workspace.store,
+      warehouse,
+      store,
       settings,
       log,
-      clockStart: await localClockStart(workspace.warehouse),
+      clockStart: await localClockStart(warehouse),
       faults: options.faults,
       analyze: options.analyze,
       modelEndpoint: options.modelEndpoint,

@@ -267,6 +267,8 @@ export class LocalVertexAi {
       out.on('close', resolve);
       out.on('error', reject);
     });
+    // A failed write rejects this while the loop below is still writing: the loop sees it too.
+    finished.catch(() => undefined);
     let ok = 0;
     let failed = 0;
     let lineNo = 0;

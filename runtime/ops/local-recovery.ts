@@ -7,6 +7,7 @@ import { AnalysisSpec, DEFAULT_ANALYSIS, DEFAULT_WORKFLOW_NAMES } from '../contr
 import type { LocalWorkspace } from '../adapters/local';
 import { localClockStart, localDeployment, RunLog } from '../local/deployment';
 import type { LineAnalyzer } from '../local/vertex';
+import { runStorage, type StorageWrapper } from '../local/pipeline';
 import { runWorkflow } from '../local/engine';
 import { DEFAULT_LOCAL_SETTINGS, LocalSettings } from '../local/environment';
 import type { Faults } from '../local/faults';
@@ -32,6 +33,8 @@ export interface LocalRecoveryOptions {
   /** Answers Vertex AI requests. @default - the local analyzer */
   readonly analyze?: LineAnalyzer;
   readonly modelEndpoint?: { readonly url: string; readonly apiKey?: string };
+  /** Wraps the work folder's warehouse and store before the recovery uses them. */
+  readonly wrapStorage?: StorageWrapper;
 }
 
 /**
@@ -48,15 +51,16 @@ export async function runLocalRecovery(
   const settings: LocalSettings = { ...DEFAULT_LOCAL_SETTINGS, ...options.settings, analysis };
   const log = new RunLog(workspace.dir, executionId);
   try {
+    const { warehouse, store } = runStorage(workspace, options.faults, options.wrapStorage);
     const { clock, handlers, workflows, workflowEnv } = localDeployment({
-      warehouse: workspace.warehouse,
-      store: workspace.store,
+      warehouse,
+      store,
       settings,
       log,
       faults: options.faults,
       analyze: options.analyze,
       modelEndpoint: options.modelEndpoint,
-      clockStart: await localClockStart(workspace.warehouse),
+      clockStart: await localClockStart(warehouse),
     });
     const outcomes: LocalRecoveryOutcome[] = [];
     for (const [i, argument] of args.entries()) {

@@ -18,6 +18,11 @@ export interface StatusView {
 
 const SETTLED = new Set(['succeeded', 'empty']);
 
+/** Whether batches are left for `tapctl recover`: failed, or never finished. */
+export function leftToRecover(view: StatusView): boolean {
+  return view.batches.some((b) => !SETTLED.has(b.status));
+}
+
 /** Whether there is nothing more to wait for. */
 export function isFinished(view: StatusView): boolean {
   if (view.workflow) return view.workflow.state !== 'ACTIVE' && view.workflow.state !== 'QUEUED';

@@ -8,6 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { BigQueryWarehouse } from '../../runtime/adapters/gcp/bigquery-warehouse';
+import { GcsStore } from '../../runtime/adapters/gcp/gcs-store';
+import { analysisVersion, DEFAULT_ANALYSIS } from '../../runtime/contract';
+import * as processor from '../../runtime/jobs/processor';
+import { jobEnv } from './harness';
+import { outputLine } from './vertex';
 import { FakeBigQuery, startFakeBigQuery } from './bigquery-server';
 import { DuckEngine } from './duck-engine';
 import { FakeGcs, startFakeGcs } from './gcs-server';
@@ -83,10 +88,76 @@ SELECT @e, @s, @v, @p, @n, @t FROM (SELECT 1 AS one) AS single_row`,
     assert.ok(bq.calls.includes('GET /bigquery/v2/projects/p/jobs/tap_test_load_1'));
   },
 
-  'a load that BigQuery rejects is an error, also when its id is met again': async ({ warehouse, gcs }) => {
+  'a load that BigQuery rejects is an error; the same load again tries the next id of its series': async ({ warehouse, gcs, bq }) => {
     gcs.put(BUCKET, 'stage/bad.jsonl', JSON.stringify({ execution_id: 'B', no_such_column: 1 }));
     await assert.rejects(warehouse.load('batch_events', 'stage/bad.jsonl', 'tap_test_bad'), /tap_test_bad into batch_events failed: No such field/);
-    await assert.rejects(warehouse.load('batch_events', 'stage/bad.jsonl', 'tap_test_bad'), /failed/);
+    await assert.rejects(warehouse.load('batch_events', 'stage/bad.jsonl', 'tap_test_bad'), /tap_test_bad_r1 into batch_events failed/);
+    assert.ok(bq.calls.includes('GET /bigquery/v2/projects/p/jobs/tap_test_bad'));
+  },
+
+  'a load replayed by another process (a new client) under the same job id loads nothing twice': async ({ gcs, bq }) => {
+    gcs.put(BUCKET, 'stage/replay.jsonl', ['A', 'B'].map((e) => JSON.stringify({ execution_id: e, batch_id: 0, attempt: 1, status: 'planned', event_time: '2026-11-28T10:00:00Z' })).join('\n'));
+    const first = new BigQueryWarehouse({ projectId: 'p', dataset: 'tap', bucket: BUCKET, location: 'europe-west4', apiEndpoint: bq.url, pollMillis: 5 });
+    assert.equal(await first.load('batch_events', 'stage/replay.jsonl', 'tap_test_replay'), 'loaded');
+    const second = new BigQueryWarehouse({ projectId: 'p', dataset: 'tap', bucket: BUCKET, location: 'europe-west4', apiEndpoint: bq.url, pollMillis: 5 });
+    assert.equal(await second.load('batch_events', 'stage/replay.jsonl', 'tap_test_replay'), 'already_done');
+    const rows = await bq.engine.dump('batch_events');
+    assert.equal(rows.filter((r) => r.execution_id === 'A' || r.execution_id === 'B').length, 2);
+  },
+
+  'a failed load is made again under the next id, and a new process finds that one done': async ({ gcs, bq }) => {
+    const client = () => new BigQueryWarehouse({ projectId: 'p', dataset: 'tap', bucket: BUCKET, location: 'europe-west4', apiEndpoint: bq.url, pollMillis: 5 });
+    gcs.put(BUCKET, 'stage/flaky.jsonl', JSON.stringify({ execution_id: 'F', oops: 1 }));
+    await assert.rejects(client().load('batch_events', 'stage/flaky.jsonl', 'tap_test_flaky'), /failed/);
+    gcs.put(BUCKET, 'stage/flaky.jsonl', JSON.stringify({ execution_id: 'F', batch_id: 0, attempt: 1, status: 'planned', event_time: '2026-11-28T10:00:00Z' }));
+    assert.equal(await client().load('batch_events', 'stage/flaky.jsonl', 'tap_test_flaky'), 'loaded');
+    assert.equal(await client().load('batch_events', 'stage/flaky.jsonl', 'tap_test_flaky'), 'already_done');
+    assert.equal((await bq.engine.dump('batch_events')).filter((r) => r.execution_id === 'F').length, 1);
+  },
+
+  'the processor, cut short after each of its loads and run again by a new process, commits every record once': async ({ gcs, bq }) => {
+    const version = analysisVersion(DEFAULT_ANALYSIS);
+    const ids = ['c0', 'c1', 'c2', 'c3'];
+    await bq.engine.insert(
+      'batch_assignments',
+      ids.map((id, i) => ({ execution_id: 'cx', batch_id: 0, row_number: i + 1, record_id: id, analysis_version: version, record_attempt: 1, planned_at: '2026-11-28T10:00:00Z' })),
+    );
+    gcs.put(
+      BUCKET,
+      'runs/cx/out/predictions.jsonl',
+      ids.flatMap((id) => outputLine({ contents: [{ role: 'user', parts: [{ text: id }] }], labels: { taprecord: id } }, id === 'c3' ? { kind: 'text', text: 'not json' } : { kind: 'ok' })).join('\n'),
+    );
+    const env = {
+      ...jobEnv(),
+      TAP_EXECUTION_ID: 'cx',
+      TAP_BATCH_ID: '0',
+      TAP_ATTEMPT: '1',
+      TAP_VERTEX_JOB: 'projects/p/locations/europe-west4/batchPredictionJobs/77',
+      TAP_VERTEX_STATE: 'JOB_STATE_SUCCEEDED',
+      TAP_VERTEX_OUTPUT_DIR: `gs://${BUCKET}/runs/cx/out`,
+    };
+    // A new process each time: new clients for BigQuery and Cloud Storage, nothing kept in memory.
+    const processPorts = (crashAfter?: string) => ({
+      warehouse: new BigQueryWarehouse({ projectId: 'p', dataset: 'tap', bucket: BUCKET, location: 'europe-west4', apiEndpoint: bq.url, pollMillis: 5 }),
+      store: new GcsStore({ projectId: 'p', bucket: BUCKET, apiEndpoint: gcs.url }),
+      log: { log: () => undefined },
+      checkpoint: (point: string) => {
+        if (point === crashAfter) throw new Error(`killed after ${point}`);
+      },
+    });
+    for (const point of ['staged', 'results', 'errors', 'processed', 'event']) {
+      await assert.rejects(processor.run({ ...env, TAP_ATTEMPT: String(1) }, processPorts(point)), /killed/);
+    }
+    await processor.run(env, processPorts());
+    const mine = (rows: Record<string, unknown>[], column = 'execution_id') => rows.filter((r) => r[column] === 'cx');
+    const results = mine(await bq.engine.dump('transcription_analyzed_transcripts'));
+    const processed = mine(await bq.engine.dump('processed_records'), 'first_processed_execution_id');
+    const errors = mine(await bq.engine.dump('error_tracking'));
+    const events = mine(await bq.engine.dump('batch_events'));
+    assert.deepEqual(results.map((r) => r.record_id).sort(), ['c0', 'c1', 'c2']);
+    assert.deepEqual(processed.map((r) => r.record_id).sort(), ['c0', 'c1', 'c2']);
+    assert.deepEqual(errors.map((r) => [r.record_id, r.error_type]), [['c3', 'json_parse_error']]);
+    assert.deepEqual(events.map((e) => [e.status, e.succeeded, e.failed, e.tokens_in]), [['succeeded', 3, 1, 400]]);
   },
 
   'a query error carries the message of the server': async ({ warehouse }) => {

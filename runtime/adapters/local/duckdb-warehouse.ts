@@ -11,7 +11,7 @@
  * so writers never meet DuckDB's transaction conflicts. Reads run beside them on their own
  * connections and see committed data.
  */
-import { once } from 'node:events';
+import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -45,6 +45,18 @@ import { DUCKDB_MACROS, duckIdent, duckString, translateSql, type TranslatedStat
 /** The bookkeeping table of `load`: one row per load job id, committed with the rows it loaded. */
 export const LOAD_JOBS_TABLE = '_load_jobs';
 
+/** The fingerprint of the schema `ensureSchema` last made in the database. */
+const SCHEMA_TABLE = '_schema';
+
+/** Changes with how `ensureSchema` builds the schema, so that a database made otherwise is brought up to date. */
+const SCHEMA_FORMAT = 1;
+
+/** Files up to this size are checked from memory. */
+const SMALL_FILE_BYTES = 1 << 20;
+
+/** Statement verbs that can change a table's columns. */
+const DDL_VERBS = new Set(['CREATE', 'ALTER', 'DROP']);
+
 /** Statement verbs that only read. */
 const READ_VERBS = new Set(['SELECT', 'WITH', 'VALUES', 'DESCRIBE', 'SHOW', 'EXPLAIN', 'SUMMARIZE', 'FROM', '(']);
 
@@ -75,6 +87,8 @@ class Lock {
 class SharedDatabase {
   refs = 0;
   readonly lock = new Lock();
+  /** Each table's columns, as loads need them; forgotten whenever the schema may have changed. */
+  readonly columns = new Map<string, Array<{ column_name: string; data_type: string }>>();
   private readonly idle: DuckDBConnection[] = [];
   closed = false;
 
@@ -120,7 +134,7 @@ async function acquireOnce(file: string, key: string): Promise<SharedDatabase> {
   if (!pending) {
     pending = (async () => {
       if (file !== ':memory:') await fs.mkdir(path.dirname(key), { recursive: true });
-      const instance = await DuckDBInstance.create(file === ':memory:' ? ':memory:' : key);
+      const instance = await DuckDBInstance.create(file === ':memory:' ? ':memory:' : key, process.env.TAP_DUCKDB_THREADS ? { threads: process.env.TAP_DUCKDB_THREADS } : undefined);
       const writer = await instance.connect();
       return new SharedDatabase(key, instance, writer);
     })();
@@ -170,17 +184,24 @@ export class DuckDbWarehouse implements Warehouse {
    */
   async ensureSchema(analysis: AnalysisSpec = DEFAULT_ANALYSIS): Promise<void> {
     this.check();
+    const specs = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis)];
+    const views = VIEW_KEYS.map((key) => [VIEW_NAMES[key], translateSql(viewSql(key, (id) => this.table(id)))[0]!.sql] as const);
+    // What the schema is made from: when a database already holds it, opening it again costs one read.
+    const fingerprint = createHash('sha256').update(JSON.stringify([SCHEMA_FORMAT, DUCKDB_MACROS, specs, views])).digest('hex');
     await this.db.lock.run(async () => {
       const w = this.db.writer;
+      await w.run(`CREATE TABLE IF NOT EXISTS ${duckIdent(SCHEMA_TABLE)} (fingerprint VARCHAR NOT NULL)`);
+      const held = await w.runAndReadAll(`SELECT fingerprint FROM ${duckIdent(SCHEMA_TABLE)}`);
+      if ((held.getRowObjectsJS() as Array<{ fingerprint: string }>).some((r) => r.fingerprint === fingerprint)) return;
+      this.db.columns.clear();
       for (const macro of DUCKDB_MACROS) await w.run(macro);
       await w.run(
         `CREATE TABLE IF NOT EXISTS ${duckIdent(LOAD_JOBS_TABLE)} (job_id VARCHAR PRIMARY KEY, table_id VARCHAR NOT NULL, object_path VARCHAR NOT NULL, row_count BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL)`,
       );
-      for (const spec of [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis)]) await createTable(w, spec);
-      for (const key of VIEW_KEYS) {
-        const [view] = translateSql(viewSql(key, (id) => this.table(id)));
-        await w.run(`CREATE OR REPLACE VIEW ${duckIdent(VIEW_NAMES[key])} AS ${view!.sql}`);
-      }
+      for (const spec of specs) await createTable(w, spec);
+      for (const [name, sql] of views) await w.run(`CREATE OR REPLACE VIEW ${duckIdent(name)} AS ${sql}`);
+      await w.run(`DELETE FROM ${duckIdent(SCHEMA_TABLE)}`);
+      await w.run(`INSERT INTO ${duckIdent(SCHEMA_TABLE)} VALUES ($f)`, { f: fingerprint });
     });
   }
 
@@ -196,6 +217,7 @@ export class DuckDbWarehouse implements Warehouse {
       }
     }
     return this.db.lock.run(async () => {
+      if (statements.some((s) => DDL_VERBS.has(s.verb))) this.db.columns.clear();
       let rows: T[] = [];
       try {
         for (const s of statements) rows = await runOne<T>(this.db.writer, s, statement);
@@ -249,19 +271,14 @@ export class DuckDbWarehouse implements Warehouse {
     const table = this.table(tableId).slice(1, -1);
     const isDone = async (c: DuckDBConnection): Promise<boolean> =>
       (await c.runAndReadAll(`SELECT 1 FROM ${duckIdent(LOAD_JOBS_TABLE)} WHERE job_id = $id`, { id: jobId })).currentRowCount > 0;
-    // The checks that need no lock run first, beside other writers.
+    // A load done already answers so even once its object is gone (as a BigQuery job id does).
     const reader = await this.db.reader();
-    let columns: Array<{ column_name: string; data_type: string }>;
     try {
       if (await isDone(reader)) return 'already_done';
-      const described = await reader.runAndReadAll(
-        `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $t ORDER BY ordinal_position`,
-        { t: table },
-      );
-      columns = described.getRowObjectsJS() as Array<{ column_name: string; data_type: string }>;
     } finally {
       this.db.release(reader);
     }
+    const columns = await this.columnsOf(table);
     if (columns.length === 0) throw new Error(`load into ${tableId}: no such table`);
     if (replaceKey !== undefined && !columns.some((c) => c.column_name === replaceKey)) {
       throw new Error(`load into ${tableId}: no column ${replaceKey} to replace rows by`);
@@ -295,6 +312,23 @@ export class DuckDbWarehouse implements Warehouse {
     });
   }
 
+  private async columnsOf(table: string): Promise<Array<{ column_name: string; data_type: string }>> {
+    const known = this.db.columns.get(table);
+    if (known) return known;
+    const reader = await this.db.reader();
+    try {
+      const described = await reader.runAndReadAll(
+        `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $t ORDER BY ordinal_position`,
+        { t: table },
+      );
+      const columns = described.getRowObjectsJS() as Array<{ column_name: string; data_type: string }>;
+      if (columns.length > 0) this.db.columns.set(table, columns);
+      return columns;
+    } finally {
+      this.db.release(reader);
+    }
+  }
+
   /** Closes this handle; the database closes with its last handle. */
   async close(): Promise<void> {
     if (!this.open) return;
@@ -318,15 +352,17 @@ export class DuckDbWarehouse implements Warehouse {
  * `ignoreUnknownValues: false`). DuckDB's reader would silently drop unknown fields.
  */
 async function checkRows(file: string, objectPath: string, columns: ReadonlySet<string>, what: string): Promise<void> {
-  let input;
+  let size: number;
   try {
-    input = createReadStream(file, { encoding: 'utf8' });
-    await once(input, 'open');
+    size = (await fs.stat(file)).size;
   } catch {
     throw new NotFoundError(objectPath);
   }
+  // Most staged files are small: read them at once; stream the large ones.
+  const lines: AsyncIterable<string> | Iterable<string> =
+    size <= SMALL_FILE_BYTES ? (await fs.readFile(file, 'utf8')).split(/\r?\n/) : createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let n = 0;
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+  for await (const line of lines) {
     n++;
     if (line.trim() === '') continue;
     let row: unknown;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AnalysisSpec, DEFAULT_ANALYSIS, LOCAL_LAYOUT, SummaryDocument } from '../../contract';
@@ -6,6 +7,7 @@ import { Command, CommandIo, UsageError } from '../command';
 import { parseArgs } from '../args';
 import { FAULT_HELP, parseFaults } from '../../local/faults';
 import { LocalProgress, runLocalPipeline } from '../../local/pipeline';
+import { ProcessDeath } from '../../local/mortal';
 import { DEFAULT_LOCAL_SETTINGS } from '../../local/environment';
 import { recoverCommand } from '../../ops/config';
 
@@ -135,8 +137,17 @@ async function runCommand(argv: readonly string[], io: CommandIo): Promise<numbe
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   let lastLine = '';
 
-  const result = await runLocalPipeline({
-    workdir: path.resolve(io.cwd, (flags.workdir as string | undefined) ?? LOCAL_LAYOUT.defaultWorkdir),
+  const workdir = path.resolve(io.cwd, (flags.workdir as string | undefined) ?? LOCAL_LAYOUT.defaultWorkdir);
+  const executionId = (flags['execution-id'] as string | undefined) ?? randomUUID();
+  const died = () =>
+    io.stderr.write(
+      `the process of execution ${executionId} died after ${faults.crashAfterWrites ?? faults.crashAfterCommits} ${faults.crashAfterWrites ? 'writes' : 'commits'}, as the fault asked: the work folder is left as a killed process leaves it.\n` +
+        `See what it left with tapctl status --local ${path.relative(io.cwd, workdir) || '.'} --execution ${executionId}, and finish it with ${recoverCommand({ kind: 'local', dir: workdir }, executionId, io.cwd)}\n`,
+    );
+  let result;
+  try {
+    result = await runLocalPipeline({
+    workdir,
     transcripts,
     analysis,
     batchSize: wholeNumber(flags, 'batch-size', 1, 200_000),
@@ -146,7 +157,7 @@ async function runCommand(argv: readonly string[], io: CommandIo): Promise<numbe
     limit: wholeNumber(flags, 'limit', 1, Number.MAX_SAFE_INTEGER),
     dryRun: flags['dry-run'] === true,
     faults,
-    executionId: flags['execution-id'] as string | undefined,
+    executionId,
     modelEndpoint: endpoint ? { url: endpoint, apiKey: io.env.TAP_MODEL_API_KEY || undefined } : undefined,
     onInputProblem: (p) => io.stderr.write(`${path.relative(io.cwd, transcripts ?? '') || transcripts}:${p.line}: ${p.message}\n`),
     onProgress: (p) => {
@@ -155,13 +166,23 @@ async function runCommand(argv: readonly string[], io: CommandIo): Promise<numbe
       lastLine = line;
       if (tty) io.stderr.write(`\r${line}\x1b[K`);
     },
-  });
+    });
+  } catch (error) {
+    if (!(error instanceof ProcessDeath)) throw error;
+    if (tty && lastLine) io.stderr.write('\n');
+    died();
+    return 1;
+  }
   if (tty && lastLine) io.stderr.write('\n');
   else if (lastLine && !json) io.stderr.write(`${lastLine}\n`);
 
   if (result.input && !json) {
     const problems = result.input.problems.length;
     io.stderr.write(`loaded ${result.input.rows} transcripts${problems ? `; ${problems} input line(s) skipped, listed above` : ''}\n`);
+  }
+  if (result.state === 'FAILED' && (faults.crashAfterWrites !== null || faults.crashAfterCommits !== null)) {
+    died();
+    return 1;
   }
   if (result.state === 'FAILED') {
     const error = result.error as { message?: string } | string;

@@ -126,7 +126,7 @@ export const command: Command = {
       let failed = 0;
       for (const o of outcomes) {
         io.stdout.write(`${JSON.stringify(o.argument)}: ${o.status}${o.error ? ` (${o.error})` : ''}\n`);
-        if (o.status !== 'succeeded') failed++;
+        if (o.status === 'failed') failed++;
       }
       return failed > 0 ? 1 : 0;
     });

@@ -2,7 +2,7 @@ import { Command, UsageError } from '../command';
 import { parseArgs } from '../args';
 import { recoverCommand, resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
 import { chooseExecution, INTERRUPTED, requireExecution, withTarget, OpenTarget, WorkFolderInUseError } from '../../ops/target';
-import { StatusView, isFinished, renderStatus } from '../../ops/status';
+import { StatusView, isFinished, leftToRecover, renderStatus } from '../../ops/status';
 import type { VertexJobState, WorkflowExecution } from '../../ops/gcp';
 import { UnknownExecutionError } from '../../ops/report';
 import type { ExecutionRecord } from '../../ops/queries';
@@ -26,7 +26,7 @@ const usage = `usage: tapctl status [--execution ID] [--watch [--interval SECOND
 
 Shows an execution (the latest one by default): each batch's state, attempts and counts, the live
 state of its Vertex AI job, and a progress bar. --watch repeats until the execution has finished.
-Exit status 3 when the execution has finished with failed batches (see tapctl recover).
+Exit status 3 when the execution has ended with batches failed or left unfinished (see tapctl recover).
 
 ${TARGET_USAGE}`;
 
@@ -90,7 +90,7 @@ export const command: Command = {
       }
       if (round > 0) io.stdout.write(tty ? '\x1b[2J\x1b[H' : '\n');
       io.stdout.write(renderStatus(view));
-      if (!args.flags.watch || isFinished(view)) return view.batches.some((b) => b.status === 'failed') && isFinished(view) ? 3 : 0;
+      if (!args.flags.watch || isFinished(view)) return isFinished(view) && leftToRecover(view) ? 3 : 0;
       return undefined;
     };
     let executionId = args.flags.execution as string | undefined;

@@ -16,6 +16,8 @@ describe('faults', () => {
       missingSummaryRate: 0.3,
       processorCrashAfter: 'processed',
       generatorCrash: 4,
+      crashAfterWrites: null,
+      crashAfterCommits: null,
       seed: 7,
     });
     expect(anyFault(f)).toBe(true);

@@ -23,7 +23,10 @@ const names = [
   'streams a result over several pages with getQueryResults',
   'reads REPEATED columns as arrays',
   'a load with a given job id loads once through jobs.insert; the same id again is already done',
-  'a load that BigQuery rejects is an error, also when its id is met again',
+  'a load that BigQuery rejects is an error; the same load again tries the next id of its series',
+  'a load replayed by another process (a new client) under the same job id loads nothing twice',
+  'a failed load is made again under the next id, and a new process finds that one done',
+  'the processor, cut short after each of its loads and run again by a new process, commits every record once',
   'a query error carries the message of the server',
   'queries also run as query jobs (jobs.insert, then getQueryResults) when the fast path is off',
 ];
