@@ -289,6 +289,18 @@ function plannedCte(t: TableName, executionId: string, ref: BatchRef): { sql: st
 }
 
 /**
+ * A CTE of the planned records (the CTE `planned`) that have a row in `table` for their version,
+ * optionally only rows matching `where` (on alias `t`).
+ */
+function ofPlanned(name: string, table: string, where?: string): string {
+  return `${name} AS (
+  SELECT DISTINCT t.record_id
+  FROM ${table} t
+  JOIN planned a ON t.record_id = a.record_id AND t.analysis_version = a.analysis_version${where ? `\n  WHERE ${where}` : ''}
+)`;
+}
+
+/**
  * Where each planned record of an attempt stands in the ledger, read just before the attempt
  * writes: `settled` (it has a `processed_records` row: nothing more to do), `committed` (it has a
  * result, so it is never sent again), `final_error` (a permanent error: never sent again), and
@@ -296,16 +308,8 @@ function plannedCte(t: TableName, executionId: string, ref: BatchRef): { sql: st
  * the same attempt after a crash counts alike).
  */
 function ledgerCtes(t: TableName): string {
-  return `settled AS (
-  SELECT DISTINCT p.record_id
-  FROM ${t(TABLE_NAMES.processedRecords)} p
-  JOIN planned a ON p.record_id = a.record_id AND p.analysis_version = a.analysis_version
-),
-committed AS (
-  SELECT DISTINCT r.record_id
-  FROM ${t(TABLE_NAMES.results)} r
-  JOIN planned a ON r.record_id = a.record_id AND r.analysis_version = a.analysis_version
-),
+  return `${ofPlanned('settled', t(TABLE_NAMES.processedRecords))},
+${ofPlanned('committed', t(TABLE_NAMES.results))},
 attempts AS (
   SELECT e.record_id,
     COUNT(DISTINCT CASE WHEN e.retryable AND ${countsAttempt('e.error_type', 'e.counts_attempt')} THEN e.error_id END) AS failed_attempts,
@@ -395,17 +399,8 @@ export function reportRecords(t: TableName, executionId: string): Statement {
   FROM ${t(TABLE_NAMES.batchAssignments)}
   WHERE execution_id = @execution_id
 ),
-analysed AS (
-  SELECT DISTINCT r.record_id
-  FROM ${t(TABLE_NAMES.results)} r
-  JOIN planned a ON r.record_id = a.record_id AND r.analysis_version = a.analysis_version
-),
-settled_by_error AS (
-  SELECT DISTINCT p.record_id
-  FROM ${t(TABLE_NAMES.processedRecords)} p
-  JOIN planned a ON p.record_id = a.record_id AND p.analysis_version = a.analysis_version
-  WHERE p.status <> 'succeeded'
-)
+${ofPlanned('analysed', t(TABLE_NAMES.results))},
+${ofPlanned('settled_by_error', t(TABLE_NAMES.processedRecords), "t.status <> 'succeeded'")}
 SELECT COUNT(*) AS records_total,
   COALESCE(SUM(CASE WHEN n.record_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS records_succeeded,
   COALESCE(SUM(CASE WHEN n.record_id IS NULL AND f.record_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS records_failed
