@@ -1,5 +1,4 @@
 /** Small pieces the four jobs share: writing JSONL objects, loading them once, reading row values. */
-import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { JobPorts, ObjectStore } from './ports';
@@ -35,8 +34,28 @@ export class LineWriter {
     this.chunk = [];
     this.size = 0;
     this.bytes += data.length;
-    if (!this.out.write(data)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+    if (!this.out.write(data)) await this.drained();
     if (this.failure) throw this.failure;
+  }
+
+  /** Until the stream takes more, fails, or closes (a destroyed upload), with no listener left behind. */
+  private drained(): Promise<void> {
+    const out = this.out;
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        out.off('drain', onDrain);
+        out.off('error', onError);
+        out.off('close', onClose);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onDrain = () => settle();
+      const onError = (error: Error) => settle(error);
+      const onClose = () => settle(this.failure ?? new Error('the upload stream closed before it took all the data'));
+      out.on('drain', onDrain);
+      out.on('error', onError);
+      out.on('close', onClose);
+    });
   }
 
   /** Flushes and waits until the object is whole. */
