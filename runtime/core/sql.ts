@@ -64,7 +64,6 @@ export interface PlanParams {
   readonly executionId: string;
   readonly analysisVersion: string;
   readonly batchSize: number;
-  readonly maxRecordAttempts: number;
   /** At most this many records, or all. */
   readonly limit: number | null;
   readonly plannedAt: string;
@@ -81,10 +80,10 @@ function countsAttempt(typeColumn: string, flagColumn: string): string {
 
 /**
  * The records a plan would take, shared by `plan_assign` and `plan_preview`: every source id with
- * no `processed_records` row for the version, no permanent error for it, and fewer failed attempts
- * of its own than allowed; numbered in a stable order (by record id). A record with a result but
- * no `processed_records` row (a commit cut short) is planned again: its generator settles it
- * without sending it.
+ * no `processed_records` row for the version, numbered in a stable order (by record id).
+ * `processed_records` is the one record of what is settled: a record whose result, permanent error
+ * or last allowed failure is in but whose `processed_records` row is not (a commit cut short) is
+ * planned again, and its generator writes that row without sending it (see `ledgerState`).
  */
 function eligibleCte(t: TableName, source: SourceRef): string {
   return `source_ids AS (
@@ -94,10 +93,6 @@ function eligibleCte(t: TableName, source: SourceRef): string {
 ),
 settled AS (
   SELECT DISTINCT record_id FROM ${t(TABLE_NAMES.processedRecords)} WHERE analysis_version = @analysis_version
-),
-permanent AS (
-  SELECT DISTINCT record_id FROM ${t(TABLE_NAMES.errorTracking)}
-  WHERE analysis_version = @analysis_version AND NOT retryable
 ),
 retried AS (
   SELECT record_id, COUNT(DISTINCT error_id) AS failed_attempts
@@ -109,9 +104,8 @@ eligible AS (
   SELECT s.record_id, COALESCE(r.failed_attempts, 0) + 1 AS record_attempt
   FROM source_ids s
   LEFT JOIN settled d ON d.record_id = s.record_id
-  LEFT JOIN permanent p ON p.record_id = s.record_id
   LEFT JOIN retried r ON r.record_id = s.record_id
-  WHERE d.record_id IS NULL AND p.record_id IS NULL AND COALESCE(r.failed_attempts, 0) < @max_record_attempts
+  WHERE d.record_id IS NULL
 ),
 numbered AS (
   SELECT record_id, record_attempt, ROW_NUMBER() OVER (ORDER BY record_id) AS row_number
@@ -123,7 +117,6 @@ const PLAN_TYPES: SqlParamTypes = {
   execution_id: 'STRING',
   analysis_version: 'STRING',
   batch_size: 'INT64',
-  max_record_attempts: 'INT64',
   max_records: 'INT64',
   planned_at: 'TIMESTAMP',
 };
@@ -133,7 +126,6 @@ function planParams(p: PlanParams): SqlParams {
     execution_id: p.executionId,
     analysis_version: p.analysisVersion,
     batch_size: p.batchSize,
-    max_record_attempts: p.maxRecordAttempts,
     max_records: p.limit,
     planned_at: p.plannedAt,
   };

@@ -5,15 +5,12 @@
  * writes the same plan; a different master execution reusing the execution id is refused, since
  * the records it was meant to plan would not be in the old plan.
  */
-import { layout, LOG_EVENTS, ModelPrice, PlanDocument, RUN_ENV } from '../contract';
-import { CommonConfig, commonConfig, ConfigError, maxRecordAttempts, modelPrice, optionalBool, optionalInt } from '../core/config';
+import { DEFAULTS, layout, LIMITS, LOG_EVENTS, ModelPrice, PlanDocument, RUN_ENV } from '../contract';
+import { CommonConfig, commonConfig, ConfigError, maxRecordAttempts, modelPrice, optionalBool, optionalInt, sourceRef } from '../core/config';
 import { iso, nowOf, num } from '../core/jobkit';
 import type { JobEnv, JobRun } from '../core/ports';
-import { insertExecution, planAssign, planCounts, planEvents, planPreview, planSkipped, reportPlan, SourceRef } from '../core/sql';
+import { insertExecution, planAssign, planCounts, planEvents, planPreview, planSkipped, reportPlan } from '../core/sql';
 
-export const DEFAULT_BATCH_SIZE = 1000;
-/** Vertex AI batch prediction takes at most 200,000 requests per job. */
-export const MAX_BATCH_SIZE = 200_000;
 
 export interface PlannerConfig extends CommonConfig {
   readonly batchSize: number;
@@ -30,7 +27,7 @@ export function config(env: JobEnv): PlannerConfig {
   const common = commonConfig(env);
   return {
     ...common,
-    batchSize: optionalInt(env, RUN_ENV.batchSize, 1, MAX_BATCH_SIZE) ?? DEFAULT_BATCH_SIZE,
+    batchSize: optionalInt(env, RUN_ENV.batchSize, 1, LIMITS.maxBatchSize) ?? DEFAULTS.batchSize,
     limit: optionalInt(env, RUN_ENV.limit, 1, Number.MAX_SAFE_INTEGER) ?? null,
     dryRun: optionalBool(env, RUN_ENV.dryRun),
     maxRecordAttempts: maxRecordAttempts(env),
@@ -51,9 +48,6 @@ export class ExecutionReusedError extends ConfigError {
   }
 }
 
-export function sourceRef(cfg: CommonConfig): SourceRef {
-  return { table: cfg.sourceTable, idColumn: cfg.sourceIdColumn, textColumn: cfg.sourceTextColumn };
-}
 
 export const run: JobRun<PlanDocument> = async (env, ports) => {
   const cfg = config(env);
@@ -66,7 +60,6 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
     executionId: cfg.executionId,
     analysisVersion: cfg.analysisVersion,
     batchSize: cfg.batchSize,
-    maxRecordAttempts: cfg.maxRecordAttempts,
     limit: cfg.limit,
     plannedAt: now,
   };

@@ -34,12 +34,14 @@ afterAll(async () => {
 });
 
 describe('the jobs SQL on DuckDB', () => {
-  it('plans eligible records into batches once, skipping settled and permanently failed ones', async () => {
-    expect(await ws.warehouse.query(S.planPreview(t, source, plan))).toEqual([{ records: 22 }]);
+  it('plans every record without a processed_records row once, those whose settling was cut short included', async () => {
+    // t3 and t4 are settled; t5 has a permanent error but no processed_records row, so it is planned
+    // (its generator writes that row without sending it).
+    expect(await ws.warehouse.query(S.planPreview(t, source, plan))).toEqual([{ records: 23 }]);
     await ws.warehouse.query(S.planAssign(t, source, plan));
     await ws.warehouse.query(S.planAssign(t, source, plan));
     expect(await ws.warehouse.query(S.planCounts(t, 'e1'))).toEqual([
-      { records: 22, batch_count: 3, analysis_version: 'v1', planned_at: '2026-01-01T00:00:00.000Z' },
+      { records: 23, batch_count: 3, analysis_version: 'v1', planned_at: '2026-01-01T00:00:00.000Z' },
     ]);
     expect(await ws.warehouse.query(S.planSkipped(t, source, 'v1'))).toEqual([{ skipped_dedup: 1, skipped_exhausted: 1 }]);
   });
@@ -63,14 +65,14 @@ describe('the jobs SQL on DuckDB', () => {
 
   it('reads a batch, or some rows of it, with extra columns and where each record stands in the ledger', async () => {
     const rows = await ws.warehouse.query<{ row_number: number; transcript: string; col_channel: string }>(S.batchRecords(t, source, 'e1', { batchId: 2 }, 1, ['channel']));
-    expect(rows.map((r) => r.row_number)).toEqual([21, 22]);
+    expect(rows.map((r) => r.row_number)).toEqual([21, 22, 23]);
     expect(rows[0]).toMatchObject({ col_channel: 'phone', settled: false, committed: false, final_error: false, failed_attempts: 0 });
     const planned = await ws.warehouse.query(S.batchPlanned(t, 'e1', { batchId: 0, rows: { startRow: 1, endRow: 3 } }, 1));
     expect(planned).toHaveLength(3);
   });
 
   it('answers the report queries', async () => {
-    expect(await ws.warehouse.query(S.reportRecords(t, 'e1'))).toEqual([{ records_total: 22, records_succeeded: 0, records_failed: 0 }]);
+    expect(await ws.warehouse.query(S.reportRecords(t, 'e1'))).toEqual([{ records_total: 23, records_succeeded: 0, records_failed: 0 }]);
     expect(await ws.warehouse.query(S.reportErrors(t, 'e0'))).toEqual([{ error_type: 'empty_transcript', records: 1 }]);
     expect(await ws.warehouse.query(S.reportUsage(t, 'e1'))).toEqual([{ tokens_in: 0, tokens_out: 0, last_event: '2026-01-01T00:00:01.000Z' }]);
   });
