@@ -9,6 +9,7 @@ import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
 import { AnalysisSpec, analysisVersion, DEFAULT_ANALYSIS } from '../../runtime/contract/analysis';
 import { jobEnvironment, workflowEnvironment } from '../../runtime/contract/deployment';
+import { DEFAULTS } from '../../runtime/contract/limits';
 import { JOB_KINDS, JobKind } from '../../runtime/contract/names';
 import { ModelPrice } from '../../runtime/contract/prices';
 import { IdentityRole, pipelineNames, PipelineNames } from '../private/naming';
@@ -67,7 +68,7 @@ export interface TranscriptAnalysisPipelineProps {
   readonly pollIntervalSeconds?: number;
   /** Longest transcript sent, in characters; longer ones are recorded as `input_too_large`. @default 400000 */
   readonly maxTranscriptChars?: number;
-  /** Largest request line, in bytes. @default 1000000 */
+  /** Largest request line, in bytes. @default 4194304 (4 MiB) */
   readonly maxRequestBytes?: number;
   /** Memory of each job container. @default 1024 */
   readonly jobMemoryMiB?: number;
@@ -268,9 +269,9 @@ export class TranscriptAnalysisPipeline extends Construct {
       sourceIdColumn: this.warehouse.sourceIdColumn,
       sourceTextColumn: this.warehouse.sourceTextColumn,
       analysis: this.analysis,
-      maxRecordAttempts: props.maxRecordAttempts ?? 3,
-      maxTranscriptChars: props.maxTranscriptChars ?? 400_000,
-      maxRequestBytes: props.maxRequestBytes ?? 1_000_000,
+      maxRecordAttempts: props.maxRecordAttempts ?? DEFAULTS.maxRecordAttempts,
+      maxTranscriptChars: props.maxTranscriptChars ?? DEFAULTS.maxTranscriptChars,
+      maxRequestBytes: props.maxRequestBytes ?? DEFAULTS.maxRequestBytes,
       price: props.price,
     });
     const jobs = {} as Record<JobKind, RuntimeJob>;
@@ -306,10 +307,10 @@ export class TranscriptAnalysisPipeline extends Construct {
         batchWorkflow: names.batchWorkflow,
         model: this.analysis.model,
         vertexRegion,
-        batchSize: props.batchSize ?? 1000,
-        maxConcurrentBatches: props.maxConcurrentBatches ?? 8,
-        maxBatchAttempts: props.maxBatchAttempts ?? 3,
-        pollIntervalSeconds: props.pollIntervalSeconds ?? 60,
+        batchSize: props.batchSize ?? DEFAULTS.batchSize,
+        maxConcurrentBatches: props.maxConcurrentBatches ?? DEFAULTS.maxConcurrentBatches,
+        maxBatchAttempts: props.maxBatchAttempts ?? DEFAULTS.maxBatchAttempts,
+        pollIntervalSeconds: props.pollIntervalSeconds ?? DEFAULTS.pollIntervalSeconds,
         jobTimeoutSeconds: props.jobTimeoutSeconds ?? 3600,
         labels,
       }),

@@ -2,7 +2,10 @@
  * The pipeline's prop rules, as one table, checked before any resource is created.
  */
 import type { TranscriptAnalysisPipelineProps } from '../constructs/transcript-analysis-pipeline';
-import { AnalysisSpec, RESERVED_FIELD_NAMES } from '../../runtime/contract/analysis';
+import { AnalysisSpec } from '../../runtime/contract/analysis';
+import { checkAnalysis, describeProblem } from '../../runtime/contract/analysis-check';
+import { LIMITS } from '../../runtime/contract/limits';
+import { SOURCE_TABLE } from '../../runtime/contract/tables';
 import {
   checkLabels,
   checkOneOf,
@@ -13,7 +16,7 @@ import {
   fail,
   IDENTIFIER,
   IMAGE,
-  MODEL,
+  PropError,
   NAME_PREFIX,
   NOTIFICATION_CHANNEL,
   PROJECT_ID,
@@ -27,13 +30,13 @@ type NumericProp = {
 
 /** Range rules: [prop, min, max, why]. */
 const RANGES: ReadonlyArray<readonly [NumericProp, number, number, string?]> = [
-  ['batchSize', 1, 200_000, 'Vertex AI takes at most 200,000 requests per batch job'],
-  ['maxConcurrentBatches', 1, 20, 'the Workflows limit of concurrent iterations'],
-  ['maxBatchAttempts', 1, 10],
-  ['maxRecordAttempts', 1, 10],
-  ['pollIntervalSeconds', 10, 3600],
-  ['maxTranscriptChars', 1, 4_000_000],
-  ['maxRequestBytes', 1024, 10_000_000],
+  ['batchSize', 1, LIMITS.maxBatchSize, 'Vertex AI takes at most 200,000 requests per batch job'],
+  ['maxConcurrentBatches', 1, LIMITS.maxConcurrentBatches, 'the Workflows limit of concurrent iterations'],
+  ['maxBatchAttempts', 1, LIMITS.maxBatchAttempts],
+  ['maxRecordAttempts', 1, LIMITS.maxRecordAttempts],
+  ['pollIntervalSeconds', LIMITS.minPollIntervalSeconds, LIMITS.maxPollIntervalSeconds],
+  ['maxTranscriptChars', 1, LIMITS.maxTranscriptChars],
+  ['maxRequestBytes', LIMITS.minRequestBytes, LIMITS.maxRequestBytes],
   ['jobMemoryMiB', 512, 32768, 'Cloud Run allows up to 32 GiB'],
   ['jobTimeoutSeconds', 60, 86400, 'one task attempt, at most a day'],
   ['jobMaxRetries', 0, 10],
@@ -43,40 +46,14 @@ const RANGES: ReadonlyArray<readonly [NumericProp, number, number, string?]> = [
 /** The longest a workflow waits for one job (the `run_job` connector timeout in the workflows). */
 const WORKFLOW_JOB_WAIT_SECONDS = 86400;
 
-export function validateAnalysis(analysis: AnalysisSpec): void {
-  if (typeof analysis.systemInstruction !== 'string') fail('analysis.systemInstruction', analysis.systemInstruction, 'a string');
-  if (typeof analysis.promptTemplate !== 'string' || !analysis.promptTemplate.includes('{transcript}')) {
-    fail('analysis.promptTemplate', analysis.promptTemplate, 'a template containing {transcript}', 'Put {transcript} where the call text goes');
-  }
-  checkPattern('analysis.model', analysis.model, MODEL, 'a Gemini model id such as "gemini-2.5-flash" or a model resource name');
-  const g = analysis.generationConfig ?? {};
-  checkRange('analysis.generationConfig.temperature', g.temperature, 0, 2, { integer: false });
-  checkRange('analysis.generationConfig.topP', g.topP, 0, 1, { integer: false });
-  checkRange('analysis.generationConfig.topK', g.topK, 1, 1000);
-  checkRange('analysis.generationConfig.maxOutputTokens', g.maxOutputTokens, 1, 65536);
-  if (!Array.isArray(analysis.fields) || analysis.fields.length === 0) {
-    fail('analysis.fields', analysis.fields, 'a non-empty list of output fields');
-  }
-  const seen = new Set<string>();
-  analysis.fields.forEach((field, i) => {
-    const at = `analysis.fields[${i}]`;
-    checkPattern(`${at}.name`, field.name, IDENTIFIER, 'a column name: a lowercase letter, then lowercase letters, digits or _');
-    if (RESERVED_FIELD_NAMES.has(field.name)) {
-      fail(`${at}.name`, field.name, `none of the results table's own columns (${[...RESERVED_FIELD_NAMES].join(', ')})`, 'Rename the field');
-    }
-    if (seen.has(field.name)) fail(`${at}.name`, field.name, 'unique among the fields');
-    seen.add(field.name);
-    checkOneOf(`${at}.type`, field.type, ['string', 'integer', 'number', 'boolean', 'string_array'] as const);
-    if (typeof field.description !== 'string' || field.description.trim() === '') {
-      fail(`${at}.description`, field.description, 'a non-empty description (the model reads it)');
-    }
-    if (field.enum !== undefined) {
-      if (field.type !== 'string') fail(`${at}.enum`, field.enum, `absent for a ${field.type} field (enums are for string fields)`);
-      if (field.enum.length === 0 || new Set(field.enum).size !== field.enum.length) {
-        fail(`${at}.enum`, field.enum, 'a non-empty list of distinct values');
-      }
-    }
-  });
+/**
+ * The analysis, with the contract's one checker (the jobs and `tapctl` use the same). When the
+ * pipeline creates the source table its columns are known, so the prompt's placeholders are checked
+ * against them too.
+ */
+export function validateAnalysis(analysis: AnalysisSpec, sourceColumns?: readonly string[]): void {
+  const [first] = checkAnalysis(analysis, { sourceColumns });
+  if (first) throw new PropError(describeProblem(first, 'analysis'));
 }
 
 /** Checks every prop; throws with a message naming the prop, the value and what is allowed. */
@@ -132,8 +109,6 @@ export function validatePipelineProps(props: TranscriptAnalysisPipelineProps): v
     checkRange('price.outputPerMillion', props.price.outputPerMillion, 0, 1000, { integer: false });
   }
   if (props.analysis !== undefined) {
-    validateAnalysis(props.analysis);
-    const size = JSON.stringify(props.analysis).length;
-    if (size > 32768) fail('analysis', `${size} characters of JSON`, 'at most 32768 characters (a Cloud Run environment variable)');
+    validateAnalysis(props.analysis, props.source === undefined ? SOURCE_TABLE.columns.map((c) => c.name) : undefined);
   }
 }

@@ -79,8 +79,6 @@ export const CRON = /^\s*(\S+\s+){4}\S+\s*$/;
 export const NOTIFICATION_CHANNEL = /^projects\/[^/]+\/notificationChannels\/[0-9]+$/;
 /** A container image reference, without spaces. */
 export const IMAGE = /^[a-z0-9][a-z0-9._\-/:@]*$/i;
-/** A Gemini model id or a full model resource name. */
-export const MODEL = /^([a-z0-9][a-z0-9._-]*|projects\/[^/]+\/locations\/[^/]+\/(publishers\/[^/]+\/)?(models|endpoints)\/[^/]+|publishers\/[^/]+\/models\/[^/]+)$/;
 
 /** Checks a label map (keys and values), as GCP allows them. */
 export function checkLabels(prop: string, labels: Readonly<Record<string, string>> | undefined): void {

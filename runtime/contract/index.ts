@@ -3,6 +3,8 @@ export * from './env';
 export * from './names';
 export * from './tables';
 export * from './analysis';
+export * from './analysis-check';
+export * from './limits';
 export * from './errors';
 export * from './layout';
 export * from './prices';

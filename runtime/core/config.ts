@@ -6,13 +6,17 @@ import {
   AnalysisSpec,
   analysisVersion,
   BatchRef,
+  checkAnalysis,
+  DEFAULTS,
+  describeProblem,
   JOB_ENV,
+  LIMITS,
   ModelPrice,
   priceOf,
-  RESERVED_FIELD_NAMES,
   RUN_ENV,
 } from '../contract';
 import type { JobEnv } from './ports';
+import type { SourceRef } from './sql';
 
 /** A configuration mistake: the job logs it naming `variable` and exits 1. */
 export class ConfigError extends Error {
@@ -26,7 +30,6 @@ export class ConfigError extends Error {
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,299}$/;
-const FIELD_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 /** `project.dataset.table`: project ids may hold `-` (and a `domain:` prefix), tables letters, digits, `_`, `-`. */
 const QUALIFIED_TABLE = /^[a-z][a-z0-9.:-]{0,127}\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_-]{1,1024}$/;
 const EXECUTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -77,40 +80,20 @@ export function optionalBool(env: JobEnv, name: string): boolean {
   throw new ConfigError(name, `must be true or false, got "${value}"`);
 }
 
-/** Parses and checks the analysis declaration (`TAP_ANALYSIS`). */
+/** Parses and checks the analysis declaration (`TAP_ANALYSIS`), with the contract's one checker. */
 export function parseAnalysis(env: JobEnv): AnalysisSpec {
   const text = requireString(env, JOB_ENV.analysis);
-  let spec: AnalysisSpec;
+  let spec: unknown;
   try {
-    spec = JSON.parse(text) as AnalysisSpec;
+    spec = JSON.parse(text);
   } catch (e) {
     throw new ConfigError(JOB_ENV.analysis, `is not valid JSON (${(e as Error).message})`);
   }
-  const fail = (what: string) => {
-    throw new ConfigError(JOB_ENV.analysis, what);
-  };
-  if (spec === null || typeof spec !== 'object') fail('must be a JSON object');
-  if (typeof spec.systemInstruction !== 'string') fail('systemInstruction must be a string');
-  if (typeof spec.promptTemplate !== 'string' || !spec.promptTemplate.includes('{transcript}')) {
-    fail('promptTemplate must be a string containing {transcript}');
+  const [first, ...rest] = checkAnalysis(spec);
+  if (first) {
+    throw new ConfigError(JOB_ENV.analysis, describeProblem(first, 'analysis') + (rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : ''));
   }
-  if (typeof spec.model !== 'string' || spec.model === '') fail('model must be a non-empty string');
-  if (spec.generationConfig === null || typeof spec.generationConfig !== 'object') fail('generationConfig must be an object');
-  if (!Array.isArray(spec.fields) || spec.fields.length === 0) fail('fields must be a non-empty array');
-  const types = new Set(['string', 'integer', 'number', 'boolean', 'string_array']);
-  const seen = new Set<string>();
-  for (const field of spec.fields) {
-    if (!FIELD_NAME.test(field?.name ?? '')) fail(`field name "${field?.name}" must match ${FIELD_NAME.source}`);
-    if (RESERVED_FIELD_NAMES.has(field.name)) fail(`field name "${field.name}" is reserved by the results table`);
-    if (seen.has(field.name)) fail(`field "${field.name}" is declared twice`);
-    seen.add(field.name);
-    if (!types.has(field.type)) fail(`field "${field.name}" has type "${field.type}"; allowed: ${[...types].join(', ')}`);
-    if (field.enum !== undefined && (field.type !== 'string' || !Array.isArray(field.enum) || field.enum.length === 0)) {
-      fail(`field "${field.name}": enum must be a non-empty list on a string field`);
-    }
-  }
-  for (const name of templateColumns(spec.promptTemplate)) requireIdentifier(JOB_ENV.analysis, name);
-  return spec;
+  return spec as AnalysisSpec;
 }
 
 /** Source columns a prompt template names besides `{transcript}`. */
@@ -166,6 +149,11 @@ export function commonConfig(env: JobEnv): CommonConfig {
   };
 }
 
+/** Where the jobs read transcripts. */
+export function sourceRef(cfg: CommonConfig): SourceRef {
+  return { table: cfg.sourceTable, idColumn: cfg.sourceIdColumn, textColumn: cfg.sourceTextColumn };
+}
+
 /**
  * `TAP_BATCH_ID`, with `TAP_START_ROW` and `TAP_END_ROW` (inclusive, both or neither) when the
  * attempt covers only those plan rows of the batch.
@@ -182,22 +170,14 @@ export function batchRef(env: JobEnv): BatchRef {
   return { batchId, rows: { startRow, endRow } };
 }
 
-/** Highest batch attempt number the jobs take (attempts are numbered from 1 by the batch workflow's claims). */
-export const MAX_BATCH_ATTEMPT = 10_000;
-
-/** `TAP_ATTEMPT`, from 1. */
+/** `TAP_ATTEMPT`, from 1 (attempts are numbered by the batch workflow's claims). */
 export function batchAttempt(env: JobEnv): number {
-  return optionalInt(env, RUN_ENV.attempt, 1, MAX_BATCH_ATTEMPT) ?? 1;
+  return optionalInt(env, RUN_ENV.attempt, 1, LIMITS.maxAttemptNumber) ?? 1;
 }
 
-export const DEFAULT_MAX_RECORD_ATTEMPTS = 3;
-/** About 250k tokens of English; Gemini Flash takes 1M tokens, but a call transcript this long is an upload error. */
-export const DEFAULT_MAX_TRANSCRIPT_CHARS = 1_000_000;
-/** Vertex AI batch input lines stay well under the 1 GB file limit; one request stays under a few MB. */
-export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 export function maxRecordAttempts(env: JobEnv): number {
-  return optionalInt(env, JOB_ENV.maxRecordAttempts, 1, 100) ?? DEFAULT_MAX_RECORD_ATTEMPTS;
+  return optionalInt(env, JOB_ENV.maxRecordAttempts, 1, LIMITS.maxRecordAttempts) ?? DEFAULTS.maxRecordAttempts;
 }
 
 /** `TAP_PRICE` (JSON `ModelPrice`) or the price table's entry for the model. */

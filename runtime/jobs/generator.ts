@@ -9,16 +9,15 @@
  * execution, batch, attempt and table) and for a later one (what an earlier attempt settled is
  * skipped).
  */
-import { batchKey, BatchRef, gsUri, JOB_ENV, layout, LOG_EVENTS, ManifestDocument, TABLE_NAMES } from '../contract';
+import { batchKey, BatchRef, DEFAULTS, gsUri, JOB_ENV, layout, LIMITS, LOG_EVENTS, ManifestDocument, TABLE_NAMES } from '../contract';
 import {
   batchAttempt,
   batchRef,
   CommonConfig,
   commonConfig,
-  DEFAULT_MAX_REQUEST_BYTES,
-  DEFAULT_MAX_TRANSCRIPT_CHARS,
   maxRecordAttempts,
   optionalInt,
+  sourceRef,
   templateColumns,
 } from '../core/config';
 import { loadJobId } from '../core/ids';
@@ -27,7 +26,6 @@ import { errorRow, ledgerState, processedRow, settledByError } from '../core/mat
 import type { JobEnv, JobPorts, JobRun } from '../core/ports';
 import { generate, GenerationLimits, requestTemplate } from '../core/requests';
 import { batchRecords } from '../core/sql';
-import { sourceRef } from './planner';
 
 export interface GeneratorConfig extends CommonConfig {
   readonly batch: BatchRef;
@@ -43,8 +41,8 @@ export function config(env: JobEnv): GeneratorConfig {
     attempt: batchAttempt(env),
     maxRecordAttempts: maxRecordAttempts(env),
     limits: {
-      maxTranscriptChars: optionalInt(env, JOB_ENV.maxTranscriptChars, 1, 100_000_000) ?? DEFAULT_MAX_TRANSCRIPT_CHARS,
-      maxRequestBytes: optionalInt(env, JOB_ENV.maxRequestBytes, 1024, 1_000_000_000) ?? DEFAULT_MAX_REQUEST_BYTES,
+      maxTranscriptChars: optionalInt(env, JOB_ENV.maxTranscriptChars, 1, LIMITS.maxTranscriptChars) ?? DEFAULTS.maxTranscriptChars,
+      maxRequestBytes: optionalInt(env, JOB_ENV.maxRequestBytes, LIMITS.minRequestBytes, LIMITS.maxRequestBytes) ?? DEFAULTS.maxRequestBytes,
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import {
   AnalysisSpec,
+  DEFAULTS,
   DEFAULT_JOB_NAMES,
   DEFAULT_WORKFLOW_NAMES,
   jobEnvironment,
@@ -23,12 +24,13 @@ export interface LocalSettings {
   readonly pollIntervalSeconds: number;
 }
 
+/** The deployed defaults, but for smaller batches and fewer lanes: a laptop run is small. */
 export const DEFAULT_LOCAL_SETTINGS: Omit<LocalSettings, 'analysis'> = {
   batchSize: 50,
   maxConcurrentBatches: 4,
-  maxBatchAttempts: 3,
-  maxRecordAttempts: 3,
-  pollIntervalSeconds: 60,
+  maxBatchAttempts: DEFAULTS.maxBatchAttempts,
+  maxRecordAttempts: DEFAULTS.maxRecordAttempts,
+  pollIntervalSeconds: DEFAULTS.pollIntervalSeconds,
 };
 
 export const LOCAL_JOB_NAMES: Readonly<Record<JobKind, string>> = DEFAULT_JOB_NAMES;

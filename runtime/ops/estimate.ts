@@ -13,16 +13,10 @@ import {
   priceOf,
   BATCH_PRICES,
   responseSchema,
+  CHARS_PER_TOKEN,
+  DEFAULTS,
+  LIMITS,
 } from '../contract';
-
-/** Characters per token for English text, Google's rule of thumb for Gemini. */
-export const CHARS_PER_TOKEN = 4;
-
-/** Vertex AI accepts at most 200,000 requests in one batch prediction job. */
-export const MAX_REQUESTS_PER_VERTEX_JOB = 200_000;
-
-/** Default batch size of a run when none is given. */
-export const DEFAULT_BATCH_SIZE = 1000;
 
 /** Typical length of a call transcript (about ten minutes of conversation). */
 export const DEFAULT_AVG_CHARS = 6000;
@@ -33,7 +27,7 @@ export interface EstimateInput {
   readonly avgChars?: number;
   /** Model id. @default - the analysis's model */
   readonly model?: string;
-  /** @default DEFAULT_BATCH_SIZE */
+  /** @default DEFAULTS.batchSize */
   readonly batchSize?: number;
   /**
    * Expected output tokens per record (thinking included).
@@ -79,12 +73,12 @@ function requirePositiveInteger(name: string, value: number, min: number): void 
 export function estimate(input: EstimateInput): Estimate {
   const analysis = input.analysis ?? DEFAULT_ANALYSIS;
   const model = input.model ?? analysis.model;
-  const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
+  const batchSize = input.batchSize ?? DEFAULTS.batchSize;
   const avgChars = input.avgChars ?? DEFAULT_AVG_CHARS;
   requirePositiveInteger('records', input.records, 0);
   requirePositiveInteger('batch size', batchSize, 1);
-  if (batchSize > MAX_REQUESTS_PER_VERTEX_JOB) {
-    throw new RangeError(`batch size must be at most ${MAX_REQUESTS_PER_VERTEX_JOB} (Vertex AI's requests per job), got ${batchSize}`);
+  if (batchSize > LIMITS.maxBatchSize) {
+    throw new RangeError(`batch size must be at most ${LIMITS.maxBatchSize} (Vertex AI's requests per job), got ${batchSize}`);
   }
   if (!(avgChars >= 0)) throw new RangeError(`average characters must be 0 or more, got ${avgChars}`);
   const maxOut = analysis.generationConfig.maxOutputTokens ?? 8192;

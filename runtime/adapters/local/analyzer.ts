@@ -16,13 +16,11 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import winkNLP, { type ItemEntity, type ItemSentence, type ItemToken } from 'wink-nlp';
 import model from 'wink-eng-lite-web-model';
+import { CHARS_PER_TOKEN } from '../../contract';
 import type { ObjectStore } from '../../core/ports';
 
 /** `modelVersion` of every answer. */
 export const LOCAL_MODEL_VERSION = 'local-analyzer-1';
-
-/** Characters per token: Google's rule of thumb for Gemini, as in `tapctl estimate`. */
-const CHARS_PER_TOKEN = 4;
 
 /** The subset of a Gemini `responseSchema` the analyzer reads. */
 export interface SchemaNode {

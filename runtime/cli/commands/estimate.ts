@@ -1,6 +1,7 @@
 import { Command, UsageError } from '../command';
 import { parseArgs } from '../args';
-import { DEFAULT_AVG_CHARS, DEFAULT_BATCH_SIZE, estimate, parsePrice } from '../../ops/estimate';
+import { DEFAULT_AVG_CHARS, estimate, parsePrice } from '../../ops/estimate';
+import { DEFAULTS, LIMITS } from '../../contract';
 import { integer, usd } from '../../ops/format';
 import { BATCH_PRICES, DEFAULT_MODEL, PRICES_AS_OF } from '../../contract';
 
@@ -13,7 +14,7 @@ batches and Vertex AI batch prediction jobs. Nothing is contacted.
   --records N        records to analyse
   --avg-chars C      average transcript length in characters (default ${DEFAULT_AVG_CHARS})
   --model M          Gemini model id (default ${DEFAULT_MODEL}); priced models: ${Object.keys(BATCH_PRICES).join(', ')}
-  --batch-size B     records per batch (default ${DEFAULT_BATCH_SIZE}, at most 200000)
+  --batch-size B     records per batch (default ${DEFAULTS.batchSize}, at most ${LIMITS.maxBatchSize})
   --output-tokens T  expected output tokens per record (default a third of maxOutputTokens)
   --price IN,OUT     USD per million input and output tokens, instead of the table of ${PRICES_AS_OF}
   --json             print the estimate as JSON`;

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AnalysisSpec, DEFAULT_ANALYSIS, LOCAL_LAYOUT, SummaryDocument } from '../../contract';
-import { parseAnalysis } from '../../core/config';
+import { AnalysisSpec, checkAnalysis, DEFAULT_ANALYSIS, describeProblem, LIMITS, LOCAL_LAYOUT, SOURCE_TABLE, SummaryDocument } from '../../contract';
 import { Command, CommandIo, UsageError } from '../command';
 import { parseArgs } from '../args';
 import { FAULT_HELP, parseFaults } from '../../local/faults';
@@ -23,7 +22,7 @@ Options:
                           without it, the run analyses what the source table already holds)
   --workdir DIR           work folder: database, bucket folder, logs (default ${LOCAL_LAYOUT.defaultWorkdir})
   --batch-size N          records per batch (default ${DEFAULT_LOCAL_SETTINGS.batchSize})
-  --max-concurrent N      batches at once, 1-20 (default ${DEFAULT_LOCAL_SETTINGS.maxConcurrentBatches})
+  --max-concurrent N      batches at once, 1-${LIMITS.maxConcurrentBatches} (default ${DEFAULT_LOCAL_SETTINGS.maxConcurrentBatches})
   --max-attempts N        attempts per batch, failed ones re-run by the master (default ${DEFAULT_LOCAL_SETTINGS.maxBatchAttempts})
   --max-record-attempts N sends of one record before it is left as exhausted (default ${DEFAULT_LOCAL_SETTINGS.maxRecordAttempts})
   --limit N               plan at most N records
@@ -71,11 +70,18 @@ function wholeNumber(flags: Record<string, unknown>, name: string, min: number, 
 function readAnalysis(file: string, cwd: string): AnalysisSpec {
   const full = path.resolve(cwd, file);
   if (!fs.existsSync(full)) throw new UsageError(`--analysis: file not found: ${full}`);
+  let spec: unknown;
   try {
-    return parseAnalysis({ TAP_ANALYSIS: fs.readFileSync(full, 'utf8') });
+    spec = JSON.parse(fs.readFileSync(full, 'utf8'));
   } catch (error) {
-    throw new UsageError(`--analysis ${file}: ${(error as Error).message}`);
+    throw new UsageError(`--analysis ${file}: not valid JSON (${(error as Error).message})`);
   }
+  // The laptop's source table has known columns: the prompt's placeholders are checked against them.
+  const problems = checkAnalysis(spec, { sourceColumns: SOURCE_TABLE.columns.map((c) => c.name) });
+  if (problems.length > 0) {
+    throw new UsageError(`--analysis ${file}:\n${problems.map((p) => `  ${describeProblem(p, 'analysis')}`).join('\n')}`);
+  }
+  return spec as AnalysisSpec;
 }
 
 /** A one-line progress bar for a terminal. */
@@ -150,10 +156,10 @@ async function runCommand(argv: readonly string[], io: CommandIo): Promise<numbe
     workdir,
     transcripts,
     analysis,
-    batchSize: wholeNumber(flags, 'batch-size', 1, 200_000),
-    maxConcurrentBatches: wholeNumber(flags, 'max-concurrent', 1, 20),
-    maxBatchAttempts: wholeNumber(flags, 'max-attempts', 1, 20),
-    maxRecordAttempts: wholeNumber(flags, 'max-record-attempts', 1, 100),
+    batchSize: wholeNumber(flags, 'batch-size', 1, LIMITS.maxBatchSize),
+    maxConcurrentBatches: wholeNumber(flags, 'max-concurrent', 1, LIMITS.maxConcurrentBatches),
+    maxBatchAttempts: wholeNumber(flags, 'max-attempts', 1, LIMITS.maxBatchAttempts),
+    maxRecordAttempts: wholeNumber(flags, 'max-record-attempts', 1, LIMITS.maxRecordAttempts),
     limit: wholeNumber(flags, 'limit', 1, Number.MAX_SAFE_INTEGER),
     dryRun: flags['dry-run'] === true,
     faults,

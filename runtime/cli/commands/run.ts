@@ -1,4 +1,5 @@
 import { Command, UsageError } from '../command';
+import { LIMITS } from '../../contract';
 import { parseArgs } from '../args';
 import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
 import { withTarget } from '../../ops/target';
@@ -32,9 +33,9 @@ export function runArgument(flags: Readonly<Record<string, unknown>>): Record<st
     }
     argument[key] = v;
   };
-  positive('batch-size', 'batch_size', 200_000);
-  positive('max-concurrent-batches', 'max_concurrent_batches', 20);
-  positive('max-batch-attempts', 'max_batch_attempts');
+  positive('batch-size', 'batch_size', LIMITS.maxBatchSize);
+  positive('max-concurrent-batches', 'max_concurrent_batches', LIMITS.maxConcurrentBatches);
+  positive('max-batch-attempts', 'max_batch_attempts', LIMITS.maxBatchAttempts);
   positive('limit', 'limit');
   if (flags['dry-run']) argument.dry_run = true;
   if (flags['allow-concurrent']) argument.allow_concurrent = true;

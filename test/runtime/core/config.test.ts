@@ -29,10 +29,10 @@ describe('job configuration', () => {
     ['TAP_SOURCE_ID_COLUMN', 'id; DROP TABLE x', /not a valid identifier/],
     ['TAP_ANALYSIS', '{not json', /not valid JSON/],
     ['TAP_ANALYSIS', JSON.stringify({ ...DEFAULT_ANALYSIS, promptTemplate: 'no placeholder' }), /\{transcript\}/],
-    ['TAP_ANALYSIS', JSON.stringify({ ...DEFAULT_ANALYSIS, fields: [{ name: 'model', type: 'string', description: 'x' }] }), /reserved/],
-    ['TAP_ANALYSIS', JSON.stringify({ ...DEFAULT_ANALYSIS, fields: [{ name: 'x', type: 'date', description: 'x' }] }), /type "date"/],
+    ['TAP_ANALYSIS', JSON.stringify({ ...DEFAULT_ANALYSIS, fields: [{ name: 'model', type: 'string', description: 'x' }] }), /none of the results table's own columns/],
+    ['TAP_ANALYSIS', JSON.stringify({ ...DEFAULT_ANALYSIS, fields: [{ name: 'x', type: 'date', description: 'x' }] }), /fields\[0\]\.type must be one of string, integer, number, boolean, string_array, got "date"/],
     ['TAP_EXECUTION_ID', 'has spaces', /letters, digits/],
-    ['TAP_MAX_RECORD_ATTEMPTS', '0', /between 1 and 100/],
+    ['TAP_MAX_RECORD_ATTEMPTS', '0', /between 1 and 10,/],
   ])('fails naming %s when it is %p', (variable, value, message) => {
     const e = failure(() => {
       commonConfig(env({ [variable]: value }));

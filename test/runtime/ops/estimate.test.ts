@@ -1,5 +1,5 @@
-import { CHARS_PER_TOKEN, estimate, parsePrice, tokensOfChars } from '../../../runtime/ops/estimate';
-import { BATCH_PRICES, DEFAULT_ANALYSIS, responseSchema } from '../../../runtime/contract';
+import { estimate, parsePrice, tokensOfChars } from '../../../runtime/ops/estimate';
+import { BATCH_PRICES, CHARS_PER_TOKEN, DEFAULT_ANALYSIS, responseSchema } from '../../../runtime/contract';
 
 describe('estimate', () => {
   test('counts batches and Vertex AI jobs by rounding up', () => {

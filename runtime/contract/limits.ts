@@ -1,0 +1,60 @@
+/**
+ * Every default and limit that more than one part of the package uses: the construct (its props'
+ * defaults and bounds), the jobs (their variables' defaults and bounds), the workflows' settings, the
+ * CLI's flags and the estimate. Where a limit is Google's, the comment says whose and where it is
+ * documented (see also `gcp-facts.md` in the project's references).
+ */
+
+/** Bounds of the settings. */
+export const LIMITS = {
+  /** Vertex AI batch prediction takes at most 200,000 requests per job ("Batch prediction for Gemini", quotas). */
+  maxBatchSize: 200_000,
+  /** Workflows runs at most 20 branches and iterations of a parallel step at once (Workflows quotas). */
+  maxConcurrentBatches: 20,
+  /** Rounds of the master orchestrator: the first and its retries. */
+  maxBatchAttempts: 10,
+  /** Failed answers of its own after which a record is left exhausted. */
+  maxRecordAttempts: 10,
+  /** Seconds between two polls of a Vertex AI job: often enough to see it end, rarely enough to cost nothing. */
+  minPollIntervalSeconds: 10,
+  maxPollIntervalSeconds: 3600,
+  /** Attempt numbers the batch workflow claims and the jobs take. */
+  maxAttemptNumber: 10_000,
+  /** The longest transcript the setting can allow. */
+  maxTranscriptChars: 4_000_000,
+  /** The smallest and the largest request size the setting can allow. */
+  minRequestBytes: 1024,
+  maxRequestBytes: 10_000_000,
+  /** Gemini 2.5 models answer with at most 65,536 output tokens. */
+  maxOutputTokens: 65_536,
+  /** Output fields of one analysis. */
+  maxAnalysisFields: 100,
+  /** The analysis travels as one Cloud Run environment variable, whose value holds at most 32,768 characters. */
+  maxAnalysisJsonChars: 32_768,
+  /** Batches of one run: the master spends about three Workflows steps per batch, of 100,000 per execution. */
+  maxBatchesPerRun: 25_000,
+} as const;
+
+/** Defaults of the settings, for the construct, the jobs and the commands alike. */
+export const DEFAULTS = {
+  /** Records per batch, and so per Vertex AI job. */
+  batchSize: 1000,
+  /** Batches in flight at once. */
+  maxConcurrentBatches: 8,
+  /** Rounds of the master orchestrator per run. */
+  maxBatchAttempts: 3,
+  /** Failed answers of its own after which a record is left exhausted. */
+  maxRecordAttempts: 3,
+  /**
+   * Longer transcripts become `input_too_large` errors instead of requests: 400,000 characters is
+   * about 100,000 tokens, a call of ten hours; anything longer is almost surely a mistake upstream.
+   */
+  maxTranscriptChars: 400_000,
+  /** Larger requests (transcript, prompt and schema, as JSON) become `input_too_large` errors. */
+  maxRequestBytes: 4 * 1024 * 1024,
+  /** Seconds between two polls of a Vertex AI job by the batch workflow (`sys.sleep` waits are free). */
+  pollIntervalSeconds: 60,
+} as const;
+
+/** Characters of English text per model token, for estimates before any token is counted. */
+export const CHARS_PER_TOKEN = 4;
