@@ -1,36 +1,103 @@
 /**
- * Headless Debian `chromium` for tests: the DOM after the page's scripts ran, and a screenshot
- * decoded to pixels (a minimal PNG reader: 8-bit RGB or RGBA, non-interlaced, which is what
- * Chromium writes).
+ * Headless Chromium for tests, all from npm: `@sparticuz/chromium` ships the browser inside the
+ * package, `puppeteer-core` drives it. Nothing is installed on the machine: the browser is unpacked
+ * once into the temporary folder, and the page is read after its scripts ran (the DOM) and as a
+ * screenshot decoded to pixels (a minimal PNG reader: 8-bit RGB or RGBA, non-interlaced, which is
+ * what Chromium writes).
+ *
+ * The two packages are paired by Chromium version: `@sparticuz/chromium` 147.0.0 is the last that
+ * accepts Node.js 20 in its engines field, and `puppeteer-core` 24.42.0 is the release made for
+ * Chrome 147 (each puppeteer release is tested against one browser version only).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { inflateSync } from 'node:zlib';
+import Chromium from '@sparticuz/chromium';
+import puppeteer, { Browser, Page } from 'puppeteer-core';
 
-export function chromiumPath(): string {
-  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) if (fs.existsSync(candidate)) return candidate;
-  throw new Error('Debian chromium is needed for this test: apt-get install -y chromium');
+/** Generous bounds: on a busy two-core machine the first start also unpacks 200 MB. */
+const LAUNCH_TIMEOUT_MS = 120_000;
+const PAGE_TIMEOUT_MS = 60_000;
+
+function packageVersion(): string {
+  // The package's exports map hides its package.json; it sits two folders above the CommonJS entry.
+  const dir = path.join(path.dirname(require.resolve('@sparticuz/chromium')), '..', '..');
+  return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-function flags(): string[] {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
-  return [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--hide-scrollbars',
-    `--user-data-dir=${profile}`,
-  ];
+/**
+ * The browser binary, unpacked on first use into `<tmp>/tap-chromium-<version>/`.
+ *
+ * `Chromium.executablePath()` unpacks into `os.tmpdir()` and trusts any file already there by name,
+ * so two processes starting at once could run a half-written binary, and another version's files
+ * would be taken for its own. It runs instead in a child process whose TMPDIR is a fresh folder
+ * (jest's sandbox has its own copy of `process.env`, which `os.tmpdir()` does not read), and the
+ * folder is renamed into place only when complete.
+ */
+export async function chromiumPath(): Promise<string> {
+  const home = path.join(os.tmpdir(), `tap-chromium-${packageVersion()}`);
+  const binary = path.join(home, 'chromium');
+  if (fs.existsSync(binary)) return binary;
+  const partial = fs.mkdtempSync(`${home}.partial-`);
+  const unpack = `require(${JSON.stringify(require.resolve('@sparticuz/chromium'))}).executablePath().then((p) => process.stdout.write(p))`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', unpack], { env: { ...process.env, TMPDIR: partial }, encoding: 'utf8' });
+  if (stdout !== path.join(partial, 'chromium')) throw new Error(`@sparticuz/chromium unpacked to ${stdout}, not into ${partial}`);
+  try {
+    fs.renameSync(partial, home);
+  } catch (error) {
+    // Another process finished first: its copy is as good as ours.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    fs.rmSync(partial, { recursive: true, force: true });
+  }
+  return binary;
 }
 
-export function dumpDom(file: string): string {
-  return execFileSync(chromiumPath(), [...flags(), '--dump-dom', `file://${file}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30000 });
+let browser: Promise<Browser> | undefined;
+
+/** One browser per test process, started on first use; `closeChromium` ends it. */
+function openBrowser(): Promise<Browser> {
+  browser ??= chromiumPath().then((executablePath) =>
+    puppeteer.launch({
+      executablePath,
+      args: Chromium.args,
+      headless: 'shell',
+      timeout: LAUNCH_TIMEOUT_MS,
+      protocolTimeout: LAUNCH_TIMEOUT_MS,
+      // Jest's worker owns the signals; the browser is closed in afterAll.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    }),
+  );
+  return browser;
+}
+
+export async function closeChromium(): Promise<void> {
+  const open = browser;
+  browser = undefined;
+  if (open) await (await open).close();
+}
+
+/** Opens `file` in a page of `width` x `height` CSS pixels, and gives the page to `use`. */
+async function withPage<T>(file: string, width: number, height: number, use: (page: Page) => Promise<T>): Promise<T> {
+  const page = await (await openBrowser()).newPage();
+  try {
+    page.setDefaultTimeout(PAGE_TIMEOUT_MS);
+    await page.setViewport({ width, height, deviceScaleFactor: 1 });
+    await page.goto(`file://${file}`, { waitUntil: 'load' });
+    return await use(page);
+  } finally {
+    await page.close();
+  }
+}
+
+/** The page's DOM after its scripts ran, serialized as HTML. */
+export function dumpDom(file: string): Promise<string> {
+  return withPage(file, 800, 600, (page) => page.content());
 }
 
 export interface Image {
@@ -40,13 +107,10 @@ export interface Image {
   readonly rgba: Buffer;
 }
 
-export function screenshot(file: string, width: number, height: number): Image {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'shot-')), 'shot.png');
-  execFileSync(chromiumPath(), [...flags(), `--window-size=${width},${height}`, `--screenshot=${out}`, `file://${file}`], {
-    stdio: 'ignore',
-    timeout: 30000,
-  });
-  return decodePng(fs.readFileSync(out));
+/** A screenshot of the first `width` x `height` pixels of the page. */
+export async function screenshot(file: string, width: number, height: number): Promise<Image> {
+  const png = await withPage(file, width, height, (page) => page.screenshot({ type: 'png' }));
+  return decodePng(Buffer.from(png));
 }
 
 export function decodePng(png: Buffer): Image {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { COLORS, reportHtml } from '../../../runtime/ops/html-report';
 import { RunReport, reportText } from '../../../runtime/ops/report';
 import { SummaryDocument } from '../../../runtime/contract';
-import { countColor, dumpDom, screenshot } from './chromium';
+import { chromiumPath, closeChromium, countColor, dumpDom, screenshot } from './chromium';
 
 const t0 = Date.parse('2026-11-28T10:00:00Z');
 const at = (minutes: number) => new Date(t0 + minutes * 60_000).toISOString();
@@ -60,6 +60,10 @@ function metrics(dom: string): Map<string, { value: string | undefined; text: st
   return found;
 }
 
+// Unpacking the browser on a machine's first run takes longer than a test.
+beforeAll(() => chromiumPath(), 300_000);
+afterAll(() => closeChromium());
+
 describe('HTML report', () => {
   let file: string;
   beforeAll(() => {
@@ -73,8 +77,8 @@ describe('HTML report', () => {
     expect(html).not.toMatch(/<script|<link|<img|<iframe|url\(|https?:\/\//i);
   });
 
-  test('opened in headless Chromium, shows the numbers of the summary', () => {
-    const dom = dumpDom(file);
+  test('opened in headless Chromium, shows the numbers of the summary', async () => {
+    const dom = await dumpDom(file);
     const shown = metrics(dom);
     const expectText: Record<string, string> = {
       records_total: '5,200',
@@ -104,8 +108,8 @@ describe('HTML report', () => {
     expect(Object.fromEntries(bars)).toEqual(summary.errors_by_type);
   });
 
-  test('the batches chart counts every outcome, and throughput every record analysed', () => {
-    const dom = dumpDom(file);
+  test('the batches chart counts every outcome, and throughput every record analysed', async () => {
+    const dom = await dumpDom(file);
     const chart = (name: string) => new RegExp(`<svg data-chart="${name}"[\\s\\S]*?</svg>`).exec(dom)![0];
     const sum = (svg: string, color: string) =>
       [...svg.matchAll(new RegExp(`fill="${color}" data-value="(\\d+)"`, 'g'))].reduce((n, m) => n + Number(m[1]), 0);
@@ -114,8 +118,8 @@ describe('HTML report', () => {
     expect(sum(chart('throughput'), COLORS.throughput)).toBe(990 + 980 + 1000 + 904 + 1000);
   });
 
-  test('its three charts are painted', () => {
-    const image = screenshot(file, 800, 1600);
+  test('its three charts are painted', async () => {
+    const image = await screenshot(file, 800, 1600);
     for (const [name, color] of Object.entries(COLORS)) {
       expect({ name, painted: countColor(image, color) > 200 }).toEqual({ name, painted: true });
     }
@@ -149,14 +153,14 @@ describe('tapctl report --html, opened in headless Chromium', () => {
     const r = await cli(['report', '--local', dir, '--execution', 'e1', '--json', '--html', page]);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as Record<string, unknown>;
-    const shown = metrics(dumpDom(page));
+    const shown = metrics(await dumpDom(page));
     const compared = Object.keys(summary).filter((k) => typeof summary[k] === 'number');
     expect(compared.length).toBeGreaterThanOrEqual(12);
     for (const key of compared) {
       expect({ key, value: Number(shown.get(key)?.value) }).toEqual({ key, value: summary[key] });
     }
     expect(shown.get('record_error_rate')?.text).toBe('6.7%');
-    const image = screenshot(page, 800, 1600);
+    const image = await screenshot(page, 800, 1600);
     expect(countColor(image, COLORS.succeeded)).toBeGreaterThan(200);
     expect(countColor(image, COLORS.failed)).toBeGreaterThan(200);
     expect(countColor(image, COLORS.errors)).toBeGreaterThan(200);
