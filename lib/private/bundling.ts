@@ -1,6 +1,7 @@
 /**
  * Bundles the runtime entry points into one JavaScript file each with esbuild, for the Cloud Run
  * jobs. Options are pinned so that the same source always gives the same bytes, and so the same hash.
+ * The installed package ships no TypeScript: there, the bundles `npm run build` made are used.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -109,6 +110,11 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
   if (remembered) return remembered;
 
   const root = packageRoot();
+  if (!hasSources(root)) {
+    const bundles = prebuiltBundles(root);
+    memory.set(outDir, bundles);
+    return bundles;
+  }
   const jobsDir = path.join(root, 'runtime', 'jobs') + path.sep;
   const runner = path.join(root, 'runtime', 'adapters', 'gcp', 'main.ts');
   if (!fs.existsSync(runner)) throw new Error(`job runner not found: ${runner}`);
@@ -182,6 +188,59 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
   return bundles;
 }
 
+/**
+ * Where `npm run build` leaves the bundles that the package ships, under the package root: the
+ * installed package has no TypeScript sources (nor esbuild) to bundle at synth time.
+ */
+const PREBUILT_DIR = path.join('dist', 'jobs');
+const PREBUILT_INDEX = 'index.json';
+
+/** True in a checkout, where the jobs' TypeScript sources are there to bundle. */
+function hasSources(root: string): boolean {
+  return fs.existsSync(path.join(root, 'runtime', 'jobs', `${JOB_KINDS[0]}.ts`));
+}
+
+/**
+ * Bundles the jobs from the sources and writes them to `<root>/dist/jobs/` with an index of their
+ * hashes, for the package to ship. The bytes, and so the hashes, are those a synth in the checkout
+ * produces.
+ */
+export function prebuildJobs(): Readonly<Record<JobKind, JobBundle>> {
+  const root = packageRoot();
+  if (!hasSources(root)) throw new Error(`the job sources are not under ${root}: prebuilt bundles are made in a checkout`);
+  const built = bundleJobs();
+  const dir = path.join(root, PREBUILT_DIR);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const index: Record<string, string> = {};
+  for (const kind of JOB_KINDS) {
+    fs.writeFileSync(path.join(dir, `${kind}-${built[kind].hash}.js`), built[kind].code);
+    index[kind] = built[kind].hash;
+  }
+  fs.writeFileSync(path.join(dir, PREBUILT_INDEX), JSON.stringify(index, null, 2) + '\n');
+  return prebuiltBundles(root);
+}
+
+/** The bundles the installed package ships, each checked against the hash in its name. */
+function prebuiltBundles(root: string): Readonly<Record<JobKind, JobBundle>> {
+  const dir = path.join(root, PREBUILT_DIR);
+  const indexFile = path.join(dir, PREBUILT_INDEX);
+  if (!fs.existsSync(indexFile)) {
+    throw new Error(`job bundles not found: neither the sources under ${path.join(root, 'runtime', 'jobs')} nor ${indexFile} (a package must be packed with npm pack, whose prepack step builds them)`);
+  }
+  const index = JSON.parse(fs.readFileSync(indexFile, 'utf8')) as Partial<Record<JobKind, string>>;
+  const bundles = {} as Record<JobKind, JobBundle>;
+  for (const kind of JOB_KINDS) {
+    const file = path.join(dir, `${kind}-${index[kind]}.js`);
+    if (!index[kind] || !fs.existsSync(file)) throw new Error(`job bundle for ${kind} missing from ${dir}`);
+    const code = fs.readFileSync(file, 'utf8');
+    const hash = sha256(code).slice(0, 16);
+    if (hash !== index[kind]) throw new Error(`job bundle ${file} does not match its hash (content hashes to ${hash}): reinstall the package`);
+    bundles[kind] = { kind, code, hash, objectName: `jobs/${kind}-${hash}.js`, file };
+  }
+  return bundles;
+}
+
 /** The bundle of one job (all four are built together; see `bundleJobs`). */
 export function bundleJob(kind: JobKind, outDir: string = DEFAULT_BUNDLE_DIR): JobBundle {
   if (!JOB_KINDS.includes(kind)) throw new Error(`unknown job kind "${kind}"; expected one of ${JOB_KINDS.join(', ')}`);
@@ -192,3 +251,6 @@ export function bundleJob(kind: JobKind, outDir: string = DEFAULT_BUNDLE_DIR): J
 export function forgetBundles(): void {
   memory.clear();
 }
+
+// `npm run build` runs the compiled module to write the bundles the package ships.
+if (require.main === module) prebuildJobs();
