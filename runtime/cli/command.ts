@@ -16,11 +16,3 @@ export interface CommandIo {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
 }
-
-/** A mistake in the command line: printed with the usage, exit 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}

@@ -4,7 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, CommandIo, UsageError } from './command';
+import { Command, CommandIo } from './command';
+import { UsageError } from '../ops/errors';
 
 const COMMANDS_DIR = path.join(__dirname, 'commands');
 

@@ -58,3 +58,9 @@ export const DEFAULTS = {
 
 /** Characters of English text per model token, for estimates before any token is counted. */
 export const CHARS_PER_TOKEN = 4;
+
+/**
+ * What a run's execution id may be: it becomes a Vertex AI label value (lower-cased), which holds
+ * at most 63 letters, digits, `_` or `-` ("Creating and managing labels"). Both workflows check it.
+ */
+export const EXECUTION_ID = { pattern: /^[A-Za-z0-9_-]{1,63}$/, says: '1 to 63 letters, digits, _ or -' } as const;

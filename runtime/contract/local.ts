@@ -1,4 +1,4 @@
-/** The laptop pipeline's work folder: what `tapctl local run --workdir DIR` creates. */
+/** The laptop pipeline's work folder: what `tapctl local run --local DIR` creates. */
 export const LOCAL_LAYOUT = {
   /** Default work folder, relative to the current directory. */
   defaultWorkdir: '.tap',

@@ -12,8 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_WORKFLOW_NAMES, TABLE_NAMES } from '../contract';
-import { UsageError } from '../cli/command';
-import type { FlagSpec, ParsedArgs } from '../cli/args';
+import { UsageError } from './errors';
 
 export interface CloudConfig {
   readonly projectId: string;
@@ -33,32 +32,26 @@ export interface CloudConfig {
 
 export type Target = { readonly kind: 'cloud'; readonly config: CloudConfig } | { readonly kind: 'local'; readonly dir: string };
 
-/** Flags every command that talks to a pipeline accepts. */
-export const TARGET_FLAGS: FlagSpec = {
-  local: 'string',
-  config: 'string',
-  stack: 'string',
-  project: 'string',
-  region: 'string',
-  dataset: 'string',
-  bucket: 'string',
-  prefix: 'string',
-  'master-workflow': 'string',
-  'batch-workflow': 'string',
-  'vertex-region': 'string',
-  'results-table': 'string',
-  location: 'string',
-};
+/**
+ * The options every command that talks to a pipeline accepts, by the name written after `--`
+ * (declared with their help in `runtime/cli/target-options.ts`).
+ */
+export type TargetOption =
+  | 'local'
+  | 'config'
+  | 'stack'
+  | 'project'
+  | 'region'
+  | 'dataset'
+  | 'bucket'
+  | 'prefix'
+  | 'master-workflow'
+  | 'batch-workflow'
+  | 'vertex-region'
+  | 'results-table'
+  | 'location';
 
-export const TARGET_USAGE = `Where (one of):
-  --local DIR            a laptop work folder (tapctl local run --workdir DIR)
-  --config FILE          outputs of the stack: terraform output -json, or cdktf output --outputs-file
-                         (default ./tapctl.json when present, or $TAPCTL_CONFIG)
-  --stack NAME           the stack to read in a cdktf outputs file holding several
-  --project P --region R --dataset D [--bucket B]
-                         or flags, which override the file; --prefix NAME when the pipeline's
-                         names carry the construct's prefix (NAME-master-orchestrator, ...)
-  --master-workflow W, --batch-workflow W, --vertex-region R, --results-table T, --location L`;
+export type TargetChoice = { readonly [K in TargetOption]?: string };
 
 const KEYS: Readonly<Record<keyof CloudConfig | 'prefix' | 'runCommand', readonly string[]>> = {
   projectId: ['projectid', 'project'],
@@ -126,17 +119,17 @@ function pick(values: Record<string, string>, field: keyof typeof KEYS): string 
 }
 
 /** The target of a command, from its flags, the config file and the environment. */
-export function resolveTarget(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string): Target {
-  const f = args.flags;
+export function resolveTarget(f: TargetChoice, env: NodeJS.ProcessEnv, cwd: string): Target {
   if (f.local !== undefined) {
-    const cloudFlags = ['config', 'project', 'dataset', 'bucket', 'master-workflow', 'batch-workflow'].filter((k) => f[k] !== undefined);
-    if (cloudFlags.length > 0) throw new UsageError(`--local cannot be combined with ${cloudFlags.map((k) => `--${k}`).join(', ')}`);
-    return { kind: 'local', dir: path.resolve(cwd, String(f.local)) };
+    const cloudOnly: TargetOption[] = ['config', 'stack', 'project', 'region', 'dataset', 'bucket', 'prefix', 'master-workflow', 'batch-workflow', 'vertex-region', 'results-table', 'location'];
+    const given = cloudOnly.filter((k) => f[k] !== undefined);
+    if (given.length > 0) throw new UsageError(`--local cannot be combined with ${given.map((k) => `--${k}`).join(', ')}`);
+    return { kind: 'local', dir: path.resolve(cwd, f.local) };
   }
-  let file = (f.config as string | undefined) ?? env.TAPCTL_CONFIG;
+  let file = f.config ?? env.TAPCTL_CONFIG;
   if (!file && fs.existsSync(path.join(cwd, 'tapctl.json'))) file = 'tapctl.json';
-  const fromFile = file ? readConfigFile(path.resolve(cwd, file), f.stack as string | undefined) : {};
-  const flag = (name: string) => f[name] as string | undefined;
+  const fromFile = file ? readConfigFile(path.resolve(cwd, file), f.stack) : {};
+  const flag = (name: TargetOption) => f[name];
   const prefix = flag('prefix') ?? pick(fromFile, 'prefix');
   const named = (base: string) => (prefix ? `${prefix}-${base}` : base);
   // The construct's outputs name the dataset as `project.dataset` and carry the gcloud run command,
@@ -190,12 +183,20 @@ export function resolveTarget(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: str
  * names when they are not the defaults).
  */
 export function targetArgs(target: Target, cwd: string = process.cwd()): string {
-  if (target.kind === 'local') return `--local ${shellWord(path.relative(cwd, target.dir) || '.')}`;
-  const c = target.config;
-  const args = [`--project ${shellWord(c.projectId)}`, `--region ${shellWord(c.region)}`, `--dataset ${shellWord(c.dataset)}`];
-  if (c.masterWorkflow !== DEFAULT_WORKFLOW_NAMES.master) args.push(`--master-workflow ${shellWord(c.masterWorkflow)}`);
-  if (c.batchWorkflow !== DEFAULT_WORKFLOW_NAMES.batch) args.push(`--batch-workflow ${shellWord(c.batchWorkflow)}`);
-  return args.join(' ');
+  const choice: TargetChoice =
+    target.kind === 'local'
+      ? { local: path.relative(cwd, target.dir) || '.' }
+      : {
+          project: target.config.projectId,
+          region: target.config.region,
+          dataset: target.config.dataset,
+          'master-workflow': target.config.masterWorkflow !== DEFAULT_WORKFLOW_NAMES.master ? target.config.masterWorkflow : undefined,
+          'batch-workflow': target.config.batchWorkflow !== DEFAULT_WORKFLOW_NAMES.batch ? target.config.batchWorkflow : undefined,
+        };
+  return Object.entries(choice)
+    .filter(([, value]) => value !== undefined)
+    .map(([option, value]) => `--${option} ${shellWord(value!)}`)
+    .join(' ');
 }
 
 /** The command that re-runs an execution's failed and unfinished batches, ready to copy. */

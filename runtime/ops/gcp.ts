@@ -19,19 +19,10 @@ import { GoogleAuth, OAuth2Client } from 'google-auth-library';
 import type { Statement } from '../core/ports';
 import type { CloudConfig } from './config';
 import type { OpsWarehouse } from './queries';
+import { OperatorError } from './errors';
 
 const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
 
-/** An error an operator can act on: what happened, and what to do. */
-export class OperatorError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(`${message}\n  what to do: ${hint}`);
-    this.name = 'OperatorError';
-  }
-}
 
 type AuthClient = GoogleAuth | OAuth2Client;
 

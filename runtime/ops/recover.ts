@@ -6,7 +6,7 @@
  * only records without a result for the version are sent to the model again.
  */
 import { TERMINAL_BATCH_STATUSES } from '../contract';
-import { OperatorError } from './gcp';
+import { OperatorError } from './errors';
 import type { BatchState, ExecutionRecord } from './queries';
 
 export type RecoverySelection =
@@ -44,13 +44,16 @@ export function recoveryPlan(
   selection: RecoverySelection,
   force: boolean,
   activity: RunActivity = {},
+  /** The options that point `tapctl` at this pipeline (`targetArgs`), for the commands the errors suggest. */
+  where = '',
 ): RecoveryPlan {
   const id = execution.executionId;
+  const status = ['tapctl status', where, `--execution ${id}`].filter(Boolean).join(' ');
   const notes: string[] = [];
   if (isActive(execution, activity)) {
     throw new OperatorError(
       `execution ${id} is still running${activity.workflowState ? ` (its master workflow is ${activity.workflowState})` : ''}: it retries its failed batches itself, and a recovery now would race it`,
-      `wait for it to end (tapctl status --execution ${id} --watch), then recover what it left`,
+      `wait for it to end (${status} --watch), then recover what it left`,
     );
   }
   if (activity.workflowState === undefined && !activity.local && execution.status === 'running') {
@@ -70,7 +73,7 @@ export function recoveryPlan(
       if (batchId >= Math.max(execution.batchCount, batches.length)) {
         throw new OperatorError(
           `execution ${id} has no batch ${batchId}: it planned ${execution.batchCount} batches (0 to ${execution.batchCount - 1})`,
-          `see its batches with tapctl status --execution ${id}`,
+          `see its batches with ${status}`,
         );
       }
       const b = byId.get(batchId);

@@ -13,7 +13,7 @@ export interface StatusView {
   /** What could not be read, for the operator. */
   readonly notes?: readonly string[];
   /** The command that recovers the execution, ready to copy (`recoverCommand`). */
-  readonly recover?: string;
+  readonly recover: string;
 }
 
 const SETTLED = new Set(['succeeded', 'empty']);
@@ -85,7 +85,7 @@ export function renderStatus(view: StatusView): string {
   const unfinished = batches.filter((b) => !SETTLED.has(b.status) && b.status !== 'failed').length;
   if ((failed > 0 || unfinished > 0) && isFinished(view)) {
     const what = failed > 0 && unfinished > 0 ? 'the failed and unfinished batches' : failed > 0 ? 'the failed batches' : 'the unfinished batches';
-    lines.push(`Re-run ${what}: ${view.recover ?? `tapctl recover --execution ${e.executionId} --all-failed`}`, '');
+    lines.push(`Re-run ${what}: ${view.recover}`, '');
   }
   return lines.join('\n');
 }

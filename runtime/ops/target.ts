@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LOCAL_LAYOUT } from '../contract';
 import { openLocalWorkspace, type LocalWorkspace } from '../adapters/local';
-import { OperatorError, GcpPipeline } from './gcp';
+import { GcpPipeline } from './gcp';
+import { OperatorError } from './errors';
 import { ExecutionRecord, OpsQueries } from './queries';
 import { isRunningHere } from '../local/runs';
 import { UnknownExecutionError } from './report';
@@ -38,7 +39,7 @@ export async function openTarget(target: Target, env: NodeJS.ProcessEnv): Promis
     if (!fs.existsSync(path.join(target.dir, LOCAL_LAYOUT.database))) {
       throw new OperatorError(
         `no pipeline work folder at ${target.dir} (no ${LOCAL_LAYOUT.database} there)`,
-        `run the laptop pipeline first (tapctl local run --workdir ${target.dir}), or give the folder it used`,
+        `run the laptop pipeline first (tapctl local run --local ${target.dir}), or give the folder it used`,
       );
     }
     let local: LocalWorkspace;

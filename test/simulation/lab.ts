@@ -37,7 +37,7 @@ import { OpsQueries } from '../../runtime/ops/queries';
 import { recoveryPlan, type RecoverySelection } from '../../runtime/ops/recover';
 import { runLocalRecovery } from '../../runtime/ops/local-recovery';
 import { requireExecution, type OpenTarget } from '../../runtime/ops/target';
-import { OperatorError } from '../../runtime/ops/gcp';
+import { OperatorError } from '../../runtime/ops/errors';
 import { ExecutionReusedError } from '../../runtime/jobs/planner';
 
 /** Two analyses: the second differs in its prompt, so it has its own version. */

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULTS, LIMITS, WORKFLOW_ENV, WORKFLOW_FILES } from '../../runtime/contract';
+import { DEFAULTS, EXECUTION_ID, LIMITS, WORKFLOW_ENV, WORKFLOW_FILES } from '../../runtime/contract';
 
 const source = (file: string) => fs.readFileSync(path.join(__dirname, '..', '..', file), 'utf8');
 
@@ -26,5 +26,12 @@ describe('the workflows\' settings', () => {
     const master = source(WORKFLOW_FILES.master);
     expect([...master.matchAll(/plan\.batch_count > (\d+)/g)].map((m) => Number(m[1]))).toEqual([LIMITS.maxBatchesPerRun]);
     expect(master).toContain(`max_concurrent > ${LIMITS.maxConcurrentBatches}`);
+  });
+
+  test('both workflows check an execution id with the contract\'s pattern, which tapctl run checks too', () => {
+    for (const file of [WORKFLOW_FILES.master, WORKFLOW_FILES.batch]) {
+      const patterns = [...source(file).matchAll(/text\.match_regex\(execution_id, "([^"]+)"\)/g)].map((m) => m[1]);
+      expect(patterns).toEqual([EXECUTION_ID.pattern.source]);
+    }
   });
 });

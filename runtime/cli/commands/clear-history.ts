@@ -1,16 +1,25 @@
-import { Command, UsageError } from '../command';
-import { parseArgs } from '../args';
-import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
+import { Command } from '../command';
+import { options, parseOptions, text, toggle, usageText } from '../options';
+import { TARGET_OPTIONS, TARGET_TITLE } from '../target-options';
+import { resolveTarget } from '../../ops/config';
 import { requireExecution, withTarget } from '../../ops/target';
 import { integer } from '../../ops/format';
 
-const usage = `usage: tapctl clear-history --execution ID [--yes] [where]
+const CLEAR_OPTIONS = options({
+  execution: text({ value: 'ID', required: true, help: 'the execution whose history to delete' }),
+  yes: toggle('delete without asking'),
+});
 
-Deletes what an execution settled, so that its records are analysed again by the next run: its
+const usage = usageText(
+  'usage: tapctl clear-history --execution ID [--yes] [which pipeline]',
+  `Deletes what an execution settled, so that its records are analysed again by the next run: its
 processed_records rows (deduplication) and its results rows. Error history stays. Shows the
-counts first and asks for confirmation, unless --yes.
-
-${TARGET_USAGE}`;
+counts first and asks for confirmation, unless --yes.`,
+  [
+    ['Options', CLEAR_OPTIONS],
+    [TARGET_TITLE, TARGET_OPTIONS],
+  ],
+);
 
 /** Reads one line from a stream (the operator's answer), or '' at its end. */
 export function readLine(stream: NodeJS.ReadableStream): Promise<string> {
@@ -39,11 +48,9 @@ export const command: Command = {
   summary: "Delete an execution's processed records so they are analysed again.",
   usage,
   async run(argv, io) {
-    const args = parseArgs(argv, { ...TARGET_FLAGS, execution: 'string', yes: 'boolean' });
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
-    const executionId = args.flags.execution as string | undefined;
-    if (!executionId) throw new UsageError('--execution is required');
-    const target = resolveTarget(args, io.env, io.cwd);
+    const { values } = parseOptions(argv, { ...CLEAR_OPTIONS, ...TARGET_OPTIONS });
+    const executionId = values.execution;
+    const target = resolveTarget(values, io.env, io.cwd);
     return withTarget(target, io.env, async (open) => {
       await requireExecution(open, executionId);
       const counts = await open.queries.historyCounts(executionId);
@@ -55,7 +62,7 @@ export const command: Command = {
         `Execution ${executionId} settled ${integer(counts.processedRecords)} records (processed_records) ` +
           `and wrote ${integer(counts.results)} results in ${open.where}.\n`,
       );
-      if (!args.flags.yes) {
+      if (!values.yes) {
         io.stdout.write(`Delete them, so that the next run analyses these records again? Type "yes" to confirm: `);
         const stdin = (io as { stdin?: NodeJS.ReadableStream }).stdin ?? process.stdin;
         const answer = (await readLine(stdin)).trim().toLowerCase();

@@ -1,43 +1,51 @@
-import { Command, UsageError } from '../command';
-import { parseArgs } from '../args';
-import { resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
+import { Command } from '../command';
+import { OperatorError, UsageError } from '../../ops/errors';
+import { integer, options, parseOptions, text, toggle, usageText, Values } from '../options';
+import { TARGET_OPTIONS, TARGET_TITLE } from '../target-options';
+import { WAIT_OPTIONS } from '../run-options';
+import { resolveTarget, targetArgs } from '../../ops/config';
 import { requireExecution, withTarget } from '../../ops/target';
-import { GcpPipeline, OperatorError, waitForExecutions } from '../../ops/gcp';
+import { GcpPipeline, waitForExecutions } from '../../ops/gcp';
 import { analysisVersion, DEFAULT_ANALYSIS } from '../../contract';
 import { recoveryPlan, RecoverySelection, RunActivity } from '../../ops/recover';
 
-const usage = `usage: tapctl recover --execution ID (--batch N | --start-row A --end-row B | --all-failed)
-                       [--force] [--wait [--interval SECONDS]] [where]
+const RECOVER_OPTIONS = options({
+  execution: text({ value: 'ID', required: true, help: 'the execution to recover (tapctl status shows the latest)' }),
+  batch: integer({ value: 'N', min: 0, help: 'one batch, by its number' }),
+  'start-row': integer({ value: 'A', min: 1, help: "the first row of a range of the run's plan (from 1)" }),
+  'end-row': integer({ value: 'B', min: 1, help: 'the last row of the range (inclusive)' }),
+  'all-failed': toggle('every batch whose latest attempt failed or never ended'),
+  force: toggle('re-run a batch that succeeded too'),
+});
 
-Runs the batch workflow again for one batch, a row range of the run's plan (rows A to B, inclusive,
-from 1), or every batch whose latest attempt failed or never ended: the seed design's recovery
-command. Whatever it runs, only records without a result for the run's analysis version are sent to
-the model again; a record is never analysed twice. A row range runs one attempt for each batch that
-holds some of its rows, over those rows only.
+const usage = usageText(
+  'usage: tapctl recover --execution ID (--batch N | --start-row A --end-row B | --all-failed)\n' +
+    '                      [--force] [--wait [--interval SECONDS]] [which pipeline]',
+  `Runs the batch workflow again for one batch, a row range of the run's plan, or every batch whose
+latest attempt failed or never ended. Whatever it runs, only records the ledger holds open for the
+run's analysis version are sent to the model again: a record is never analysed twice. A row range
+runs one attempt for each batch that holds some of its rows, over those rows only.
 In the cloud it starts the batch workflow executions and prints their ids (follow them with
-\`tapctl status --watch\`); with --local it runs them to the end on the laptop. A run that is still
-going is not recovered (it retries its own failed batches). A batch that succeeded is re-run only
-with --force. --wait waits in the cloud too, polling the executions every --interval seconds
-(default 30); the exit status is then 1 if any failed.
+tapctl status --watch, or --wait here: the exit status is then 1 if any failed); with --local it
+runs them to the end on this machine. A run that is still going is not recovered (it retries its
+own failed batches).`,
+  [
+    ['Options', RECOVER_OPTIONS],
+    ['Waiting (in the cloud)', WAIT_OPTIONS],
+    [TARGET_TITLE, TARGET_OPTIONS],
+  ],
+);
 
-${TARGET_USAGE}`;
-
-function selection(flags: Readonly<Record<string, unknown>>): RecoverySelection {
-  const given = ['batch', 'start-row', 'all-failed'].filter((k) => flags[k] !== undefined);
-  if (flags['end-row'] !== undefined && flags['start-row'] === undefined) throw new UsageError('--end-row needs --start-row');
-  if (given.length !== 1) throw new UsageError('give one of --batch N, --start-row A --end-row B, or --all-failed');
-  if (flags['all-failed']) return { kind: 'all-failed' };
-  if (flags.batch !== undefined) {
-    const n = flags.batch as number;
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--batch must be a batch number (0 or more), got ${n}`);
-    return { kind: 'batch', batchId: n };
-  }
-  const a = flags['start-row'] as number;
-  const b = flags['end-row'] as number | undefined;
+function selection(values: Values<typeof RECOVER_OPTIONS>): RecoverySelection {
+  const chosen = [values.batch !== undefined, values['start-row'] !== undefined, values['all-failed']].filter(Boolean).length;
+  if (values['end-row'] !== undefined && values['start-row'] === undefined) throw new UsageError('--end-row needs --start-row');
+  if (chosen !== 1) throw new UsageError('give one of --batch N, --start-row A --end-row B, or --all-failed');
+  if (values['all-failed']) return { kind: 'all-failed' };
+  if (values.batch !== undefined) return { kind: 'batch', batchId: values.batch };
+  const a = values['start-row']!;
+  const b = values['end-row'];
   if (b === undefined) throw new UsageError('--start-row needs --end-row');
-  if (!Number.isInteger(a) || !Number.isInteger(b) || a < 1 || b < a) {
-    throw new UsageError(`--start-row and --end-row must be rows of the plan with 1 <= A <= B, got ${a} and ${b}`);
-  }
+  if (b < a) throw new UsageError(`--end-row must not come before --start-row, got ${a} and ${b}`);
   return { kind: 'rows', startRow: a, endRow: b };
 }
 
@@ -56,27 +64,15 @@ export const command: Command = {
   summary: 'Re-run a batch, a row range or every failed batch of an execution.',
   usage,
   async run(argv, io) {
-    const args = parseArgs(argv, {
-      ...TARGET_FLAGS,
-      execution: 'string',
-      batch: 'number',
-      'start-row': 'number',
-      'end-row': 'number',
-      'all-failed': 'boolean',
-      force: 'boolean',
-      wait: 'boolean',
-      interval: 'number',
-    });
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
-    const executionId = args.flags.execution as string | undefined;
-    if (!executionId) throw new UsageError('--execution is required (see `tapctl status` for the latest one)');
-    const chosen = selection(args.flags);
-    const target = resolveTarget(args, io.env, io.cwd);
+    const { values } = parseOptions(argv, { ...RECOVER_OPTIONS, ...WAIT_OPTIONS, ...TARGET_OPTIONS });
+    const executionId = values.execution;
+    const chosen = selection(values);
+    const target = resolveTarget(values, io.env, io.cwd);
     return withTarget(target, io.env, async (open) => {
       const execution = await requireExecution(open, executionId);
       const batches = await open.queries.batches(executionId);
       const activity = open.cloud ? await masterActivity(open.cloud, executionId) : { local: true };
-      const plan = recoveryPlan(execution, batches, chosen, args.flags.force === true, activity);
+      const plan = recoveryPlan(execution, batches, chosen, values.force, activity, targetArgs(target, io.cwd));
       for (const note of plan.notes) io.stderr.write(`${note}\n`);
       if (plan.arguments.length === 0) {
         io.stdout.write('Nothing to recover.\n');
@@ -90,13 +86,11 @@ export const command: Command = {
           ids.push(started.id);
           io.stdout.write(`${started.id}  ${JSON.stringify(argument)}\n`);
         }
-        if (!args.flags.wait) {
-          io.stderr.write(`started ${plan.arguments.length} batch workflow execution(s); follow them with tapctl status --execution ${executionId} --watch\n`);
+        if (!values.wait) {
+          io.stderr.write(`started ${plan.arguments.length} batch workflow execution(s); follow them with tapctl status ${targetArgs(target, io.cwd)} --execution ${executionId} --watch\n`);
           return 0;
         }
-        const interval = (args.flags.interval as number | undefined) ?? 30;
-        if (interval < 0) throw new UsageError(`--interval must be 0 or more seconds, got ${interval}`);
-        const finished = await waitForExecutions(cloud, cloud.config.batchWorkflow, ids, interval, (e) =>
+        const finished = await waitForExecutions(cloud, cloud.config.batchWorkflow, ids, values.interval, (e) =>
           io.stderr.write(`${e.id}: ${e.state}\n`),
         );
         let failed = 0;

@@ -1,6 +1,9 @@
-import { Command, UsageError } from '../command';
-import { parseArgs } from '../args';
-import { recoverCommand, resolveTarget, TARGET_FLAGS, TARGET_USAGE } from '../../ops/config';
+import { Command } from '../command';
+import { UsageError } from '../../ops/errors';
+import { options, parseOptions, text, toggle, usageText } from '../options';
+import { TARGET_OPTIONS, TARGET_TITLE } from '../target-options';
+import { WAIT_OPTIONS } from '../run-options';
+import { recoverCommand, resolveTarget } from '../../ops/config';
 import { chooseExecution, INTERRUPTED, requireExecution, withTarget, OpenTarget, WorkFolderInUseError } from '../../ops/target';
 import { StatusView, isFinished, leftToRecover, renderStatus } from '../../ops/status';
 import type { VertexJobState, WorkflowExecution } from '../../ops/gcp';
@@ -22,13 +25,24 @@ function notPlannedYet(executionId: string, workflow: WorkflowExecution): Execut
   };
 }
 
-const usage = `usage: tapctl status [--execution ID] [--watch [--interval SECONDS]] [--json] [where]
+const STATUS_OPTIONS = options({
+  execution: text({ value: 'ID', help: 'the execution (default: the latest one)' }),
+  watch: toggle('show it again every --interval seconds until the execution has finished'),
+  interval: WAIT_OPTIONS.interval,
+  json: toggle('print the view as JSON'),
+});
 
-Shows an execution (the latest one by default): each batch's state, attempts and counts, the live
-state of its Vertex AI job, and a progress bar. --watch repeats until the execution has finished.
-Exit status 3 when the execution has ended with batches failed or left unfinished (see tapctl recover).
-
-${TARGET_USAGE}`;
+const usage = usageText(
+  'usage: tapctl status [--execution ID] [--watch [--interval SECONDS]] [--json] [which pipeline]',
+  `Shows an execution: each batch's state, attempts and counts, the live state of its Vertex AI job,
+the failure reasons in full, and a progress bar.
+Exit status 3 when the execution has ended with batches failed or left unfinished (the command
+that recovers them is printed).`,
+  [
+    ['Options', STATUS_OPTIONS],
+    [TARGET_TITLE, TARGET_OPTIONS],
+  ],
+);
 
 async function snapshot(open: OpenTarget, executionId: string, cwd: string): Promise<StatusView> {
   let workflow: WorkflowExecution | undefined;
@@ -75,25 +89,23 @@ export const command: Command = {
   summary: "Show an execution's batches, attempts, counts and Vertex AI jobs.",
   usage,
   async run(argv, io) {
-    const args = parseArgs(argv, { ...TARGET_FLAGS, execution: 'string', watch: 'boolean', interval: 'number', json: 'boolean' });
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
-    const interval = (args.flags.interval as number | undefined) ?? 30;
-    if (interval < 0) throw new UsageError(`--interval must be 0 or more seconds, got ${interval}`);
-    if (args.flags.json && args.flags.watch) throw new UsageError('--json and --watch do not go together');
-    const target = resolveTarget(args, io.env, io.cwd);
+    const { values } = parseOptions(argv, { ...STATUS_OPTIONS, ...TARGET_OPTIONS });
+    const interval = values.interval;
+    if (values.json && values.watch) throw new UsageError('--json and --watch do not go together');
+    const target = resolveTarget(values, io.env, io.cwd);
     const tty = (io.stdout as { isTTY?: boolean }).isTTY === true;
     const show = (view: StatusView, round: number): number | undefined => {
-      if (args.flags.json) {
+      if (values.json) {
         const vertex = Object.fromEntries([...view.vertex].map(([k, v]) => [k, v instanceof Error ? { error: v.message } : v]));
         io.stdout.write(JSON.stringify({ ...view, vertex, finished: isFinished(view) }, null, 2) + '\n');
         return 0;
       }
       if (round > 0) io.stdout.write(tty ? '\x1b[2J\x1b[H' : '\n');
       io.stdout.write(renderStatus(view));
-      if (!args.flags.watch || isFinished(view)) return isFinished(view) && leftToRecover(view) ? 3 : 0;
+      if (!values.watch || isFinished(view)) return isFinished(view) && leftToRecover(view) ? 3 : 0;
       return undefined;
     };
-    let executionId = args.flags.execution as string | undefined;
+    let executionId = values.execution;
     for (let round = 0; ; round++) {
       // A laptop work folder is opened afresh each round: between rounds it stays free for a run.
       let view: StatusView | undefined;
@@ -103,7 +115,7 @@ export const command: Command = {
           return snapshot(open, executionId, io.cwd);
         });
       } catch (error) {
-        if (!(args.flags.watch && error instanceof WorkFolderInUseError)) throw error;
+        if (!(values.watch && error instanceof WorkFolderInUseError)) throw error;
         io.stderr.write(`${error.message.split('\n')[0]}; waiting\n`);
       }
       const code = view ? show(view, round) : undefined;

@@ -4,9 +4,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, UsageError } from '../command';
-import { parseArgs } from '../args';
-import { LintFinding, WorkflowDefinitionError, lintSource, parseWorkflow, runWorkflow } from '../../local/engine';
+import { Command } from '../command';
+import { UsageError } from '../../ops/errors';
+import { list, options, optionsHelp, parseOptions, text } from '../options';
+import { LintFinding, MAX_USER_ENV_VARS, WorkflowDefinitionError, lintSource, parseWorkflow, runWorkflow } from '../../local/engine';
+
+const RUN_WORKFLOW_OPTIONS = options({
+  data: text({ value: 'JSON', help: 'the execution argument (a JSON object)' }),
+  env: list(`a user environment variable for sys.get_env (at most ${MAX_USER_ENV_VARS})`, 'NAME=VALUE'),
+});
 
 const USAGE = `usage: tapctl workflow run FILE.yaml [--data JSON] [--env NAME=VALUE]...
        tapctl workflow lint FILE.yaml...
@@ -16,8 +22,7 @@ run   Runs the workflow on the local engine (virtual clock: sleeps take no real 
       then the steps used out of the limit on stderr.
       Nothing reaches the network: a connector or http.* call fails with an error naming it.
       Exit 0 when it succeeded, 1 when it failed, 2 when the definition is invalid.
-        --data JSON        the execution argument (a JSON object)
-        --env NAME=VALUE   a user environment variable for sys.get_env (repeatable, at most 20)
+${optionsHelp(RUN_WORKFLOW_OPTIONS)}
 lint  Checks every definition given: structure, next targets, functions Google does not document,
       blocking calls inside expressions, call arguments, undefined variables, writes to
       non-shared variables in parallel steps, text with \${ inside a longer string.
@@ -40,19 +45,18 @@ function readFile(file: string, cwd: string): string {
 }
 
 async function run(argv: readonly string[], io: Parameters<Command['run']>[1]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, { data: 'string', env: 'list' });
-  if (positionals.length !== 1) throw new UsageError('workflow run takes exactly one FILE.yaml');
+  const { values, positionals } = parseOptions(argv, RUN_WORKFLOW_OPTIONS, { min: 1, max: 1, says: 'workflow run takes exactly one FILE.yaml' });
   const file = positionals[0]!;
   let argument: unknown;
-  if (flags.data !== undefined) {
+  if (values.data !== undefined) {
     try {
-      argument = JSON.parse(flags.data as string);
+      argument = JSON.parse(values.data);
     } catch (err) {
       throw new UsageError(`--data is not valid JSON: ${(err as Error).message}`);
     }
   }
   const env: Record<string, string> = {};
-  for (const pair of (flags.env as string[] | undefined) ?? []) {
+  for (const pair of values.env) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`--env takes NAME=VALUE, got "${pair}"`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
@@ -83,8 +87,7 @@ async function run(argv: readonly string[], io: Parameters<Command['run']>[1]): 
 }
 
 function lint(argv: readonly string[], io: Parameters<Command['run']>[1]): number {
-  const { positionals } = parseArgs(argv, {});
-  if (positionals.length === 0) throw new UsageError('workflow lint takes at least one FILE.yaml');
+  const { positionals } = parseOptions(argv, {}, { min: 1, max: Infinity, says: 'workflow lint takes at least one FILE.yaml' });
   let findings = 0;
   let unreadable = 0;
   for (const file of positionals) {

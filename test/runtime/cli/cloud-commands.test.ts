@@ -222,7 +222,11 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     fake.errorOfNew = 'batches failed after 3 attempts: [4]';
     const r = await run(['run', '--wait', '--interval', '0']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('the run failed: batches failed after 3 attempts: [4]; see tapctl status --execution');
+    // The hint points at the same deployment, so it works when pasted.
+    expect(r.stderr).toContain(
+      'the run failed: batches failed after 3 attempts: [4]; see tapctl status --project acme-prod --region europe-west4 --dataset transcript_analysis ' +
+        '--master-workflow dev-master-orchestrator --batch-workflow dev-ta-sub-workflow --execution 00000001-fake-execution',
+    );
   });
 
   test('recover by row range uses the seed recovery form', async () => {

@@ -29,6 +29,6 @@ describe('tapctl estimate', () => {
   test('a batch size over the Vertex AI limit is a usage error', async () => {
     const r = await cli(['estimate', '--records', '5', '--batch-size', '300000']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/at most 200000/);
+    expect(r.stderr).toMatch(/--batch-size must be a whole number from 1 to 200000, got 300000/);
   });
 });

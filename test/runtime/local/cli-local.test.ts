@@ -32,7 +32,7 @@ const workdir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tap-cli-'));
 describe('tapctl local run', () => {
   test('--json prints the report as one object with every count', async () => {
     const file = input(firstLines(25));
-    const { code, out } = await tapctl(['local', 'run', '--transcripts', file, '--workdir', workdir(), '--batch-size', '10', '--json']);
+    const { code, out } = await tapctl(['local', 'run', '--transcripts', file, '--local', workdir(), '--batch-size', '10', '--json']);
     expect(code).toBe(0);
     const report = JSON.parse(out) as Record<string, unknown>;
     for (const key of [
@@ -59,7 +59,7 @@ describe('tapctl local run', () => {
   test('bad input lines are reported with their numbers and the others still run', async () => {
     const lines = firstLines(6);
     const file = input([lines[0]!, '{broken', JSON.stringify({ transcript: 'no id' }), lines[1]!, lines[0]!, lines[2]!]);
-    const { code, out, err } = await tapctl(['local', 'run', '--transcripts', file, '--workdir', workdir()]);
+    const { code, out, err } = await tapctl(['local', 'run', '--transcripts', file, '--local', workdir()]);
     expect(code).toBe(0);
     expect(err).toMatch(/in\.jsonl:2: not valid JSON/);
     expect(err).toMatch(/in\.jsonl:3: missing transcript_id/);
@@ -70,8 +70,8 @@ describe('tapctl local run', () => {
 
   test('a changed transcript replaces the old row of the same id', async () => {
     const dir = workdir();
-    await tapctl(['local', 'run', '--transcripts', input([JSON.stringify({ transcript_id: 'x1', transcript: 'first text' })]), '--workdir', dir]);
-    await tapctl(['local', 'run', '--transcripts', input([JSON.stringify({ transcript_id: 'x1', transcript: 'second text' })]), '--workdir', dir]);
+    await tapctl(['local', 'run', '--transcripts', input([JSON.stringify({ transcript_id: 'x1', transcript: 'first text' })]), '--local', dir]);
+    await tapctl(['local', 'run', '--transcripts', input([JSON.stringify({ transcript_id: 'x1', transcript: 'second text' })]), '--local', dir]);
     const ws = await openLocalWorkspace(dir);
     const rows = await ws.warehouse.query<{ transcript: string }>({ sql: `SELECT transcript FROM ${ws.warehouse.table(TABLE_NAMES.source)}` });
     await ws.close();
@@ -80,10 +80,10 @@ describe('tapctl local run', () => {
 
   test('batches left failed exit 3 and say how to recover', async () => {
     const file = input(firstLines(5));
-    const { code, err, out } = await tapctl(['local', 'run', '--transcripts', file, '--workdir', workdir(), '--faults', 'vertex-job-fail:9', '--max-attempts', '1']);
+    const { code, err, out } = await tapctl(['local', 'run', '--transcripts', file, '--local', workdir(), '--faults', 'vertex-job-fail:9', '--max-batch-attempts', '1']);
     expect(code).toBe(3);
     expect(out).toMatch(/failed\s+1 \(0\)/);
-    expect(err).toMatch(/1 batch\(es\) left failed: tapctl recover --local .* --execution [0-9a-f-]+ --all-failed/);
+    expect(err).toMatch(/1 batch\(es\) left failed or unfinished: tapctl recover --local .* --execution [0-9a-f-]+ --all-failed/);
   });
 
   test('a run with its own analysis is recovered under that analysis', async () => {
@@ -92,7 +92,7 @@ describe('tapctl local run', () => {
     const analysis = { ...DEFAULT_ANALYSIS, promptTemplate: 'Summarise this call.\n{transcript}' };
     fs.writeFileSync(analysisFile, JSON.stringify(analysis));
     const file = input(firstLines(4));
-    const first = await tapctl(['local', 'run', '--transcripts', file, '--workdir', dir, '--analysis', analysisFile, '--faults', 'vertex-job-fail:1', '--max-attempts', '1', '--json']);
+    const first = await tapctl(['local', 'run', '--transcripts', file, '--local', dir, '--analysis', analysisFile, '--faults', 'vertex-job-fail:1', '--max-batch-attempts', '1', '--json']);
     expect(first.code).toBe(3);
     const executionId = (JSON.parse(first.out) as { execution_id: string }).execution_id;
     const recovered = await tapctl(['recover', '--local', dir, '--execution', executionId, '--all-failed']);
@@ -110,9 +110,17 @@ describe('tapctl local run', () => {
     [['local', 'run', '--faults', 'cosmic-ray:1'], /--faults: unknown fault "cosmic-ray"/],
     [['local', 'run', '--transcripts', '/nonexistent.jsonl'], /--transcripts: file not found/],
     [['local', 'run', '--batch-size', '0'], /--batch-size must be a whole number from 1 to 200000, got 0/],
-    [['local', 'run', '--max-concurrent', '21'], /--max-concurrent must be a whole number from 1 to 20, got 21/],
+    [['local', 'run', '--max-concurrent-batches', '21'], /--max-concurrent-batches must be a whole number from 1 to 20, got 21/],
     [['local', 'run', '--model-endpoint', 'ftp://x'], /--model-endpoint must be an http\(s\) URL/],
     [['local', 'walk'], /unknown subcommand "walk"/],
+    // A negative seed is a mistake in --seed, not in --faults.
+    [['local', 'run', '--seed', '-1'], /^tapctl local: --seed needs a value \(write --seed=VALUE for a value that starts with -\)/],
+    [['local', 'run', '--seed=-1'], /^tapctl local: --seed must be a whole number from 0 to 2147483648, got -1/],
+    [['local', 'run', '--max-attempts', '1'], /--max-attempts is now --max-batch-attempts/],
+    [['local', 'run', '--workdir', 'x'], /--workdir is now --local/],
+    [['local', 'run', '--bach-size', '5'], /unknown option --bach-size; did you mean --batch-size\?/],
+    [['run', '--local', 'x', '--allow-concurrent'], /--allow-concurrent is for a deployment/],
+    [['run', '--project', 'p', '--region', 'r', '--dataset', 'd', '--faults', 'vertex-job-fail:1'], /--faults works only with --local/],
   ])('%j is a usage error', async (args, message) => {
     const { code, err } = await tapctl(args);
     expect(code).toBe(2);
@@ -142,7 +150,7 @@ describe('tapctl local run', () => {
       const dir = workdir();
       const file = input(firstLines(3));
       const { code, out } = await tapctl(
-        ['local', 'run', '--transcripts', file, '--workdir', dir, '--model-endpoint', `http://127.0.0.1:${port}/v1`, '--json'],
+        ['local', 'run', '--transcripts', file, '--local', dir, '--model-endpoint', `http://127.0.0.1:${port}/v1`, '--json'],
         { TAP_MODEL_API_KEY: 'k-123' },
       );
       expect(code).toBe(0);

@@ -45,7 +45,7 @@ async function table(name: string): Promise<{ rows: Record<string, unknown>[]; m
 }
 
 async function run(args: readonly string[]) {
-  const r = await cli(['local', 'run', '--workdir', work(), ...args], { cwd: dir });
+  const r = await cli(['local', 'run', '--local', work(), ...args], { cwd: dir });
   return r;
 }
 

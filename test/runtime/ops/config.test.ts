@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from '../../../runtime/cli/args';
-import { resolveTarget, TARGET_FLAGS } from '../../../runtime/ops/config';
+import { parseOptions } from '../../../runtime/cli/options';
+import { TARGET_OPTIONS } from '../../../runtime/cli/target-options';
+import { resolveTarget } from '../../../runtime/ops/config';
 
 let dir: string;
 beforeEach(() => {
@@ -10,7 +11,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const resolve = (argv: string[], env: NodeJS.ProcessEnv = {}) => resolveTarget(parseArgs(argv, TARGET_FLAGS), env, dir);
+const resolve = (argv: string[], env: NodeJS.ProcessEnv = {}) => resolveTarget(parseOptions(argv, TARGET_OPTIONS).values, env, dir);
 const RUN = `gcloud workflows run dev-tap-master-orchestrator --project=acme --location=europe-west4 --data='{"batch_size":1000}'`;
 
 describe('operator configuration', () => {

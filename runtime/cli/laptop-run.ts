@@ -1,0 +1,166 @@
+/**
+ * A run on this machine, as `tapctl local run` and `tapctl run --local DIR` start it: the options
+ * read into the local pipeline's settings, its progress on the terminal, and what a failure or a
+ * rehearsed crash leaves the operator to do.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AnalysisSpec, checkAnalysis, DEFAULT_ANALYSIS, describeProblem, SOURCE_TABLE, SummaryDocument } from '../contract';
+import { Faults, parseFaults } from '../local/faults';
+import { ProcessDeath } from '../local/mortal';
+import { LocalProgress, LocalRunResult, runLocalPipeline } from '../local/pipeline';
+import { recoverCommand, targetArgs } from '../ops/config';
+import { UsageError } from '../ops/errors';
+import type { CommandIo } from './command';
+import type { Values } from './options';
+import { LAPTOP_OPTIONS, RUN_OPTIONS } from './run-options';
+
+function readAnalysis(file: string, cwd: string): AnalysisSpec {
+  const full = path.resolve(cwd, file);
+  if (!fs.existsSync(full)) throw new UsageError(`--analysis: file not found: ${full}`);
+  let spec: unknown;
+  try {
+    spec = JSON.parse(fs.readFileSync(full, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--analysis ${file}: not valid JSON (${(error as Error).message})`);
+  }
+  // The laptop's source table has known columns: the prompt's placeholders are checked against them.
+  const problems = checkAnalysis(spec, { sourceColumns: SOURCE_TABLE.columns.map((c) => c.name) });
+  if (problems.length > 0) {
+    throw new UsageError(`--analysis ${file}:\n${problems.map((p) => `  ${describeProblem(p, 'analysis')}`).join('\n')}`);
+  }
+  return spec as AnalysisSpec;
+}
+
+/** A one-line progress bar for a terminal. */
+function progressLine(p: LocalProgress): string {
+  const width = 30;
+  const done = p.batchesTotal > 0 ? Math.min(1, p.batchesDone / p.batchesTotal) : 0;
+  const filled = Math.round(done * width);
+  const rate = p.elapsedSeconds > 0 ? p.records / p.elapsedSeconds : 0;
+  const failed = p.batchesFailed > 0 ? `, ${p.batchesFailed} failed (retrying)` : '';
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.batchesDone}/${p.batchesTotal} batches${failed}, ${p.records} records, ${rate.toFixed(0)} records/s`;
+}
+
+/** What a laptop run ended with: its outcome, or the exit status already explained on stderr. */
+export type LaptopOutcome = { readonly result: LocalRunResult } | { readonly code: number };
+
+/**
+ * Runs the pipeline in the work folder `dir`. Mistakes in the options are `UsageError`s raised
+ * before anything is written; a failed run or a rehearsed crash is explained on stderr, with the
+ * commands that show and finish what it left.
+ */
+export async function runOnLaptop(
+  dir: string,
+  run: Values<typeof RUN_OPTIONS>,
+  laptop: Values<typeof LAPTOP_OPTIONS>,
+  io: CommandIo,
+  quiet: boolean,
+): Promise<LaptopOutcome> {
+  let faults: Faults;
+  try {
+    faults = parseFaults(laptop.faults, laptop.seed);
+  } catch (error) {
+    throw new UsageError(`--faults: ${(error as Error).message}`);
+  }
+  const transcripts = laptop.transcripts === undefined ? undefined : path.resolve(io.cwd, laptop.transcripts);
+  if (transcripts && !fs.existsSync(transcripts)) throw new UsageError(`--transcripts: file not found: ${transcripts}`);
+  const analysis = laptop.analysis === undefined ? DEFAULT_ANALYSIS : readAnalysis(laptop.analysis, io.cwd);
+  const endpoint = laptop['model-endpoint'];
+  const workdir = path.resolve(io.cwd, dir);
+  const executionId = run['execution-id'] ?? randomUUID();
+  const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
+  let lastLine = '';
+  const endProgress = () => {
+    if (tty && lastLine) io.stderr.write('\n');
+    else if (lastLine && !quiet) io.stderr.write(`${lastLine}\n`);
+  };
+  const died = () => {
+    const target = { kind: 'local', dir: workdir } as const;
+    io.stderr.write(
+      `the process of execution ${executionId} died after ${faults.crashAfterWrites ?? faults.crashAfterCommits} ${faults.crashAfterWrites ? 'writes' : 'commits'}, as the fault asked: the work folder is left as a killed process leaves it.\n` +
+        `See what it left with tapctl status ${targetArgs(target, io.cwd)} --execution ${executionId}, and finish it with ${recoverCommand(target, executionId, io.cwd)}\n`,
+    );
+    return { code: 1 };
+  };
+  let result: LocalRunResult;
+  try {
+    result = await runLocalPipeline({
+      workdir,
+      transcripts,
+      analysis,
+      batchSize: run['batch-size'],
+      maxConcurrentBatches: run['max-concurrent-batches'],
+      maxBatchAttempts: run['max-batch-attempts'],
+      maxRecordAttempts: laptop['max-record-attempts'],
+      limit: run.limit,
+      dryRun: run['dry-run'],
+      faults,
+      executionId,
+      modelEndpoint: endpoint ? { url: endpoint, apiKey: io.env.TAP_MODEL_API_KEY || undefined } : undefined,
+      onInputProblem: (p) => io.stderr.write(`${path.relative(io.cwd, transcripts ?? '') || transcripts}:${p.line}: ${p.message}\n`),
+      onProgress: (p) => {
+        const line = progressLine(p);
+        if (line === lastLine) return;
+        lastLine = line;
+        if (tty) io.stderr.write(`\r${line}\x1b[K`);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof ProcessDeath)) throw error;
+    endProgress();
+    return died();
+  }
+  endProgress();
+  if (result.input && !quiet) {
+    const problems = result.input.problems.length;
+    io.stderr.write(`loaded ${result.input.rows} transcripts${problems ? `; ${problems} input line(s) skipped, listed above` : ''}\n`);
+  }
+  if (result.state === 'FAILED' && (faults.crashAfterWrites !== null || faults.crashAfterCommits !== null)) return died();
+  if (result.state === 'FAILED') {
+    const error = result.error as { message?: string } | string;
+    io.stderr.write(`the run failed: ${typeof error === 'string' ? error : (error?.message ?? JSON.stringify(error))}\n`);
+    io.stderr.write(`logs: ${path.join(result.workdir, 'logs', `${result.executionId}.jsonl`)}\n`);
+    if (quiet) io.stdout.write(JSON.stringify({ execution_id: result.executionId, state: 'FAILED', error: result.error }) + '\n');
+    return { code: 1 };
+  }
+  return { result };
+}
+
+/** What is left to recover after a run that ended, or nothing: the command to paste, and exit 3. */
+export function leftFailed(summary: SummaryDocument, workdir: string, io: CommandIo): number {
+  const left = summary.batches_failed + summary.batches_unfinished;
+  if (left === 0) return 0;
+  io.stderr.write(`${left} batch(es) left failed or unfinished: ${recoverCommand({ kind: 'local', dir: workdir }, summary.execution_id, io.cwd)}\n`);
+  return 3;
+}
+
+/** The report as an aligned table. */
+export function renderSummary(summary: SummaryDocument, elapsedSeconds: number): string {
+  const rows: [string, string][] = [
+    ['execution', summary.execution_id],
+    ['analysis version', summary.analysis_version],
+    ['status', summary.status],
+    ['records planned', String(summary.records_total)],
+    ['skipped (already analysed)', String(summary.skipped_dedup)],
+    ['batches', String(summary.batches)],
+    ['  succeeded', String(summary.batches_succeeded)],
+    ['  recovered after a failure', String(summary.batches_recovered)],
+    ['  failed', String(summary.batches_failed) + (summary.failed_batches.length ? ` (${summary.failed_batches.join(', ')})` : '')],
+    ...(summary.batches_unfinished > 0 ? [['  unfinished', String(summary.batches_unfinished)] as [string, string]] : []),
+    ['records analysed', String(summary.records_succeeded)],
+    ['records in error (settled)', String(summary.records_failed)],
+    ['records open (next run)', String(summary.records_open)],
+    ...(Object.keys(summary.errors_by_type).length > 0 ? [['error rows by type (records)', ''] as [string, string]] : []),
+    ...Object.entries(summary.errors_by_type)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([type, n]): [string, string] => [`  ${type}`, String(n)]),
+    ['tokens in / out', `${summary.tokens_in} / ${summary.tokens_out}`],
+    ['estimated cost (batch price)', `$${summary.estimated_cost_usd.toFixed(4)}`],
+    ['duration (pipeline clock)', `${summary.duration_seconds.toFixed(0)} s`],
+    ['wall time on this machine', `${elapsedSeconds.toFixed(1)} s`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+}

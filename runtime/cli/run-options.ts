@@ -1,0 +1,90 @@
+/**
+ * The settings of a run, declared once for `tapctl run` (deployed or `--local`) and `tapctl local
+ * run`, and what the laptop adds to them.
+ */
+import { DEFAULTS, EXECUTION_ID, LIMITS, LOCAL_LAYOUT } from '../contract';
+import { DEFAULT_LOCAL_SETTINGS } from '../local/environment';
+import { FAULT_HELP } from '../local/faults';
+import { decimal, integer, options, text, toggle, Values } from './options';
+import { TARGET_OPTIONS } from './target-options';
+
+const laptop = DEFAULT_LOCAL_SETTINGS;
+
+/** The master orchestrator's parameters (workflows/master-orchestrator.yaml), each given only when set. */
+export const RUN_OPTIONS = options({
+  'batch-size': integer({
+    value: 'N',
+    min: 1,
+    max: LIMITS.maxBatchSize,
+    help: `records per batch, so per Vertex AI job (default: the deployment's, ${DEFAULTS.batchSize} unless set; ${laptop.batchSize} on the laptop)`,
+  }),
+  'max-concurrent-batches': integer({
+    value: 'N',
+    min: 1,
+    max: LIMITS.maxConcurrentBatches,
+    help: `batches at once (default: the deployment's, ${DEFAULTS.maxConcurrentBatches} unless set; ${laptop.maxConcurrentBatches} on the laptop)`,
+  }),
+  'max-batch-attempts': integer({
+    value: 'N',
+    min: 1,
+    max: LIMITS.maxBatchAttempts,
+    help: `rounds per run: failed batches are run again by the next round (default ${DEFAULTS.maxBatchAttempts})`,
+  }),
+  limit: integer({ value: 'N', min: 1, help: 'plan at most N records' }),
+  'dry-run': toggle('plan only, and print the plan'),
+  'execution-id': text({ value: 'ID', help: "the run's id (default: the workflow execution's id, a UUID)", pattern: { test: EXECUTION_ID.pattern, says: EXECUTION_ID.says } }),
+});
+
+/** What only a deployed run has: a laptop work folder runs one run at a time. */
+export const DEPLOYED_RUN_OPTIONS = options({
+  'allow-concurrent': toggle('start even while another run of the pipeline is active (both would analyse the same records)'),
+});
+
+/** What only a run on this machine has. */
+export const LAPTOP_OPTIONS = options({
+  transcripts: text({
+    value: 'FILE',
+    help: '.jsonl or .csv with transcript_id and transcript columns, loaded first (by transcript_id: a changed transcript replaces the old one); without it, the run analyses what the source table holds',
+  }),
+  analysis: text({
+    value: 'FILE',
+    help: "the analysis declaration as JSON (prompt, model, fields; default: the package's call-transcript analysis); a change analyses everything again",
+  }),
+  'max-record-attempts': integer({
+    value: 'N',
+    min: 1,
+    max: LIMITS.maxRecordAttempts,
+    default: laptop.maxRecordAttempts,
+    help: 'failed answers of its own after which a record is left exhausted',
+  }),
+  faults: text({ value: 'LIST', help: `comma-separated faults, to rehearse recovery: ${FAULT_HELP.join(', ')}` }),
+  seed: integer({ value: 'N', min: 0, max: 2 ** 31, default: 1, help: 'seed of the faults' }),
+  'model-endpoint': text({
+    value: 'URL',
+    help: "send the requests to a real model instead of the local analyzer: the Gemini API's version root or an OpenAI-compatible server's /v1 root; the key, if any, is read from $TAP_MODEL_API_KEY",
+    pattern: { test: /^https?:\/\/\S+$/, says: 'an http(s) URL' },
+  }),
+});
+
+/** Following executions in the cloud until they end (`run --wait`, `recover --wait`, `status --watch`). */
+export const WAIT_OPTIONS = options({
+  wait: toggle('wait for the end, and exit 1 if it failed'),
+  interval: decimal({ value: 'SECONDS', min: 0, default: 30, help: 'seconds between two looks while waiting or watching' }),
+});
+
+/** `tapctl local run`'s work folder: the `--local` of the other commands, with a default. */
+export const WORK_FOLDER_OPTION = options({ local: { ...TARGET_OPTIONS.local, default: LOCAL_LAYOUT.defaultWorkdir } });
+
+/** The master workflow's argument: only the settings given, so the deployment's defaults hold for the rest. */
+export function runArgument(values: Values<typeof RUN_OPTIONS> & Values<typeof DEPLOYED_RUN_OPTIONS>): Record<string, unknown> {
+  const argument: Record<string, unknown> = {
+    batch_size: values['batch-size'],
+    max_concurrent_batches: values['max-concurrent-batches'],
+    max_batch_attempts: values['max-batch-attempts'],
+    limit: values.limit,
+    dry_run: values['dry-run'] || undefined,
+    allow_concurrent: values['allow-concurrent'] || undefined,
+    execution_id: values['execution-id'],
+  };
+  return Object.fromEntries(Object.entries(argument).filter(([, v]) => v !== undefined));
+}
