@@ -8,7 +8,7 @@ import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-ale
 import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashboard';
 import { ITerraformDependable } from 'cdktf';
 import { LOG_EVENTS } from '../../runtime/contract/logging';
-import { checkPattern, checkRange, NOTIFICATION_CHANNEL } from '../private/validation';
+import { checkPattern, checkRange, fail, NOTIFICATION_CHANNEL } from '../private/validation';
 
 /** Monitored resource type of Workflows' log entries and metrics. */
 export const WORKFLOW_RESOURCE = 'workflows.googleapis.com/Workflow';
@@ -70,12 +70,19 @@ export function logFilters(p: { batchWorkflowName: string; jobNames: readonly st
  * a batch failure rate over `batchFailureRateThreshold`. A dashboard shows them with the runs.
  */
 export class Monitoring extends Construct {
+  /** Counts failed batch attempts, from the batch workflow's log. */
   public readonly batchFailuresMetric: LoggingMetric;
+  /** Counts every batch attempt, from the batch workflow's log. */
   public readonly batchAttemptsMetric: LoggingMetric;
+  /** The distribution of record errors per batch, by `error_type`, from the processor's log. */
   public readonly recordErrorsMetric: LoggingMetric;
+  /** Counts job failures by job, from the jobs' JSON logs. */
   public readonly jobFailuresMetric: LoggingMetric;
+  /** Fires when a master orchestrator execution fails. */
   public readonly masterFailedAlert: MonitoringAlertPolicy;
+  /** Fires when failed batch attempts exceed `batchFailureRateThreshold` of all attempts in the window. */
   public readonly batchFailureRateAlert: MonitoringAlertPolicy;
+  /** The pipeline's dashboard. */
   public readonly dashboard: MonitoringDashboard;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -83,7 +90,7 @@ export class Monitoring extends Construct {
     const threshold = props.batchFailureRateThreshold ?? 0.2;
     const window = props.alertWindowSeconds ?? 3600;
     if (threshold <= 0 || threshold > 1 || !Number.isFinite(threshold)) {
-      throw new Error(`batchFailureRateThreshold must be a number above 0 and at most 1, got ${threshold}`);
+      fail('batchFailureRateThreshold', threshold, 'a number above 0 and at most 1');
     }
     checkRange('alertWindowSeconds', window, 60, 86400);
     (props.notificationChannels ?? []).forEach((channel, i) =>

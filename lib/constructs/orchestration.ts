@@ -11,6 +11,7 @@ import { CloudSchedulerJob } from '@cdktf/provider-google/lib/cloud-scheduler-jo
 import { WorkflowsWorkflow } from '@cdktf/provider-google/lib/workflows-workflow';
 import { WORKFLOW_FILES } from '../../runtime/contract/names';
 import { packageRoot } from '../private/bundling';
+import { PropError } from '../private/validation';
 
 /** The Workflows source size limit. */
 export const MAX_WORKFLOW_SOURCE_BYTES = 128 * 1024;
@@ -75,14 +76,14 @@ const parsed = new Map<string, { readonly source: string; readonly mtimeMs: numb
 
 /** Reads a workflow source and checks what the construct can check before deployment. */
 export function loadWorkflowSource(file: string, env: Readonly<Record<string, string>>): string {
-  if (!fs.existsSync(file)) throw new Error(`workflow source not found: ${file}`);
+  if (!fs.existsSync(file)) throw new PropError(`workflowsDir: workflow source not found: ${file}`);
   const mtimeMs = fs.statSync(file).mtimeMs;
   const known = parsed.get(file);
   const source = known && known.mtimeMs === mtimeMs ? known.source : checkSyntax(file, fs.readFileSync(file, 'utf8'));
   parsed.set(file, { source, mtimeMs });
   const missing = envNamesRead(source).filter((name) => !name.startsWith('GOOGLE_') && !(name in env));
   if (missing.length > 0) {
-    throw new Error(`${file} reads ${missing.join(', ')} with sys.get_env, but the construct does not set ${missing.length > 1 ? 'them' : 'it'}`);
+    throw new PropError(`workflowsDir: ${file} reads ${missing.join(', ')} with sys.get_env, but the construct does not set ${missing.length > 1 ? 'them' : 'it'}`);
   }
   return source;
 }
@@ -93,7 +94,7 @@ const CHECKED_DIR = path.join(os.tmpdir(), 'transcript-analysis-pipeline', 'work
 function checkSyntax(file: string, source: string): string {
   const bytes = Buffer.byteLength(source);
   if (bytes > MAX_WORKFLOW_SOURCE_BYTES) {
-    throw new Error(`${file} is ${bytes} bytes; Workflows accepts at most ${MAX_WORKFLOW_SOURCE_BYTES}`);
+    throw new PropError(`workflowsDir: ${file} is ${bytes} bytes; Workflows accepts at most ${MAX_WORKFLOW_SOURCE_BYTES}`);
   }
   const marker = path.join(CHECKED_DIR, createHash('sha256').update(source).digest('hex'));
   if (fs.existsSync(marker)) return source;
@@ -102,9 +103,9 @@ function checkSyntax(file: string, source: string): string {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     doc = (require('yaml') as typeof import('yaml')).parse(source);
   } catch (error) {
-    throw new Error(`${file} is not valid YAML: ${(error as Error).message}`);
+    throw new PropError(`workflowsDir: ${file} is not valid YAML: ${(error as Error).message}`);
   }
-  if (doc === null || typeof doc !== 'object' || !('main' in doc)) throw new Error(`${file} has no main workflow`);
+  if (doc === null || typeof doc !== 'object' || !('main' in doc)) throw new PropError(`workflowsDir: ${file} has no main workflow`);
   try {
     fs.mkdirSync(CHECKED_DIR, { recursive: true });
     fs.writeFileSync(marker, '');
@@ -116,8 +117,11 @@ function checkSyntax(file: string, source: string): string {
 
 /** The master orchestrator and batch workflows, configured only through user environment variables. */
 export class Orchestration extends Construct {
+  /** Plans a run, runs its batches in parallel rounds and reports (`workflows/master-orchestrator.yaml`). */
   public readonly masterWorkflow: WorkflowsWorkflow;
+  /** Runs one batch attempt: generate, Vertex AI batch prediction, process (`workflows/batch.yaml`). */
   public readonly batchWorkflow: WorkflowsWorkflow;
+  /** Starts the master on `schedule`; absent without one. */
   public readonly scheduleJob?: CloudSchedulerJob;
 
   constructor(scope: Construct, id: string, props: OrchestrationProps) {

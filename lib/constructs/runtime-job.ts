@@ -9,7 +9,7 @@ import { CloudRunV2JobIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { JobKind } from '../../runtime/contract/names';
 import { bundleJob, JobBundle } from '../private/bundling';
-import { checkOneOf, checkPattern, checkRange, IMAGE } from '../private/validation';
+import { checkOneOf, checkPattern, checkRange, fail, IMAGE } from '../private/validation';
 
 /** The stock image the bundles run in. Docker Hub images can be used by Cloud Run directly. */
 export const DEFAULT_JOB_IMAGE = 'docker.io/library/node:22-slim';
@@ -59,15 +59,16 @@ function checkCpuMemory(cpu: number, memoryMiB: number): void {
   const minMemoryForCpu: Record<number, number> = { 1: 128, 2: 128, 4: 2048, 6: 4096, 8: 4096 };
   const minCpuForMemory = memoryMiB > 24576 ? 8 : memoryMiB > 16384 ? 6 : memoryMiB > 8192 ? 4 : memoryMiB > 4096 ? 2 : 1;
   if (memoryMiB < minMemoryForCpu[cpu]!) {
-    throw new Error(`jobMemoryMiB must be at least ${minMemoryForCpu[cpu]} with jobCpu ${cpu} (Cloud Run), got ${memoryMiB}`);
+    fail('jobMemoryMiB', memoryMiB, `at least ${minMemoryForCpu[cpu]} with jobCpu ${cpu} (Cloud Run)`);
   }
   if (cpu < minCpuForMemory) {
-    throw new Error(`jobCpu must be at least ${minCpuForMemory} for jobMemoryMiB ${memoryMiB} (Cloud Run), got ${cpu}`);
+    fail('jobCpu', cpu, `at least ${minCpuForMemory} for jobMemoryMiB ${memoryMiB} (Cloud Run)`);
   }
 }
 
 /** A Cloud Run v2 job running one pipeline entry point. */
 export class RuntimeJob extends Construct {
+  /** The Cloud Run v2 job resource. */
   public readonly job: CloudRunV2Job;
   /** The bundle object; absent with a user image. */
   public readonly bundleObject?: StorageBucketObject;

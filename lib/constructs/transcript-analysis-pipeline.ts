@@ -162,19 +162,29 @@ export const REQUIRED_APIS = [
  * new TranscriptAnalysisPipeline(stack, 'Pipeline', { projectId: 'my-project', region: 'europe-west1' });
  */
 export class TranscriptAnalysisPipeline extends Construct {
+  /** Every name the pipeline gives its resources (workflows, jobs, buckets, accounts), from `namePrefix`. */
   public readonly names: PipelineNames;
   /** The analysis declaration in force. */
   public readonly analysis: AnalysisSpec;
   /** Hash of the analysis: records are analysed again when it changes. */
   public readonly analysisVersion: string;
+  /** The Google APIs the pipeline switches on in the project; everything else depends on them. */
   public readonly apis: readonly ProjectService[];
+  /** The BigQuery dataset, its tables and views, with per-table grants. */
   public readonly warehouse: Warehouse;
+  /** The bucket of Vertex AI requests, outputs, plans and commit logs; objects expire after `workRetentionDays`. */
   public readonly workBucket: WorkBucket;
+  /** The bucket of the jobs' code bundles (read-only to the jobs); unused with a user `image`. */
   public readonly artifactsBucket: WorkBucket;
+  /** One service account per role of `IDENTITY_ROLES` (the workflows, each job, the scheduler). */
   public readonly identities: Identities;
+  /** Vertex AI's service agent, which reads the requests and writes the outputs in the work bucket. */
   public readonly vertexServiceAgent: GoogleProjectServiceIdentity;
+  /** The four Cloud Run jobs, by kind. */
   public readonly jobs: Readonly<Record<JobKind, RuntimeJob>>;
+  /** The master orchestrator and batch workflows, and the schedule when one is asked for. */
   public readonly orchestration: Orchestration;
+  /** Log metrics, alerts and the dashboard; absent when `monitoring` is false. */
   public readonly monitoring?: Monitoring;
   /** Labels applied to every resource that takes them. */
   public readonly labels: Readonly<Record<string, string>>;

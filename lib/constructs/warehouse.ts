@@ -59,13 +59,17 @@ export function schemaJson(spec: TableSpec): string {
  * `grantWrite`; queries also need `roles/bigquery.jobUser` on the project.
  */
 export class Warehouse extends Construct {
+  /** The pipeline's dataset. */
   public readonly dataset: BigqueryDataset;
   /** Tables created by the construct, by key (the source table only when it is created here). */
   public readonly tables: Readonly<Partial<Record<TableKey, BigqueryTable>>>;
+  /** The views over the tables, by key. */
   public readonly views: Readonly<Record<ViewKey, BigqueryTable>>;
   /** `project.dataset.table` of the source table. */
   public readonly sourceTable: string;
+  /** The source table's column holding each transcript's id. */
   public readonly sourceIdColumn: string;
+  /** The source table's column holding each transcript's text. */
   public readonly sourceTextColumn: string;
   private readonly props: WarehouseProps;
   private readonly grantIds = new Set<string>();

@@ -37,6 +37,7 @@ export interface WorkBucketProps {
  * lifecycle rule deleting objects after `retentionDays`. Access is granted per member on the bucket.
  */
 export class WorkBucket extends Construct {
+  /** The bucket resource. */
   public readonly bucket: StorageBucket;
   /** The bucket's name. */
   public readonly bucketName: string;

@@ -164,7 +164,9 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
     expect(p.workBucket.bucketName).toBe('my-project-123-tap-dev-work');
     expect(p.jobs.planner.jobName).toBe('tap-dev-pass1-batch-planner');
     expect(p.analysisVersion).toBe(analysisVersion(DEFAULT_ANALYSIS));
-    expect(p.monitoring).toBeDefined();
+    // The monitoring sub-construct's resources are the ones synthesized.
+    expect(resources(s.json, 'google_monitoring_dashboard').map(([id]) => id)).toEqual([p.monitoring!.dashboard.friendlyUniqueId]);
+    expect(resources(s.json, 'google_logging_metric').map(([id]) => id)).toContain(p.monitoring!.batchFailuresMetric.friendlyUniqueId);
   });
 });
 
@@ -237,6 +239,8 @@ describe('TranscriptAnalysisPipeline with options', () => {
     for (const type of ['google_logging_metric', 'google_monitoring_alert_policy', 'google_monitoring_dashboard']) {
       expect(resources(s.json, type)).toHaveLength(0);
     }
-    expect(BigqueryTable).toBeDefined();
+    // and nothing else goes with it: the tables and views are all there.
+    expect(s.text).toHaveResourceWithProperties(BigqueryTable, { table_id: TABLE_NAMES.results });
+    expect(s.pipelines[0]!.monitoring).toBeUndefined();
   });
 });

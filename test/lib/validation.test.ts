@@ -1,6 +1,6 @@
 import { App, TerraformStack } from 'cdktf';
 import { DEFAULT_ANALYSIS } from '../../runtime/contract';
-import { TranscriptAnalysisPipeline, TranscriptAnalysisPipelineProps } from '../../lib';
+import { PropError, TranscriptAnalysisPipeline, TranscriptAnalysisPipelineProps } from '../../lib';
 import { BASE } from './helpers';
 
 /** Builds a pipeline (validation runs before any resource or bundle is made). */
@@ -60,6 +60,7 @@ const CASES: Array<[string, Partial<TranscriptAnalysisPipelineProps> | Record<st
   ['a placeholder names no column of the created source table', { analysis: { ...DEFAULT_ANALYSIS, promptTemplate: '{transcript} {nonexistent_col}' } }, ['analysis.promptTemplate', '"{nonexistent_col}"', '{agent_id}']],
   ['an unknown key in the analysis', { analysis: { ...DEFAULT_ANALYSIS, temperature: 0.5 } as never }, ['analysis.temperature', 'must be absent', 'Known keys']],
   ['price is negative', { price: { inputPerMillion: -1, outputPerMillion: 1 } }, ['price.inputPerMillion', 'got -1', 'between 0 and 1000']],
+  ['workflowsDir holds no workflows', { workflowsDir: '/nonexistent-workflows' }, ['workflowsDir', 'workflow source not found', '/nonexistent-workflows/']],
   ['serviceAccounts has a bad email', { serviceAccounts: { planner: 'planner@example.com' } }, ['serviceAccounts.planner', '"planner@example.com"', 'service account email']],
 ];
 
@@ -69,6 +70,8 @@ describe('prop validation', () => {
     try {
       build(props as Partial<TranscriptAnalysisPipelineProps>);
     } catch (error) {
+      // Every mistake in the props is a PropError, so a program can tell them from its own bugs.
+      expect(error).toBeInstanceOf(PropError);
       message = (error as Error).message;
     }
     expect(message).not.toBe('');
