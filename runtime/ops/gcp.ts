@@ -13,7 +13,8 @@
  * Credentials are Application Default Credentials, or `GOOGLE_OAUTH_ACCESS_TOKEN` when set (a token
  * from `gcloud auth print-access-token`).
  */
-import type { BigQuery } from '@google-cloud/bigquery';
+import type { BigQueryWarehouse } from '../adapters/gcp/bigquery-warehouse';
+import { qualifiedTable } from '../adapters/gcp/bigquery-names';
 import type { ExecutionsClient } from '@google-cloud/workflows';
 import { GoogleAuth, OAuth2Client } from 'google-auth-library';
 import type { Statement } from '../core/ports';
@@ -155,7 +156,7 @@ function count(v: unknown): number | null {
 export class GcpPipeline {
   private auth?: Promise<AuthClient>;
   private executionsClient?: ExecutionsClient;
-  private bigquery?: BigQuery;
+  private bigquery?: BigQueryWarehouse;
 
   constructor(
     readonly config: CloudConfig,
@@ -244,39 +245,24 @@ export class GcpPipeline {
     }
   }
 
-  /** The dataset's tables, as the operator queries need them. */
+  /** The dataset's tables, as the operator queries need them: the jobs' BigQuery adapter, queries only. */
   warehouse(): OpsWarehouse {
     const { projectId, dataset, location } = this.config;
-    const get = async (): Promise<BigQuery> => {
+    const config = this.config;
+    const get = async (): Promise<BigQueryWarehouse> => {
       if (!this.bigquery) {
-        const auth = await this.credentials();
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { BigQuery: Client } = require('@google-cloud/bigquery') as typeof import('@google-cloud/bigquery');
+        const adapter = require('../adapters/gcp/bigquery-warehouse') as typeof import('../adapters/gcp/bigquery-warehouse');
         const endpoint = this.env.TAPCTL_BIGQUERY_ENDPOINT;
-        this.bigquery = new Client({
-          projectId,
-          location,
-          authClient: auth as never,
-          ...(endpoint ? { apiEndpoint: endpoint } : {}),
-        });
+        this.bigquery = new adapter.BigQueryWarehouse({ projectId, dataset, location, apiEndpoint: endpoint, authClient: await this.credentials() });
       }
       return this.bigquery;
     };
-    const config = this.config;
     return {
-      table: (id: string) => `\`${id.includes('.') ? id : `${projectId}.${dataset}.${id}`}\``,
+      table: (id: string) => qualifiedTable(projectId, dataset, id),
       async query<T>(statement: Statement): Promise<T[]> {
         try {
-          const bq = await get();
-          const types: Record<string, string | string[]> = {};
-          for (const [k, v] of Object.entries(statement.types ?? {})) types[k] = v === 'ARRAY<STRING>' ? ['STRING'] : v;
-          const [rows] = await bq.query({
-            query: statement.sql,
-            params: (statement.params ?? {}) as Record<string, unknown>,
-            ...(Object.keys(types).length > 0 ? { types } : {}),
-            location,
-          });
-          return rows as T[];
+          return await (await get()).query<T>(statement);
         } catch (error) {
           throw explain(error, { what: `querying dataset ${dataset}`, config });
         }

@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { BigQueryWarehouse } from '../../runtime/adapters/gcp/bigquery-warehouse';
 import { GcsStore } from '../../runtime/adapters/gcp/gcs-store';
+import { GcpPipeline } from '../../runtime/ops/gcp';
 import { analysisVersion, DEFAULT_ANALYSIS } from '../../runtime/contract';
 import * as processor from '../../runtime/jobs/processor';
 import { jobEnv } from './harness';
@@ -42,6 +43,14 @@ SELECT @e, @s, @v, @p, @n, @t FROM (SELECT 1 AS one) AS single_row`,
     });
     assert.deepEqual(rows, [{ execution_id: 'run-1', records_total: 42, params: null, event_time: '2026-11-28T10:00:00.000Z', big: true }]);
     assert.ok(bq.calls.includes('POST /bigquery/v2/projects/p/queries'));
+  },
+
+  'the operator commands query through the same adapter, so a TIMESTAMP parameter arrives': async ({ bq }) => {
+    const config = { projectId: 'p', region: 'europe-west4', dataset: 'tap', masterWorkflow: 'm', batchWorkflow: 'b', resultsTable: 'results', location: 'europe-west4' };
+    const ops = new GcpPipeline(config, { TAPCTL_BIGQUERY_ENDPOINT: bq.url, GOOGLE_OAUTH_ACCESS_TOKEN: 'token' }).warehouse();
+    assert.equal(ops.table('executions'), '`p.tap.executions`');
+    const rows = await ops.query({ sql: 'SELECT @t AS t, @t IS NULL AS missing', params: { t: '2026-11-28T10:00:00.000Z' }, types: { t: 'TIMESTAMP' } });
+    assert.deepEqual(rows, [{ t: '2026-11-28T10:00:00.000Z', missing: false }]);
   },
 
   'streams a result over several pages with getQueryResults': async ({ warehouse, bq }) => {

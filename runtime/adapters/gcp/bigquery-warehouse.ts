@@ -4,21 +4,22 @@
  * caller-chosen job ids, where BigQuery's 409 "already exists" means the load was already made.
  */
 import { BigQuery, BigQueryInt, BigQueryTimestamp } from '@google-cloud/bigquery';
-import { PassThroughClient } from 'google-auth-library';
+import { AuthClient, GoogleAuth, PassThroughClient } from 'google-auth-library';
 import type { SqlParamTypes, Statement, Warehouse } from '../../core/ports';
+import { isTableId, qualifiedTable } from './bigquery-names';
 
-const TABLE_ID = /^[A-Za-z0-9_-]{1,1024}$/;
-const QUALIFIED = /^([a-z][a-z0-9.:-]{0,127})\.([A-Za-z0-9_]{1,1024})\.([A-Za-z0-9_-]{1,1024})$/;
 
 export interface BigQueryWarehouseOptions {
   readonly projectId: string;
   readonly dataset: string;
-  /** Bucket the load jobs read staged files from. */
-  readonly bucket: string;
+  /** Bucket the load jobs read staged files from. @default - no loads (queries only, as the operator commands need) */
+  readonly bucket?: string;
   /** Location of the dataset's jobs; BigQuery infers it for queries, but jobs.get needs it. */
   readonly location?: string;
   /** Another endpoint, e.g. a local fake: `http://127.0.0.1:9050`. */
   readonly apiEndpoint?: string;
+  /** The credentials to send. @default - Application Default Credentials, or none when `anonymous` */
+  readonly authClient?: AuthClient | GoogleAuth;
   /**
    * Send no credentials, as the Cloud Storage client does for a custom endpoint.
    * @default - true when `apiEndpoint` is given or BIGQUERY_EMULATOR_HOST is set
@@ -69,15 +70,13 @@ export class BigQueryWarehouse implements Warehouse {
       projectId: options.projectId,
       apiEndpoint: options.apiEndpoint,
       location: options.location,
-      ...(anonymous ? { authClient: new PassThroughClient() } : {}),
+      ...(options.authClient ? { authClient: options.authClient as AuthClient } : anonymous ? { authClient: new PassThroughClient() } : {}),
     });
     this.pollMillis = options.pollMillis ?? 1000;
   }
 
   table(tableId: string): string {
-    if (QUALIFIED.test(tableId)) return `\`${tableId}\``;
-    if (!TABLE_ID.test(tableId)) throw new Error(`invalid table id "${tableId}"`);
-    return `\`${this.options.projectId}.${this.options.dataset}.${tableId}\``;
+    return qualifiedTable(this.options.projectId, this.options.dataset, tableId);
   }
 
   private request(statement: Statement) {
@@ -113,7 +112,8 @@ export class BigQueryWarehouse implements Warehouse {
    * series `jobId`, `jobId_r1`, `jobId_r2`, ..., so the first that succeeded is always found again.
    */
   async load(tableId: string, objectPath: string, jobId: string): Promise<'loaded' | 'already_done'> {
-    if (!TABLE_ID.test(tableId)) throw new Error(`invalid table id "${tableId}"`);
+    if (!isTableId(tableId)) throw new Error(`invalid table id "${tableId}"`);
+    if (!this.options.bucket) throw new Error('this warehouse has no bucket to load from');
     for (let n = 0; n <= MAX_LOAD_RETRIES; n++) {
       const id = n === 0 ? jobId : `${jobId}_r${n}`;
       let created = true;
