@@ -20,6 +20,7 @@ beforeAll(() => {
 const names = [
   'quotes table names and refuses invalid ones',
   'runs DML and queries with typed parameters, nulls and timestamps through jobs.query',
+  'the operator commands query through the same adapter, so a TIMESTAMP parameter arrives',
   'streams a result over several pages with getQueryResults',
   'reads REPEATED columns as arrays',
   'a load with a given job id loads once through jobs.insert; the same id again is already done',
