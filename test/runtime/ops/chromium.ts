@@ -43,15 +43,15 @@ export async function chromiumPath(): Promise<string> {
   if (fs.existsSync(binary)) return binary;
   const partial = fs.mkdtempSync(`${home}.partial-`);
   const unpack = `require(${JSON.stringify(require.resolve('@sparticuz/chromium'))}).executablePath().then((p) => process.stdout.write(p))`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['-e', unpack], { env: { ...process.env, TMPDIR: partial }, encoding: 'utf8' });
-  if (stdout !== path.join(partial, 'chromium')) throw new Error(`@sparticuz/chromium unpacked to ${stdout}, not into ${partial}`);
   try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', unpack], { env: { ...process.env, TMPDIR: partial }, encoding: 'utf8' });
+    if (stdout !== path.join(partial, 'chromium')) throw new Error(`@sparticuz/chromium unpacked to ${stdout}, not into ${partial}`);
     fs.renameSync(partial, home);
   } catch (error) {
+    fs.rmSync(partial, { recursive: true, force: true });
     // Another process finished first: its copy is as good as ours.
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-    fs.rmSync(partial, { recursive: true, force: true });
+    if (!((code === 'ENOTEMPTY' || code === 'EEXIST') && fs.existsSync(binary))) throw error;
   }
   return binary;
 }
