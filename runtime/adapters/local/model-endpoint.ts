@@ -5,10 +5,24 @@
  * format, so the processor reads them as it reads Vertex's. For trying a prompt on real answers
  * before paying for a batch; off by default.
  */
-import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { ObjectStore } from '../../core/ports';
-import type { AnalyzeFileResult, PredictionLine, SchemaNode } from './analyzer';
+import {
+  answeredLine,
+  failedLine,
+  fieldOf,
+  modelCandidate,
+  modelResponse,
+  partsOf,
+  partText,
+  readInputLine,
+  usageMetadata,
+  vertexTime,
+  writePredictions,
+  type ModelResponse,
+  type PredictionLine,
+  type PredictionsFileResult,
+  type SchemaNode,
+} from './vertex-batch-format';
 
 export type EndpointKind = 'gemini' | 'openai';
 
@@ -41,21 +55,16 @@ export function endpointKind(url: string): EndpointKind {
 
 /** Sends one batch input line to the endpoint and answers with a Vertex AI output line. Never throws. */
 export async function answerLine(line: string, options: ModelEndpointOptions): Promise<PredictionLine> {
-  const processed_time = (options.now ?? (() => new Date()))().toISOString().replace('Z', '+00:00');
-  let request: Record<string, unknown>;
-  try {
-    const parsed = JSON.parse(line) as { request?: unknown };
-    if (parsed === null || typeof parsed.request !== 'object' || parsed.request === null) throw new Error('no "request" object');
-    request = parsed.request as Record<string, unknown>;
-  } catch (e) {
-    return { status: `Invalid input line: ${(e as Error).message}`, processed_time, request: line };
-  }
+  const processedTime = vertexTime((options.now ?? (() => new Date()))());
+  const input = readInputLine(line);
+  if ('status' in input) return failedLine(input.status, processedTime, input.echo);
+  const { request } = input;
   const kind = options.kind ?? endpointKind(options.url);
   try {
     const response = kind === 'gemini' ? await callGemini(request, options) : await callOpenAi(request, options);
-    return { status: '', processed_time, request, response };
+    return answeredLine(processedTime, request, response);
   } catch (e) {
-    return { status: failureStatus(e), processed_time, request };
+    return failedLine(failureStatus(e), processedTime, request);
   }
 }
 
@@ -92,58 +101,8 @@ function failureStatus(e: unknown): string {
  * through the endpoint, `concurrency` requests at a time (output order is not input order, as with
  * Vertex AI).
  */
-export async function answerFile(store: ObjectStore, inputPath: string, outputDir: string, options: ModelEndpointOptions): Promise<AnalyzeFileResult> {
-  const now = options.now ?? (() => new Date());
-  const outputDirectory = `${outputDir.replace(/\/+$/, '')}/prediction-model-${now().toISOString()}`;
-  const predictionsPath = `${outputDirectory}/predictions.jsonl`;
-  const out = store.openWrite(predictionsPath);
-  const limit = Math.max(1, options.concurrency ?? 4);
-  const inFlight = new Set<Promise<void>>();
-  const totals = { lines: 0, succeeded: 0, failed: 0, promptTokens: 0, candidatesTokens: 0 };
-  const write = async (l: PredictionLine): Promise<void> => {
-    if (l.response) {
-      totals.succeeded++;
-      totals.promptTokens += l.response.usageMetadata.promptTokenCount;
-      totals.candidatesTokens += l.response.usageMetadata.candidatesTokenCount;
-    } else {
-      totals.failed++;
-    }
-    if (!out.write(`${JSON.stringify(l)}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  };
-  try {
-    for await (const text of lines(store.openRead(inputPath))) {
-      if (text.trim() === '') continue;
-      totals.lines++;
-      const task: Promise<void> = answerLine(text, options)
-        .then(write)
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
-      if (inFlight.size >= limit) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-  } catch (e) {
-    const closed = finished(out).catch(() => undefined);
-    out.destroy(e as Error);
-    await closed;
-    throw e;
-  }
-  await new Promise<void>((resolve, reject) => {
-    out.once('error', reject);
-    out.end(() => resolve());
-  });
-  return { outputDirectory, predictionsPath, ...totals };
-}
-
-async function* lines(input: Readable): AsyncGenerator<string> {
-  input.setEncoding('utf8');
-  let rest = '';
-  for await (const chunk of input as AsyncIterable<string>) {
-    rest += chunk;
-    const parts = rest.split('\n');
-    rest = parts.pop()!;
-    yield* parts;
-  }
-  if (rest !== '') yield rest;
+export async function answerFile(store: ObjectStore, inputPath: string, outputDir: string, options: ModelEndpointOptions): Promise<PredictionsFileResult> {
+  return writePredictions(store, inputPath, outputDir, (text) => answerLine(text, options), { now: options.now, concurrency: options.concurrency ?? 4 });
 }
 
 async function post(url: string, headers: Record<string, string>, body: unknown, options: ModelEndpointOptions): Promise<unknown> {
@@ -168,48 +127,45 @@ async function post(url: string, headers: Record<string, string>, body: unknown,
   return JSON.parse(text) as unknown;
 }
 
-type VertexResponse = NonNullable<PredictionLine['response']>;
-
 /** The Gemini API takes the request as it is, minus `labels`, which only Vertex AI knows. */
-async function callGemini(request: Record<string, unknown>, options: ModelEndpointOptions): Promise<VertexResponse> {
+async function callGemini(request: Record<string, unknown>, options: ModelEndpointOptions): Promise<ModelResponse> {
   const { labels: _labels, ...body } = request;
   const url = `${options.url.replace(/\/+$/, '')}/models/${encodeURIComponent(options.model)}:generateContent`;
   const answer = (await post(url, options.apiKey ? { 'x-goog-api-key': options.apiKey } : {}, body, options)) as {
-    candidates?: VertexResponse['candidates'];
-    usageMetadata?: Partial<VertexResponse['usageMetadata']>;
+    candidates?: ModelResponse['candidates'];
+    usageMetadata?: Partial<ModelResponse['usageMetadata']>;
     modelVersion?: string;
   };
   const usage = answer.usageMetadata ?? {};
-  const promptTokenCount = usage.promptTokenCount ?? 0;
-  const candidatesTokenCount = usage.candidatesTokenCount ?? 0;
-  return {
-    candidates: (answer.candidates ?? []).map((c) => ({
-      content: { role: 'model', parts: (c.content?.parts ?? []).map((p) => ({ text: p.text ?? '' })) },
-      finishReason: c.finishReason ?? 'STOP',
-    })),
-    modelVersion: answer.modelVersion ?? options.model,
-    usageMetadata: { promptTokenCount, candidatesTokenCount, totalTokenCount: usage.totalTokenCount ?? promptTokenCount + candidatesTokenCount },
-  };
+  return modelResponse(
+    (answer.candidates ?? []).map((c) => modelCandidate((c.content?.parts ?? []).map((p) => p.text ?? ''), c.finishReason ?? 'STOP')),
+    answer.modelVersion ?? options.model,
+    usageMetadata(usage.promptTokenCount ?? 0, usage.candidatesTokenCount ?? 0, usage.totalTokenCount ?? undefined),
+  );
 }
 
 const FINISH_REASONS: Readonly<Record<string, string>> = { stop: 'STOP', length: 'MAX_TOKENS', content_filter: 'SAFETY' };
 
 /** An OpenAI-compatible server gets the same prompt as chat messages and the schema as JSON Schema. */
-async function callOpenAi(request: Record<string, unknown>, options: ModelEndpointOptions): Promise<VertexResponse> {
-  const config = (request.generationConfig ?? {}) as Record<string, unknown>;
-  const system = textOf((request.systemInstruction as { parts?: unknown } | undefined)?.parts);
+async function callOpenAi(request: Record<string, unknown>, options: ModelEndpointOptions): Promise<ModelResponse> {
+  const config = (fieldOf(request, 'generationConfig') ?? {}) as Record<string, unknown>;
+  const system = messageText(fieldOf(request, 'systemInstruction'));
   const messages: Array<{ role: string; content: string }> = system ? [{ role: 'system', content: system }] : [];
   for (const c of (request.contents as Array<{ role?: string; parts?: unknown }> | undefined) ?? []) {
-    messages.push({ role: c.role === 'model' ? 'assistant' : 'user', content: textOf(c.parts) });
+    messages.push({ role: c.role === 'model' ? 'assistant' : 'user', content: messageText(c) });
   }
-  const schema = config.responseSchema as SchemaNode | undefined;
+  const schema = fieldOf(config, 'responseSchema') as SchemaNode | undefined;
+  const setting = (name: string, as: string): Record<string, unknown> => {
+    const value = fieldOf(config, name);
+    return value !== undefined ? { [as]: value } : {};
+  };
   const body: Record<string, unknown> = {
     model: options.model,
     messages,
-    ...(config.temperature !== undefined ? { temperature: config.temperature } : {}),
-    ...(config.topP !== undefined ? { top_p: config.topP } : {}),
-    ...(config.maxOutputTokens !== undefined ? { max_tokens: config.maxOutputTokens } : {}),
-    ...(config.seed !== undefined ? { seed: config.seed } : {}),
+    ...setting('temperature', 'temperature'),
+    ...setting('topP', 'top_p'),
+    ...setting('maxOutputTokens', 'max_tokens'),
+    ...setting('seed', 'seed'),
     ...(schema ? { response_format: { type: 'json_schema', json_schema: { name: 'analysis', schema: jsonSchema(schema) } } } : {}),
   };
   const url = `${options.url.replace(/\/+$/, '')}/chat/completions`;
@@ -218,22 +174,20 @@ async function callOpenAi(request: Record<string, unknown>, options: ModelEndpoi
     choices?: Array<{ message?: { content?: string | null }; finish_reason?: string }>;
     usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
   };
-  const promptTokenCount = answer.usage?.prompt_tokens ?? 0;
-  const candidatesTokenCount = answer.usage?.completion_tokens ?? 0;
-  return {
-    candidates: (answer.choices ?? []).slice(0, 1).map((c) => ({
-      content: { role: 'model', parts: [{ text: c.message?.content ?? '' }] },
-      finishReason: FINISH_REASONS[c.finish_reason ?? 'stop'] ?? String(c.finish_reason).toUpperCase(),
-    })),
-    modelVersion: answer.model ?? options.model,
-    usageMetadata: { promptTokenCount, candidatesTokenCount, totalTokenCount: answer.usage?.total_tokens ?? promptTokenCount + candidatesTokenCount },
-  };
+  return modelResponse(
+    (answer.choices ?? [])
+      .slice(0, 1)
+      .map((c) => modelCandidate([c.message?.content ?? ''], FINISH_REASONS[c.finish_reason ?? 'stop'] ?? String(c.finish_reason).toUpperCase())),
+    answer.model ?? options.model,
+    usageMetadata(answer.usage?.prompt_tokens ?? 0, answer.usage?.completion_tokens ?? 0, answer.usage?.total_tokens ?? undefined),
+  );
 }
 
-function textOf(parts: unknown): string {
-  return (Array.isArray(parts) ? parts : [])
-    .map((p) => (typeof (p as { text?: unknown })?.text === 'string' ? (p as { text: string }).text : ''))
-    .filter((t) => t !== '')
+/** A content's text parts, as one chat message: the non-empty ones, one per line. */
+function messageText(content: unknown): string {
+  return partsOf(content)
+    .map(partText)
+    .filter((t) => t !== undefined && t !== '')
     .join('\n');
 }
 

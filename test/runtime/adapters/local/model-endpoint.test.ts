@@ -107,6 +107,16 @@ describe('model endpoint adapter', () => {
     expect(statusErrorType('INVALID_ARGUMENT: HTTP 400: bad request')).toBe('vertex_ai_error');
   });
 
+  it('answers a malformed line or one without a request object as the local analyzer does, without calling the endpoint', async () => {
+    const { analyzeLine } = await import('../../../../runtime/adapters/local/analyzer');
+    for (const bad of ['{"request": ', '{"other":1}', '{"request":[1]}']) {
+      const out = await answerLine(bad, { url: `${base}/v1beta`, model: 'gemini-2.5-flash', now });
+      expect(out.response).toBeUndefined();
+      expect(out).toEqual(analyzeLine(bad, { now }));
+    }
+    expect(seen).toHaveLength(0);
+  });
+
   it('speaks chat completions to an OpenAI-compatible server, with the schema as JSON Schema', async () => {
     const out = await answerLine(line('Customer: LONG call.'), { url: `${base}/v1`, model: 'local-llama', apiKey: 'sk-1', now });
     const sent = seen[0]!;
