@@ -7,6 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { cli } from './run-cli';
+import { openLocalWorkspace } from '../../../runtime/adapters/local';
+import { DEFAULT_ANALYSIS, RUN_ENV } from '../../../runtime/contract';
+import { MemoryLogger } from '../../../runtime/core/log';
+import * as reporter from '../../../runtime/jobs/reporter';
+import { localClockStart } from '../../../runtime/local/deployment';
+import { DEFAULT_LOCAL_SETTINGS, localJobEnv } from '../../../runtime/local/environment';
 
 const TOPICS = ['billing', 'a broken router', 'a late delivery', 'a password reset', 'a refund', 'roaming charges'];
 
@@ -77,6 +83,21 @@ describe('tapctl on a laptop run with faults', () => {
     expect(summary).toMatchObject({ status: 'succeeded', records_total: 10, records_succeeded: 10, batches_succeeded: 3, batches_failed: 0, batches_recovered: 3, failed_batches: [] });
     const text = await cli(['report', '--local', work(), '--execution', 'faulty-run']);
     expect(text.stdout).toContain("Execution faulty-run: succeeded (computed from the tables: they changed after the run's own summary, by a recovery or clear-history)");
+    // What the report says is what the reporter job says when it runs again now.
+    const ws = await openLocalWorkspace(work());
+    try {
+      // On the work folder's clock, which runs ahead of the wall clock, after everything the runs wrote.
+      const later = new Date((await localClockStart(ws.warehouse)) * 1000);
+      const fresh = await reporter.run(
+        { ...localJobEnv({ ...DEFAULT_LOCAL_SETTINGS, analysis: DEFAULT_ANALYSIS }), [RUN_ENV.executionId]: 'faulty-run' },
+        { warehouse: ws.warehouse, store: ws.store, log: new MemoryLogger(), now: () => later },
+      );
+      expect(summary).toEqual(fresh);
+    } finally {
+      await ws.close();
+    }
+    const after = await cli(['report', '--local', work(), '--execution', 'faulty-run']);
+    expect(after.stdout).toMatch(/^Execution faulty-run: succeeded\n/);
     const again = await cli(['recover', '--local', work(), '--execution', 'faulty-run', '--all-failed']);
     expect(again.stdout).toBe('Nothing to recover.\n');
   });
