@@ -16,19 +16,16 @@ import {
   TABLE_NAMES,
 } from '../contract';
 import type { ObjectStore } from '../core/ports';
-import type { DuckDbWarehouse, FolderStore } from '../adapters/local';
-import { Mortality, mortalStore, mortalWarehouse } from './mortal';
-import { openLocalWorkspace } from '../adapters/local';
-import { localClockStart, localDeployment, RunLog, saveAnalysis } from './deployment';
+import { openLocalWorkspace, type DuckDbWarehouse } from '../adapters/local';
+import { saveAnalysis } from './deployment';
+import { LocalSession, openSession, SessionOptions } from './session';
 import { markRunning } from './runs';
 import { ExecutionReusedError } from '../jobs/planner';
 import { iso } from '../core/jobkit';
 import { reportPlan } from '../core/sql';
 import { runWorkflow, type LogEntry } from './engine';
 import { DEFAULT_LOCAL_SETTINGS, LocalSettings } from './environment';
-import { Faults } from './faults';
 import { InputProblem, readTranscripts } from './transcripts';
-import type { LineAnalyzer } from './vertex';
 
 export { pipelineWorkflows } from './deployment';
 
@@ -41,7 +38,7 @@ export interface LocalProgress {
   readonly elapsedSeconds: number;
 }
 
-export interface LocalRunOptions {
+export interface LocalRunOptions extends Omit<SessionOptions, 'onJobFinished'> {
   /** The work folder (database, bucket folder, logs). @default '.tap' */
   readonly workdir?: string;
   /** Transcripts to load first (`.jsonl` or `.csv`); a changed transcript replaces the old one. */
@@ -54,41 +51,11 @@ export interface LocalRunOptions {
   /** Plan at most this many records. */
   readonly limit?: number;
   readonly dryRun?: boolean;
-  readonly faults?: Faults;
   /** @default - a new UUID */
   readonly executionId?: string;
-  /** Answers Vertex AI requests. @default - the local analyzer */
-  readonly analyze?: LineAnalyzer;
-  /**
-   * Sends the requests to a real model endpoint instead of the local analyzer: the Gemini API's
-   * version root, or an OpenAI-compatible server's `/v1` root.
-   */
-  readonly modelEndpoint?: { readonly url: string; readonly apiKey?: string };
   readonly onProgress?: (progress: LocalProgress) => void;
   /** Called for every input problem (bad line, missing or duplicate id). */
   readonly onInputProblem?: (problem: InputProblem) => void;
-  /** Wraps the work folder's warehouse and store before the run uses them (to observe or fail writes). */
-  readonly wrapStorage?: StorageWrapper;
-}
-
-/** The work folder's warehouse and store, as a run uses them. */
-export interface LocalStorage {
-  readonly warehouse: DuckDbWarehouse;
-  readonly store: FolderStore;
-}
-
-export type StorageWrapper = (storage: LocalStorage) => LocalStorage;
-
-/** The storage a run or recovery works on: the work folder's, dying with `crash-after-writes` or `-commits`, then wrapped. */
-export function runStorage(storage: LocalStorage, faults: Faults | undefined, wrap: StorageWrapper | undefined): LocalStorage {
-  let out = storage;
-  const mortality = faults?.crashAfterWrites
-    ? new Mortality(faults.crashAfterWrites)
-    : faults?.crashAfterCommits
-      ? new Mortality(faults.crashAfterCommits, 'warehouse')
-      : undefined;
-  if (mortality) out = { warehouse: mortalWarehouse(out.warehouse, mortality), store: mortalStore(out.store, mortality) };
-  return wrap ? wrap(out) : out;
 }
 
 export interface LocalRunResult {
@@ -147,25 +114,41 @@ async function loadTranscripts(
   return report;
 }
 
+/** The laptop's settings with the ones given in place of the defaults. */
+export function localSettings(analysis: AnalysisSpec, given: Partial<Omit<LocalSettings, 'analysis'>>): LocalSettings {
+  const settings: Record<string, unknown> = { ...DEFAULT_LOCAL_SETTINGS, analysis };
+  for (const key of Object.keys(DEFAULT_LOCAL_SETTINGS) as (keyof typeof DEFAULT_LOCAL_SETTINGS)[]) {
+    if (given[key] !== undefined) settings[key] = given[key];
+  }
+  return settings as unknown as LocalSettings;
+}
+
 /** Runs the whole pipeline locally and returns its outcome. */
 export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<LocalRunResult> {
   const started = Date.now();
   const workdir = path.resolve(options.workdir ?? LOCAL_LAYOUT.defaultWorkdir);
   const analysis = options.analysis ?? DEFAULT_ANALYSIS;
-  const settings: LocalSettings = {
-    ...DEFAULT_LOCAL_SETTINGS,
-    analysis,
-    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-    ...(options.maxConcurrentBatches !== undefined ? { maxConcurrentBatches: options.maxConcurrentBatches } : {}),
-    ...(options.maxBatchAttempts !== undefined ? { maxBatchAttempts: options.maxBatchAttempts } : {}),
-    ...(options.maxRecordAttempts !== undefined ? { maxRecordAttempts: options.maxRecordAttempts } : {}),
-  };
   const workspace = await openLocalWorkspace(workdir, analysis);
   const executionId = options.executionId ?? randomUUID();
-  const log = new RunLog(workdir, executionId);
   const ended = markRunning(workdir, executionId);
+  let session: LocalSession | undefined;
+  let batchesTotal = 0;
+  let batchesDone = 0;
+  let batchesFailed = 0;
+  let records = 0;
+  const report = () =>
+    options.onProgress?.({ batchesTotal, batchesDone, batchesFailed, records, elapsedSeconds: (Date.now() - started) / 1000 });
   try {
-    const { warehouse, store } = runStorage(workspace, options.faults, options.wrapStorage);
+    session = await openSession(workspace, executionId, localSettings(analysis, options), {
+      ...options,
+      onJobFinished: (kind, result) => {
+        if (kind === 'planner') {
+          batchesTotal = (result as PlanDocument).batch_count;
+          report();
+        }
+      },
+    });
+    const { warehouse, store, log, clock, handlers, workflows, workflowEnv } = session;
     // The planner refuses a reused execution id too; refusing here first changes nothing, not even the source.
     if (options.executionId !== undefined && !options.dryRun) {
       const [planned] = await warehouse.query(reportPlan((id) => warehouse.table(id), executionId));
@@ -174,28 +157,6 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
     await saveAnalysis(store, analysis);
     const input = options.transcripts ? await loadTranscripts(options.transcripts, warehouse, store, options.onInputProblem) : undefined;
 
-    let batchesTotal = 0;
-    let batchesDone = 0;
-    let batchesFailed = 0;
-    let records = 0;
-    const report = () =>
-      options.onProgress?.({ batchesTotal, batchesDone, batchesFailed, records, elapsedSeconds: (Date.now() - started) / 1000 });
-    const { clock, handlers, workflows, workflowEnv } = localDeployment({
-      warehouse,
-      store,
-      settings,
-      log,
-      clockStart: await localClockStart(warehouse),
-      faults: options.faults,
-      analyze: options.analyze,
-      modelEndpoint: options.modelEndpoint,
-      onJobFinished: (kind, result) => {
-        if (kind === 'planner') {
-          batchesTotal = (result as PlanDocument).batch_count;
-          report();
-        }
-      },
-    });
     const onLog = (entry: LogEntry) => {
       log.workflow(entry);
       const payload = entry.payload as { event?: string; records?: number; batches?: number } | null;
@@ -243,7 +204,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
     return { ...common, state: 'SUCCEEDED', summary: outcome.result as SummaryDocument };
   } finally {
     ended();
-    await log.close();
+    await session?.log.close();
     await workspace.close();
   }
 }

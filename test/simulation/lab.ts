@@ -30,12 +30,13 @@ import {
   VIEW_NAMES,
 } from '../../runtime/contract';
 import type { Warehouse } from '../../runtime/core/ports';
-import { runLocalPipeline, type LocalStorage } from '../../runtime/local/pipeline';
+import { runLocalPipeline } from '../../runtime/local/pipeline';
+import type { LocalStorage } from '../../runtime/local/session';
 import { NO_FAULTS, type Faults } from '../../runtime/local/faults';
 import { Mortality, mortalWarehouse, ProcessDeath } from '../../runtime/local/mortal';
 import { OpsQueries } from '../../runtime/ops/queries';
 import { recoveryPlan, type RecoverySelection } from '../../runtime/ops/recover';
-import { runLocalRecovery } from '../../runtime/ops/local-recovery';
+import { runLocalRecovery } from '../../runtime/local/recovery';
 import { requireExecution, type OpenTarget } from '../../runtime/ops/target';
 import { OperatorError } from '../../runtime/ops/errors';
 import { ExecutionReusedError } from '../../runtime/jobs/planner';

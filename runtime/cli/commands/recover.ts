@@ -111,7 +111,7 @@ export const command: Command = {
         );
       }
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { runLocalRecovery } = require('../../ops/local-recovery') as typeof import('../../ops/local-recovery');
+      const { runLocalRecovery } = require('../../local/recovery') as typeof import('../../local/recovery');
       const maxRecordAttempts = Number(execution.params.max_record_attempts);
       const outcomes = await runLocalRecovery(open.local, executionId, plan.arguments, {
         analysis,
