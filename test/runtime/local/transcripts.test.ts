@@ -279,3 +279,95 @@ describe('reading transcripts', () => {
     expect(report.problems).toEqual([]);
   });
 });
+
+describe('reading CSV transcripts', () => {
+  /** A CSV field as a spreadsheet writes it: quoted, inner quotes doubled. */
+  const field = (value: unknown): string => (value === null || value === undefined ? '' : `"${String(value).replace(/"/g, '""')}"`);
+
+  test('takes the columns from a header in any order and drops columns the source table lacks', async () => {
+    const file = tempFile('in.csv', 'notes,channel,transcript,transcript_id,duration_seconds\nfree text,phone,hello,a,12\n,chat,,b,\n');
+    const { rows, report } = await read(file);
+    expect(rows).toEqual([
+      { transcript_id: 'a', transcript: 'hello', channel: 'phone', duration_seconds: 12, ingested_at: AT },
+      { transcript_id: 'b', transcript: '', channel: 'chat', duration_seconds: null, ingested_at: AT },
+    ]);
+    expect(report.problems).toEqual([]);
+  });
+
+  test('keeps every field as the text written, so ids beyond 2^53 and leading zeros survive', async () => {
+    const file = tempFile(
+      'in.csv',
+      'transcript_id,customer_id,transcript\n12345678901234567890,007,a\n12345678901234567891,1e3,b\n"1.50",-0,c\n 42 ,00,d\n',
+    );
+    const { rows, report } = await read(file);
+    expect(rows.map((r) => [r.transcript_id, r.customer_id])).toEqual([
+      ['12345678901234567890', '007'],
+      ['12345678901234567891', '1e3'],
+      ['1.50', '-0'],
+      ['42', '00'],
+    ]);
+    expect(report.problems).toEqual([]);
+  });
+
+  test('reports each bad row at the physical line where its record starts and loads the good rows', async () => {
+    const file = tempFile(
+      'in.csv',
+      [
+        'channel,transcript_id,transcript,duration_seconds\n',
+        'phone,a,"Agent: hi, there\r\nCustomer: ""hello""",12\n',
+        '\n',
+        'chat,,no id,3\n',
+        'chat,b,"one\ntwo\nthree",4\r\n',
+        'chat,a,dup,5\n',
+        'chat,c,too few\r',
+        'chat,d,x,1,extra\n',
+        'chat,e,x,long\n',
+        'chat,f,,7',
+      ].join(''),
+    );
+    const { rows, report } = await read(file);
+    expect(rows).toEqual([
+      { transcript_id: 'a', transcript: 'Agent: hi, there\r\nCustomer: "hello"', channel: 'phone', duration_seconds: 12, ingested_at: AT },
+      { transcript_id: 'b', transcript: 'one\ntwo\nthree', channel: 'chat', duration_seconds: 4, ingested_at: AT },
+      { transcript_id: 'f', transcript: '', channel: 'chat', duration_seconds: 7, ingested_at: AT },
+    ]);
+    expect(report).toEqual({
+      rows: 3,
+      problems: [
+        { line: 5, message: 'missing transcript_id' },
+        { line: 9, message: 'duplicate transcript_id "a" (first on line 2); kept the first' },
+        { line: 10, message: 'expected 4 fields as in the header, found 3' },
+        { line: 11, message: 'expected 4 fields as in the header, found 5' },
+        { line: 12, message: 'duration_seconds must be a whole number, got "long"' },
+      ],
+    });
+  });
+
+  test('a CSV copy of example transcripts loads the same rows and problems as the JSON Lines', async () => {
+    // The first 40 examples, two later ones, and the two lines further on that repeat their ids.
+    const all = fs.readFileSync(path.join(__dirname, '../../../examples/transcripts.jsonl'), 'utf8').split('\n');
+    const lines = [...all.slice(0, 40), all[63]!, all[89]!, all[178]!, all[190]!];
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const names = Object.keys(records[0]!).reverse();
+    const rowsCsv = records.map((record) => names.map((name) => field(record[name])).join(','));
+    // Line n of the JSON Lines is the record starting on line csvLine[n - 1] of the CSV.
+    const csvLine: number[] = [];
+    let next = 2;
+    for (const row of rowsCsv) {
+      csvLine.push(next);
+      next += 1 + (row.match(/\r\n|\r|\n/g)?.length ?? 0);
+    }
+    expect(next).toBeGreaterThan(lines.length * 2); // transcripts span lines, so the numbers differ from the JSON Lines'
+    const fromJsonl = await read(tempFile('transcripts.jsonl', lines.join('\n')));
+    const fromCsv = await read(tempFile('transcripts.csv', [names.join(','), ...rowsCsv].join('\r\n')));
+    expect(fromJsonl.report.problems).toHaveLength(2);
+    expect(fromCsv.rows).toEqual(fromJsonl.rows);
+    expect(fromCsv.report).toEqual({
+      rows: fromJsonl.report.rows,
+      problems: fromJsonl.report.problems.map(({ line, message }) => ({
+        line: csvLine[line - 1],
+        message: message.replace(/first on line (\d+)/, (_, first: string) => `first on line ${csvLine[Number(first) - 1]}`),
+      })),
+    });
+  });
+});
