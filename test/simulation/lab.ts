@@ -360,7 +360,7 @@ export class Lab {
 
   /** Keeps the set of analysed records current as results are loaded. */
   private observe(storage: LocalStorage): LocalStorage {
-    const lab = this;
+    const analysed = this.analysed;
     const warehouse = new Proxy(storage.warehouse, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver) as unknown;
@@ -370,7 +370,7 @@ export class Lab {
           for (const line of (await storage.store.readText(objectPath)).split('\n')) {
             if (!line.trim()) continue;
             const row = JSON.parse(line) as Row;
-            lab.analysed.add(key(row.record_id, row.analysis_version));
+            analysed.add(key(row.record_id, row.analysis_version));
           }
         };
         return async (table: string, objectPath: string, jobId: string) => {

@@ -222,12 +222,15 @@ class Scope {
   ) {}
 
   find(name: string): Scope | undefined {
-    for (let s: Scope | null = this; s; s = s.parent) if (s.vars.has(name)) return s;
+    if (this.vars.has(name)) return this;
+    for (let s = this.parent; s; s = s.parent) if (s.vars.has(name)) return s;
     return undefined;
   }
 
   lookup(name: string): Value {
-    for (let s: Scope | null = this; s; s = s.parent) {
+    const here = this.vars.get(name);
+    if (here !== undefined) return here;
+    for (let s = this.parent; s; s = s.parent) {
       const v = s.vars.get(name);
       if (v !== undefined) return v;
     }
@@ -236,8 +239,9 @@ class Scope {
 
   /** The scope a write to `name` goes to: where it exists (within the rules of parallel), or here. */
   writeScope(name: string): Scope {
-    const crossed: Scope[] = [];
-    for (let s: Scope | null = this; s; s = s.parent) {
+    if (this.vars.has(name)) return this;
+    const crossed: Scope[] = this.kind === 'branch' ? [this] : [];
+    for (let s = this.parent; s; s = s.parent) {
       if (s.vars.has(name)) {
         // Every parallel level between the write and the variable must list it in shared.
         if (crossed.some((b) => !b.shared.has(name))) {

@@ -197,7 +197,7 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]!.path).toBe(`/v1/projects/${PROJECT}/locations/${REGION}/workflows/dev-ta-sub-workflow/executions`);
     expect(JSON.parse((calls[0]!.body as { argument: string }).argument)).toEqual({ execution_id: 'e1', batch_id: 2, attempt: 3 });
-    expect(r.stdout).toMatch(/^\d+-fake-execution  \{"execution_id":"e1","batch_id":2,"attempt":3\}$/m);
+    expect(r.stdout).toMatch(/^\d+-fake-execution {2}\{"execution_id":"e1","batch_id":2,"attempt":3\}$/m);
   });
 
   test('recover --wait polls the batch executions to their end and reports each', async () => {
