@@ -31,7 +31,11 @@ export const LIMITS = {
   maxAnalysisFields: 100,
   /** The analysis travels as one Cloud Run environment variable, whose value holds at most 32,768 characters. */
   maxAnalysisJsonChars: 32_768,
-  /** Batches of one run: the master spends about three Workflows steps per batch, of 100,000 per execution. */
+  /**
+   * Batches of one run. A Workflows execution runs at most 100,000 steps, polls included; the master
+   * spends about two per batch and six per look at its running children (test/workflows/step-budget.test.ts
+   * measures a plan this size of two-hour batches at about 54,000).
+   */
   maxBatchesPerRun: 25_000,
 } as const;
 

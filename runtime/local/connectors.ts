@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import { LOCAL_LAYOUT } from '../contract';
 import { NotFoundError, type ObjectStore, type Warehouse } from '../core/ports';
-import type { ConnectorHandlers, HandlerContext, Workflow } from './engine';
+import type { ConnectorHandlers, HandlerContext } from './engine';
 import type { LocalCloudRun } from './cloud-run';
+import type { LocalExecutions } from './executions';
 import type { LocalVertexAi } from './vertex';
 
 export interface LocalConnectorOptions {
@@ -15,8 +16,8 @@ export interface LocalConnectorOptions {
   readonly warehouse: Warehouse;
   readonly cloudRun: LocalCloudRun;
   readonly vertex: LocalVertexAi;
-  /** Workflows that `workflowexecutions…executions.run` can start, by workflow id. */
-  readonly workflows: Readonly<Record<string, Workflow>>;
+  /** The Workflow Executions API: the children the workflows start, run and list. */
+  readonly executions: LocalExecutions;
 }
 
 function httpError(code: number, message: string): Record<string, unknown> {
@@ -31,7 +32,7 @@ function requireString(args: Record<string, unknown>, name: string, call: string
 
 /** Builds the handler map for one local deployment. */
 export function localConnectors(options: LocalConnectorOptions): ConnectorHandlers {
-  const { store, warehouse, cloudRun, vertex, workflows } = options;
+  const { store, warehouse, cloudRun, vertex, executions } = options;
 
   return {
     /** run.v2 jobs.run: an LRO the connector waits for; the result is the Execution. */
@@ -115,24 +116,25 @@ export function localConnectors(options: LocalConnectorOptions): ConnectorHandle
     },
 
     /**
-     * workflowexecutions.v1 executions.list: a work folder runs one pipeline at a time (DuckDB holds
-     * its file), so the only active execution is the caller.
+     * workflowexecutions.v1 executions.list. A work folder runs one pipeline at a time (DuckDB holds
+     * its file), so of a workflow the twin did not start (the master) the only active execution is
+     * the caller; of the batch workflow, the children the master started.
      */
     'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.list': async (args, ctx: HandlerContext) => {
-      requireString(args, 'parent', 'executions.list');
-      return { executions: [{ name: `${String(args.parent)}/executions/${ctx.execution.id}`, state: 'ACTIVE' }] };
+      const parent = requireString(args, 'parent', 'executions.list');
+      if (executions.knows(parent)) return executions.list(parent, args);
+      return { executions: [{ name: `${parent}/executions/${ctx.execution.id}`, state: 'ACTIVE' }] };
+    },
+
+    /** workflowexecutions.v1 executions.create: starts a child; with skip_polling returns it at once. */
+    'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.create': async (args, ctx: HandlerContext) => {
+      const parent = requireString(args, 'parent', 'executions.create');
+      const skip = (args.connector_params as { skip_polling?: boolean } | undefined)?.skip_polling === true;
+      return executions.create(parent, (args.body ?? {}) as { argument?: unknown; labels?: unknown }, ctx, skip);
     },
 
     /** workflowexecutions.v1 executions.run: runs the child and returns its result. */
-    'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run': async (args, ctx: HandlerContext) => {
-      const id = requireString(args, 'workflow_id', 'executions.run');
-      const workflow = workflows[id];
-      if (!workflow) throw httpError(404, `Workflow ${id} not found`);
-      const outcome = await ctx.runChild(workflow, args.argument ?? null, { workflowId: id });
-      if (outcome.state === 'SUCCEEDED') return outcome.result;
-      const error = outcome.error;
-      if (error !== null && typeof error === 'object') throw error;
-      throw { message: String(error), tags: ['OperationError'] };
-    },
+    'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run': async (args, ctx: HandlerContext) =>
+      executions.run(requireString(args, 'workflow_id', 'executions.run'), args.argument, ctx),
   };
 }

@@ -17,6 +17,7 @@ import { run as processor } from '../jobs/processor';
 import { run as reporter } from '../jobs/reporter';
 import { LocalCloudRun } from './cloud-run';
 import { localConnectors } from './connectors';
+import { LocalExecutions } from './executions';
 import { parseWorkflow, VirtualClock, type ConnectorHandlers, type LogEntry, type Workflow } from './engine';
 import { localJobEnv, localWorkflowEnv, LocalSettings, LOCAL_JOB_NAMES } from './environment';
 import { Faults, NO_FAULTS } from './faults';
@@ -115,6 +116,8 @@ export interface LocalDeployment {
   /** The workflows' user environment variables. */
   readonly workflowEnv: Readonly<Record<string, string>>;
   readonly vertex: LocalVertexAi;
+  /** The batch workflow executions the master started; a run waits for them all before it ends. */
+  readonly executions: LocalExecutions;
 }
 
 export function localDeployment(options: LocalDeploymentOptions): LocalDeployment {
@@ -143,14 +146,9 @@ export function localDeployment(options: LocalDeploymentOptions): LocalDeploymen
       : (line) => analyzeLine(line, { now }) as unknown as Record<string, unknown>);
   const vertex = new LocalVertexAi({ store, analyze, project: LOCAL_LAYOUT.projectId, region: LOCAL_LAYOUT.region, faults });
   const workflows = pipelineWorkflows();
-  const handlers = localConnectors({
-    store,
-    warehouse,
-    cloudRun,
-    vertex,
-    workflows: { [DEFAULT_WORKFLOW_NAMES.batch]: workflows.batch },
-  });
-  return { clock, handlers, workflows, workflowEnv: localWorkflowEnv(settings), vertex };
+  const executions = new LocalExecutions({ [DEFAULT_WORKFLOW_NAMES.batch]: workflows.batch }, LOCAL_LAYOUT.projectId, LOCAL_LAYOUT.region);
+  const handlers = localConnectors({ store, warehouse, cloudRun, vertex, executions });
+  return { clock, handlers, workflows, workflowEnv: localWorkflowEnv(settings), vertex, executions };
 }
 
 /** Where a work folder keeps each analysis declaration it ran, by version. */

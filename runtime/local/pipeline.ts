@@ -192,6 +192,8 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
       workflowId: DEFAULT_WORKFLOW_NAMES.master,
       onLog,
     });
+    // A master that ended early leaves its children running, as on Google; the work folder waits for them.
+    await session.executions.settled();
     const common = {
       executionId,
       input,

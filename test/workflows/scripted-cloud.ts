@@ -6,12 +6,14 @@
  * the object exists ("Setting to 0 makes the operation succeed only if there are no live versions
  * of the object", Cloud Storage JSON API); batchPredictionJobs.create returns the job at once, .get
  * its current state and .list `{batchPredictionJobs}` filtered by `display_name="..."`;
- * tabledata.insertAll returns a tableDataInsertAllResponse; executions.run returns the child's
- * result or raises its error).
+ * tabledata.insertAll returns a tableDataInsertAllResponse; the Workflow Executions API is the local
+ * twin's, runtime/local/executions.ts: executions.create with skip_polling returns the Execution
+ * while the child runs, executions.list filters by label and state).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseWorkflow, runWorkflow, VirtualClock, type ConnectorHandlers, type ExecutionOutcome, type LogEntry, type Workflow } from '../../runtime/local/engine';
+import { LocalExecutions } from '../../runtime/local/executions';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -51,8 +53,13 @@ export interface Script {
   unanswered?: (batch: string, job: number) => number;
   /** Throws an error map to fail the n-th run of a job kind for a batch. */
   jobFails?: (kind: string, batch: string, run: number) => boolean;
-  /** Answer executions.run itself instead of running the batch workflow (for very large plans). */
+  /**
+   * Stand in for the batch workflow (for very large plans): each child waits `childSeconds` of
+   * virtual time, then returns what this returns, or fails with what it throws.
+   */
   childShortcut?: (argument: Record<string, unknown>) => unknown;
+  /** Virtual seconds a stand-in child takes. @default 0 */
+  childSeconds?: number;
   /** Virtual seconds a job run takes. @default 30 */
   jobSeconds?: number;
   /** Other active executions of the master workflow when a run starts. @default 0 */
@@ -65,6 +72,8 @@ export class ScriptedCloud {
   readonly jobRuns: { kind: string; env: Record<string, string> }[] = [];
   readonly vertexBodies: Record<string, unknown>[] = [];
   readonly cancelled: string[] = [];
+  /** The filter of every executions.list call, in order. */
+  readonly listCalls: string[] = [];
   readonly logs: LogEntry[] = [];
   /** Batches between generator start and processor end, at most, at any moment. */
   maxInFlight = 0;
@@ -74,8 +83,12 @@ export class ScriptedCloud {
   private vertexJobs = new Map<string, { batch: string; states: VertexScript; polls: number }>();
   readonly master = loadWorkflow('workflows/master-orchestrator.yaml');
   readonly batch = loadWorkflow('workflows/batch.yaml');
+  readonly executions: LocalExecutions;
 
-  constructor(readonly script: Script) {}
+  constructor(readonly script: Script) {
+    const child = script.childShortcut ? STAND_IN : this.batch;
+    this.executions = new LocalExecutions({ 'ta-sub-workflow': child }, 'p', 'europe-west1');
+  }
 
   private key(env: Record<string, string>): string {
     return env.TAP_BATCH_ID!;
@@ -127,12 +140,7 @@ export class ScriptedCloud {
           this.events.push({ execution_id: exec, batch_id: Number(batch), attempt: Number(env.TAP_ATTEMPT), status, open: unanswered, vertex_state: env.TAP_VERTEX_STATE, by: 'processor' });
           this.inFlight.delete(batch);
         } else if (kind === 'reporter') {
-          const failed = new Set<number>();
-          for (const e of this.events) {
-            if (e.status === 'failed') failed.add(e.batch_id as number);
-            if (e.status === 'succeeded' || e.status === 'empty') failed.delete(e.batch_id as number);
-          }
-          this.objects.set(`runs/${exec}/summary.json`, { execution_id: exec, failed_batches: [...failed].sort((a, b) => a - b) });
+          this.objects.set(`runs/${exec}/summary.json`, this.summary(exec));
         }
         return { name: `${name}/executions/${kind}-${this.jobRuns.length}` };
       },
@@ -203,30 +211,64 @@ export class ScriptedCloud {
         }
         return { kind: 'bigquery#tableDataInsertAllResponse' };
       },
-      // executions.list answers {executions: [Execution], nextPageToken}; the caller is ACTIVE too.
+      // executions.list answers {executions: [Execution], nextPageToken}: of the master, the caller
+      // and the other runs the script sets; of the batch workflow, the children the master started.
       'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.list': async (args, ctx) => {
+        const parent = String(args.parent);
+        this.listCalls.push(String(args.filter ?? ''));
+        if (parent === 'projects/p/locations/europe-west1/workflows/ta-sub-workflow') return this.executions.list(parent, args);
         expect(args).toMatchObject({ parent: `projects/p/locations/europe-west1/workflows/${ctx.execution.workflowId}`, filter: 'state="ACTIVE"' });
         const others = Array.from({ length: this.script.otherActiveRuns ?? 0 }, (_, i) => ({ name: `other-${i}`, state: 'ACTIVE' }));
         return { executions: [{ name: ctx.execution.id, state: 'ACTIVE' }, ...others] };
       },
-      'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run': async (args, ctx) => {
-        expect(args).toMatchObject({ workflow_id: 'ta-sub-workflow', location: 'europe-west1', project_id: 'p' });
-        if (this.script.childShortcut) return this.script.childShortcut(args.argument as Record<string, unknown>);
-        const outcome = await ctx.runChild(this.batch, args.argument, { workflowId: 'ta-sub-workflow' });
-        if (outcome.state === 'FAILED') throw outcome.error;
-        return outcome.result;
+      'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.create': async (args, ctx) => {
+        expect(args.parent).toBe('projects/p/locations/europe-west1/workflows/ta-sub-workflow');
+        const skip = (args.connector_params as { skip_polling?: boolean }).skip_polling === true;
+        return this.executions.create(String(args.parent), args.body as { argument: string; labels: unknown }, ctx, skip);
+      },
+      // The stand-in child's one call (an HTTP request to nowhere, answered here).
+      'http.post': async (args, ctx) => {
+        expect(args.url).toBe('https://stand-in.invalid/batch');
+        await ctx.sleep(this.script.childSeconds ?? 0);
+        return { code: 200, headers: {}, body: this.script.childShortcut!(args.body as Record<string, unknown>) };
       },
     };
   }
 
-  run(workflow: Workflow, argument: unknown, env: Record<string, string> = {}): Promise<ExecutionOutcome> {
-    return runWorkflow(workflow, {
+  /** The batch part of a run's summary from the batch events, as the reporter reads batch_status. */
+  summary(exec: string): Record<string, unknown> {
+    const latest = new Map<number, string>();
+    const everFailed = new Set<number>();
+    for (const e of this.events) {
+      if (e.execution_id !== exec) continue;
+      const id = e.batch_id as number;
+      if (e.status === 'failed') everFailed.add(id);
+      if (e.status === 'failed' || e.status === 'succeeded' || e.status === 'empty') latest.set(id, String(e.status));
+    }
+    const ids = Array.from({ length: this.script.batchCount }, (_, i) => i);
+    const done = ids.filter((id) => latest.get(id) === 'succeeded' || latest.get(id) === 'empty');
+    const failed = ids.filter((id) => latest.get(id) === 'failed');
+    return {
+      execution_id: exec,
+      batches: ids.length,
+      batches_succeeded: done.length,
+      batches_recovered: done.filter((id) => everFailed.has(id)).length,
+      batches_failed: failed.length,
+      batches_unfinished: ids.length - done.length - failed.length,
+      failed_batches: failed,
+    };
+  }
+
+  async run(workflow: Workflow, argument: unknown, env: Record<string, string> = {}): Promise<ExecutionOutcome> {
+    const outcome = await runWorkflow(workflow, {
       argument,
       env: { ...ENV, ...env },
       handlers: this.handlers(),
       clock: new VirtualClock(),
       onLog: (entry) => this.logs.push(entry),
     });
+    await this.executions.settled();
+    return outcome;
   }
 
   /** The payloads of sys.log lines with this event. */
@@ -234,3 +276,21 @@ export class ScriptedCloud {
     return this.logs.map((l) => l.payload as Record<string, unknown>).filter((p) => p?.event === event);
   }
 }
+
+/** The batch workflow's stand-in: one call that the script answers. */
+const STAND_IN = parseWorkflow(
+  [
+    'main:',
+    '  params: [args]',
+    '  steps:',
+    '    - answer:',
+    '        call: http.post',
+    '        args:',
+    '          url: https://stand-in.invalid/batch',
+    '          body: ${args}',
+    '        result: r',
+    '    - done:',
+    '        return: ${r.body}',
+  ].join('\n'),
+  'stand-in-batch.yaml',
+);

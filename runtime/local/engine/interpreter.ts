@@ -66,6 +66,12 @@ export interface HandlerContext {
    */
   runChild(workflow: Workflow, argument?: unknown, options?: Partial<RunOptions>): Promise<ExecutionOutcome>;
   /**
+   * Starts another workflow as a child execution on the same clock and returns at once (what
+   * `executions.create` with `skip_polling` does): the child runs alongside its parent, and its
+   * outcome settles when it ends.
+   */
+  startChild(workflow: Workflow, argument?: unknown, options?: Partial<RunOptions>): { readonly id: string; readonly outcome: Promise<ExecutionOutcome> };
+  /**
    * Awaits a promise that other tasks on the clock settle, letting virtual time move meanwhile.
    * (A plain `await` of such a promise would hold time still and never finish.)
    */
@@ -787,6 +793,7 @@ class Execution {
       execution: { id: this.id, workflowId: this.workflowId },
       clock: this.clock,
       runChild: (workflow, argument, options) => this.runChild(workflow, argument, options),
+      startChild: (workflow, argument, options) => this.startChild(workflow, argument, options),
       waitFor: (p) => this.clock.waitFor(p),
     };
     const started = this.clock.now();
@@ -814,6 +821,11 @@ class Execution {
   }
 
   private async runChild(workflow: Workflow, argument: unknown, options: Partial<RunOptions> = {}): Promise<ExecutionOutcome> {
+    return this.clock.waitFor(this.startChild(workflow, argument, options).outcome);
+  }
+
+  private startChild(workflow: Workflow, argument: unknown, options: Partial<RunOptions> = {}): { id: string; outcome: Promise<ExecutionOutcome> } {
+    const id = options.executionId ?? `${this.id}-${++this.childCounter}`;
     const child = new Execution(
       workflow,
       {
@@ -823,8 +835,8 @@ class Execution {
         limits: this.options.limits,
         onStep: this.options.onStep,
         onLog: this.options.onLog,
-        executionId: `${this.id}-${++this.childCounter}`,
         ...options,
+        executionId: id,
         argument,
         clock: this.clock,
       },
@@ -832,7 +844,7 @@ class Execution {
       this.generation + 1,
     );
     this.clock.enter();
-    return this.clock.waitFor(child.run());
+    return { id, outcome: child.run() };
   }
 
   // -------------------------------------------------------------------------------------------
