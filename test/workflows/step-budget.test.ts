@@ -45,6 +45,8 @@ describe('the master orchestrator at the largest plan', () => {
     const outcome = await cloud.run(cloud.master, { execution_id: 'down', max_concurrent_batches: 20, max_batch_attempts: 3 });
     expect(outcome.state).toBe('SUCCEEDED');
     expect(outcome.stats.steps).toBeLessThan(100_000);
+    // The list of 25,000 failed batches, the largest variable there is, stays within the 512 KB of all variables.
+    expect(outcome.stats.peakMemoryBytes).toBeLessThan(512 * 1024);
     expect(cloud.logged('retries_stopped')).toEqual([expect.objectContaining({ batches: LIMITS.maxBatchesPerRun })]);
     expect(cloud.logged('run_finished')[0]).toMatchObject({ batches_failed: LIMITS.maxBatchesPerRun, attempts_used: 1 });
   }, 600_000);
