@@ -7,7 +7,9 @@
  * Every message that quotes input shows it JSON-escaped and cut short, so a stray control byte in a
  * file never reaches the terminal as itself.
  */
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
+import { CsvError, parse, type Info } from 'csv-parse';
 import { SOURCE_TABLE } from '../contract';
 
 /** One source row, with the source table's columns. */
@@ -39,6 +41,12 @@ const DETAIL_MAX = 200;
 
 // An unpaired surrogate has no UTF-8 encoding; DuckDB's JSON reader refuses the whole file for one.
 const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
+/** A line break inside a CSV field, as csv-parse keeps it. */
+const LINE_BREAKS = /\r\n|\r|\n/g;
+
+/** A byte past ASCII in a field read as latin1, whose characters are its bytes. */
+const NON_ASCII = /[\x80-\xff]/;
 
 const NON_PRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/gu;
 const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r' };
@@ -103,58 +111,6 @@ export function parseJsonRecord(text: string): unknown {
   return record;
 }
 
-/** Splits CSV text into records of fields (RFC 4180: quotes, doubled quotes, newlines in quotes); a leading byte-order mark is skipped. */
-export function* csvRecords(text: string): Generator<{ line: number; fields: string[] }> {
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let startLine = 1;
-  let sawAny = false;
-  for (let i = text.startsWith('\uFEFF') ? 1 : 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else {
-        if (c === '\n') line++;
-        field += c;
-      }
-      continue;
-    }
-    if (c === '"') {
-      quoted = true;
-      sawAny = true;
-    } else if (c === ',') {
-      fields.push(field);
-      field = '';
-      sawAny = true;
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      if (sawAny || field !== '') {
-        fields.push(field);
-        yield { line: startLine, fields };
-      }
-      fields = [];
-      field = '';
-      sawAny = false;
-      line++;
-      startLine = line;
-    } else {
-      field += c;
-      sawAny = true;
-    }
-  }
-  if (quoted) throw new Error(`line ${startLine}: a quoted field is never closed`);
-  if (sawAny || field !== '') {
-    fields.push(field);
-    yield { line: startLine, fields };
-  }
-}
-
 /**
  * Reads a `.jsonl` or `.csv` file and hands each good row to `onRow`, in order. Duplicate ids keep
  * their first row. Returns the count and every problem found.
@@ -162,7 +118,17 @@ export function* csvRecords(text: string): Generator<{ line: number; fields: str
  * The file must be UTF-8 text: one whose first 8 KiB hold a NUL byte or are not UTF-8 (a gzip or PNG
  * file, UTF-16) is refused with an error before any row is handed over. Past that, a line (JSON
  * Lines) or field (CSV) that is not UTF-8 is a problem of its own. A byte-order mark at the start is
- * skipped; lines may end in LF, CRLF or CR. JSON Lines are streamed; a CSV file is read whole.
+ * skipped; lines may end in LF, CRLF or CR, mixed in one file. Both formats are streamed, one record
+ * at a time, so memory does not grow with the file.
+ *
+ * A CSV file starts with a header naming its columns, in any order; columns the source table does
+ * not have are dropped. Every field is read as text (an id keeps the digits written). A problem's
+ * line is the physical line of the file where its record starts, counting the lines of quoted
+ * fields before it.
+ *
+ * @throws Error when the file is missing, is not text, is a CSV file without a `transcript_id` (or
+ *   `id`) column, or holds a quoted field that is never closed (rows before it may have been handed
+ *   over by then)
  */
 export async function readTranscripts(
   file: string,
@@ -185,39 +151,18 @@ export async function readTranscripts(
   };
 
   if (!fs.existsSync(file)) throw new Error(`transcripts file not found: ${printable(file)}`);
+  const head = await readStart(file, SNIFF_BYTES + 1);
+  refuseUnlessText(file, head.subarray(0, SNIFF_BYTES), head.length > SNIFF_BYTES);
+  const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
   if (/\.csv$/i.test(file)) {
-    const bytes = fs.readFileSync(file);
-    refuseUnlessText(file, bytes.subarray(0, SNIFF_BYTES), bytes.length > SNIFF_BYTES);
-    const records = csvRecords(decodeKeepingBadBytes(bytes));
-    const header = records.next();
-    if (header.done) return { rows: 0, problems };
-    const names = header.value.fields.map((f) => f.trim());
-    if (names.some((n) => UNPAIRED_SURROGATE.test(n))) throw new Error(`${printable(file)}: the CSV header is not valid UTF-8 text`);
-    if (!names.includes('transcript_id') && !names.includes('id')) {
-      throw new Error(`${printable(file)}: the CSV header needs a transcript_id column, found: ${printable(clip(names.join(', '), DETAIL_MAX))}`);
-    }
-    for (const { line, fields } of records) {
-      if (fields.length !== names.length) {
-        problem(line, `expected ${names.length} fields as in the header, found ${fields.length}`);
-        continue;
-      }
-      const bad = fields.findIndex((f) => UNPAIRED_SURROGATE.test(f));
-      if (bad !== -1) {
-        const byte = fields[bad]!.match(UNPAIRED_SURROGATE)![0].charCodeAt(0) - 0xdc00;
-        problem(line, `${clip(names[bad]!, QUOTE_MAX)} is not valid UTF-8 text (it has the byte ${hex(byte)})`);
-        continue;
-      }
-      await accept(line, Object.fromEntries(names.map((n, i) => [n, fields[i]])));
-    }
+    await readCsv(file, bom, problem, accept);
     return { rows, problems };
   }
 
-  const head = await readStart(file, SNIFF_BYTES + 1);
-  refuseUnlessText(file, head.subarray(0, SNIFF_BYTES), head.length > SNIFF_BYTES);
   let number = 0;
   for await (let bytes of byteLines(fs.createReadStream(file))) {
     number++;
-    if (number === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    if (number === 1) bytes = bytes.subarray(bom);
     const bad = utf8ErrorAt(bytes, 0, false);
     if (bad !== -1) {
       problem(number, `not valid UTF-8 text (byte ${bad + 1} of the line is ${hex(bytes[bad]!)})`);
@@ -235,6 +180,85 @@ export async function readTranscripts(
     await accept(number, value);
   }
   return { rows, problems };
+}
+
+/**
+ * Streams the records of a CSV file (RFC 4180, parsed by csv-parse) past its first `skip` bytes:
+ * the first record is the header, each later one goes to `accept` as an object keyed by the header
+ * or to `problem` with the physical line where it starts.
+ */
+async function readCsv(
+  file: string,
+  skip: number,
+  problem: (line: number, message: string) => void,
+  accept: (line: number, value: unknown) => Promise<void>,
+): Promise<void> {
+  const source = fs.createReadStream(file, { start: skip });
+  // latin1 maps each byte to one character and back, so every field reaches us as the bytes written
+  // and is judged as UTF-8 on its own; delimiters, quotes and line ends are ASCII in both encodings.
+  // A quote inside an unquoted field is kept as text. Rows of the wrong length are checked here,
+  // against the header.
+  const records = source.pipe(
+    parse({
+      encoding: 'latin1',
+      info: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+    }),
+  );
+  // csv-parse's own `info.lines` counts a CRLF inside quotes as two lines, so lines are counted here
+  // instead: a record starts after the lines of the record before it and the blank lines skipped.
+  let next = 1;
+  let blank = 0;
+  let names: string[] | undefined;
+  try {
+    for await (const { record, info } of records as AsyncIterable<{ record: string[]; info: Info }>) {
+      const line = next + info.empty_lines - blank;
+      blank = info.empty_lines;
+      next = line + 1 + record.reduce((n, field) => n + (field.match(LINE_BREAKS)?.length ?? 0), 0);
+      const fields = record.map(fromLatin1);
+      if (names === undefined) {
+        names = csvHeader(file, fields);
+        continue;
+      }
+      if (fields.length !== names.length) {
+        problem(line, `expected ${names.length} fields as in the header, found ${fields.length}`);
+        continue;
+      }
+      const bad = fields.findIndex((field) => field === undefined);
+      if (bad !== -1) {
+        const bytes = Buffer.from(record[bad]!, 'latin1');
+        problem(line, `${clip(names[bad]!, QUOTE_MAX)} is not valid UTF-8 text (it has the byte ${hex(bytes[utf8ErrorAt(bytes, 0, false)]!)})`);
+        continue;
+      }
+      await accept(line, Object.fromEntries(names.map((name, i) => [name, fields[i]])));
+    }
+  } catch (error) {
+    if (!(error instanceof CsvError) || error.code !== 'CSV_QUOTE_NOT_CLOSED') throw error;
+    const start = next + Number(error.empty_lines) - blank;
+    throw new Error(`${printable(file)}: line ${start}: a quoted field is never closed, so nothing after it can be read`);
+  } finally {
+    source.destroy();
+  }
+}
+
+/** The text of a field read as latin1 (one character per byte), or undefined when its bytes are not UTF-8. */
+function fromLatin1(field: string): string | undefined {
+  if (!NON_ASCII.test(field)) return field;
+  const bytes = Buffer.from(field, 'latin1');
+  return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
+}
+
+/** The trimmed column names of a CSV header, which must name the id. */
+function csvHeader(file: string, fields: ReadonlyArray<string | undefined>): string[] {
+  if (fields.includes(undefined)) throw new Error(`${printable(file)}: the CSV header is not valid UTF-8 text`);
+  const names = fields.map((field) => field!.trim());
+  if (!ID_KEYS.some((key) => names.includes(key))) {
+    throw new Error(`${printable(file)}: the CSV header needs a transcript_id column, found: ${printable(clip(names.join(', '), DETAIL_MAX))}`);
+  }
+  return names;
 }
 
 /** The first `count` bytes of a file, or all of it when shorter. */
@@ -293,21 +317,6 @@ function utf8ErrorAt(bytes: Uint8Array, from: number, cutEndAllowed: boolean): n
     i += length;
   }
   return -1;
-}
-
-/**
- * Decodes UTF-8, turning each byte that is not part of a well-formed sequence into the unpaired
- * surrogate U+DC00 + byte, so the bad spot survives decoding, can be found per field, and can never
- * be stored by mistake.
- */
-function decodeKeepingBadBytes(bytes: Buffer): string {
-  let text = '';
-  let from = 0;
-  for (let bad = utf8ErrorAt(bytes, 0, false); bad !== -1; bad = utf8ErrorAt(bytes, from, false)) {
-    text += bytes.toString('utf8', from, bad) + String.fromCharCode(0xdc00 + bytes[bad]!);
-    from = bad + 1;
-  }
-  return text + bytes.toString('utf8', from);
 }
 
 /** Splits a byte stream into lines ended by LF, CRLF or CR, as bytes, so each line is decoded (and judged) on its own. */

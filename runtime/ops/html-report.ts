@@ -137,7 +137,7 @@ export function reportHtml(report: RunReport): string {
     .join('');
   const failed =
     s.failed_batches.length > 0
-      ? `<h2>Failed batches</h2><p data-metric="failed_batches">${s.failed_batches.map((b) => integer(b)).join(', ')}</p><p>Re-run them with <code>${escapeHtml(report.recover ?? `tapctl recover --execution ${report.executionId} --all-failed`)}</code>.</p>`
+      ? `<h2>Failed batches</h2><p data-metric="failed_batches">${s.failed_batches.map((b) => integer(b)).join(', ')}</p>${report.recover ? `<p>Re-run them with <code>${escapeHtml(report.recover)}</code>.</p>` : ''}`
       : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

@@ -208,11 +208,7 @@ export function reportText(report: RunReport): string {
     lines.push('Errors by type', table(['error type', 'count'], errors.map((e) => [e.type, integer(e.count)])));
   }
   if (s.failed_batches.length > 0) {
-    lines.push(
-      `Failed batches: ${s.failed_batches.join(', ')}`,
-      `  re-run them with: ${report.recover ?? `tapctl recover --execution ${report.executionId} --all-failed`}`,
-      '',
-    );
+    lines.push(`Failed batches: ${s.failed_batches.join(', ')}`, ...(report.recover ? [`  re-run them with: ${report.recover}`] : []), '');
   }
   return lines.join('\n');
 }

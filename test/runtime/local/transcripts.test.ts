@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { csvRecords, parseJsonRecord, readTranscripts, SourceRow, toSourceRow } from '../../../runtime/local/transcripts';
+import { parseJsonRecord, readTranscripts, SourceRow, toSourceRow } from '../../../runtime/local/transcripts';
 
 const AT = '2026-01-01T00:00:00.000Z';
 
@@ -65,8 +65,9 @@ describe('reading transcripts', () => {
     await expect(read(tempFile('bad.csv', 'text\nhello\n'))).rejects.toThrow(/needs a transcript_id column, found: text/);
   });
 
-  test('an unclosed quote is an error naming its line', () => {
-    expect(() => [...csvRecords('a,b\n1,"open\n')]).toThrow(/line 2: a quoted field is never closed/);
+  test('an unclosed quote is an error naming the line where it opens', async () => {
+    const file = tempFile('in.csv', 'transcript_id,transcript\n1,"two\r\nlines"\n\n\n2,"open\n3,x\n');
+    await expect(read(file)).rejects.toThrow(`${file}: line 6: a quoted field is never closed, so nothing after it can be read`);
   });
 
   test('a missing file says so', async () => {
@@ -160,7 +161,6 @@ describe('reading transcripts', () => {
       expect(rows).toEqual([{ transcript_id: '1', transcript: 'hello', ingested_at: AT }]);
       expect(report.problems).toEqual([]);
     }
-    expect([...csvRecords('\uFEFF"a",b\n')]).toEqual([{ line: 1, fields: ['a', 'b'] }]);
   });
 
   test('refuses a file that is not UTF-8 text, naming it, and loads nothing', async () => {
@@ -317,7 +317,7 @@ describe('reading CSV transcripts', () => {
         'phone,a,"Agent: hi, there\r\nCustomer: ""hello""",12\n',
         '\n',
         'chat,,no id,3\n',
-        'chat,b,"one\ntwo\nthree",4\r\n',
+        'chat,b,"one\rtwo\nthree",4\r\n',
         'chat,a,dup,5\n',
         'chat,c,too few\r',
         'chat,d,x,1,extra\n',
@@ -328,7 +328,7 @@ describe('reading CSV transcripts', () => {
     const { rows, report } = await read(file);
     expect(rows).toEqual([
       { transcript_id: 'a', transcript: 'Agent: hi, there\r\nCustomer: "hello"', channel: 'phone', duration_seconds: 12, ingested_at: AT },
-      { transcript_id: 'b', transcript: 'one\ntwo\nthree', channel: 'chat', duration_seconds: 4, ingested_at: AT },
+      { transcript_id: 'b', transcript: 'one\rtwo\nthree', channel: 'chat', duration_seconds: 4, ingested_at: AT },
       { transcript_id: 'f', transcript: '', channel: 'chat', duration_seconds: 7, ingested_at: AT },
     ]);
     expect(report).toEqual({
@@ -369,5 +369,31 @@ describe('reading CSV transcripts', () => {
         message: message.replace(/first on line (\d+)/, (_, first: string) => `first on line ${csvLine[Number(first) - 1]}`),
       })),
     });
+  });
+
+  test('hands rows over while the file is still being read', async () => {
+    // The last row is rewritten in place once the first row is handed over: a reader that streams
+    // the file reads the new text, one that read the whole file first still has the old.
+    const count = 5_000;
+    const lines = Array.from({ length: count }, (_, i) => `${100000 + i},"Agent: call ${i}, thanks.\nCustomer: bye.",phone`);
+    const text = `transcript_id,transcript,channel\n${lines.join('\n')}\n`;
+    const file = tempFile('big.csv', text);
+    const last = Buffer.byteLength(text) - Buffer.byteLength(`${lines[count - 1]}\n`);
+    let handed = 0;
+    const ids: string[] = [];
+    const report = await readTranscripts(
+      file,
+      (row) => {
+        if (handed++ === 0) {
+          const fd = fs.openSync(file, 'r+');
+          fs.writeSync(fd, '9', last);
+          fs.closeSync(fd);
+        }
+        if (handed > count - 2) ids.push(row.transcript_id as string);
+      },
+      AT,
+    );
+    expect(report).toEqual({ rows: count, problems: [] });
+    expect(ids).toEqual([String(100000 + count - 2), `9${String(100000 + count - 1).slice(1)}`]);
   });
 });

@@ -130,7 +130,12 @@ describe('HTML report', () => {
     expect(text).toMatch(/Records planned\s+5,200/);
     expect(text).toMatch(/Estimated cost\s+\$4\.78/);
     expect(text).toMatch(/safety_blocked\s+200/);
-    expect(text).toContain('tapctl recover --execution run-42 --all-failed');
+    // The hint is the caller's command, ready to copy; without one, no guessed command that might lack its target flags.
+    expect(text).not.toContain('re-run them with');
+    const recover = 'tapctl recover --local /tmp/w --execution run-42 --all-failed';
+    expect(reportText({ ...report, recover })).toContain(`re-run them with: ${recover}`);
+    expect(reportHtml({ ...report, recover })).toContain(`<code>${recover}</code>`);
+    expect(reportHtml(report)).not.toContain('Re-run them with');
   });
 
   test('escapes what comes from the tables', () => {
