@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const store = new FolderStore(dir, 'bench');
   await store.writeText('input.jsonl', `${lines.join('\n')}\n`);
   let run = 0;
-  const [baseline, analyzer, file] = await interleaved([
+  const [baseline, analyzer, file] = (await interleaved([
     () =>
       time(() => {
         for (const l of lines) sink += JSON.stringify(JSON.parse(l)).length;
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
         for (const l of lines) sink += JSON.stringify(analyzeLine(l, { now })).length;
       }),
     () => timeAsync(async () => void (await analyzeFile(store, 'input.jsonl', `out-${run++}`, { now }))),
-  ]) as [number, number, number];
+  ])) as [number, number, number];
   rmSync(dir, { recursive: true, force: true });
   const peakMiB = Math.round(process.resourceUsage().maxRSS / 1024);
 

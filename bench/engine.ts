@@ -158,7 +158,9 @@ async function main(): Promise<void> {
   const lines = ['| run | steps | median ms | steps/s | engine time ÷ this |', '|---|---:|---:|---:|---:|'];
   for (const [name, steps, ms] of rows) {
     const engineMs = name.startsWith('long') ? loopMs : parMs;
-    lines.push(`| ${name} | ${steps} | ${ms.toFixed(2)} | ${Math.round((steps / ms) * 1000).toLocaleString('en-US')} | ${(engineMs / ms).toFixed(1)} |`);
+    lines.push(
+      `| ${name} | ${steps} | ${ms.toFixed(2)} | ${Math.round((steps / ms) * 1000).toLocaleString('en-US')} | ${(engineMs / ms).toFixed(1)} |`,
+    );
   }
   console.log(lines.join('\n'));
   console.log(`\nparallel run: ${WIDTH} iterations, ${parVirtual} virtual seconds; ${RUNS} runs each, median; node ${process.version}`);

@@ -25,7 +25,10 @@ import * as processorJob from '../runtime/jobs/processor';
 
 const SIZES = [10_000, 50_000, 200_000];
 const WORK = path.join(os.tmpdir(), 'tap-bench-jobs');
-const WORDS = 'the customer called about a billing problem agent checked account refund issued next week thanks again for calling please hold while I look into this order delivery late sorry'.split(' ');
+const WORDS =
+  'the customer called about a billing problem agent checked account refund issued next week thanks again for calling please hold while I look into this order delivery late sorry'.split(
+    ' ',
+  );
 
 /** A deterministic transcript of about 4 KB for record i. */
 function transcript(i: number): string {
@@ -118,7 +121,12 @@ function outputFile(n: number): string {
   fs.mkdirSync(WORK, { recursive: true });
   const template = requestTemplate(DEFAULT_ANALYSIS);
   const fd = fs.openSync(file + '.tmp', 'w');
-  const answer = JSON.stringify({ summary: 'The customer asked about a bill and got a refund.', sentiment: 'positive', topics: ['billing', 'refund'], resolution: 'resolved' });
+  const answer = JSON.stringify({
+    summary: 'The customer asked about a bill and got a refund.',
+    sentiment: 'positive',
+    topics: ['billing', 'refund'],
+    resolution: 'resolved',
+  });
   let chunk: string[] = [];
   for (const row of sourceRows(n)) {
     const request = JSON.parse(requestLine(template, { recordId: row.record_id, transcript: row.transcript })).request;
@@ -188,9 +196,15 @@ async function child(side: string, job: string, n: number): Promise<void> {
   if (job === 'generator') {
     if (side === 'baseline') {
       const rows = sourceRows(n);
-      await writeLines(new Sink(), (function* () {
-        for (const r of rows) yield JSON.stringify({ request: { contents: [{ role: 'user', parts: [{ text: r.transcript }] }], labels: { taprecord: r.record_id } } });
-      })());
+      await writeLines(
+        new Sink(),
+        (function* () {
+          for (const r of rows)
+            yield JSON.stringify({
+              request: { contents: [{ role: 'user', parts: [{ text: r.transcript }] }], labels: { taprecord: r.record_id } },
+            });
+        })(),
+      );
     } else {
       const run = generatorJob.run;
       const ports: JobPorts = { warehouse: new BenchWarehouse(n), store: new BenchStore(), log };
@@ -200,12 +214,19 @@ async function child(side: string, job: string, n: number): Promise<void> {
   } else {
     if (side === 'baseline') {
       const reader = createInterface({ input: fs.createReadStream(file, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
-      await writeLines(new Sink(), (async function* () {
-        for await (const line of reader) {
-          const doc = JSON.parse(line);
-          yield JSON.stringify({ record_id: doc.request.labels.taprecord, analysis_version: version, answer: doc.response.candidates[0].content.parts[0].text });
-        }
-      })());
+      await writeLines(
+        new Sink(),
+        (async function* () {
+          for await (const line of reader) {
+            const doc = JSON.parse(line);
+            yield JSON.stringify({
+              record_id: doc.request.labels.taprecord,
+              analysis_version: version,
+              answer: doc.response.candidates[0].content.parts[0].text,
+            });
+          }
+        })(),
+      );
     } else {
       const run = processorJob.run;
       const ports: JobPorts = { warehouse: new BenchWarehouse(n), store: new BenchStore(file), log };
@@ -216,7 +237,9 @@ async function child(side: string, job: string, n: number): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(sampler);
   peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-  process.stdout.write(JSON.stringify({ side, job, n, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, peakHeapMiB: peakHeap / 1048576 }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ side, job, n, seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, peakHeapMiB: peakHeap / 1048576 }) + '\n',
+  );
 }
 
 interface Measure {

@@ -18,12 +18,18 @@ const RESULTS = path.join(BENCH, 'results');
 const ORDER = ['synth', 'jobs', 'engine', 'analyzer', 'pipeline', 'ops', 'soak'];
 
 function available(): string[] {
-  const files = fs.readdirSync(BENCH).filter((f) => f.endsWith('.ts') && f !== 'run.ts').map((f) => f.replace(/\.ts$/, ''));
+  const files = fs
+    .readdirSync(BENCH)
+    .filter((f) => f.endsWith('.ts') && f !== 'run.ts')
+    .map((f) => f.replace(/\.ts$/, ''));
   return [...ORDER.filter((n) => files.includes(n)), ...files.filter((n) => !ORDER.includes(n)).sort()];
 }
 
 function assemble(): void {
-  const recorded = fs.readdirSync(RESULTS).filter((f) => f.endsWith('.md')).map((f) => f.replace(/\.md$/, ''));
+  const recorded = fs
+    .readdirSync(RESULTS)
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => f.replace(/\.md$/, ''));
   const names = [...ORDER.filter((n) => recorded.includes(n)), ...recorded.filter((n) => !ORDER.includes(n)).sort()];
   const parts = names
     .map((name) => path.join(RESULTS, `${name}.md`))

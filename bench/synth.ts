@@ -101,14 +101,20 @@ async function main(): Promise<void> {
   const base: number[] = [];
   // The bundle cache lives under TMPDIR: a fresh one per cold run, one shared by the warm runs.
   const sharedTmp = fs.mkdtempSync(path.join(work, 'tmp-'));
-  const runApp = (tmp: string) => timeProcess(['bin/run-ts.js', 'main.ts'], { ...baseEnv, TMPDIR: tmp, CDKTF_OUTDIR: path.join(work, 'app') });
-  const runMinimal = () => timeProcess([path.join(ROOT, 'bin', 'run-ts.js'), minimal], { ...baseEnv, CDKTF_OUTDIR: path.join(work, 'min') }, work);
+  const runApp = (tmp: string) =>
+    timeProcess(['bin/run-ts.js', 'main.ts'], { ...baseEnv, TMPDIR: tmp, CDKTF_OUTDIR: path.join(work, 'app') });
+  const runMinimal = () =>
+    timeProcess([path.join(ROOT, 'bin', 'run-ts.js'), minimal], { ...baseEnv, CDKTF_OUTDIR: path.join(work, 'min') }, work);
   // The app's resource count, from one synth, sizes the plain-bucket app.
   runApp(sharedTmp);
   const devStack = JSON.parse(fs.readFileSync(path.join(work, 'app', 'stacks', 'dev', 'cdk.tf.json'), 'utf8'));
   const perStack = Object.values(devStack.resource as Record<string, object>).reduce((n, r) => n + Object.keys(r).length, 0);
   const runMany = () =>
-    timeProcess([path.join(ROOT, 'bin', 'run-ts.js'), manyBuckets], { ...baseEnv, BUCKETS: String(perStack), CDKTF_OUTDIR: path.join(work, 'many') }, work);
+    timeProcess(
+      [path.join(ROOT, 'bin', 'run-ts.js'), manyBuckets],
+      { ...baseEnv, BUCKETS: String(perStack), CDKTF_OUTDIR: path.join(work, 'many') },
+      work,
+    );
   // One warm-up each (file system caches, and the shared bundle cache), then alternate so drift hits all alike.
   runMinimal();
   runMany();
@@ -124,11 +130,17 @@ async function main(): Promise<void> {
 
   const jobs: Array<{ kind: string; bytes: number; startup: number; event: string }> = [];
   for (const kind of JOB_KINDS) {
-    const [, job] = Object.entries(stack.resource.google_cloud_run_v2_job as Record<string, any>).find(([, j]) => j.labels['tap-job'] === kind)!;
+    const [, job] = Object.entries(stack.resource.google_cloud_run_v2_job as Record<string, any>).find(
+      ([, j]) => j.labels['tap-job'] === kind,
+    )!;
     const objectName = job.template.template.containers[0].args[0].replace('/app/', '');
     const object = Object.values(stack.resource.google_storage_bucket_object as Record<string, any>).find((o) => o.name === objectName);
     const file = path.join(work, 'app', 'stacks', 'dev', object.source);
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: os.tmpdir(), GOOGLE_APPLICATION_CREDENTIALS: path.join(work, 'none.json') };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: os.tmpdir(),
+      GOOGLE_APPLICATION_CREDENTIALS: path.join(work, 'none.json'),
+    };
     for (const e of job.template.template.containers[0].env as Array<{ name: string; value: string }>) env[e.name] = e.value;
     Object.assign(env, {
       [RUN_ENV.executionId]: 'bench-1',
@@ -160,9 +172,7 @@ async function main(): Promise<void> {
     synthRow('bundle cache warm (sources unchanged since the last synth)', warm),
     synthRow('bundle cache cold (fresh clone, or a source changed)', cold),
     `| Context: a cdktf app with ${resourceCount} plain buckets in each of two stacks | ${median(many).toFixed(2)} s | minimal app: ${baseMedian.toFixed(2)} s | ${(median(many) / baseMedian).toFixed(2)}× | |`,
-    ...jobs.map(
-      (j) => `| \`${j.kind}\` bundle size | ${(j.bytes / 1024).toFixed(0)} KiB | | | ≤ 1 MB |`,
-    ),
+    ...jobs.map((j) => `| \`${j.kind}\` bundle size | ${(j.bytes / 1024).toFixed(0)} KiB | | | ≤ 1 MB |`),
     ...jobs.map(
       (j) => `| \`${j.kind}\` start-up to first log line (\`${j.event}\`) | ${(j.startup * 1000).toFixed(0)} ms | | | ≤ 300 ms |`,
     ),

@@ -14,7 +14,11 @@ describe('main.ts', () => {
   });
 
   test('takes project ids and regions from the environment', () => {
-    const config = environmentConfig('prod', { TAP_PROD_PROJECT_ID: 'acme-prod-42', TAP_PROD_REGION: 'us-central1', TAP_DEV_PROJECT_ID: 'x-dev-project' });
+    const config = environmentConfig('prod', {
+      TAP_PROD_PROJECT_ID: 'acme-prod-42',
+      TAP_PROD_REGION: 'us-central1',
+      TAP_DEV_PROJECT_ID: 'x-dev-project',
+    });
     expect([config.projectId, config.region, config.namePrefix]).toEqual(['acme-prod-42', 'us-central1', 'tap-prod']);
     expect(environmentConfig('dev', {}).projectId).toBe(ENVIRONMENTS.dev.projectId);
   });
@@ -24,7 +28,13 @@ describe('main.ts', () => {
     try {
       execFileSync(process.execPath, ['bin/run-ts.js', 'main.ts'], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: os.tmpdir(), CDKTF_OUTDIR: outdir, TAP_DEV_PROJECT_ID: 'acme-dev-42', CHECKPOINT_DISABLE: '1' },
+        env: {
+          PATH: process.env.PATH,
+          HOME: os.tmpdir(),
+          CDKTF_OUTDIR: outdir,
+          TAP_DEV_PROJECT_ID: 'acme-dev-42',
+          CHECKPOINT_DISABLE: '1',
+        },
         stdio: 'pipe',
       });
       for (const env of ENVIRONMENT_NAMES) {

@@ -163,4 +163,3 @@ export class Identities extends Construct {
     return `serviceAccount:${this.email(role)}`;
   }
 }
-

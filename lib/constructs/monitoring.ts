@@ -250,7 +250,10 @@ function chart(title: string, filter: string, aligner: string, groupBy: string[]
   };
 }
 
-function dashboardJson(props: MonitoringProps, metrics: Record<'batchFailures' | 'batchAttempts' | 'recordErrors' | 'jobFailures', string>) {
+function dashboardJson(
+  props: MonitoringProps,
+  metrics: Record<'batchFailures' | 'batchAttempts' | 'recordErrors' | 'jobFailures', string>,
+) {
   const widgets = [
     chart(
       'Master workflow executions by status',

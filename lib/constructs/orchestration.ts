@@ -83,7 +83,9 @@ export function loadWorkflowSource(file: string, env: Readonly<Record<string, st
   parsed.set(file, { source, mtimeMs });
   const missing = envNamesRead(source).filter((name) => !name.startsWith('GOOGLE_') && !(name in env));
   if (missing.length > 0) {
-    throw new PropError(`workflowsDir: ${file} reads ${missing.join(', ')} with sys.get_env, but the construct does not set ${missing.length > 1 ? 'them' : 'it'}`);
+    throw new PropError(
+      `workflowsDir: ${file} reads ${missing.join(', ')} with sys.get_env, but the construct does not set ${missing.length > 1 ? 'them' : 'it'}`,
+    );
   }
   return source;
 }
@@ -148,7 +150,12 @@ export class Orchestration extends Construct {
         dependsOn: props.dependsOn,
       });
 
-    this.batchWorkflow = workflow('Batch', props.batchWorkflowName, WORKFLOW_FILES.batch, 'Runs one batch: generate, Vertex AI batch prediction, process.');
+    this.batchWorkflow = workflow(
+      'Batch',
+      props.batchWorkflowName,
+      WORKFLOW_FILES.batch,
+      'Runs one batch: generate, Vertex AI batch prediction, process.',
+    );
     this.masterWorkflow = workflow(
       'Master',
       props.masterWorkflowName,
@@ -169,7 +176,9 @@ export class Orchestration extends Construct {
         httpTarget: {
           httpMethod: 'POST',
           uri: `https://workflowexecutions.googleapis.com/v1/projects/${props.projectId}/locations/${props.region}/workflows/${props.masterWorkflowName}/executions`,
-          body: Buffer.from(JSON.stringify({ argument: JSON.stringify({ skip_if_busy: true, ...props.scheduleArgument }) })).toString('base64'),
+          body: Buffer.from(JSON.stringify({ argument: JSON.stringify({ skip_if_busy: true, ...props.scheduleArgument }) })).toString(
+            'base64',
+          ),
           headers: { 'Content-Type': 'application/json' },
           oauthToken: {
             serviceAccountEmail: props.schedulerServiceAccountEmail,

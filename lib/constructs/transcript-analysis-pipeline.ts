@@ -207,7 +207,11 @@ export class TranscriptAnalysisPipeline extends Construct {
     const protect = props.deletionProtection ?? true;
     const vertexRegion = props.vertexRegion ?? region;
 
-    const services = [...REQUIRED_APIS, ...(props.schedule ? ['cloudscheduler.googleapis.com'] : []), ...(props.monitoring === false ? [] : ['monitoring.googleapis.com'])];
+    const services = [
+      ...REQUIRED_APIS,
+      ...(props.schedule ? ['cloudscheduler.googleapis.com'] : []),
+      ...(props.monitoring === false ? [] : ['monitoring.googleapis.com']),
+    ];
     this.apis =
       props.enableApis === false
         ? []
@@ -368,7 +372,11 @@ export class TranscriptAnalysisPipeline extends Construct {
       const access = ACCESS[role];
       const member = this.identities.member(role);
       for (const { role: projectRole } of access.projectRoles) {
-        new ProjectIamMember(this, `ProjectRole-${role}-${projectRole.replace(/^roles\//, '')}`, { project: projectId, role: projectRole, member });
+        new ProjectIamMember(this, `ProjectRole-${role}-${projectRole.replace(/^roles\//, '')}`, {
+          project: projectId,
+          role: projectRole,
+          member,
+        });
       }
       for (const key of access.reads) this.warehouse.grantRead(key, member, `${role}-read-${key}`);
       for (const key of access.writes) this.warehouse.grantWrite(key, member, `${role}-write-${key}`);

@@ -179,9 +179,16 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
     bundles[kind] = make(kind, output.text);
   }
   // Input paths in the metafile are relative to absWorkingDir, except the entries (absolute here).
-  const inputs = hashInputs(root, Object.keys(result.metafile!.inputs).filter((f) => !path.isAbsolute(f)));
+  const inputs = hashInputs(
+    root,
+    Object.keys(result.metafile!.inputs).filter((f) => !path.isAbsolute(f)),
+  );
   if (inputs) {
-    const manifest: Manifest = { key, inputs, outputs: Object.fromEntries(JOB_KINDS.map((k) => [k, bundles[k].hash])) as Record<JobKind, string> };
+    const manifest: Manifest = {
+      key,
+      inputs,
+      outputs: Object.fromEntries(JOB_KINDS.map((k) => [k, bundles[k].hash])) as Record<JobKind, string>,
+    };
     writeAtomically(manifestFile, JSON.stringify(manifest));
   }
   memory.set(outDir, bundles);
@@ -226,7 +233,9 @@ function prebuiltBundles(root: string): Readonly<Record<JobKind, JobBundle>> {
   const dir = path.join(root, PREBUILT_DIR);
   const indexFile = path.join(dir, PREBUILT_INDEX);
   if (!fs.existsSync(indexFile)) {
-    throw new Error(`job bundles not found: neither the sources under ${path.join(root, 'runtime', 'jobs')} nor ${indexFile} (a package must be packed with npm pack, whose prepack step builds them)`);
+    throw new Error(
+      `job bundles not found: neither the sources under ${path.join(root, 'runtime', 'jobs')} nor ${indexFile} (a package must be packed with npm pack, whose prepack step builds them)`,
+    );
   }
   const index = JSON.parse(fs.readFileSync(indexFile, 'utf8')) as Partial<Record<JobKind, string>>;
   const bundles = {} as Record<JobKind, JobBundle>;
@@ -235,7 +244,8 @@ function prebuiltBundles(root: string): Readonly<Record<JobKind, JobBundle>> {
     if (!index[kind] || !fs.existsSync(file)) throw new Error(`job bundle for ${kind} missing from ${dir}`);
     const code = fs.readFileSync(file, 'utf8');
     const hash = sha256(code).slice(0, 16);
-    if (hash !== index[kind]) throw new Error(`job bundle ${file} does not match its hash (content hashes to ${hash}): reinstall the package`);
+    if (hash !== index[kind])
+      throw new Error(`job bundle ${file} does not match its hash (content hashes to ${hash}): reinstall the package`);
     bundles[kind] = { kind, code, hash, objectName: `jobs/${kind}-${hash}.js`, file };
   }
   return bundles;

@@ -58,9 +58,11 @@ export function validateAnalysis(analysis: AnalysisSpec, sourceColumns?: readonl
 
 /** Checks every prop; throws with a message naming the prop, the value and what is allowed. */
 export function validatePipelineProps(props: TranscriptAnalysisPipelineProps): void {
-  if (props.projectId === undefined || props.projectId === '') fail('projectId', props.projectId, 'a GCP project id', 'projectId is required');
+  if (props.projectId === undefined || props.projectId === '')
+    fail('projectId', props.projectId, 'a GCP project id', 'projectId is required');
   checkPattern('projectId', props.projectId, PROJECT_ID, 'a GCP project id: 6-30 lowercase letters, digits or -, starting with a letter');
-  if (props.region === undefined || props.region === '') fail('region', props.region, 'a GCP region such as "europe-west1"', 'region is required');
+  if (props.region === undefined || props.region === '')
+    fail('region', props.region, 'a GCP region such as "europe-west1"', 'region is required');
   checkPattern('region', props.region, REGION, 'a GCP region such as "europe-west1"');
   checkPattern('vertexRegion', props.vertexRegion, REGION, 'a GCP region such as "europe-west1"');
   checkPattern(
@@ -101,8 +103,18 @@ export function validatePipelineProps(props: TranscriptAnalysisPipelineProps): v
   }
   if (props.source !== undefined) {
     checkPattern('source.table', props.source.table, QUALIFIED_TABLE, 'a fully qualified table "project.dataset.table"');
-    checkPattern('source.idColumn', props.source.idColumn, IDENTIFIER, 'a column name: a lowercase letter, then lowercase letters, digits or _');
-    checkPattern('source.textColumn', props.source.textColumn, IDENTIFIER, 'a column name: a lowercase letter, then lowercase letters, digits or _');
+    checkPattern(
+      'source.idColumn',
+      props.source.idColumn,
+      IDENTIFIER,
+      'a column name: a lowercase letter, then lowercase letters, digits or _',
+    );
+    checkPattern(
+      'source.textColumn',
+      props.source.textColumn,
+      IDENTIFIER,
+      'a column name: a lowercase letter, then lowercase letters, digits or _',
+    );
   }
   if (props.price !== undefined) {
     checkRange('price.inputPerMillion', props.price.inputPerMillion, 0, 1000, { integer: false });

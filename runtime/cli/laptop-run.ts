@@ -132,7 +132,9 @@ export async function runOnLaptop(
 export function leftFailed(summary: SummaryDocument, workdir: string, io: CommandIo): number {
   const left = summary.batches_failed + summary.batches_unfinished;
   if (left === 0) return 0;
-  io.stderr.write(`${left} batch(es) left failed or unfinished: ${recoverCommand({ kind: 'local', dir: workdir }, summary.execution_id, io.cwd)}\n`);
+  io.stderr.write(
+    `${left} batch(es) left failed or unfinished: ${recoverCommand({ kind: 'local', dir: workdir }, summary.execution_id, io.cwd)}\n`,
+  );
   return 3;
 }
 

@@ -23,7 +23,7 @@ function loadCommands(): Map<string, () => Command> {
 function help(commands: Map<string, () => Command>): string {
   const lines = ['usage: tapctl COMMAND [options]', '', 'Commands:'];
   for (const [name, load] of commands) lines.push(`  ${name.padEnd(16)} ${load().summary}`);
-  lines.push('', 'Run `tapctl COMMAND --help` for a command\'s options.');
+  lines.push('', "Run `tapctl COMMAND --help` for a command's options.");
   return lines.join('\n') + '\n';
 }
 
@@ -58,9 +58,7 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
 }
 
 if (require.main === module || process.argv[1]?.endsWith('tapctl.js') || process.argv[1]?.endsWith('tapctl')) {
-  runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-  );
+  runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }).then((code) => {
+    process.exitCode = code;
+  });
 }

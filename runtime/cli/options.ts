@@ -89,7 +89,9 @@ export function parseOptions<O extends Options>(
   positionals?: { readonly min: number; readonly max: number; readonly says: string },
 ): Parsed<O> {
   const config = Object.fromEntries(
-    Object.entries(declared).map(([name, spec]) => [name, { type: spec.kind === 'switch' ? 'boolean' : 'string', multiple: spec.kind === 'list' }] as const),
+    Object.entries(declared).map(
+      ([name, spec]) => [name, { type: spec.kind === 'switch' ? 'boolean' : 'string', multiple: spec.kind === 'list' }] as const,
+    ),
   );
   let raw: {
     values: Record<string, string | boolean | string[] | undefined>;
@@ -102,7 +104,8 @@ export function parseOptions<O extends Options>(
     throw new UsageError(explainParseError(error, declared));
   }
   if (!positionals && raw.positionals.length > 0) throw new UsageError(`unexpected argument "${raw.positionals[0]}"`);
-  if (positionals && (raw.positionals.length < positionals.min || raw.positionals.length > positionals.max)) throw new UsageError(positionals.says);
+  if (positionals && (raw.positionals.length < positionals.min || raw.positionals.length > positionals.max))
+    throw new UsageError(positionals.says);
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(declared)) values[name] = convert(name, spec, raw.values[name]);
   const given = new Set(raw.tokens.filter((t) => t.kind === 'option').map((t) => t.name as keyof O & string));
@@ -135,8 +138,10 @@ function convert(name: string, spec: OptionSpec, given: string | boolean | strin
       const whole = spec.kind === 'integer';
       const bounds = boundsText(spec);
       const wanted = `${whole ? 'a whole number' : 'a number'}${bounds ? ` ${bounds}` : ''}`;
-      if (value.trim() === '' || !Number.isFinite(n) || (whole && !Number.isInteger(n))) throw new UsageError(`--${name} must be ${wanted}, got "${value}"`);
-      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) throw new UsageError(`--${name} must be ${wanted}, got ${value}`);
+      if (value.trim() === '' || !Number.isFinite(n) || (whole && !Number.isInteger(n)))
+        throw new UsageError(`--${name} must be ${wanted}, got "${value}"`);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))
+        throw new UsageError(`--${name} must be ${wanted}, got ${value}`);
       return n;
     }
   }
@@ -194,13 +199,18 @@ export function optionsHelp(declared: Options): string {
     const facts: string[] = [];
     if (spec.kind === 'integer' || spec.kind === 'decimal') {
       const { min, max } = spec;
-      if (min !== undefined || max !== undefined) facts.push(max === undefined ? `${min} or more` : min === undefined ? `at most ${max}` : `${min} to ${max}`);
+      if (min !== undefined || max !== undefined)
+        facts.push(max === undefined ? `${min} or more` : min === undefined ? `at most ${max}` : `${min} to ${max}`);
     }
     if ('default' in spec && spec.default !== undefined) facts.push(`default ${String(spec.default)}`);
     if ((spec.kind === 'text' || spec.kind === 'integer') && spec.required) facts.push('required');
     if (spec.kind === 'list') facts.push('repeatable');
     // Facts join the help's own parenthesis when it ends with one.
-    const body = !facts.length ? spec.help : spec.help.endsWith(')') ? `${spec.help.slice(0, -1)}; ${facts.join(', ')})` : `${spec.help} (${facts.join(', ')})`;
+    const body = !facts.length
+      ? spec.help
+      : spec.help.endsWith(')')
+        ? `${spec.help.slice(0, -1)}; ${facts.join(', ')})`
+        : `${spec.help} (${facts.join(', ')})`;
     const words = body.split(/\s+/);
     let line = head.length + 2 > HELP_COLUMN ? (lines.push(head), ' '.repeat(HELP_COLUMN)) : head.padEnd(HELP_COLUMN);
     let fresh = true;

@@ -32,7 +32,11 @@ export const RUN_OPTIONS = options({
   }),
   limit: integer({ value: 'N', min: 1, help: 'plan at most N records' }),
   'dry-run': toggle('plan only, and print the plan'),
-  'execution-id': text({ value: 'ID', help: "the run's id (default: the workflow execution's id, a UUID)", pattern: { test: EXECUTION_ID.pattern, says: EXECUTION_ID.says } }),
+  'execution-id': text({
+    value: 'ID',
+    help: "the run's id (default: the workflow execution's id, a UUID)",
+    pattern: { test: EXECUTION_ID.pattern, says: EXECUTION_ID.says },
+  }),
 });
 
 /** What only a deployed run has: a laptop work folder runs one run at a time. */

@@ -6,7 +6,7 @@ const declared = options({
   local: text({ value: 'DIR', help: 'a laptop work folder (where tapctl local run ran)' }),
   config: text({
     value: 'FILE',
-    help: 'the stack\'s outputs: terraform output -json, or cdktf output STACK --outputs-file FILE (default ./tapctl.json when present, or $TAPCTL_CONFIG)',
+    help: "the stack's outputs: terraform output -json, or cdktf output STACK --outputs-file FILE (default ./tapctl.json when present, or $TAPCTL_CONFIG)",
   }),
   stack: text({ value: 'NAME', help: 'the stack to read in a cdktf outputs file holding several' }),
   project: text({ value: 'ID', help: 'Google Cloud project (overrides the file; default $GOOGLE_CLOUD_PROJECT)' }),
@@ -16,7 +16,7 @@ const declared = options({
   prefix: text({ value: 'NAME', help: "the construct's name prefix, when the pipeline's names carry it (NAME-master-orchestrator, ...)" }),
   'master-workflow': text({ value: 'NAME', help: 'master orchestrator workflow, when not the default name' }),
   'batch-workflow': text({ value: 'NAME', help: 'batch workflow, when not the default name' }),
-  'vertex-region': text({ value: 'REGION', help: 'region of the Vertex AI jobs, when not the workflows\' region' }),
+  'vertex-region': text({ value: 'REGION', help: "region of the Vertex AI jobs, when not the workflows' region" }),
   'results-table': text({ value: 'TABLE', help: 'results table, when not the default name' }),
   location: text({ value: 'LOCATION', help: 'BigQuery location of the dataset' }),
 });

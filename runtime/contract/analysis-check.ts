@@ -74,7 +74,8 @@ export interface AnalysisCheckOptions {
 /** Every problem of a declaration, in the order of its keys; empty when it is valid. */
 export function checkAnalysis(spec: unknown, options: AnalysisCheckOptions = {}): AnalysisProblem[] {
   const problems: AnalysisProblem[] = [];
-  const problem = (path: string, value: unknown, allowed: string, fix?: string) => problems.push({ path, value: show(value), allowed, fix });
+  const problem = (path: string, value: unknown, allowed: string, fix?: string) =>
+    problems.push({ path, value: show(value), allowed, fix });
   if (!isObject(spec)) {
     problem('', spec, 'an object with systemInstruction, promptTemplate, model, generationConfig and fields');
     return problems;
@@ -92,9 +93,19 @@ export function checkAnalysis(spec: unknown, options: AnalysisCheckOptions = {})
       const name = match[1]!;
       if (name === 'transcript') continue;
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-        problem('promptTemplate', `{${name}}`, 'a placeholder naming a source column (letters, digits and _)', 'Write a literal brace as part of a column name, or leave it out');
+        problem(
+          'promptTemplate',
+          `{${name}}`,
+          'a placeholder naming a source column (letters, digits and _)',
+          'Write a literal brace as part of a column name, or leave it out',
+        );
       } else if (options.sourceColumns && !options.sourceColumns.includes(name)) {
-        problem('promptTemplate', `{${name}}`, `a placeholder naming a source column: ${['transcript', ...options.sourceColumns.filter((c) => c !== 'transcript')].map((c) => `{${c}}`).join(', ')}`, 'Fix the placeholder, or add the column to the source');
+        problem(
+          'promptTemplate',
+          `{${name}}`,
+          `a placeholder naming a source column: ${['transcript', ...options.sourceColumns.filter((c) => c !== 'transcript')].map((c) => `{${c}}`).join(', ')}`,
+          'Fix the placeholder, or add the column to the source',
+        );
       }
     }
   }
@@ -113,8 +124,14 @@ export function checkAnalysis(spec: unknown, options: AnalysisCheckOptions = {})
         problem(`generationConfig.${key}`, value, 'absent', `The pipeline passes on ${Object.keys(GENERATION).join(', ')}`);
         continue;
       }
-      const ok = typeof value === 'number' && Number.isFinite(value) && value >= bounds.min && value <= bounds.max && (!bounds.integer || Number.isInteger(value));
-      if (!ok) problem(`generationConfig.${key}`, value, `${bounds.integer ? 'an integer' : 'a number'} from ${bounds.min} to ${bounds.max}`);
+      const ok =
+        typeof value === 'number' &&
+        Number.isFinite(value) &&
+        value >= bounds.min &&
+        value <= bounds.max &&
+        (!bounds.integer || Number.isInteger(value));
+      if (!ok)
+        problem(`generationConfig.${key}`, value, `${bounds.integer ? 'an integer' : 'a number'} from ${bounds.min} to ${bounds.max}`);
     }
   }
 
@@ -163,7 +180,11 @@ export function checkAnalysis(spec: unknown, options: AnalysisCheckOptions = {})
   });
   const size = JSON.stringify(spec).length;
   if (size > LIMITS.maxAnalysisJsonChars) {
-    problem('', `${size} characters of JSON`, `at most ${LIMITS.maxAnalysisJsonChars} characters (it travels as a Cloud Run environment variable)`);
+    problem(
+      '',
+      `${size} characters of JSON`,
+      `at most ${LIMITS.maxAnalysisJsonChars} characters (it travels as a Cloud Run environment variable)`,
+    );
   }
   return problems;
 }

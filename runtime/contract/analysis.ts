@@ -52,8 +52,7 @@ export const DEFAULT_ANALYSIS: AnalysisSpec = {
   systemInstruction:
     'You analyse customer service call transcripts for a contact centre. Answer only from the transcript. ' +
     'Be concise and factual; when something is not said in the call, leave it out rather than guess.',
-  promptTemplate:
-    'Analyse this call transcript and answer with the requested JSON fields.\n\nTranscript:\n{transcript}',
+  promptTemplate: 'Analyse this call transcript and answer with the requested JSON fields.\n\nTranscript:\n{transcript}',
   model: DEFAULT_MODEL,
   generationConfig: { temperature: 0.2, topP: 0.95, maxOutputTokens: 1024 },
   fields: [
@@ -78,9 +77,7 @@ export const DEFAULT_ANALYSIS: AnalysisSpec = {
 };
 
 /** Field names reserved by the results table. */
-export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set(
-  [...RESULT_KEY_COLUMNS, ...RESULT_TRAILING_COLUMNS].map((c) => c.name),
-);
+export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set([...RESULT_KEY_COLUMNS, ...RESULT_TRAILING_COLUMNS].map((c) => c.name));
 
 const COLUMN_TYPES: Readonly<Record<AnalysisFieldType, ColumnType>> = {
   string: 'STRING',

@@ -22,23 +22,18 @@ export const layout = {
   run: (executionId: string) => `runs/${executionId}`,
   plan: (executionId: string) => `runs/${executionId}/plan.json`,
   summary: (executionId: string) => `runs/${executionId}/summary.json`,
-  attempt: (executionId: string, batch: string, attempt: number) =>
-    `runs/${executionId}/batches/${batch}/attempt-${attempt}`,
-  input: (executionId: string, batch: string, attempt: number) =>
-    `runs/${executionId}/batches/${batch}/attempt-${attempt}/input.jsonl`,
+  attempt: (executionId: string, batch: string, attempt: number) => `runs/${executionId}/batches/${batch}/attempt-${attempt}`,
+  input: (executionId: string, batch: string, attempt: number) => `runs/${executionId}/batches/${batch}/attempt-${attempt}/input.jsonl`,
   manifest: (executionId: string, batch: string, attempt: number) =>
     `runs/${executionId}/batches/${batch}/attempt-${attempt}/manifest.json`,
   /** The `outputUriPrefix` handed to Vertex AI; it writes a `prediction-model-…/` folder below. */
-  output: (executionId: string, batch: string, attempt: number) =>
-    `runs/${executionId}/batches/${batch}/attempt-${attempt}/output`,
-  result: (executionId: string, batch: string, attempt: number) =>
-    `runs/${executionId}/batches/${batch}/attempt-${attempt}/result.json`,
+  output: (executionId: string, batch: string, attempt: number) => `runs/${executionId}/batches/${batch}/attempt-${attempt}/output`,
+  result: (executionId: string, batch: string, attempt: number) => `runs/${executionId}/batches/${batch}/attempt-${attempt}/result.json`,
   /**
    * Created once, with a "does not exist yet" precondition, by the batch workflow that takes the
    * attempt: the attempt number belongs to the one execution whose create succeeded.
    */
-  claim: (executionId: string, batch: string, attempt: number) =>
-    `runs/${executionId}/batches/${batch}/attempt-${attempt}/claim.json`,
+  claim: (executionId: string, batch: string, attempt: number) => `runs/${executionId}/batches/${batch}/attempt-${attempt}/claim.json`,
   /** Staging files of the processor's load jobs, one per table. */
   staging: (executionId: string, batch: string, attempt: number, table: string) =>
     `runs/${executionId}/batches/${batch}/attempt-${attempt}/commit/${table}.jsonl`,

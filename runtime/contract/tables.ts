@@ -29,14 +29,7 @@ const req = (name: string, type: ColumnType, description: string): Column => ({ 
 const opt = (name: string, type: ColumnType, description: string): Column => ({ name, type, mode: 'NULLABLE', description });
 
 /** Logical table keys, used everywhere instead of the (configurable) table ids. */
-export type TableKey =
-  | 'source'
-  | 'batchAssignments'
-  | 'results'
-  | 'processedRecords'
-  | 'errorTracking'
-  | 'batchEvents'
-  | 'executions';
+export type TableKey = 'source' | 'batchAssignments' | 'results' | 'processedRecords' | 'errorTracking' | 'batchEvents' | 'executions';
 
 /** Default table ids, the seed design's names. */
 export const TABLE_NAMES: Readonly<Record<TableKey, string>> = {
@@ -134,7 +127,11 @@ export const ERROR_TRACKING_TABLE: TableSpec = {
     opt('message', 'STRING', 'What went wrong, for a person.'),
     opt('vertex_job', 'STRING', 'Vertex AI job, when the error came from its output.'),
     req('created_at', 'TIMESTAMP', 'When the row was committed.'),
-    opt('counts_attempt', 'BOOLEAN', "Whether the error uses up one of the record's attempts (the record's own answer); null in rows written before this column: counted."),
+    opt(
+      'counts_attempt',
+      'BOOLEAN',
+      "Whether the error uses up one of the record's attempts (the record's own answer); null in rows written before this column: counted.",
+    ),
   ],
   partitionColumn: 'created_at',
   clusterColumns: ['execution_id', 'error_type', 'record_id'],

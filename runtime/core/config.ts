@@ -91,7 +91,10 @@ export function parseAnalysis(env: JobEnv): AnalysisSpec {
   }
   const [first, ...rest] = checkAnalysis(spec);
   if (first) {
-    throw new ConfigError(JOB_ENV.analysis, describeProblem(first, 'analysis') + (rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : ''));
+    throw new ConfigError(
+      JOB_ENV.analysis,
+      describeProblem(first, 'analysis') + (rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : ''),
+    );
   }
   return spec as AnalysisSpec;
 }
@@ -164,7 +167,10 @@ export function batchRef(env: JobEnv): BatchRef {
   const endRow = optionalInt(env, RUN_ENV.endRow, 1, Number.MAX_SAFE_INTEGER);
   if (startRow === undefined && endRow === undefined) return { batchId };
   if (startRow === undefined || endRow === undefined) {
-    throw new ConfigError(startRow === undefined ? RUN_ENV.startRow : RUN_ENV.endRow, `give both ${RUN_ENV.startRow} and ${RUN_ENV.endRow}, or neither`);
+    throw new ConfigError(
+      startRow === undefined ? RUN_ENV.startRow : RUN_ENV.endRow,
+      `give both ${RUN_ENV.startRow} and ${RUN_ENV.endRow}, or neither`,
+    );
   }
   if (endRow < startRow) throw new ConfigError(RUN_ENV.endRow, `must be at least ${RUN_ENV.startRow} (${startRow}), got ${endRow}`);
   return { batchId, rows: { startRow, endRow } };
@@ -174,7 +180,6 @@ export function batchRef(env: JobEnv): BatchRef {
 export function batchAttempt(env: JobEnv): number {
   return optionalInt(env, RUN_ENV.attempt, 1, LIMITS.maxAttemptNumber) ?? 1;
 }
-
 
 export function maxRecordAttempts(env: JobEnv): number {
   return optionalInt(env, JOB_ENV.maxRecordAttempts, 1, LIMITS.maxRecordAttempts) ?? DEFAULTS.maxRecordAttempts;

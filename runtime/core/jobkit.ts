@@ -14,7 +14,10 @@ export class LineWriter {
   lines = 0;
   bytes = 0;
 
-  constructor(private readonly out: Writable, private readonly chunkBytes = 256 * 1024) {
+  constructor(
+    private readonly out: Writable,
+    private readonly chunkBytes = 256 * 1024,
+  ) {
     out.on('error', (error: Error) => {
       this.failure ??= error;
     });

@@ -89,7 +89,11 @@ export type Generated =
 export function generate(template: RequestTemplate, record: SourceRecord, limits: GenerationLimits): Generated {
   const transcript = record.transcript ?? '';
   if (transcript.trim() === '') {
-    return { kind: 'error', type: 'empty_transcript', message: record.transcript === null ? 'no source row or a null transcript' : 'the transcript is blank' };
+    return {
+      kind: 'error',
+      type: 'empty_transcript',
+      message: record.transcript === null ? 'no source row or a null transcript' : 'the transcript is blank',
+    };
   }
   if (transcript.length > limits.maxTranscriptChars) {
     return {

@@ -111,7 +111,9 @@ function checkField(field: AnalysisField, value: unknown): string | undefined {
     case 'integer':
       return Number.isInteger(value) ? undefined : `${field.name} must be an integer, got ${JSON.stringify(value)}`;
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : `${field.name} must be a number, got ${JSON.stringify(value)}`;
+      return typeof value === 'number' && Number.isFinite(value)
+        ? undefined
+        : `${field.name} must be a number, got ${JSON.stringify(value)}`;
     case 'boolean':
       return typeof value === 'boolean' ? undefined : `${field.name} must be true or false, got ${JSON.stringify(value)}`;
     case 'string_array':
@@ -210,6 +212,12 @@ export function parsePrediction(spec: AnalysisSpec, line: string): Prediction | 
   const modelVersion = get(response, 'modelVersion');
   return {
     ...keys,
-    outcome: { kind: 'success', values: answer.values, usage, finishReason: reason, modelVersion: typeof modelVersion === 'string' ? modelVersion : null },
+    outcome: {
+      kind: 'success',
+      values: answer.values,
+      usage,
+      finishReason: reason,
+      modelVersion: typeof modelVersion === 'string' ? modelVersion : null,
+    },
   };
 }

@@ -275,7 +275,11 @@ function plannedCte(t: TableName, executionId: string, ref: BatchRef): { sql: st
   FROM ${t(TABLE_NAMES.batchAssignments)} a
   WHERE a.execution_id = @execution_id AND a.batch_id = @batch_id${rows}
 )`,
-    params: { execution_id: executionId, batch_id: ref.batchId, ...(ref.rows ? { start_row: ref.rows.startRow, end_row: ref.rows.endRow } : {}) },
+    params: {
+      execution_id: executionId,
+      batch_id: ref.batchId,
+      ...(ref.rows ? { start_row: ref.rows.startRow, end_row: ref.rows.endRow } : {}),
+    },
     types: { execution_id: 'STRING', batch_id: 'INT64', ...(ref.rows ? { start_row: 'INT64', end_row: 'INT64' } : {}) },
   };
 }

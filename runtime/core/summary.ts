@@ -59,7 +59,9 @@ export function plannedPrice(params: Record<string, unknown>, model: string | un
 export async function plannedRun(
   warehouse: Pick<Warehouse, 'table' | 'query'>,
   executionId: string,
-): Promise<{ analysisVersion: string; batchCount: number; skippedDedup: number; params: Record<string, unknown>; plannedAt: string } | undefined> {
+): Promise<
+  { analysisVersion: string; batchCount: number; skippedDedup: number; params: Record<string, unknown>; plannedAt: string } | undefined
+> {
   const [plan] = await warehouse.query(reportPlan((id) => warehouse.table(id), executionId));
   if (!plan) return undefined;
   let params: Record<string, unknown> = {};
@@ -91,7 +93,11 @@ export async function runSummary(warehouse: Pick<Warehouse, 'table' | 'query'>, 
     warehouse.query(reportErrors(t, executionId)),
     warehouse.query(reportUsage(t, executionId)),
   ]);
-  const outcomes = batchRows.map((r) => ({ batchId: num(r.batch_id) ?? -1, status: String(r.status), everFailed: num(r.ever_failed) === 1 }));
+  const outcomes = batchRows.map((r) => ({
+    batchId: num(r.batch_id) ?? -1,
+    status: String(r.status),
+    everFailed: num(r.ever_failed) === 1,
+  }));
   const errorsByType: Partial<Record<ErrorType, number>> = {};
   for (const r of errorRows) errorsByType[r.error_type as ErrorType] = num(r.records) ?? 0;
   const total = num(records?.records_total) ?? 0;

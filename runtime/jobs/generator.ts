@@ -42,7 +42,8 @@ export function config(env: JobEnv): GeneratorConfig {
     maxRecordAttempts: maxRecordAttempts(env),
     limits: {
       maxTranscriptChars: optionalInt(env, JOB_ENV.maxTranscriptChars, 1, LIMITS.maxTranscriptChars) ?? DEFAULTS.maxTranscriptChars,
-      maxRequestBytes: optionalInt(env, JOB_ENV.maxRequestBytes, LIMITS.minRequestBytes, LIMITS.maxRequestBytes) ?? DEFAULTS.maxRequestBytes,
+      maxRequestBytes:
+        optionalInt(env, JOB_ENV.maxRequestBytes, LIMITS.minRequestBytes, LIMITS.maxRequestBytes) ?? DEFAULTS.maxRequestBytes,
     },
   };
 }
@@ -62,14 +63,18 @@ export const run: JobRun<ManifestDocument> = async (env, ports) => {
   }
   await store.writeText(layout.manifest(cfg.executionId, batch, cfg.attempt), JSON.stringify(manifest, null, 2) + '\n');
   await ports.checkpoint?.('manifest');
-  log.log('INFO', `wrote ${manifest.requests} requests for ${records} records (${manifest.skipped} could not be sent, ${manifest.already_settled} were settled already)`, {
-    event: LOG_EVENTS.jobFinished,
-    records,
-    requests: manifest.requests,
-    skipped: manifest.skipped,
-    already_settled: manifest.already_settled,
-    bytes: manifest.bytes,
-  });
+  log.log(
+    'INFO',
+    `wrote ${manifest.requests} requests for ${records} records (${manifest.skipped} could not be sent, ${manifest.already_settled} were settled already)`,
+    {
+      event: LOG_EVENTS.jobFinished,
+      records,
+      requests: manifest.requests,
+      skipped: manifest.skipped,
+      already_settled: manifest.already_settled,
+      bytes: manifest.bytes,
+    },
+  );
   return manifest;
 };
 
@@ -145,7 +150,13 @@ async function prepare(cfg: GeneratorConfig, ports: JobPorts): Promise<CommitPla
   const jobParts = [cfg.executionId, batch, cfg.attempt];
   return {
     loads: [
-      { table: TABLE_NAMES.errorTracking, path: paths.errors, rows: errors.lines, jobId: loadJobId('gen', [...jobParts, TABLE_NAMES.errorTracking]), checkpoint: 'errors' },
+      {
+        table: TABLE_NAMES.errorTracking,
+        path: paths.errors,
+        rows: errors.lines,
+        jobId: loadJobId('gen', [...jobParts, TABLE_NAMES.errorTracking]),
+        checkpoint: 'errors',
+      },
       {
         table: TABLE_NAMES.processedRecords,
         path: paths.processed,

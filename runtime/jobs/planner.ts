@@ -6,11 +6,19 @@
  * the records it was meant to plan would not be in the old plan.
  */
 import { DEFAULTS, layout, LIMITS, LOG_EVENTS, ModelPrice, PlanDocument, RUN_ENV } from '../contract';
-import { CommonConfig, commonConfig, ConfigError, maxRecordAttempts, modelPrice, optionalBool, optionalInt, sourceRef } from '../core/config';
+import {
+  CommonConfig,
+  commonConfig,
+  ConfigError,
+  maxRecordAttempts,
+  modelPrice,
+  optionalBool,
+  optionalInt,
+  sourceRef,
+} from '../core/config';
 import { iso, nowOf, num } from '../core/jobkit';
 import type { JobEnv, JobRun } from '../core/ports';
 import { insertExecution, planAssign, planCounts, planEvents, planPreview, planSkipped, reportPlan } from '../core/sql';
-
 
 export interface PlannerConfig extends CommonConfig {
   readonly batchSize: number;
@@ -47,7 +55,6 @@ export class ExecutionReusedError extends ConfigError {
     this.name = 'ExecutionReusedError';
   }
 }
-
 
 export const run: JobRun<PlanDocument> = async (env, ports) => {
   const cfg = config(env);
@@ -143,7 +150,6 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
   });
   return plan;
 };
-
 
 if (require.main === module) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -12,16 +12,7 @@
  * exists answers "already done", and what an earlier load committed is no longer staged.
  */
 import { createInterface } from 'node:readline';
-import {
-  batchKey,
-  BatchRef,
-  BatchResultDocument,
-  layout,
-  LOG_EVENTS,
-  parseGsUri,
-  RUN_ENV,
-  TABLE_NAMES,
-} from '../contract';
+import { batchKey, BatchRef, BatchResultDocument, layout, LOG_EVENTS, parseGsUri, RUN_ENV, TABLE_NAMES } from '../contract';
 import { batchAttempt, batchRef, CommonConfig, commonConfig, ConfigError, maxRecordAttempts, requireString } from '../core/config';
 import { loadJobId } from '../core/ids';
 import { commitOnce, CommitPlan, LineWriter, nowOf, num } from '../core/jobkit';
@@ -82,21 +73,27 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
   const { store, log } = ports;
   const batch = batchKey(cfg.batch);
   log.log('INFO', 'processing predictions', { event: LOG_EVENTS.jobStarted, vertex_job: cfg.vertexJob, vertex_state: cfg.vertexState });
-  const result = await commitOnce(ports, layout.staging(cfg.executionId, batch, cfg.attempt, 'processor-commit'), () => prepare(cfg, ports));
+  const result = await commitOnce(ports, layout.staging(cfg.executionId, batch, cfg.attempt, 'processor-commit'), () =>
+    prepare(cfg, ports),
+  );
   await store.writeText(layout.result(cfg.executionId, batch, cfg.attempt), JSON.stringify(result, null, 2) + '\n');
   await ports.checkpoint?.('result');
   for (const [type, count] of Object.entries(result.errors_by_type)) {
     log.log('WARNING', `${count} records failed: ${type}`, { event: LOG_EVENTS.recordErrors, error_type: type, count });
   }
-  log.log(result.status === 'succeeded' ? 'INFO' : 'WARNING', `committed ${result.succeeded} results and ${result.failed} errors; ${result.unanswered} records left open`, {
-    event: LOG_EVENTS.jobFinished,
-    records: result.records,
-    succeeded: result.succeeded,
-    failed: result.failed,
-    open: result.unanswered,
-    tokens_in: result.tokens_in,
-    tokens_out: result.tokens_out,
-  });
+  log.log(
+    result.status === 'succeeded' ? 'INFO' : 'WARNING',
+    `committed ${result.succeeded} results and ${result.failed} errors; ${result.unanswered} records left open`,
+    {
+      event: LOG_EVENTS.jobFinished,
+      records: result.records,
+      succeeded: result.succeeded,
+      failed: result.failed,
+      open: result.unanswered,
+      tokens_in: result.tokens_in,
+      tokens_out: result.tokens_out,
+    },
+  );
   return result;
 };
 
@@ -185,7 +182,13 @@ async function prepare(cfg: ProcessorConfig, ports: JobPorts): Promise<CommitPla
     event_time: now,
   };
   await store.writeText(staging(TABLE_NAMES.batchEvents), JSON.stringify(event) + '\n');
-  const load = (table: string, rows: number, checkpoint: string) => ({ table, path: staging(table), rows, jobId: jobId(table), checkpoint });
+  const load = (table: string, rows: number, checkpoint: string) => ({
+    table,
+    path: staging(table),
+    rows,
+    jobId: jobId(table),
+    checkpoint,
+  });
   return {
     loads: [
       load(TABLE_NAMES.results, results.lines, 'results'),

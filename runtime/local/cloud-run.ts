@@ -38,7 +38,10 @@ export function operationError(job: string, execution: string, reason: string): 
       name: execution,
       done: true,
       error: { code: 2, message: `Task ${execution}-task0 failed: ${reason}` },
-      metadata: { job, conditions: [{ type: 'Completed', state: 'CONDITION_FAILED', reason: 'NonZeroExitCode', message: 'Execution failed.' }] },
+      metadata: {
+        job,
+        conditions: [{ type: 'Completed', state: 'CONDITION_FAILED', reason: 'NonZeroExitCode', message: 'Execution failed.' }],
+      },
     },
   };
 }
@@ -70,7 +73,11 @@ export class LocalCloudRun {
     const [, project, region, jobName] = match as unknown as [string, string, string, string];
     const job = this.options.jobs[jobName];
     if (project !== this.options.project || region !== this.options.region || !job) {
-      throw { code: 404, message: `Resource '${jobName}' of kind 'JOB' in region '${region}' in project '${project}' does not exist.`, tags: ['HttpError'] };
+      throw {
+        code: 404,
+        message: `Resource '${jobName}' of kind 'JOB' in region '${region}' in project '${project}' does not exist.`,
+        tags: ['HttpError'],
+      };
     }
     const overrides = (body?.overrides ?? {}) as { containerOverrides?: { env?: { name: string; value?: string }[] }[] };
     const env: Record<string, string | undefined> = { ...job.env };

@@ -94,7 +94,11 @@ export function localConnectors(options: LocalConnectorOptions): ConnectorHandle
 
     /** aiplatform.v1 batchPredictionJobs.list: `{batchPredictionJobs: [...]}`, filtered by `display_name="..."`. */
     'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.list': async (args, ctx) =>
-      vertex.list(requireString(args, 'parent', 'batchPredictionJobs.list'), typeof args.filter === 'string' ? args.filter : undefined, ctx.now()),
+      vertex.list(
+        requireString(args, 'parent', 'batchPredictionJobs.list'),
+        typeof args.filter === 'string' ? args.filter : undefined,
+        ctx.now(),
+      ),
 
     'googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.cancel': async (args, ctx) =>
       vertex.cancel(requireString(args, 'name', 'batchPredictionJobs.cancel'), ctx.now()),
@@ -104,10 +108,13 @@ export function localConnectors(options: LocalConnectorOptions): ConnectorHandle
       const dataset = requireString(args, 'datasetId', 'tabledata.insertAll');
       const table = requireString(args, 'tableId', 'tabledata.insertAll');
       if (dataset !== LOCAL_LAYOUT.dataset) throw httpError(404, `Not found: Dataset ${String(args.projectId)}:${dataset}`);
-      const rows = ((args.body as { rows?: { insertId?: string; json?: Record<string, unknown> }[] } | undefined)?.rows ?? []);
+      const rows = (args.body as { rows?: { insertId?: string; json?: Record<string, unknown> }[] } | undefined)?.rows ?? [];
       for (const row of rows) {
         if (!row.json || typeof row.json !== 'object') throw httpError(400, 'tabledata.insertAll: every row needs a json object');
-        const key = createHash('sha256').update(`${table}\u0000${row.insertId ?? JSON.stringify(row.json)}`).digest('hex').slice(0, 24);
+        const key = createHash('sha256')
+          .update(`${table}\u0000${row.insertId ?? JSON.stringify(row.json)}`)
+          .digest('hex')
+          .slice(0, 24);
         const path = `_streaming/${table}/${key}.jsonl`;
         await store.writeText(path, JSON.stringify(row.json) + '\n');
         await warehouse.load(table, path, `insert_${key}`);

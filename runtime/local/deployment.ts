@@ -70,7 +70,12 @@ export class RunLog {
 
   /** A workflow's `sys.log` line. */
   workflow(entry: LogEntry): void {
-    this.write({ time: new Date(entry.time * 1000).toISOString(), severity: entry.severity, workflow_execution: entry.executionId, ...(entry.payload as object) });
+    this.write({
+      time: new Date(entry.time * 1000).toISOString(),
+      severity: entry.severity,
+      workflow_execution: entry.executionId,
+      ...(entry.payload as object),
+    });
   }
 
   close(): Promise<void> {
@@ -135,14 +140,23 @@ export function localDeployment(options: LocalDeploymentOptions): LocalDeploymen
     faults,
     onJobFinished: options.onJobFinished,
     onTaskFailure: (job, attempt, error) =>
-      log.write({ severity: 'WARNING', message: `task attempt ${attempt + 1} of ${job} failed`, job, error: String((error as Error)?.message ?? error) }),
+      log.write({
+        severity: 'WARNING',
+        message: `task attempt ${attempt + 1} of ${job} failed`,
+        job,
+        error: String((error as Error)?.message ?? error),
+      }),
   });
   const endpoint = options.modelEndpoint;
   const analyze: LineAnalyzer =
     options.analyze ??
     (endpoint
       ? async (line) =>
-          (await answerLine(JSON.stringify(line), { url: endpoint.url, apiKey: endpoint.apiKey, model: settings.analysis.model })) as unknown as Record<string, unknown>
+          (await answerLine(JSON.stringify(line), {
+            url: endpoint.url,
+            apiKey: endpoint.apiKey,
+            model: settings.analysis.model,
+          })) as unknown as Record<string, unknown>
       : (line) => analyzeLine(line, { now }) as unknown as Record<string, unknown>);
   const vertex = new LocalVertexAi({ store, analyze, project: LOCAL_LAYOUT.projectId, region: LOCAL_LAYOUT.region, faults });
   const workflows = pipelineWorkflows();

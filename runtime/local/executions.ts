@@ -61,7 +61,12 @@ export class LocalExecutions {
   }
 
   /** `executions.create`: starts the child; with `skip` returns at once, else waits for its end. */
-  async create(parent: string, body: { argument?: unknown; labels?: unknown }, ctx: HandlerContext, skip: boolean): Promise<Record<string, unknown>> {
+  async create(
+    parent: string,
+    body: { argument?: unknown; labels?: unknown },
+    ctx: HandlerContext,
+    skip: boolean,
+  ): Promise<Record<string, unknown>> {
     const workflowId = this.workflowIdOf(parent);
     const workflow = this.workflow(workflowId);
     if (body.argument !== undefined && typeof body.argument !== 'string') throw httpError(400, 'argument must be a JSON string');
@@ -74,7 +79,10 @@ export class LocalExecutions {
     const labels = (body.labels ?? {}) as Record<string, unknown>;
     for (const [key, value] of Object.entries(labels)) {
       if (!LABEL.test(key) || typeof value !== 'string' || !LABEL_VALUE.test(value)) {
-        throw httpError(400, `invalid label ${key}=${String(value)}: keys and values hold at most 63 lowercase letters, digits, _ or -, and keys start with a letter`);
+        throw httpError(
+          400,
+          `invalid label ${key}=${String(value)}: keys and values hold at most 63 lowercase letters, digits, _ or -, and keys start with a letter`,
+        );
       }
     }
     const { id, outcome } = ctx.startChild(workflow, argument, { workflowId });

@@ -85,7 +85,10 @@ export const FAULT_HELP = [
 export function parseFaults(list: string | undefined, seed = 1): Faults {
   const faults: { -readonly [K in keyof Faults]: Faults[K] } = { ...NO_FAULTS, seed };
   if (!list) return faults;
-  for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, value = ''] = item.split(':', 2) as [string, string?];
     if (name in COUNT_FAULTS) {
       const n = Number(value);
@@ -93,7 +96,8 @@ export function parseFaults(list: string | undefined, seed = 1): Faults {
       faults[COUNT_FAULTS[name as keyof typeof COUNT_FAULTS]] = n;
     } else if (name in RATE_FAULTS) {
       const r = Number(value);
-      if (value === '' || !Number.isFinite(r) || r < 0 || r > 1) throw new Error(`fault ${item}: ${name} takes a rate between 0 and 1, e.g. ${name}:0.05`);
+      if (value === '' || !Number.isFinite(r) || r < 0 || r > 1)
+        throw new Error(`fault ${item}: ${name} takes a rate between 0 and 1, e.g. ${name}:0.05`);
       faults[RATE_FAULTS[name as keyof typeof RATE_FAULTS]] = r;
     } else if (name === 'crash-after-writes' || name === 'crash-after-commits') {
       const n = Number(value);
@@ -114,7 +118,9 @@ export function parseFaults(list: string | undefined, seed = 1): Faults {
 
 /** A number in [0, 1) decided by the seed and the given key, the same on every run. */
 export function chance(seed: number, ...key: readonly (string | number)[]): number {
-  const digest = createHash('sha256').update(`${seed}\u0000${key.join('\u0000')}`).digest();
+  const digest = createHash('sha256')
+    .update(`${seed}\u0000${key.join('\u0000')}`)
+    .digest();
   return digest.readUInt32BE(0) / 0x1_0000_0000;
 }
 

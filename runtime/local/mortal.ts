@@ -77,8 +77,7 @@ export function mortalWarehouse<W extends Warehouse>(warehouse: W, mortality: Mo
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function') return value;
       if (property === 'query') {
-        return (statement: Statement) =>
-          isWrite(statement) ? mortality.write(() => target.query(statement)) : target.query(statement);
+        return (statement: Statement) => (isWrite(statement) ? mortality.write(() => target.query(statement)) : target.query(statement));
       }
       if (property === 'load' || property === 'replaceByKey') {
         return (...args: unknown[]) => mortality.write(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));

@@ -36,7 +36,12 @@ export async function runLocalRecovery(
   args: readonly Record<string, unknown>[],
   options: LocalRecoveryOptions = {},
 ): Promise<LocalRecoveryOutcome[]> {
-  const session = await openSession(workspace, executionId, localSettings(options.analysis ?? DEFAULT_ANALYSIS, options.settings ?? {}), options);
+  const session = await openSession(
+    workspace,
+    executionId,
+    localSettings(options.analysis ?? DEFAULT_ANALYSIS, options.settings ?? {}),
+    options,
+  );
   try {
     const outcomes: LocalRecoveryOutcome[] = [];
     for (const [i, argument] of args.entries()) {

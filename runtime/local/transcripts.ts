@@ -230,7 +230,10 @@ async function readCsv(
       const bad = fields.findIndex((field) => field === undefined);
       if (bad !== -1) {
         const bytes = Buffer.from(record[bad]!, 'latin1');
-        problem(line, `${clip(names[bad]!, QUOTE_MAX)} is not valid UTF-8 text (it has the byte ${hex(bytes[utf8ErrorAt(bytes, 0, false)]!)})`);
+        problem(
+          line,
+          `${clip(names[bad]!, QUOTE_MAX)} is not valid UTF-8 text (it has the byte ${hex(bytes[utf8ErrorAt(bytes, 0, false)]!)})`,
+        );
         continue;
       }
       await accept(line, Object.fromEntries(names.map((name, i) => [name, fields[i]])));
@@ -256,7 +259,9 @@ function csvHeader(file: string, fields: ReadonlyArray<string | undefined>): str
   if (fields.includes(undefined)) throw new Error(`${printable(file)}: the CSV header is not valid UTF-8 text`);
   const names = fields.map((field) => field!.trim());
   if (!ID_KEYS.some((key) => names.includes(key))) {
-    throw new Error(`${printable(file)}: the CSV header needs a transcript_id column, found: ${printable(clip(names.join(', '), DETAIL_MAX))}`);
+    throw new Error(
+      `${printable(file)}: the CSV header needs a transcript_id column, found: ${printable(clip(names.join(', '), DETAIL_MAX))}`,
+    );
   }
   return names;
 }
@@ -408,14 +413,16 @@ function unpairedSurrogate(input: Record<string, unknown>): string | undefined {
     const [value, where] = next;
     if (typeof value === 'string') {
       const unit = value.match(UNPAIRED_SURROGATE)?.[0];
-      if (unit !== undefined) return `${clip(where, QUOTE_MAX)} is not valid Unicode text (it has the unpaired surrogate ${escapeUnits(unit)})`;
+      if (unit !== undefined)
+        return `${clip(where, QUOTE_MAX)} is not valid Unicode text (it has the unpaired surrogate ${escapeUnits(unit)})`;
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) pending.push([value[i], `${where}[${i}]`]);
     } else if (value !== null && typeof value === 'object') {
       const members = Object.entries(value);
       for (const [key] of members) {
         const unit = key.match(UNPAIRED_SURROGATE)?.[0];
-        if (unit !== undefined) return `the field name ${quote(key)} is not valid Unicode text (it has the unpaired surrogate ${escapeUnits(unit)})`;
+        if (unit !== undefined)
+          return `the field name ${quote(key)} is not valid Unicode text (it has the unpaired surrogate ${escapeUnits(unit)})`;
       }
       for (const [key, item] of members.reverse()) pending.push([item, where === '' ? key : `${where}.${key}`]);
     }

@@ -258,7 +258,9 @@ export class LocalVertexAi {
   /** Analyses the first `limit` input lines and writes the predictions file, streaming. */
   private async run(job: LocalJob, now: number, limit: number): Promise<void> {
     const store = this.options.store;
-    const stamp = isoTime(now).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = isoTime(now)
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const prefix = parseGsUri(job.outputUriPrefix).path.replace(/\/$/, '');
     const dir = `${prefix}/prediction-model-${stamp}`;
     const out = store.openWrite(`${dir}/predictions.jsonl`);
@@ -289,7 +291,11 @@ export class LocalVertexAi {
     await finished;
     job.endedAt = now;
     job.outputDirectory = gsUri(store.bucket, dir);
-    job.completion = { successfulCount: String(ok), failedCount: String(failed), incompleteCount: String(Math.max(0, (job.requests ?? lineNo) - lineNo)) };
+    job.completion = {
+      successfulCount: String(ok),
+      failedCount: String(failed),
+      incompleteCount: String(Math.max(0, (job.requests ?? lineNo) - lineNo)),
+    };
   }
 
   /** Applies the line-level faults, each decided by the seed and the request line itself. */
@@ -299,12 +305,20 @@ export class LocalVertexAi {
     if (f.lineErrorRate > 0 && chance(seed, 'line-error', requestText) < f.lineErrorRate) {
       const { response: _dropped, ...rest } = output;
       void _dropped;
-      return { ...rest, status: 'INVALID_ARGUMENT: the model could not answer this request (local fault line-error-rate)', processed_time: isoTime(now) };
+      return {
+        ...rest,
+        status: 'INVALID_ARGUMENT: the model could not answer this request (local fault line-error-rate)',
+        processed_time: isoTime(now),
+      };
     }
     if (f.modelUnavailableRate > 0 && chance(seed, 'model-unavailable', requestText) < f.modelUnavailableRate) {
       const { response: _dropped, ...rest } = output;
       void _dropped;
-      return { ...rest, status: 'UNAVAILABLE: the model is overloaded, try again later (local fault model-unavailable-rate)', processed_time: isoTime(now) };
+      return {
+        ...rest,
+        status: 'UNAVAILABLE: the model is overloaded, try again later (local fault model-unavailable-rate)',
+        processed_time: isoTime(now),
+      };
     }
     const response = output.response as { candidates?: { content?: { parts?: { text?: string }[] } }[] } | undefined;
     const part = response?.candidates?.[0]?.content?.parts?.[0];
@@ -334,7 +348,9 @@ export class LocalVertexAi {
       outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: job.outputUriPrefix } },
       createTime: isoTime(job.createdAt),
       updateTime: isoTime(job.endedAt ?? job.createdAt),
-      ...(job.startedAt !== undefined && job.state !== 'JOB_STATE_QUEUED' && job.state !== 'JOB_STATE_PENDING' ? { startTime: isoTime(job.startedAt) } : {}),
+      ...(job.startedAt !== undefined && job.state !== 'JOB_STATE_QUEUED' && job.state !== 'JOB_STATE_PENDING'
+        ? { startTime: isoTime(job.startedAt) }
+        : {}),
       ...(job.endedAt !== undefined ? { endTime: isoTime(job.endedAt) } : {}),
       ...(job.outputDirectory ? { outputInfo: { gcsOutputDirectory: job.outputDirectory } } : {}),
       ...(job.completion ? { completionStats: job.completion } : {}),

@@ -68,7 +68,10 @@ const KEYS: Readonly<Record<keyof CloudConfig | 'prefix' | 'runCommand', readonl
 };
 
 function normalise(key: string): string {
-  return key.replace(/_[0-9A-F]{8}$/, '').toLowerCase().replace(/[^a-z0-9]/g, '');
+  return key
+    .replace(/_[0-9A-F]{8}$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
 }
 
 function scalar(v: unknown): string | undefined {
@@ -121,7 +124,20 @@ function pick(values: Record<string, string>, field: keyof typeof KEYS): string 
 /** The target of a command, from its flags, the config file and the environment. */
 export function resolveTarget(f: TargetChoice, env: NodeJS.ProcessEnv, cwd: string): Target {
   if (f.local !== undefined) {
-    const cloudOnly: TargetOption[] = ['config', 'stack', 'project', 'region', 'dataset', 'bucket', 'prefix', 'master-workflow', 'batch-workflow', 'vertex-region', 'results-table', 'location'];
+    const cloudOnly: TargetOption[] = [
+      'config',
+      'stack',
+      'project',
+      'region',
+      'dataset',
+      'bucket',
+      'prefix',
+      'master-workflow',
+      'batch-workflow',
+      'vertex-region',
+      'results-table',
+      'location',
+    ];
     const given = cloudOnly.filter((k) => f[k] !== undefined);
     if (given.length > 0) throw new UsageError(`--local cannot be combined with ${given.map((k) => `--${k}`).join(', ')}`);
     return { kind: 'local', dir: path.resolve(cwd, f.local) };

@@ -129,7 +129,13 @@ export function parsePrice(text: string): ModelPrice {
     }
   }
   const p = value as Partial<ModelPrice> | undefined;
-  if (!p || typeof p.inputPerMillion !== 'number' || typeof p.outputPerMillion !== 'number' || !(p.inputPerMillion >= 0) || !(p.outputPerMillion >= 0)) {
+  if (
+    !p ||
+    typeof p.inputPerMillion !== 'number' ||
+    typeof p.outputPerMillion !== 'number' ||
+    !(p.inputPerMillion >= 0) ||
+    !(p.outputPerMillion >= 0)
+  ) {
     throw new RangeError(
       `price must be "INPUT,OUTPUT" in USD per million tokens or {"inputPerMillion":N,"outputPerMillion":N}, got ${text}`,
     );

@@ -24,7 +24,6 @@ import { OperatorError } from './errors';
 
 const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
 
-
 type AuthClient = GoogleAuth | OAuth2Client;
 
 /** The credentials of the commands: a given access token, or Application Default Credentials. */
@@ -100,7 +99,14 @@ interface Ctx {
 /** Turns a client error into what a tired operator needs: which resource, which project, what to do. */
 export function explain(error: unknown, ctx: Ctx): Error {
   if (error instanceof OperatorError) return error;
-  const e = error as { code?: number | string; status?: string; message?: string; errors?: { reason?: string }[]; reason?: string; details?: string };
+  const e = error as {
+    code?: number | string;
+    status?: string;
+    message?: string;
+    errors?: { reason?: string }[];
+    reason?: string;
+    details?: string;
+  };
   const message = firstLine(error);
   const reason = e.errors?.[0]?.reason ?? e.reason ?? '';
   const code = e.code;
@@ -134,7 +140,8 @@ export function explain(error: unknown, ctx: Ctx): Error {
         `${ctx.config.masterWorkflow} and ${ctx.config.batchWorkflow}, and --prefix adds the construct's name prefix`,
     );
   }
-  if (code === 3 || code === 400) return new OperatorError(`${ctx.what}: rejected (${message})`, 'check the values given on the command line');
+  if (code === 3 || code === 400)
+    return new OperatorError(`${ctx.what}: rejected (${message})`, 'check the values given on the command line');
   return error instanceof Error ? error : new Error(String(error));
 }
 
@@ -224,7 +231,11 @@ export class GcpPipeline {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { v1 } = require('@google-cloud/aiplatform') as typeof import('@google-cloud/aiplatform');
       const host = location === 'global' ? 'aiplatform.googleapis.com' : `${location}-aiplatform.googleapis.com`;
-      const client = new v1.JobServiceClient({ fallback: true, ...gaxEndpoint(this.env.TAPCTL_AIPLATFORM_ENDPOINT, host), auth: auth as never });
+      const client = new v1.JobServiceClient({
+        fallback: true,
+        ...gaxEndpoint(this.env.TAPCTL_AIPLATFORM_ENDPOINT, host),
+        auth: auth as never,
+      });
       try {
         // GET https://{location}-aiplatform.googleapis.com/v1/{name=projects/*/locations/*/batchPredictionJobs/*}
         const [job] = await client.getBatchPredictionJob({ name });
@@ -254,7 +265,13 @@ export class GcpPipeline {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const adapter = require('../adapters/gcp/bigquery-warehouse') as typeof import('../adapters/gcp/bigquery-warehouse');
         const endpoint = this.env.TAPCTL_BIGQUERY_ENDPOINT;
-        this.bigquery = new adapter.BigQueryWarehouse({ projectId, dataset, location, apiEndpoint: endpoint, authClient: await this.credentials() });
+        this.bigquery = new adapter.BigQueryWarehouse({
+          projectId,
+          dataset,
+          location,
+          apiEndpoint: endpoint,
+          authClient: await this.credentials(),
+        });
       }
       return this.bigquery;
     };
@@ -314,7 +331,11 @@ export async function waitForExecutions(
     for (const id of ids) {
       if (last.has(id) && FINISHED_STATES.has(last.get(id)!.state)) continue;
       const read = await pipeline.execution(workflow, id);
-      if (!read) throw new OperatorError(`execution ${id} of workflow ${workflow} disappeared`, 'check it with gcloud workflows executions describe');
+      if (!read)
+        throw new OperatorError(
+          `execution ${id} of workflow ${workflow} disappeared`,
+          'check it with gcloud workflows executions describe',
+        );
       if (last.get(id)?.state !== read.state) onChange?.(read);
       last.set(id, read);
     }

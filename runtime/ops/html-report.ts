@@ -41,9 +41,10 @@ function axes(max: number, label: string, buckets: readonly TimeBucket[]): strin
   });
   const first = buckets[0];
   const last = buckets[buckets.length - 1];
-  const times = first && last
-    ? `<text x="${M.left}" y="${H - M.bottom + 16}">${clock(first.start)}</text><text x="${W - M.right}" y="${H - M.bottom + 16}" text-anchor="end">${clock(last.end)} UTC</text>`
-    : '';
+  const times =
+    first && last
+      ? `<text x="${M.left}" y="${H - M.bottom + 16}">${clock(first.start)}</text><text x="${W - M.right}" y="${H - M.bottom + 16}" text-anchor="end">${clock(last.end)} UTC</text>`
+      : '';
   return `${ticks.join('')}${times}<text x="${M.left}" y="${H - 6}" class="axis-label">${escapeHtml(label)}</text>`;
 }
 

@@ -57,10 +57,16 @@ export function recoveryPlan(
     );
   }
   if (activity.workflowState === undefined && !activity.local && execution.status === 'running') {
-    notes.push(`note: the state of execution ${id}'s master workflow could not be read; if it is still running, its own retries may overlap this recovery`);
+    notes.push(
+      `note: the state of execution ${id}'s master workflow could not be read; if it is still running, its own retries may overlap this recovery`,
+    );
   }
   const byId = new Map(batches.map((b) => [b.batchId, b]));
-  const argumentFor = (b: BatchState | undefined, batchId: number) => ({ execution_id: id, batch_id: batchId, attempt: (b?.attempts ?? 0) + 1 });
+  const argumentFor = (b: BatchState | undefined, batchId: number) => ({
+    execution_id: id,
+    batch_id: batchId,
+    attempt: (b?.attempts ?? 0) + 1,
+  });
   switch (selection.kind) {
     case 'all-failed': {
       const chosen = batches.filter((b) => b.status === 'failed' || unfinished(b));

@@ -57,9 +57,17 @@ export async function loadReport(
   const execution = known ?? (await queries.execution(executionId));
   if (!execution) {
     const recent = await queries.recentExecutions();
-    throw new UnknownExecutionError(executionId, recent.map((e) => e.executionId), where);
+    throw new UnknownExecutionError(
+      executionId,
+      recent.map((e) => e.executionId),
+      where,
+    );
   }
-  const [summary, outcomes, span] = await Promise.all([queries.summary(executionId, now), queries.outcomes(executionId), queries.span(executionId)]);
+  const [summary, outcomes, span] = await Promise.all([
+    queries.summary(executionId, now),
+    queries.outcomes(executionId),
+    queries.span(executionId),
+  ]);
   const stored = execution.summary;
   return {
     executionId,
@@ -170,7 +178,13 @@ export function timeBuckets(report: Pick<RunReport, 'outcomes' | 'start' | 'end'
   const start = Math.min(report.start ? Date.parse(report.start) : Infinity, ...times);
   const end = Math.max(report.end ? Date.parse(report.end) : -Infinity, ...times);
   const width = Math.max(1, end - start) / n;
-  const buckets = Array.from({ length: n }, (_, i) => ({ start: start + i * width, end: start + (i + 1) * width, succeeded: 0, failed: 0, records: 0 }));
+  const buckets = Array.from({ length: n }, (_, i) => ({
+    start: start + i * width,
+    end: start + (i + 1) * width,
+    succeeded: 0,
+    failed: 0,
+    records: 0,
+  }));
   report.outcomes.forEach((o, k) => {
     const b = buckets[Math.min(n - 1, Math.floor((times[k]! - start) / width))]!;
     if (o.status === 'failed') b.failed++;
@@ -205,7 +219,13 @@ export function reportText(report: RunReport): string {
   ];
   const errors = errorBars(s);
   if (errors.length > 0) {
-    lines.push('Errors by type', table(['error type', 'count'], errors.map((e) => [e.type, integer(e.count)])));
+    lines.push(
+      'Errors by type',
+      table(
+        ['error type', 'count'],
+        errors.map((e) => [e.type, integer(e.count)]),
+      ),
+    );
   }
   if (s.failed_batches.length > 0) {
     lines.push(`Failed batches: ${s.failed_batches.join(', ')}`, ...(report.recover ? [`  re-run them with: ${report.recover}`] : []), '');

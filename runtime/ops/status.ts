@@ -52,7 +52,9 @@ export function renderStatus(view: StatusView): string {
     `Execution ${e.executionId}: ${state}`,
     `  ${integer(e.recordsTotal)} records in ${integer(total)} batches, ${integer(e.skippedDedup)} skipped as already analysed` +
       (e.plannedAt ? `, planned ${e.plannedAt}` : ''),
-    `  ${progressBar(settled, total)} settled` + (failed > 0 ? `, ${failed} failed` : '') + (recovered > 0 ? `, ${recovered} recovered` : ''),
+    `  ${progressBar(settled, total)} settled` +
+      (failed > 0 ? `, ${failed} failed` : '') +
+      (recovered > 0 ? `, ${recovered} recovered` : ''),
   ];
   if (view.workflow?.error) lines.push(`  workflow error: ${view.workflow.error.split('\n')[0]}`);
   for (const note of view.notes ?? []) lines.push(`  note: ${note}`);
@@ -84,7 +86,8 @@ export function renderStatus(view: StatusView): string {
   }
   const unfinished = batches.filter((b) => !SETTLED.has(b.status) && b.status !== 'failed').length;
   if ((failed > 0 || unfinished > 0) && isFinished(view)) {
-    const what = failed > 0 && unfinished > 0 ? 'the failed and unfinished batches' : failed > 0 ? 'the failed batches' : 'the unfinished batches';
+    const what =
+      failed > 0 && unfinished > 0 ? 'the failed and unfinished batches' : failed > 0 ? 'the failed batches' : 'the unfinished batches';
     lines.push(`Re-run ${what}: ${view.recover}`, '');
   }
   return lines.join('\n');

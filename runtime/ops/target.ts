@@ -77,7 +77,10 @@ export async function chooseExecution(open: OpenTarget, given: string | undefine
   if (given) return given;
   const [latest] = await open.queries.recentExecutions(1);
   if (!latest) {
-    throw new OperatorError(`no execution in ${open.where} yet`, 'start one with `tapctl run`, or check that you point at the right pipeline');
+    throw new OperatorError(
+      `no execution in ${open.where} yet`,
+      'start one with `tapctl run`, or check that you point at the right pipeline',
+    );
   }
   return latest.executionId;
 }
@@ -90,7 +93,11 @@ export async function requireExecution(open: OpenTarget, executionId: string): P
   const execution = await open.queries.execution(executionId);
   if (!execution) {
     const recent = await open.queries.recentExecutions();
-    throw new UnknownExecutionError(executionId, recent.map((e) => e.executionId), open.where);
+    throw new UnknownExecutionError(
+      executionId,
+      recent.map((e) => e.executionId),
+      open.where,
+    );
   }
   if (open.local && execution.status === 'running' && !isRunningHere(open.local.dir, executionId)) {
     return { ...execution, status: INTERRUPTED };

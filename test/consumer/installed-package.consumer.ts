@@ -43,7 +43,9 @@ app.synth();
 function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
   const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${result.status ?? result.signal}:\n${result.stdout}\n${result.stderr}`);
+    throw new Error(
+      `${command} ${args.join(' ')} (in ${cwd}) exited ${result.status ?? result.signal}:\n${result.stdout}\n${result.stderr}`,
+    );
   }
   return result;
 }
@@ -61,7 +63,9 @@ function compile(file: string): void {
     outDir: path.dirname(file),
   });
   const emitted = program.emit();
-  const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics].map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics].map((d) =>
+    ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+  );
   if (diagnostics.length > 0) throw new Error(`the app does not compile against the installed package:\n${diagnostics.join('\n')}`);
 }
 
@@ -71,12 +75,22 @@ describe('the packed package, installed in a fresh cdktf app', () => {
   let packed: string[];
   let stack: { resource: Record<string, Record<string, Record<string, unknown>>>; provider: Record<string, unknown> };
   let stackText: string;
-  const env = { ...process.env, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+  const env = {
+    ...process.env,
+    CHECKPOINT_DISABLE: '1',
+    DISABLE_VERSION_CHECK: '1',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+  };
 
   beforeAll(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-consumer-'));
     // prepack builds dist/ and the job bundles.
-    const pack = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT, env).stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const pack = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT, env).stdout) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
     const tarball = path.join(work, pack[0]!.filename);
     packed = pack[0]!.files.map((f) => f.path);
 
@@ -87,7 +101,10 @@ describe('the packed package, installed in a fresh cdktf app', () => {
     for (const name of PEERS) dependencies[name] = PKG.peerDependencies[name]!;
     const manifest = { name: 'consumer-app', version: '1.0.0', private: true, dependencies };
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
-    fs.writeFileSync(path.join(app, 'cdktf.json'), JSON.stringify({ language: 'typescript', app: 'node main.js', sendCrashReports: 'false' }, null, 2) + '\n');
+    fs.writeFileSync(
+      path.join(app, 'cdktf.json'),
+      JSON.stringify({ language: 'typescript', app: 'node main.js', sendCrashReports: 'false' }, null, 2) + '\n',
+    );
     fs.writeFileSync(path.join(app, 'main.ts'), APP_MAIN);
 
     const repoLock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
@@ -117,7 +134,18 @@ describe('the packed package, installed in a fresh cdktf app', () => {
   });
 
   test('the tarball holds the compiled code, the job bundles, the workflows, the CLI and the README, and no tests or TypeScript sources', () => {
-    for (const file of ['README.md', 'package.json', 'bin/tapctl.js', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/runtime/cli/main.js', 'dist/jobs/index.json', 'workflows/master-orchestrator.yaml', 'workflows/batch.yaml', 'examples/transcripts.jsonl']) {
+    for (const file of [
+      'README.md',
+      'package.json',
+      'bin/tapctl.js',
+      'dist/lib/index.js',
+      'dist/lib/index.d.ts',
+      'dist/runtime/cli/main.js',
+      'dist/jobs/index.json',
+      'workflows/master-orchestrator.yaml',
+      'workflows/batch.yaml',
+      'examples/transcripts.jsonl',
+    ]) {
       expect({ file, packed: packed.includes(file) }).toEqual({ file, packed: true });
     }
     expect(packed.filter((f) => /(^|\/)test\/|\.test\.|\.map$/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')))).toEqual([]);

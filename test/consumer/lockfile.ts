@@ -53,7 +53,8 @@ function edges(entry: LockEntry): Edge[] {
   const out: Edge[] = [];
   for (const name of Object.keys(entry.dependencies ?? {})) out.push({ name, optional: false });
   for (const name of Object.keys(entry.optionalDependencies ?? {})) out.push({ name, optional: true });
-  for (const name of Object.keys(entry.peerDependencies ?? {})) out.push({ name, optional: entry.peerDependenciesMeta?.[name]?.optional === true });
+  for (const name of Object.keys(entry.peerDependencies ?? {}))
+    out.push({ name, optional: entry.peerDependenciesMeta?.[name]?.optional === true });
   return out;
 }
 
@@ -62,7 +63,11 @@ function edges(entry: LockEntry): Edge[] {
  * repository's lockfile does not have (the tarball), keyed by path. Every other package comes from
  * `repo`, with the flags recomputed for the app's tree: `optional` when only optional edges reach it.
  */
-export function consumerLockfile(repo: Lockfile, app: { name: string; version: string; dependencies: Record<string, string> }, extra: Record<string, LockEntry>): Lockfile {
+export function consumerLockfile(
+  repo: Lockfile,
+  app: { name: string; version: string; dependencies: Record<string, string> },
+  extra: Record<string, LockEntry>,
+): Lockfile {
   const all: Record<string, LockEntry> = { ...repo.packages, ...extra, '': { ...app } };
   const reached = new Map<string, boolean>(); // path -> reached by required edges only
   const queue: Array<{ path: string; required: boolean }> = [{ path: '', required: true }];

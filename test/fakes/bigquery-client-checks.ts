@@ -46,10 +46,22 @@ SELECT @e, @s, @v, @p, @n, @t FROM (SELECT 1 AS one) AS single_row`,
   },
 
   'the operator commands query through the same adapter, so a TIMESTAMP parameter arrives': async ({ bq }) => {
-    const config = { projectId: 'p', region: 'europe-west4', dataset: 'tap', masterWorkflow: 'm', batchWorkflow: 'b', resultsTable: 'results', location: 'europe-west4' };
+    const config = {
+      projectId: 'p',
+      region: 'europe-west4',
+      dataset: 'tap',
+      masterWorkflow: 'm',
+      batchWorkflow: 'b',
+      resultsTable: 'results',
+      location: 'europe-west4',
+    };
     const ops = new GcpPipeline(config, { TAPCTL_BIGQUERY_ENDPOINT: bq.url, GOOGLE_OAUTH_ACCESS_TOKEN: 'token' }).warehouse();
     assert.equal(ops.table('executions'), '`p.tap.executions`');
-    const rows = await ops.query({ sql: 'SELECT @t AS t, @t IS NULL AS missing', params: { t: '2026-11-28T10:00:00.000Z' }, types: { t: 'TIMESTAMP' } });
+    const rows = await ops.query({
+      sql: 'SELECT @t AS t, @t IS NULL AS missing',
+      params: { t: '2026-11-28T10:00:00.000Z' },
+      types: { t: 'TIMESTAMP' },
+    });
     assert.deepEqual(rows, [{ t: '2026-11-28T10:00:00.000Z', missing: false }]);
   },
 
@@ -57,7 +69,13 @@ SELECT @e, @s, @v, @p, @n, @t FROM (SELECT 1 AS one) AS single_row`,
     await bq.engine.insert(
       'batch_assignments',
       Array.from({ length: 5 }, (_, i) => ({
-        execution_id: 'e', batch_id: 0, row_number: i + 1, record_id: `r${i}`, analysis_version: 'v', record_attempt: 1, planned_at: '2026-11-28T10:00:00Z',
+        execution_id: 'e',
+        batch_id: 0,
+        row_number: i + 1,
+        record_id: `r${i}`,
+        analysis_version: 'v',
+        record_attempt: 1,
+        planned_at: '2026-11-28T10:00:00Z',
       })),
     );
     const seen: unknown[] = [];
@@ -68,15 +86,32 @@ SELECT @e, @s, @v, @p, @n, @t FROM (SELECT 1 AS one) AS single_row`,
     })) {
       seen.push([row.record_id, row.row_number]);
     }
-    assert.deepEqual(seen, [['r0', 1], ['r1', 2], ['r2', 3], ['r3', 4], ['r4', 5]]);
+    assert.deepEqual(seen, [
+      ['r0', 1],
+      ['r1', 2],
+      ['r2', 3],
+      ['r3', 4],
+      ['r4', 5],
+    ]);
     assert.ok(bq.calls.filter((c) => /^GET \/bigquery\/v2\/projects\/p\/queries\/job_/.test(c)).length >= 2, bq.calls.join('\n'));
   },
 
   'reads REPEATED columns as arrays': async ({ warehouse, bq }) => {
     await bq.engine.insert('transcription_analyzed_transcripts', [
-      { record_id: 'a', analysis_version: 'v', summary: 's', topics: ['x', 'y'], model: 'm', execution_id: 'e', batch_id: 0, processed_at: '2026-11-28T10:00:00Z' },
+      {
+        record_id: 'a',
+        analysis_version: 'v',
+        summary: 's',
+        topics: ['x', 'y'],
+        model: 'm',
+        execution_id: 'e',
+        batch_id: 0,
+        processed_at: '2026-11-28T10:00:00Z',
+      },
     ]);
-    const rows = await warehouse.query({ sql: `SELECT topics, action_items FROM ${warehouse.table('transcription_analyzed_transcripts')}` });
+    const rows = await warehouse.query({
+      sql: `SELECT topics, action_items FROM ${warehouse.table('transcription_analyzed_transcripts')}`,
+    });
     assert.deepEqual(rows, [{ topics: ['x', 'y'], action_items: [] }]);
   },
 
@@ -99,26 +134,61 @@ SELECT @e, @s, @v, @p, @n, @t FROM (SELECT 1 AS one) AS single_row`,
 
   'a load that BigQuery rejects is an error; the same load again tries the next id of its series': async ({ warehouse, gcs, bq }) => {
     gcs.put(BUCKET, 'stage/bad.jsonl', JSON.stringify({ execution_id: 'B', no_such_column: 1 }));
-    await assert.rejects(warehouse.load('batch_events', 'stage/bad.jsonl', 'tap_test_bad'), /tap_test_bad into batch_events failed: No such field/);
+    await assert.rejects(
+      warehouse.load('batch_events', 'stage/bad.jsonl', 'tap_test_bad'),
+      /tap_test_bad into batch_events failed: No such field/,
+    );
     await assert.rejects(warehouse.load('batch_events', 'stage/bad.jsonl', 'tap_test_bad'), /tap_test_bad_r1 into batch_events failed/);
     assert.ok(bq.calls.includes('GET /bigquery/v2/projects/p/jobs/tap_test_bad'));
   },
 
   'a load replayed by another process (a new client) under the same job id loads nothing twice': async ({ gcs, bq }) => {
-    gcs.put(BUCKET, 'stage/replay.jsonl', ['A', 'B'].map((e) => JSON.stringify({ execution_id: e, batch_id: 0, attempt: 1, status: 'planned', event_time: '2026-11-28T10:00:00Z' })).join('\n'));
-    const first = new BigQueryWarehouse({ projectId: 'p', dataset: 'tap', bucket: BUCKET, location: 'europe-west4', apiEndpoint: bq.url, pollMillis: 5 });
+    gcs.put(
+      BUCKET,
+      'stage/replay.jsonl',
+      ['A', 'B']
+        .map((e) => JSON.stringify({ execution_id: e, batch_id: 0, attempt: 1, status: 'planned', event_time: '2026-11-28T10:00:00Z' }))
+        .join('\n'),
+    );
+    const first = new BigQueryWarehouse({
+      projectId: 'p',
+      dataset: 'tap',
+      bucket: BUCKET,
+      location: 'europe-west4',
+      apiEndpoint: bq.url,
+      pollMillis: 5,
+    });
     assert.equal(await first.load('batch_events', 'stage/replay.jsonl', 'tap_test_replay'), 'loaded');
-    const second = new BigQueryWarehouse({ projectId: 'p', dataset: 'tap', bucket: BUCKET, location: 'europe-west4', apiEndpoint: bq.url, pollMillis: 5 });
+    const second = new BigQueryWarehouse({
+      projectId: 'p',
+      dataset: 'tap',
+      bucket: BUCKET,
+      location: 'europe-west4',
+      apiEndpoint: bq.url,
+      pollMillis: 5,
+    });
     assert.equal(await second.load('batch_events', 'stage/replay.jsonl', 'tap_test_replay'), 'already_done');
     const rows = await bq.engine.dump('batch_events');
     assert.equal(rows.filter((r) => r.execution_id === 'A' || r.execution_id === 'B').length, 2);
   },
 
   'a failed load is made again under the next id, and a new process finds that one done': async ({ gcs, bq }) => {
-    const client = () => new BigQueryWarehouse({ projectId: 'p', dataset: 'tap', bucket: BUCKET, location: 'europe-west4', apiEndpoint: bq.url, pollMillis: 5 });
+    const client = () =>
+      new BigQueryWarehouse({
+        projectId: 'p',
+        dataset: 'tap',
+        bucket: BUCKET,
+        location: 'europe-west4',
+        apiEndpoint: bq.url,
+        pollMillis: 5,
+      });
     gcs.put(BUCKET, 'stage/flaky.jsonl', JSON.stringify({ execution_id: 'F', oops: 1 }));
     await assert.rejects(client().load('batch_events', 'stage/flaky.jsonl', 'tap_test_flaky'), /failed/);
-    gcs.put(BUCKET, 'stage/flaky.jsonl', JSON.stringify({ execution_id: 'F', batch_id: 0, attempt: 1, status: 'planned', event_time: '2026-11-28T10:00:00Z' }));
+    gcs.put(
+      BUCKET,
+      'stage/flaky.jsonl',
+      JSON.stringify({ execution_id: 'F', batch_id: 0, attempt: 1, status: 'planned', event_time: '2026-11-28T10:00:00Z' }),
+    );
     assert.equal(await client().load('batch_events', 'stage/flaky.jsonl', 'tap_test_flaky'), 'loaded');
     assert.equal(await client().load('batch_events', 'stage/flaky.jsonl', 'tap_test_flaky'), 'already_done');
     assert.equal((await bq.engine.dump('batch_events')).filter((r) => r.execution_id === 'F').length, 1);
@@ -129,12 +199,27 @@ SELECT @e, @s, @v, @p, @n, @t FROM (SELECT 1 AS one) AS single_row`,
     const ids = ['c0', 'c1', 'c2', 'c3'];
     await bq.engine.insert(
       'batch_assignments',
-      ids.map((id, i) => ({ execution_id: 'cx', batch_id: 0, row_number: i + 1, record_id: id, analysis_version: version, record_attempt: 1, planned_at: '2026-11-28T10:00:00Z' })),
+      ids.map((id, i) => ({
+        execution_id: 'cx',
+        batch_id: 0,
+        row_number: i + 1,
+        record_id: id,
+        analysis_version: version,
+        record_attempt: 1,
+        planned_at: '2026-11-28T10:00:00Z',
+      })),
     );
     gcs.put(
       BUCKET,
       'runs/cx/out/predictions.jsonl',
-      ids.flatMap((id) => outputLine({ contents: [{ role: 'user', parts: [{ text: id }] }], labels: { taprecord: id } }, id === 'c3' ? { kind: 'text', text: 'not json' } : { kind: 'ok' })).join('\n'),
+      ids
+        .flatMap((id) =>
+          outputLine(
+            { contents: [{ role: 'user', parts: [{ text: id }] }], labels: { taprecord: id } },
+            id === 'c3' ? { kind: 'text', text: 'not json' } : { kind: 'ok' },
+          ),
+        )
+        .join('\n'),
     );
     const env = {
       ...jobEnv(),
@@ -147,7 +232,14 @@ SELECT @e, @s, @v, @p, @n, @t FROM (SELECT 1 AS one) AS single_row`,
     };
     // A new process each time: new clients for BigQuery and Cloud Storage, nothing kept in memory.
     const processPorts = (crashAfter?: string) => ({
-      warehouse: new BigQueryWarehouse({ projectId: 'p', dataset: 'tap', bucket: BUCKET, location: 'europe-west4', apiEndpoint: bq.url, pollMillis: 5 }),
+      warehouse: new BigQueryWarehouse({
+        projectId: 'p',
+        dataset: 'tap',
+        bucket: BUCKET,
+        location: 'europe-west4',
+        apiEndpoint: bq.url,
+        pollMillis: 5,
+      }),
       store: new GcsStore({ projectId: 'p', bucket: BUCKET, apiEndpoint: gcs.url }),
       log: { log: () => undefined },
       checkpoint: (point: string) => {
@@ -165,8 +257,14 @@ SELECT @e, @s, @v, @p, @n, @t FROM (SELECT 1 AS one) AS single_row`,
     const events = mine(await bq.engine.dump('batch_events'));
     assert.deepEqual(results.map((r) => r.record_id).sort(), ['c0', 'c1', 'c2']);
     assert.deepEqual(processed.map((r) => r.record_id).sort(), ['c0', 'c1', 'c2']);
-    assert.deepEqual(errors.map((r) => [r.record_id, r.error_type]), [['c3', 'json_parse_error']]);
-    assert.deepEqual(events.map((e) => [e.status, e.succeeded, e.failed, e.tokens_in]), [['succeeded', 3, 1, 400]]);
+    assert.deepEqual(
+      errors.map((r) => [r.record_id, r.error_type]),
+      [['c3', 'json_parse_error']],
+    );
+    assert.deepEqual(
+      events.map((e) => [e.status, e.succeeded, e.failed, e.tokens_in]),
+      [['succeeded', 3, 1, 400]],
+    );
   },
 
   'a query error carries the message of the server': async ({ warehouse }) => {
@@ -188,7 +286,14 @@ SELECT @e, @s, @v, @p, @n, @t FROM (SELECT 1 AS one) AS single_row`,
 async function main(): Promise<void> {
   const gcs = await startFakeGcs();
   const bq = await startFakeBigQuery(await DuckEngine.create(), gcs, { pageSize: 2 });
-  const warehouse = new BigQueryWarehouse({ projectId: 'p', dataset: 'tap', bucket: BUCKET, location: 'europe-west4', apiEndpoint: bq.url, pollMillis: 5 });
+  const warehouse = new BigQueryWarehouse({
+    projectId: 'p',
+    dataset: 'tap',
+    bucket: BUCKET,
+    location: 'europe-west4',
+    apiEndpoint: bq.url,
+    pollMillis: 5,
+  });
   for (const [name, check] of Object.entries(CHECKS)) {
     try {
       await check({ bq, gcs, warehouse });

@@ -48,12 +48,17 @@ function bqType(duck: string): { type: string; mode: string } {
   const repeated = duck.endsWith('[]');
   const base = repeated ? duck.slice(0, -2) : duck;
   const type =
-    base === 'VARCHAR' ? 'STRING'
-    : ['BIGINT', 'INTEGER', 'HUGEINT', 'SMALLINT', 'UBIGINT'].includes(base) ? 'INTEGER'
-    : ['DOUBLE', 'FLOAT'].includes(base) || base.startsWith('DECIMAL') ? 'FLOAT'
-    : base === 'BOOLEAN' ? 'BOOLEAN'
-    : base.startsWith('TIMESTAMP') ? 'TIMESTAMP'
-    : 'STRING';
+    base === 'VARCHAR'
+      ? 'STRING'
+      : ['BIGINT', 'INTEGER', 'HUGEINT', 'SMALLINT', 'UBIGINT'].includes(base)
+        ? 'INTEGER'
+        : ['DOUBLE', 'FLOAT'].includes(base) || base.startsWith('DECIMAL')
+          ? 'FLOAT'
+          : base === 'BOOLEAN'
+            ? 'BOOLEAN'
+            : base.startsWith('TIMESTAMP')
+              ? 'TIMESTAMP'
+              : 'STRING';
   return { type, mode: repeated ? 'REPEATED' : 'NULLABLE' };
 }
 
@@ -73,7 +78,11 @@ function cell(value: unknown, field: Field, int64Timestamps: boolean): unknown {
 function parameters(list: unknown): { params: SqlParams; types: SqlParamTypes } {
   const params: Record<string, SqlValue> = {};
   const types: Record<string, string> = {};
-  for (const p of (list ?? []) as Array<{ name: string; parameterType: { type: string; arrayType?: { type: string } }; parameterValue?: { value?: string; arrayValues?: { value: string }[] } }>) {
+  for (const p of (list ?? []) as Array<{
+    name: string;
+    parameterType: { type: string; arrayType?: { type: string } };
+    parameterValue?: { value?: string; arrayValues?: { value: string }[] };
+  }>) {
     const type = p.parameterType.type;
     if (type === 'ARRAY') {
       types[p.name] = `ARRAY<${p.parameterType.arrayType!.type}>`;
@@ -83,10 +92,13 @@ function parameters(list: unknown): { params: SqlParams; types: SqlParamTypes } 
     types[p.name] = type;
     const raw = p.parameterValue?.value;
     params[p.name] =
-      raw === undefined || raw === null ? null
-      : type === 'INT64' || type === 'FLOAT64' ? Number(raw)
-      : type === 'BOOL' ? raw === 'true'
-      : raw;
+      raw === undefined || raw === null
+        ? null
+        : type === 'INT64' || type === 'FLOAT64'
+          ? Number(raw)
+          : type === 'BOOL'
+            ? raw === 'true'
+            : raw;
   }
   return { params, types: types as SqlParamTypes };
 }
@@ -125,7 +137,8 @@ export async function startFakeBigQuery(engine: DuckEngine, gcs: FakeGcs, option
   const jobsQuery = async (req: Request, res: ServerResponse) => {
     const projectId = req.match[1]!;
     const body = JSON.parse(req.body.toString('utf8'));
-    if (body.useLegacySql !== false) return sendError(res, 400, 'INVALID_ARGUMENT', 'invalid', 'this fake speaks GoogleSQL only: set useLegacySql false');
+    if (body.useLegacySql !== false)
+      return sendError(res, 400, 'INVALID_ARGUMENT', 'invalid', 'this fake speaks GoogleSQL only: set useLegacySql false');
     let out;
     try {
       out = await runQuery(projectId, body.query, body.queryParameters);
@@ -217,7 +230,12 @@ export async function startFakeBigQuery(engine: DuckEngine, gcs: FakeGcs, option
         sendJson(res, 200, {
           kind: 'bigquery#getQueryResultsResponse',
           jobReference: job.resource.jobReference,
-          ...page(jobId, req.query.get('pageToken'), Number(req.query.get('maxResults') ?? pageSize), req.query.get('formatOptions.useInt64Timestamp') === 'true'),
+          ...page(
+            jobId,
+            req.query.get('pageToken'),
+            Number(req.query.get('maxResults') ?? pageSize),
+            req.query.get('formatOptions.useInt64Timestamp') === 'true',
+          ),
         });
       },
     },

@@ -8,15 +8,7 @@
  * snapshot tests are only worth something if the real SQL texts are executed.
  */
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import {
-  AnalysisSpec,
-  Column,
-  DEFAULT_ANALYSIS,
-  FIXED_TABLES,
-  resultsTable,
-  SOURCE_TABLE,
-  TableSpec,
-} from '../../runtime/contract';
+import { AnalysisSpec, Column, DEFAULT_ANALYSIS, FIXED_TABLES, resultsTable, SOURCE_TABLE, TableSpec } from '../../runtime/contract';
 import type { Statement } from '../../runtime/core/ports';
 import { DUCKDB_MACROS, duckStatements, plainRow } from '../../runtime/adapters/local';
 

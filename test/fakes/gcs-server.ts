@@ -104,13 +104,27 @@ export async function startFakeGcs(options: { pageSize?: number } = {}): Promise
       const metadata = JSON.parse(meta!.toString('utf8')) as { name?: string; contentType?: string };
       const name = metadata.name ?? req.query.get('name');
       if (!name) return sendError(res, 400, 'INVALID_ARGUMENT', 'required', 'Required: object name');
-      if (preconditionFailed(req, bucket, name)) return sendError(res, 412, 'FAILED_PRECONDITION', 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+      if (preconditionFailed(req, bucket, name))
+        return sendError(
+          res,
+          412,
+          'FAILED_PRECONDITION',
+          'conditionNotMet',
+          'At least one of the pre-conditions you specified did not hold.',
+        );
       return sendJson(res, 200, resource(bucket, name, store(bucket, name, Buffer.from(media!), metadata.contentType)));
     }
     if (type === 'media') {
       const name = req.query.get('name');
       if (!name) return sendError(res, 400, 'INVALID_ARGUMENT', 'required', 'Required: object name');
-      if (preconditionFailed(req, bucket, name)) return sendError(res, 412, 'FAILED_PRECONDITION', 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+      if (preconditionFailed(req, bucket, name))
+        return sendError(
+          res,
+          412,
+          'FAILED_PRECONDITION',
+          'conditionNotMet',
+          'At least one of the pre-conditions you specified did not hold.',
+        );
       return sendJson(res, 200, resource(bucket, name, store(bucket, name, req.body, String(req.headers['content-type'] ?? ''))));
     }
     return sendError(res, 400, 'INVALID_ARGUMENT', 'invalid', `uploadType ${type} is not supported by this fake`);

@@ -65,7 +65,10 @@ export class Harness {
 
   /** Plans as the master workflow `master-<executionId>` would: planning again continues the plan. */
   plan(executionId: string, extra: JobEnv = {}): Promise<PlanDocument> {
-    return planner.run(this.env({ [RUN_ENV.executionId]: executionId, [RUN_ENV.masterExecution]: `master-${executionId}`, ...extra }), this.ports);
+    return planner.run(
+      this.env({ [RUN_ENV.executionId]: executionId, [RUN_ENV.masterExecution]: `master-${executionId}`, ...extra }),
+      this.ports,
+    );
   }
 
   generate(executionId: string, batchId: number, attempt = 1, extra: JobEnv = {}): Promise<ManifestDocument> {
@@ -132,7 +135,14 @@ export class Harness {
   /** Every pipeline table (not the source), for comparing whole states. */
   async state(): Promise<Record<string, Record<string, unknown>[]>> {
     const out: Record<string, Record<string, unknown>[]> = {};
-    for (const t of ['batch_assignments', 'transcription_analyzed_transcripts', 'processed_records', 'error_tracking', 'batch_events', 'executions']) {
+    for (const t of [
+      'batch_assignments',
+      'transcription_analyzed_transcripts',
+      'processed_records',
+      'error_tracking',
+      'batch_events',
+      'executions',
+    ]) {
       out[t] = await this.rows(t);
     }
     return out;

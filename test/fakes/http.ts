@@ -49,7 +49,14 @@ export async function startServer(routes: readonly Route[]): Promise<FakeServer>
       for (const route of routes) {
         const match = route.method === method ? route.pattern.exec(url.pathname) : null;
         if (!match) continue;
-        const req: Request = { method, path: url.pathname, query: url.searchParams, headers: incoming.headers, body: Buffer.concat(chunks), match };
+        const req: Request = {
+          method,
+          path: url.pathname,
+          query: url.searchParams,
+          headers: incoming.headers,
+          body: Buffer.concat(chunks),
+          match,
+        };
         Promise.resolve(route.handler(req, res)).catch((e: Error) => {
           if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'backendError', e.message);
         });

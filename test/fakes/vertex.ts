@@ -40,7 +40,11 @@ export function outputLine(request: unknown, behaviour: Behaviour): string[] {
   const base = { status: '', processed_time: '2026-11-28T10:00:00.000+00:00', request };
   const answer = (text: string, finishReason = 'STOP') => ({
     ...base,
-    response: { candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason }], modelVersion: 'gemini-2.5-flash-001', usageMetadata: usage },
+    response: {
+      candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason }],
+      modelVersion: 'gemini-2.5-flash-001',
+      usageMetadata: usage,
+    },
   });
   switch (behaviour.kind) {
     case 'ok':
@@ -72,7 +76,11 @@ export interface VertexOptions {
 }
 
 /** Runs the fake batch job for a manifest; returns the `gcsOutputDirectory` URI. */
-export async function runVertex(store: Pick<ObjectStore, 'readText' | 'writeText'>, manifest: ManifestDocument, options: VertexOptions = {}): Promise<string> {
+export async function runVertex(
+  store: Pick<ObjectStore, 'readText' | 'writeText'>,
+  manifest: ManifestDocument,
+  options: VertexOptions = {},
+): Promise<string> {
   const outDir = `${manifest.output_uri_prefix}/prediction-model-2026-11-28T10:00:00.000000Z`;
   const { path: outPath } = parseGsUri(outDir);
   const lines: string[] = [];

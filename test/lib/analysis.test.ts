@@ -11,7 +11,13 @@ function deployed(props: Props) {
   const version = Object.entries(s.json.output ?? {}).find(([id]) => id.includes('analysis_version'))![1].value;
   const results = findResource(s.json, 'google_bigquery_table', (t) => t.table_id === TABLE_NAMES.results);
   const master = findResource(s.json, 'google_workflows_workflow', (w) => w.name.endsWith('master-orchestrator'));
-  return { version, analysis: JSON.parse(env[JOB_ENV.analysis]) as AnalysisSpec, columns: JSON.parse(results.schema).map((c: { name: string }) => c.name), model: master.user_env_vars.TAP_MODEL as string, pipeline: s.pipelines[0]! };
+  return {
+    version,
+    analysis: JSON.parse(env[JOB_ENV.analysis]) as AnalysisSpec,
+    columns: JSON.parse(results.schema).map((c: { name: string }) => c.name),
+    model: master.user_env_vars.TAP_MODEL as string,
+    pipeline: s.pipelines[0]!,
+  };
 }
 
 describe('analysis_version', () => {
@@ -20,7 +26,13 @@ describe('analysis_version', () => {
   test.each<[string, AnalysisSpec]>([
     ['the prompt', { ...DEFAULT_ANALYSIS, promptTemplate: `${DEFAULT_ANALYSIS.promptTemplate}\nAnswer in English.` }],
     ['the system instruction', { ...DEFAULT_ANALYSIS, systemInstruction: 'You analyse sales calls.' }],
-    ['a field', { ...DEFAULT_ANALYSIS, fields: DEFAULT_ANALYSIS.fields.map((f) => (f.name === 'summary' ? { ...f, description: 'One sentence.' } : f)) }],
+    [
+      'a field',
+      {
+        ...DEFAULT_ANALYSIS,
+        fields: DEFAULT_ANALYSIS.fields.map((f) => (f.name === 'summary' ? { ...f, description: 'One sentence.' } : f)),
+      },
+    ],
     ['the model', { ...DEFAULT_ANALYSIS, model: 'gemini-2.5-pro' }],
     ['the generation config', { ...DEFAULT_ANALYSIS, generationConfig: { ...DEFAULT_ANALYSIS.generationConfig, temperature: 0 } }],
   ])('changes when %s changes', (_what, analysis) => {
@@ -37,7 +49,9 @@ describe('analysis_version', () => {
   });
 
   test('the same declaration in another key order has the same version', () => {
-    const reordered = deployed({ analysis: { ...DEFAULT_ANALYSIS, generationConfig: { maxOutputTokens: 1024, topP: 0.95, temperature: 0.2 } } });
+    const reordered = deployed({
+      analysis: { ...DEFAULT_ANALYSIS, generationConfig: { maxOutputTokens: 1024, topP: 0.95, temperature: 0.2 } },
+    });
     expect(reordered.version).toBe(base.version);
   });
 });

@@ -55,7 +55,10 @@ describe('job bundles', () => {
       expect(JSON.parse(fs.readFileSync(manifestFile, 'utf8')).marker).toBe(1);
 
       // A changed input (its recorded hash differs): built again, and the manifest written anew.
-      fs.writeFileSync(manifestFile, JSON.stringify({ ...manifest, marker: 2, inputs: { ...manifest.inputs, 'runtime/jobs/planner.ts': 'changed' } }));
+      fs.writeFileSync(
+        manifestFile,
+        JSON.stringify({ ...manifest, marker: 2, inputs: { ...manifest.inputs, 'runtime/jobs/planner.ts': 'changed' } }),
+      );
       forgetBundles();
       expect(bundleJobs(other).planner.hash).toBe(first.planner.hash);
       const rebuilt = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
@@ -75,6 +78,8 @@ describe('job bundles', () => {
   });
 
   test('rejects a kind that is not a job', () => {
-    expect(() => bundleJob('../cli/main' as JobKind, dir)).toThrow('unknown job kind "../cli/main"; expected one of planner, generator, processor, reporter');
+    expect(() => bundleJob('../cli/main' as JobKind, dir)).toThrow(
+      'unknown job kind "../cli/main"; expected one of planner, generator, processor, reporter',
+    );
   });
 });

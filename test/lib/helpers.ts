@@ -26,7 +26,9 @@ export function synthPipelines(...all: Props[]): Synthesized {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'test');
   new GoogleProvider(stack, 'google', { project: BASE.projectId, region: BASE.region });
-  const pipelines = all.map((props, i) => new TranscriptAnalysisPipeline(stack, i === 0 ? 'Pipeline' : `Pipeline${i + 1}`, { ...BASE, ...props }));
+  const pipelines = all.map(
+    (props, i) => new TranscriptAnalysisPipeline(stack, i === 0 ? 'Pipeline' : `Pipeline${i + 1}`, { ...BASE, ...props }),
+  );
   const text = Testing.synth(stack, true);
   return { text, json: JSON.parse(text) as TfJson, stack, pipelines };
 }

@@ -30,13 +30,18 @@ function cloudRunEntry(line: string, jobName: string): LogEntry {
 function workflowEntry(data: Record<string, unknown>, severity: string, workflowId: string): LogEntry {
   return {
     severity,
-    resource: { type: 'workflows.googleapis.com/Workflow', labels: { workflow_id: workflowId, location: 'europe-west1', resource_container: 'my-project-123' } },
+    resource: {
+      type: 'workflows.googleapis.com/Workflow',
+      labels: { workflow_id: workflowId, location: 'europe-west1', resource_container: 'my-project-123' },
+    },
     jsonPayload: data,
   };
 }
 
 function get(entry: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), entry);
+  return dotted
+    .split('.')
+    .reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), entry);
 }
 
 /**
@@ -138,9 +143,20 @@ describe('monitoring', () => {
   });
 
   test('the record errors metric matches the line shape of the issue, for every job', () => {
-    const line = JSON.stringify({ severity: 'ERROR', message: '3 records failed', event: 'record_errors', error_type: 'json_parse_error', count: 3, job: 'generator', execution_id: 'e', batch: '1', attempt: 1 });
+    const line = JSON.stringify({
+      severity: 'ERROR',
+      message: '3 records failed',
+      event: 'record_errors',
+      error_type: 'json_parse_error',
+      count: 3,
+      job: 'generator',
+      execution_id: 'e',
+      batch: '1',
+      attempt: 1,
+    });
     const m = metric('record-errors');
-    for (const kind of ['planner', 'generator', 'processor', 'reporter']) expect(matches(m.filter, cloudRunEntry(line, `tap-pass1-batch-${kind}`))).toBe(true);
+    for (const kind of ['planner', 'generator', 'processor', 'reporter'])
+      expect(matches(m.filter, cloudRunEntry(line, `tap-pass1-batch-${kind}`))).toBe(true);
   });
 
   test('the job failures metric matches a job_failed line and no other', () => {
@@ -176,15 +192,20 @@ describe('monitoring', () => {
     const rate = policies.find((p) => p.conditions[0].condition_threshold.denominator_filter)!;
     const c = rate.conditions[0].condition_threshold;
     expect(c.threshold_value).toBe(0.3);
-    expect(c.filter).toMatch(/logging\.googleapis\.com\/user\/\$\{google_logging_metric\.Pipeline_Monitoring_BatchFailures_[A-F0-9]+\.name\}/);
+    expect(c.filter).toMatch(
+      /logging\.googleapis\.com\/user\/\$\{google_logging_metric\.Pipeline_Monitoring_BatchFailures_[A-F0-9]+\.name\}/,
+    );
     expect(c.denominator_filter).toMatch(/\$\{google_logging_metric\.Pipeline_Monitoring_BatchAttempts_[A-F0-9]+\.name\}/);
   });
 
   test('builds a dashboard over the metrics', () => {
     const dashboard = JSON.parse(findResource(s.json, 'google_monitoring_dashboard', () => true).dashboard_json);
     expect(dashboard.displayName).toBe('Transcript analysis pipeline (tap)');
-    const filters = dashboard.mosaicLayout.tiles.map((t: any) => t.widget.xyChart.dataSets[0].timeSeriesQuery.timeSeriesFilter.filter).join('\n');
-    for (const name of ['BatchFailures', 'BatchAttempts', 'RecordErrors', 'JobFailures']) expect(filters).toContain(`Pipeline_Monitoring_${name}_`);
+    const filters = dashboard.mosaicLayout.tiles
+      .map((t: any) => t.widget.xyChart.dataSets[0].timeSeriesQuery.timeSeriesFilter.filter)
+      .join('\n');
+    for (const name of ['BatchFailures', 'BatchAttempts', 'RecordErrors', 'JobFailures'])
+      expect(filters).toContain(`Pipeline_Monitoring_${name}_`);
     expect(filters).toContain('run.googleapis.com/job/completed_execution_count');
   });
 

@@ -47,7 +47,9 @@ describe('workflow sources', () => {
   test('fails on a source that is not YAML, has no main, or is over the size limit', () => {
     expect(() => loadWorkflowSource(write('bad.yaml', 'main: [\n'), {})).toThrow('is not valid YAML');
     expect(() => loadWorkflowSource(write('nomain.yaml', 'other:\n  steps: []\n'), {})).toThrow('has no main workflow');
-    expect(() => loadWorkflowSource(write('big.yaml', `main:\n  steps: []\n#${'x'.repeat(MAX_WORKFLOW_SOURCE_BYTES)}\n`), {})).toThrow('Workflows accepts at most 131072');
+    expect(() => loadWorkflowSource(write('big.yaml', `main:\n  steps: []\n#${'x'.repeat(MAX_WORKFLOW_SOURCE_BYTES)}\n`), {})).toThrow(
+      'Workflows accepts at most 131072',
+    );
     expect(() => loadWorkflowSource(path.join(dir, 'absent.yaml'), {})).toThrow('workflow source not found');
   });
 

@@ -7,7 +7,16 @@ import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { WorkflowsWorkflow } from '@cdktf/provider-google/lib/workflows-workflow';
 import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
-import { analysisVersion, DEFAULT_ANALYSIS, JOB_ENV, JOB_KINDS, resultsTable, TABLE_NAMES, VIEW_NAMES, WORKFLOW_ENV } from '../../runtime/contract';
+import {
+  analysisVersion,
+  DEFAULT_ANALYSIS,
+  JOB_ENV,
+  JOB_KINDS,
+  resultsTable,
+  TABLE_NAMES,
+  VIEW_NAMES,
+  WORKFLOW_ENV,
+} from '../../runtime/contract';
 import { findResource, resources, synthPipelines, Synthesized } from './helpers';
 
 Testing.setupJest();
@@ -19,7 +28,13 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
   });
 
   test('enables the APIs it needs without disabling them on destroy', () => {
-    for (const service of ['bigquery.googleapis.com', 'run.googleapis.com', 'workflows.googleapis.com', 'aiplatform.googleapis.com', 'workflowexecutions.googleapis.com']) {
+    for (const service of [
+      'bigquery.googleapis.com',
+      'run.googleapis.com',
+      'workflows.googleapis.com',
+      'aiplatform.googleapis.com',
+      'workflowexecutions.googleapis.com',
+    ]) {
       expect(s.text).toHaveResourceWithProperties(ProjectService, { service, disable_on_destroy: false, project: 'my-project-123' });
     }
     expect(resources(s.json, 'google_project_service').every(([, r]) => r.disable_on_destroy === false)).toBe(true);
@@ -36,7 +51,15 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
   test('creates the seven tables, partitioned by day and clustered, with the contract schemas', () => {
     const tables = resources(s.json, 'google_bigquery_table').filter(([, t]) => !t.view);
     expect(tables.map(([, t]) => t.table_id).sort()).toEqual(
-      [TABLE_NAMES.source, TABLE_NAMES.batchAssignments, TABLE_NAMES.results, TABLE_NAMES.processedRecords, TABLE_NAMES.errorTracking, TABLE_NAMES.batchEvents, TABLE_NAMES.executions].sort(),
+      [
+        TABLE_NAMES.source,
+        TABLE_NAMES.batchAssignments,
+        TABLE_NAMES.results,
+        TABLE_NAMES.processedRecords,
+        TABLE_NAMES.errorTracking,
+        TABLE_NAMES.batchEvents,
+        TABLE_NAMES.executions,
+      ].sort(),
     );
     for (const [, t] of tables) {
       expect(t.time_partitioning).toEqual({ type: 'DAY', field: expect.any(String) });
@@ -72,17 +95,25 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
     });
     const work = findResource(s.json, 'google_storage_bucket', (b) => b.name.endsWith('-work'));
     expect(work.lifecycle_rule).toEqual([{ action: { type: 'Delete' }, condition: { age: 30 } }]);
-    expect(s.text).toHaveResourceWithProperties(StorageBucket, { name: 'my-project-123-tap-dev-artifacts', public_access_prevention: 'enforced' });
+    expect(s.text).toHaveResourceWithProperties(StorageBucket, {
+      name: 'my-project-123-tap-dev-artifacts',
+      public_access_prevention: 'enforced',
+    });
   });
 
   test('creates one service account per role', () => {
-    expect(resources(s.json, 'google_service_account').map(([, a]) => a.account_id).sort()).toEqual(
-      ['tap-dev-workflows', 'tap-dev-planner', 'tap-dev-generator', 'tap-dev-processor', 'tap-dev-reporter'].sort(),
-    );
+    expect(
+      resources(s.json, 'google_service_account')
+        .map(([, a]) => a.account_id)
+        .sort(),
+    ).toEqual(['tap-dev-workflows', 'tap-dev-planner', 'tap-dev-generator', 'tap-dev-processor', 'tap-dev-reporter'].sort());
   });
 
-  test("creates the Vertex AI service agent with the beta provider and lets it use the work bucket", () => {
-    expect(s.text).toHaveResourceWithProperties(GoogleProjectServiceIdentity, { service: 'aiplatform.googleapis.com', provider: 'google-beta' });
+  test('creates the Vertex AI service agent with the beta provider and lets it use the work bucket', () => {
+    expect(s.text).toHaveResourceWithProperties(GoogleProjectServiceIdentity, {
+      service: 'aiplatform.googleapis.com',
+      provider: 'google-beta',
+    });
     const binding = findResource(s.json, 'google_storage_bucket_iam_member', (b) => b.member.includes('google_project_service_identity'));
     expect(binding.role).toBe('roles/storage.objectUser');
     expect(binding.bucket).toMatch(/google_storage_bucket\.Pipeline_WorkBucket_/);
@@ -107,7 +138,9 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
       expect(job.labels.env).toBe('dev');
       const object = findResource(s.json, 'google_storage_bucket_object', (o) => `/app/${o.name}` === container.args[0]);
       expect(object.source).toMatch(new RegExp(`^assets/.*/${kind}-[0-9a-f]{16}\\.js$`));
-      expect(job.depends_on).toContain(`google_storage_bucket_object.${Object.entries(s.json.resource.google_storage_bucket_object!).find(([, o]) => o === object)![0]}`);
+      expect(job.depends_on).toContain(
+        `google_storage_bucket_object.${Object.entries(s.json.resource.google_storage_bucket_object!).find(([, o]) => o === object)![0]}`,
+      );
     }
   });
 
@@ -139,10 +172,19 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
   });
 
   test('applies the merged labels to everything that takes labels', () => {
-    const labelled = ['google_bigquery_dataset', 'google_bigquery_table', 'google_storage_bucket', 'google_cloud_run_v2_job', 'google_workflows_workflow'];
+    const labelled = [
+      'google_bigquery_dataset',
+      'google_bigquery_table',
+      'google_storage_bucket',
+      'google_cloud_run_v2_job',
+      'google_workflows_workflow',
+    ];
     for (const type of labelled) {
       for (const [id, r] of resources(s.json, type)) {
-        expect([id, r.labels]).toEqual([id, expect.objectContaining({ app: 'transcript-analysis-pipeline', 'tap-pipeline': 'tap-dev', env: 'dev' })]);
+        expect([id, r.labels]).toEqual([
+          id,
+          expect.objectContaining({ app: 'transcript-analysis-pipeline', 'tap-pipeline': 'tap-dev', env: 'dev' }),
+        ]);
       }
     }
     for (const [, p] of resources(s.json, 'google_monitoring_alert_policy')) expect(p.user_labels.env).toBe('dev');
@@ -187,7 +229,11 @@ describe('TranscriptAnalysisPipeline with options', () => {
 
   test('keeps data protected by default', () => {
     expect(s.text).toHaveResourceWithProperties(BigqueryDataset, { delete_contents_on_destroy: false });
-    expect(resources(s.json, 'google_bigquery_table').filter(([, t]) => !t.view).every(([, t]) => t.deletion_protection === true)).toBe(true);
+    expect(
+      resources(s.json, 'google_bigquery_table')
+        .filter(([, t]) => !t.view)
+        .every(([, t]) => t.deletion_protection === true),
+    ).toBe(true);
     expect(findResource(s.json, 'google_storage_bucket', (b) => b.name.endsWith('-work')).force_destroy).toBe(false);
   });
 
@@ -200,7 +246,11 @@ describe('TranscriptAnalysisPipeline with options', () => {
     ]);
     const job = findResource(s.json, 'google_cloud_run_v2_job', (j) => j.name === 'tap-prod-pass1-batch-planner');
     const env = Object.fromEntries(job.template.template.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
-    expect([env[JOB_ENV.sourceTable], env[JOB_ENV.sourceIdColumn], env[JOB_ENV.sourceTextColumn]]).toEqual(['data-project-1.calls.transcripts', 'call_id', 'text']);
+    expect([env[JOB_ENV.sourceTable], env[JOB_ENV.sourceIdColumn], env[JOB_ENV.sourceTextColumn]]).toEqual([
+      'data-project-1.calls.transcripts',
+      'call_id',
+      'text',
+    ]);
   });
 
   test('runs a user image with no bundle, mount or artifacts grants', () => {
@@ -213,7 +263,9 @@ describe('TranscriptAnalysisPipeline with options', () => {
       expect(t.containers[0].args).toEqual([job.labels['tap-job']]);
     }
     expect(resources(s.json, 'google_storage_bucket_object')).toHaveLength(0);
-    expect(resources(s.json, 'google_storage_bucket_iam_member').filter(([, g]) => String(g.bucket).includes('ArtifactsBucket'))).toHaveLength(0);
+    expect(
+      resources(s.json, 'google_storage_bucket_iam_member').filter(([, g]) => String(g.bucket).includes('ArtifactsBucket')),
+    ).toHaveLength(0);
   });
 
   test('starts the master workflow on the schedule as its own identity', () => {

@@ -22,7 +22,12 @@ beforeAll(() => {
   stacks.push(['two pipelines', two.json]);
 });
 
-const IAM_TYPES = ['google_project_iam_member', 'google_bigquery_table_iam_member', 'google_storage_bucket_iam_member', 'google_cloud_run_v2_job_iam_member'];
+const IAM_TYPES = [
+  'google_project_iam_member',
+  'google_bigquery_table_iam_member',
+  'google_storage_bucket_iam_member',
+  'google_cloud_run_v2_job_iam_member',
+];
 
 /** A resource by its `${type.id.attr}` reference. */
 function deref(json: TfJson, ref: string): Record<string, any> | undefined {
@@ -42,7 +47,8 @@ function bindings(json: TfJson): Set<string> {
       let on: string;
       if (type === 'google_project_iam_member') on = 'project';
       else if (type === 'google_cloud_run_v2_job_iam_member') on = 'each job';
-      else if (type === 'google_storage_bucket_iam_member') on = `${deref(json, b.bucket)!.name.endsWith('-work') ? 'work' : 'artifacts'} bucket`;
+      else if (type === 'google_storage_bucket_iam_member')
+        on = `${deref(json, b.bucket)!.name.endsWith('-work') ? 'work' : 'artifacts'} bucket`;
       else on = `table ${deref(json, b.table_id)?.table_id ?? b.table_id}`;
       out.add(`${who} | ${b.role} | ${on}`);
     }
@@ -62,7 +68,8 @@ function readmeBindings(): Set<string> {
     const role = cells[2]!.replace(/`/g, '');
     const on = cells[3]!;
     const tables = [...on.matchAll(/`([a-z_0-9]+)`/g)].map((m) => m[1]!);
-    if (on.startsWith('tables') || on.startsWith('table') || on.startsWith('views')) for (const t of tables) out.add(`${who} | ${role} | table ${t}`);
+    if (on.startsWith('tables') || on.startsWith('table') || on.startsWith('views'))
+      for (const t of tables) out.add(`${who} | ${role} | table ${t}`);
     else out.add(`${who} | ${role} | ${on}`);
   }
   return out;
@@ -76,7 +83,8 @@ describe('policy over every synthesized stack', () => {
   test('grants no primitive role', () => {
     for (const [id, json] of stacks) {
       for (const type of IAM_TYPES) {
-        for (const [, b] of resources(json, type)) expect([id, b.role]).not.toEqual([id, expect.stringMatching(/^roles\/(owner|editor|viewer)$/)]);
+        for (const [, b] of resources(json, type))
+          expect([id, b.role]).not.toEqual([id, expect.stringMatching(/^roles\/(owner|editor|viewer)$/)]);
       }
     }
   });
@@ -89,7 +97,8 @@ describe('policy over every synthesized stack', () => {
     for (const [, json] of stacks) {
       const buckets = resources(json, 'google_storage_bucket');
       expect(buckets.length).toBeGreaterThan(0);
-      for (const [, b] of buckets) expect([b.name, b.uniform_bucket_level_access, b.public_access_prevention]).toEqual([b.name, true, 'enforced']);
+      for (const [, b] of buckets)
+        expect([b.name, b.uniform_bucket_level_access, b.public_access_prevention]).toEqual([b.name, true, 'enforced']);
     }
   });
 

@@ -52,10 +52,11 @@ describe('README', () => {
       });
       expect(stdout.trim()).toMatch(/^v-[0-9a-f]{16}$/);
       const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'calls', 'cdk.tf.json'), 'utf8'));
-      expect(Object.values(json.resource.google_workflows_workflow as Record<string, { name: string }>).map((w) => w.name).sort()).toEqual([
-        'calls-master-orchestrator',
-        'calls-ta-sub-workflow',
-      ]);
+      expect(
+        Object.values(json.resource.google_workflows_workflow as Record<string, { name: string }>)
+          .map((w) => w.name)
+          .sort(),
+      ).toEqual(['calls-master-orchestrator', 'calls-ta-sub-workflow']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -67,7 +68,7 @@ describe('README', () => {
     const props = [...body.matchAll(/^\s+readonly (\w+)\??:/gm)].map((m) => m[1]!);
     expect(props.length).toBeGreaterThan(25);
     const table = README.split('### Props')[1]!.split('\n### ')[0]!;
-    const documented = [...table.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]!);
+    const documented = [...table.matchAll(/^\| `(\w+)` *\|/gm)].map((m) => m[1]!);
     expect(documented).toEqual(props);
   });
 
@@ -75,7 +76,13 @@ describe('README', () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(README)![1]!;
     expect(firstBlock).toMatch(/^npm ci && npm start\b/m);
     expect(firstBlock).toMatch(/^npm test\b/m);
-    for (const heading of ['## Running it on your laptop', '## Operating the pipeline', '### Who may do what', '### Plain Terraform', '### cdktf is archived']) {
+    for (const heading of [
+      '## Running it on your laptop',
+      '## Operating the pipeline',
+      '### Who may do what',
+      '### Plain Terraform',
+      '### cdktf is archived',
+    ]) {
       expect(README).toContain(heading);
     }
   });

@@ -9,7 +9,10 @@ function build(props: Partial<TranscriptAnalysisPipelineProps>): void {
   new TranscriptAnalysisPipeline(stack, 'Pipeline', { ...BASE, image: 'example/image:1', ...props } as TranscriptAnalysisPipelineProps);
 }
 
-const field = (over: Record<string, unknown>) => ({ ...DEFAULT_ANALYSIS, fields: [{ name: 'summary', type: 'string', description: 'x', ...over }] });
+const field = (over: Record<string, unknown>) => ({
+  ...DEFAULT_ANALYSIS,
+  fields: [{ name: 'summary', type: 'string', description: 'x', ...over }],
+});
 
 /** [case, props, every fragment the message must contain (prop, value, what is allowed)]. */
 const CASES: Array<[string, Partial<TranscriptAnalysisPipelineProps> | Record<string, unknown>, string[]]> = [
@@ -17,7 +20,11 @@ const CASES: Array<[string, Partial<TranscriptAnalysisPipelineProps> | Record<st
   ['projectId has upper case', { projectId: 'My-Project' }, ['projectId', '"My-Project"', '6-30 lowercase']],
   ['region is not a region', { region: 'europe' }, ['region', '"europe"', 'europe-west1']],
   ['vertexRegion is not a region', { vertexRegion: 'EU' }, ['vertexRegion', '"EU"', 'GCP region']],
-  ['namePrefix is too long', { namePrefix: 'a-very-long-prefix-for-this' }, ['namePrefix', '"a-very-long-prefix-for-this"', '1-20 lowercase']],
+  [
+    'namePrefix is too long',
+    { namePrefix: 'a-very-long-prefix-for-this' },
+    ['namePrefix', '"a-very-long-prefix-for-this"', '1-20 lowercase'],
+  ],
   ['namePrefix ends with -', { namePrefix: 'tap-' }, ['namePrefix', '"tap-"', 'not ending with -']],
   ['datasetId has a hyphen', { datasetId: 'my-dataset' }, ['datasetId', '"my-dataset"', 'BigQuery dataset id']],
   ['batchSize is 0', { batchSize: 0 }, ['batchSize', 'got 0', 'between 1 and 200000', '200,000 requests']],
@@ -32,36 +39,116 @@ const CASES: Array<[string, Partial<TranscriptAnalysisPipelineProps> | Record<st
   ['jobCpu 4 with too little memory', { jobCpu: 4, jobMemoryMiB: 1024 }, ['jobMemoryMiB', '2048', 'jobCpu 4', 'got 1024']],
   ['jobMemoryMiB needs more CPU', { jobCpu: 1, jobMemoryMiB: 8192 }, ['jobCpu', 'at least 2', 'jobMemoryMiB 8192', 'got 1']],
   ['jobTimeoutSeconds is 30', { jobTimeoutSeconds: 30 }, ['jobTimeoutSeconds', 'got 30', 'between 60 and 86400']],
-  ['task time exceeds what a workflow waits', { jobTimeoutSeconds: 40000, jobMaxRetries: 3 }, ['jobTimeoutSeconds × (jobMaxRetries + 1)', '40000 × 4 = 160000', 'at most 86400']],
+  [
+    'task time exceeds what a workflow waits',
+    { jobTimeoutSeconds: 40000, jobMaxRetries: 3 },
+    ['jobTimeoutSeconds × (jobMaxRetries + 1)', '40000 × 4 = 160000', 'at most 86400'],
+  ],
   ['jobMaxRetries is negative', { jobMaxRetries: -1 }, ['jobMaxRetries', 'got -1', 'between 0 and 10']],
   ['workRetentionDays is 0', { workRetentionDays: 0 }, ['workRetentionDays', 'got 0', 'between 1 and 3650']],
   ['image has a space', { image: 'my image' }, ['image', '"my image"', 'container image reference']],
   ['a label value has upper case', { labels: { env: 'Dev' } }, ['labels.env', '"Dev"', 'label value']],
   ['a label key starts with a digit', { labels: { '1env': 'dev' } }, ['labels key', '"1env"', 'label key']],
   ['schedule has four fields', { schedule: '0 2 * *' }, ['schedule', '"0 2 * *"', 'five fields']],
-  ['scheduleTimeZone without schedule', { scheduleTimeZone: 'Europe/Paris' }, ['scheduleTimeZone', '"Europe/Paris"', 'together with schedule']],
-  ['a notification channel is not a channel name', { notificationChannels: ['email:me@example.com'] }, ['notificationChannels[0]', '"email:me@example.com"', 'notificationChannels/ID']],
-  ['notification channels with monitoring off', { monitoring: false, notificationChannels: ['projects/p/notificationChannels/1'] }, ['notificationChannels', 'empty when monitoring is false']],
+  [
+    'scheduleTimeZone without schedule',
+    { scheduleTimeZone: 'Europe/Paris' },
+    ['scheduleTimeZone', '"Europe/Paris"', 'together with schedule'],
+  ],
+  [
+    'a notification channel is not a channel name',
+    { notificationChannels: ['email:me@example.com'] },
+    ['notificationChannels[0]', '"email:me@example.com"', 'notificationChannels/ID'],
+  ],
+  [
+    'notification channels with monitoring off',
+    { monitoring: false, notificationChannels: ['projects/p/notificationChannels/1'] },
+    ['notificationChannels', 'empty when monitoring is false'],
+  ],
   ['batchFailureRateThreshold is 0', { batchFailureRateThreshold: 0 }, ['batchFailureRateThreshold', 'got 0', 'above 0 and at most 1']],
-  ['batchFailureRateThreshold is 20 (a percentage)', { batchFailureRateThreshold: 20 }, ['batchFailureRateThreshold', 'got 20', 'at most 1']],
-  ['source.table is not qualified', { source: { table: 'calls.transcripts' } }, ['source.table', '"calls.transcripts"', 'project.dataset.table']],
-  ['source.idColumn has upper case', { source: { table: 'data-project-1.calls.t', idColumn: 'CallId' } }, ['source.idColumn', '"CallId"', 'column name']],
-  ['the prompt has no {transcript}', { analysis: { ...DEFAULT_ANALYSIS, promptTemplate: 'Analyse this call.' } }, ['analysis.promptTemplate', '"Analyse this call."', '{transcript}']],
-  ['the model id has a space', { analysis: { ...DEFAULT_ANALYSIS, model: 'gemini 2.5' } }, ['analysis.model', '"gemini 2.5"', 'Gemini model id']],
-  ['temperature is 3', { analysis: { ...DEFAULT_ANALYSIS, generationConfig: { temperature: 3 } } }, ['analysis.generationConfig.temperature', 'got 3', 'a number from 0 to 2']],
-  ['maxOutputTokens is 0', { analysis: { ...DEFAULT_ANALYSIS, generationConfig: { maxOutputTokens: 0 } } }, ['analysis.generationConfig.maxOutputTokens', 'got 0', 'an integer from 1 to 65536']],
+  [
+    'batchFailureRateThreshold is 20 (a percentage)',
+    { batchFailureRateThreshold: 20 },
+    ['batchFailureRateThreshold', 'got 20', 'at most 1'],
+  ],
+  [
+    'source.table is not qualified',
+    { source: { table: 'calls.transcripts' } },
+    ['source.table', '"calls.transcripts"', 'project.dataset.table'],
+  ],
+  [
+    'source.idColumn has upper case',
+    { source: { table: 'data-project-1.calls.t', idColumn: 'CallId' } },
+    ['source.idColumn', '"CallId"', 'column name'],
+  ],
+  [
+    'the prompt has no {transcript}',
+    { analysis: { ...DEFAULT_ANALYSIS, promptTemplate: 'Analyse this call.' } },
+    ['analysis.promptTemplate', '"Analyse this call."', '{transcript}'],
+  ],
+  [
+    'the model id has a space',
+    { analysis: { ...DEFAULT_ANALYSIS, model: 'gemini 2.5' } },
+    ['analysis.model', '"gemini 2.5"', 'Gemini model id'],
+  ],
+  [
+    'temperature is 3',
+    { analysis: { ...DEFAULT_ANALYSIS, generationConfig: { temperature: 3 } } },
+    ['analysis.generationConfig.temperature', 'got 3', 'a number from 0 to 2'],
+  ],
+  [
+    'maxOutputTokens is 0',
+    { analysis: { ...DEFAULT_ANALYSIS, generationConfig: { maxOutputTokens: 0 } } },
+    ['analysis.generationConfig.maxOutputTokens', 'got 0', 'an integer from 1 to 65536'],
+  ],
   ['there are no fields', { analysis: { ...DEFAULT_ANALYSIS, fields: [] } }, ['analysis.fields', 'got []', 'non-empty list']],
   ['a field name has upper case', { analysis: field({ name: 'Summary' }) }, ['analysis.fields[0].name', '"Summary"', 'column name']],
-  ['a field takes a reserved column name', { analysis: field({ name: 'record_id' }) }, ['analysis.fields[0].name', '"record_id"', "results table's own columns"]],
-  ['two fields share a name', { analysis: { ...DEFAULT_ANALYSIS, fields: [...DEFAULT_ANALYSIS.fields, DEFAULT_ANALYSIS.fields[0]!] } }, ['analysis.fields[6].name', '"summary"', 'unique']],
-  ['a field type is unknown', { analysis: field({ type: 'date' }) }, ['analysis.fields[0].type', '"date"', 'one of string, integer, number, boolean, string_array']],
-  ['an enum on a boolean field', { analysis: field({ type: 'boolean', enum: ['yes'] }) }, ['analysis.fields[0].enum', '["yes"]', 'enums are for string fields']],
-  ['a field without description', { analysis: field({ description: ' ' }) }, ['analysis.fields[0].description', '" "', 'non-empty description']],
-  ['a placeholder names no column of the created source table', { analysis: { ...DEFAULT_ANALYSIS, promptTemplate: '{transcript} {nonexistent_col}' } }, ['analysis.promptTemplate', '"{nonexistent_col}"', '{agent_id}']],
-  ['an unknown key in the analysis', { analysis: { ...DEFAULT_ANALYSIS, temperature: 0.5 } as never }, ['analysis.temperature', 'must be absent', 'Known keys']],
+  [
+    'a field takes a reserved column name',
+    { analysis: field({ name: 'record_id' }) },
+    ['analysis.fields[0].name', '"record_id"', "results table's own columns"],
+  ],
+  [
+    'two fields share a name',
+    { analysis: { ...DEFAULT_ANALYSIS, fields: [...DEFAULT_ANALYSIS.fields, DEFAULT_ANALYSIS.fields[0]!] } },
+    ['analysis.fields[6].name', '"summary"', 'unique'],
+  ],
+  [
+    'a field type is unknown',
+    { analysis: field({ type: 'date' }) },
+    ['analysis.fields[0].type', '"date"', 'one of string, integer, number, boolean, string_array'],
+  ],
+  [
+    'an enum on a boolean field',
+    { analysis: field({ type: 'boolean', enum: ['yes'] }) },
+    ['analysis.fields[0].enum', '["yes"]', 'enums are for string fields'],
+  ],
+  [
+    'a field without description',
+    { analysis: field({ description: ' ' }) },
+    ['analysis.fields[0].description', '" "', 'non-empty description'],
+  ],
+  [
+    'a placeholder names no column of the created source table',
+    { analysis: { ...DEFAULT_ANALYSIS, promptTemplate: '{transcript} {nonexistent_col}' } },
+    ['analysis.promptTemplate', '"{nonexistent_col}"', '{agent_id}'],
+  ],
+  [
+    'an unknown key in the analysis',
+    { analysis: { ...DEFAULT_ANALYSIS, temperature: 0.5 } as never },
+    ['analysis.temperature', 'must be absent', 'Known keys'],
+  ],
   ['price is negative', { price: { inputPerMillion: -1, outputPerMillion: 1 } }, ['price.inputPerMillion', 'got -1', 'between 0 and 1000']],
-  ['workflowsDir holds no workflows', { workflowsDir: '/nonexistent-workflows' }, ['workflowsDir', 'workflow source not found', '/nonexistent-workflows/']],
-  ['serviceAccounts has a bad email', { serviceAccounts: { planner: 'planner@example.com' } }, ['serviceAccounts.planner', '"planner@example.com"', 'service account email']],
+  [
+    'workflowsDir holds no workflows',
+    { workflowsDir: '/nonexistent-workflows' },
+    ['workflowsDir', 'workflow source not found', '/nonexistent-workflows/'],
+  ],
+  [
+    'serviceAccounts has a bad email',
+    { serviceAccounts: { planner: 'planner@example.com' } },
+    ['serviceAccounts.planner', '"planner@example.com"', 'service account email'],
+  ],
 ];
 
 describe('prop validation', () => {

@@ -13,7 +13,9 @@ export function referenceFile(name: string): string {
   const dir = process.env.TAP_REFERENCE_DIR || path.join(ROOT, '..', 'shared', 'reference');
   const file = path.resolve(dir, name);
   if (!fs.existsSync(file)) {
-    throw new Error(`reference file ${name} not found in ${path.resolve(dir)}: put the reference folder beside the checkout, or set TAP_REFERENCE_DIR to it`);
+    throw new Error(
+      `reference file ${name} not found in ${path.resolve(dir)}: put the reference folder beside the checkout, or set TAP_REFERENCE_DIR to it`,
+    );
   }
   return file;
 }

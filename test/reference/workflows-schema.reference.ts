@@ -12,7 +12,7 @@ describe('the pipeline workflow definitions', () => {
     return ajv.compile(JSON.parse(fs.readFileSync(referenceFile('workflows.schema.json'), 'utf8')));
   };
 
-  test.each(Object.values(WORKFLOW_FILES))('%s is valid against Google\'s Workflows schema', (file) => {
+  test.each(Object.values(WORKFLOW_FILES))("%s is valid against Google's Workflows schema", (file) => {
     const check = validate();
     const ok = check(YAML.parse(fs.readFileSync(path.join(ROOT, file), 'utf8')));
     expect(check.errors ?? []).toEqual([]);

@@ -7,8 +7,12 @@ export const HISTORIES_PER_SEED = 50;
 /** One jest test per seed; a failure prints the history shrunk to the smallest one that fails, with its seed. */
 export function checkHistories(seeds: readonly number[]): void {
   describe('the ledger under random histories of runs, crashes and recoveries', () => {
-    test.each(seeds)('seed %d: every history keeps every invariant', async (seed) => {
-      await fc.assert(historiesHold(), { seed, numRuns: HISTORIES_PER_SEED });
-    }, 900_000);
+    test.each(seeds)(
+      'seed %d: every history keeps every invariant',
+      async (seed) => {
+        await fc.assert(historiesHold(), { seed, numRuns: HISTORIES_PER_SEED });
+      },
+      900_000,
+    );
   });
 }

@@ -18,12 +18,15 @@ async function replay(steps: (lab: Lab) => Promise<void>): Promise<void> {
 describe('histories the random search found', () => {
   // A transcript that cannot be sent: its permanent error was committed, its processed_records row
   // not (the run died in between); the next run left it open for good, as the planner skipped it.
-  test.each([11, 12, 13, 14, 15])('a permanent error committed without its processed_records row is settled by the next run (death after write %d)', async (after) => {
-    await replay(async (lab) => {
-      await lab.run({ ...clean, add: 1, empties: 1, crashAfter: { counting: 'writes', after } });
-      await lab.run(clean);
-    });
-  });
+  test.each([11, 12, 13, 14, 15])(
+    'a permanent error committed without its processed_records row is settled by the next run (death after write %d)',
+    async (after) => {
+      await replay(async (lab) => {
+        await lab.run({ ...clean, add: 1, empties: 1, crashAfter: { counting: 'writes', after } });
+        await lab.run(clean);
+      });
+    },
+  );
 
   test.each([14, 15, 16, 17, 18])('the same under a second analysis version, with two lanes (death after write %d)', async (after) => {
     await replay(async (lab) => {

@@ -202,7 +202,8 @@ export class Lab {
         wrapStorage: (s) => this.observe(s),
       });
       crashed = result.state === 'FAILED' && p.crashAfter !== null;
-      if (result.state === 'FAILED' && !crashed) throw new Violation(`run ${executionId} failed without a crash: ${JSON.stringify(result.error)}`);
+      if (result.state === 'FAILED' && !crashed)
+        throw new Violation(`run ${executionId} failed without a crash: ${JSON.stringify(result.error)}`);
     } catch (error) {
       if (!(error instanceof ProcessDeath)) throw error;
       crashed = true;
@@ -225,7 +226,12 @@ export class Lab {
     const id = planned[index % planned.length]!;
     let refused = false;
     try {
-      await runLocalPipeline({ workdir: this.workdir, analysis: ANALYSES[this.current], executionId: id, analyze: this.analyzer(VERSIONS[this.current]!) });
+      await runLocalPipeline({
+        workdir: this.workdir,
+        analysis: ANALYSES[this.current],
+        executionId: id,
+        analyze: this.analyzer(VERSIONS[this.current]!),
+      });
     } catch (error) {
       if (!(error instanceof ExecutionReusedError)) throw error;
       refused = true;
@@ -245,7 +251,13 @@ export class Lab {
     let note = '';
     const ws = await openLocalWorkspace(this.workdir, ANALYSES[analysis]);
     try {
-      const open = { target: { kind: 'local', dir: this.workdir }, queries: new OpsQueries(ws.warehouse), where: 'lab', local: ws, close: async () => {} } as OpenTarget;
+      const open = {
+        target: { kind: 'local', dir: this.workdir },
+        queries: new OpsQueries(ws.warehouse),
+        where: 'lab',
+        local: ws,
+        close: async () => {},
+      } as OpenTarget;
       let execution;
       try {
         execution = await requireExecution(open, id);
@@ -258,7 +270,11 @@ export class Lab {
           p.form.kind === 'batch'
             ? { kind: 'batch', batchId: execution.batchCount > 0 ? p.form.batch % execution.batchCount : p.form.batch }
             : p.form.kind === 'rows'
-              ? { kind: 'rows', startRow: 1 + (p.form.start % Math.max(1, execution.recordsTotal)), endRow: 1 + (p.form.start % Math.max(1, execution.recordsTotal)) + p.form.length }
+              ? {
+                  kind: 'rows',
+                  startRow: 1 + (p.form.start % Math.max(1, execution.recordsTotal)),
+                  endRow: 1 + (p.form.start % Math.max(1, execution.recordsTotal)) + p.form.length,
+                }
               : { kind: 'all-failed' };
         let plan;
         try {
@@ -286,7 +302,13 @@ export class Lab {
     } finally {
       await ws.close();
     }
-    count(note === 'crashed' ? 'recoveries that crashed' : note.startsWith('refused') || note === 'never planned' ? 'recoveries refused' : `recoveries (${p.form.kind})`);
+    count(
+      note === 'crashed'
+        ? 'recoveries that crashed'
+        : note.startsWith('refused') || note === 'never planned'
+          ? 'recoveries refused'
+          : `recoveries (${p.form.kind})`,
+    );
     this.log.push(`recover ${id} ${JSON.stringify(p)} ${note}`);
     await this.after();
   }
@@ -317,7 +339,10 @@ export class Lab {
   private async writeInputs(): Promise<string | undefined> {
     if (this.pending.size === 0) return undefined;
     const file = path.join(this.dir, `input-${++this.inputs}.jsonl`);
-    fs.writeFileSync(file, [...this.pending].map(([transcript_id, transcript]) => JSON.stringify({ transcript_id, transcript })).join('\n') + '\n');
+    fs.writeFileSync(
+      file,
+      [...this.pending].map(([transcript_id, transcript]) => JSON.stringify({ transcript_id, transcript })).join('\n') + '\n',
+    );
     return file;
   }
 
@@ -475,7 +500,8 @@ export class Lab {
         const seen = new Set<string>();
         for (const r of rows) {
           const k = key(r.record_id, r.analysis_version);
-          if (seen.has(k)) throw new Violation(`I1: ${what} holds record ${String(r.record_id)} twice for version ${String(r.analysis_version)}`);
+          if (seen.has(k))
+            throw new Violation(`I1: ${what} holds record ${String(r.record_id)} twice for version ${String(r.analysis_version)}`);
           seen.add(k);
         }
         return seen;
@@ -490,7 +516,8 @@ export class Lab {
       const settledByError = new Set<string>();
       for (const p of processed) {
         const k = key(p.record_id, p.analysis_version);
-        if (p.status === 'succeeded' && !analysed.has(k)) throw new Violation(`I2: record ${String(p.record_id)} is settled as succeeded but has no result`);
+        if (p.status === 'succeeded' && !analysed.has(k))
+          throw new Violation(`I2: record ${String(p.record_id)} is settled as succeeded but has no result`);
         if (p.status !== 'succeeded') {
           if (analysed.has(k)) throw new Violation(`I2: record ${String(p.record_id)} has a result and is settled as ${String(p.status)}`);
           settledByError.add(k);
@@ -510,14 +537,18 @@ export class Lab {
       }
       for (const p of processed) {
         if (p.status === 'exhausted' && (counted.get(key(p.record_id, p.analysis_version)) ?? 0) < MAX_RECORD_ATTEMPTS) {
-          throw new Violation(`I5: record ${String(p.record_id)} is exhausted after ${counted.get(key(p.record_id, p.analysis_version)) ?? 0} failed answers of its own`);
+          throw new Violation(
+            `I5: record ${String(p.record_id)} is exhausted after ${counted.get(key(p.record_id, p.analysis_version)) ?? 0} failed answers of its own`,
+          );
         }
       }
 
       // I4: the clock, and what report, status and the view say, against the raw tables.
       for (const e of events) {
         if (!this.eventsBefore.has(JSON.stringify(e)) && Date.parse(String(e.event_time)) < this.lastEventTime) {
-          throw new Violation(`I4: an event of this command (${String(e.execution_id)}/${String(e.batch_id)}/${String(e.attempt)} ${String(e.status)}) is stamped before an earlier one`);
+          throw new Violation(
+            `I4: an event of this command (${String(e.execution_id)}/${String(e.batch_id)}/${String(e.attempt)} ${String(e.status)}) is stamped before an earlier one`,
+          );
         }
       }
       const queries = new OpsQueries(w);
@@ -528,7 +559,9 @@ export class Lab {
         const summary = await queries.summary(id, new Date());
         for (const [field, value] of Object.entries(expected)) {
           if (JSON.stringify(summary[field as keyof SummaryDocument]) !== JSON.stringify(value)) {
-            throw new Violation(`I4: report of ${id} says ${field} ${JSON.stringify(summary[field as keyof SummaryDocument])}, the tables ${JSON.stringify(value)}`);
+            throw new Violation(
+              `I4: report of ${id} says ${field} ${JSON.stringify(summary[field as keyof SummaryDocument])}, the tables ${JSON.stringify(value)}`,
+            );
           }
         }
         if (summary.records_total !== summary.records_succeeded + summary.records_failed + summary.records_open) {
@@ -537,7 +570,8 @@ export class Lab {
         const status = new Map((await queries.batches(id)).map((b) => [b.batchId, b.status]));
         const current = currentStatuses(id, events);
         for (const [batch, st] of current) {
-          if (status.get(batch) !== st) throw new Violation(`I4: status shows batch ${batch} of ${id} as ${status.get(batch)}, the tables ${st}`);
+          if (status.get(batch) !== st)
+            throw new Violation(`I4: status shows batch ${batch} of ${id} as ${status.get(batch)}, the tables ${st}`);
           const inView = view.find((v) => v.execution_id === id && v.batch_id === batch)?.status;
           if (inView !== st) throw new Violation(`I4: batch_status shows batch ${batch} of ${id} as ${String(inView)}, the tables ${st}`);
         }
@@ -549,7 +583,11 @@ export class Lab {
   /** After a clean run: nothing a source record needs is left open for the version. */
   private async checkNothingOpen(version: string): Promise<void> {
     await this.withWarehouse(async (w) => {
-      const analysed = new Set((await this.rows(w, TABLE_NAMES.results, 'record_id')).filter((r) => r.analysis_version === version).map((r) => String(r.record_id)));
+      const analysed = new Set(
+        (await this.rows(w, TABLE_NAMES.results, 'record_id'))
+          .filter((r) => r.analysis_version === version)
+          .map((r) => String(r.record_id)),
+      );
       const settled = new Set(
         (await this.rows(w, TABLE_NAMES.processedRecords, 'record_id'))
           .filter((r) => r.analysis_version === version && r.status !== 'succeeded')
@@ -557,7 +595,8 @@ export class Lab {
       );
       for (const r of await this.rows(w, TABLE_NAMES.source, 'transcript_id')) {
         const id = String(r.transcript_id);
-        if (!analysed.has(id) && !settled.has(id)) throw new Violation(`I2: after a clean run, record ${id} is still open for version ${version}`);
+        if (!analysed.has(id) && !settled.has(id))
+          throw new Violation(`I2: after a clean run, record ${id} is still open for version ${version}`);
       }
     });
   }

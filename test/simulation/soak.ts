@@ -77,7 +77,14 @@ async function main(): Promise<void> {
     ) + '\n',
   );
   for (const r of failed) process.stderr.write(`${fc.defaultReportMessage(r) ?? 'failed'}\n`);
-  if (o.record) record(o, streams.map((s) => s.seed), ran, seconds, failed.length);
+  if (o.record)
+    record(
+      o,
+      streams.map((s) => s.seed),
+      ran,
+      seconds,
+      failed.length,
+    );
   process.exit(failed.length > 0 ? 1 : 0);
 }
 

@@ -25,7 +25,7 @@ describe('the pipeline workflow definitions', () => {
     expect(used.filter((name) => !known.has(name))).toEqual([]);
   });
 
-  test('the batch workflow writes to the contract\'s batch events table', () => {
+  test("the batch workflow writes to the contract's batch events table", () => {
     const text = fs.readFileSync(path.join(ROOT, WORKFLOW_FILES.batch), 'utf8');
     expect([...text.matchAll(/tableId: (\w+)/g)].map((m) => m[1])).toEqual([TABLE_NAMES.batchEvents]);
   });
@@ -41,7 +41,11 @@ describe('the pipeline workflow definitions', () => {
       if (typeof map.call === 'string' && map.call.startsWith('googleapis.')) {
         const r = here as { backoff?: unknown; predicate?: unknown } | undefined;
         const args = map.args as { connector_params?: { timeout?: unknown } } | undefined;
-        calls.push({ call: map.call, guarded: !!r?.backoff && !!r.predicate, timeout: typeof args?.connector_params?.timeout === 'number' });
+        calls.push({
+          call: map.call,
+          guarded: !!r?.backoff && !!r.predicate,
+          timeout: typeof args?.connector_params?.timeout === 'number',
+        });
       }
       for (const [k, v] of Object.entries(map)) if (k !== 'retry') visit(v, map.try ? here : k === 'except' ? undefined : retry);
     };
@@ -56,7 +60,12 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const cloud = new ScriptedCloud({ batchCount: 7 });
     const outcome = await cloud.run(cloud.master, { execution_id: 'run-1', max_concurrent_batches: 2 });
     expect(outcome.state).toBe('SUCCEEDED');
-    expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({ execution_id: 'run-1', batches: 7, batches_succeeded: 7, failed_batches: [] });
+    expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({
+      execution_id: 'run-1',
+      batches: 7,
+      batches_succeeded: 7,
+      failed_batches: [],
+    });
     expect(cloud.maxInFlight).toBe(2);
     const generated = cloud.jobRuns.filter((r) => r.kind === 'generator').map((r) => Number(r.env.TAP_BATCH_ID));
     expect(generated.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
@@ -73,7 +82,10 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const body = cloud.vertexBodies[0] as any;
     expect(body).toMatchObject({
       model: 'publishers/google/models/gemini-2.5-flash',
-      inputConfig: { instancesFormat: 'jsonl', gcsSource: { uris: [expect.stringMatching(/^gs:\/\/work\/runs\/run-1\/batches\/\d\/attempt-1\/input\.jsonl$/)] } },
+      inputConfig: {
+        instancesFormat: 'jsonl',
+        gcsSource: { uris: [expect.stringMatching(/^gs:\/\/work\/runs\/run-1\/batches\/\d\/attempt-1\/input\.jsonl$/)] },
+      },
       outputConfig: { predictionsFormat: 'jsonl', gcsDestination: { outputUriPrefix: expect.stringMatching(/attempt-1\/output$/) } },
       labels: { env: 'test', 'tap-execution': 'run-1', 'tap-attempt': '1' },
     });
@@ -99,7 +111,7 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     expect(cloud.logged('run_finished')[0]).toMatchObject({ batches_succeeded: 3, batches_failed: 0 });
   });
 
-  test('a Vertex AI job that fails once is recorded failed and succeeds in the master\'s next round', async () => {
+  test("a Vertex AI job that fails once is recorded failed and succeeds in the master's next round", async () => {
     const cloud = new ScriptedCloud({
       batchCount: 3,
       vertex: (b, n) => (b === '2' && n === 1 ? ['JOB_STATE_RUNNING', 'JOB_STATE_FAILED'] : ['JOB_STATE_SUCCEEDED']),
@@ -130,7 +142,9 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const cloud = new ScriptedCloud({ batchCount: 1 });
     const handlers = cloud.handlers();
     const get = handlers['googleapis.storage.v1.objects.get']!;
-    const outcome = await (await import('../../runtime/local/engine')).runWorkflow(cloud.batch, {
+    const outcome = await (
+      await import('../../runtime/local/engine')
+    ).runWorkflow(cloud.batch, {
       argument: { execution_id: 'x', batch_id: 0, attempt: 1 },
       env: (await import('./scripted-cloud')).ENV,
       handlers: {
@@ -145,7 +159,11 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ code: 403 });
     // The processor's `succeeded` outranks the later `failed` of the same attempt (BATCH_STATUS_RANK);
     // the master's next round finds nothing left to send.
-    expect(cloud.events.map((e) => [e.status, e.attempt])).toEqual([['submitted', 1], ['succeeded', 1], ['failed', 1]]);
+    expect(cloud.events.map((e) => [e.status, e.attempt])).toEqual([
+      ['submitted', 1],
+      ['succeeded', 1],
+      ['failed', 1],
+    ]);
   });
 
   test('a job that ends FAILED after writing some answers: they are processed, the rest stay open, and the master runs the batch again', async () => {
@@ -156,7 +174,10 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     });
     const outcome = await cloud.run(cloud.master, { execution_id: 'run-p' });
     expect(outcome.state).toBe('SUCCEEDED');
-    expect(cloud.jobRuns.filter((r) => r.kind === 'processor' && r.env.TAP_BATCH_ID === '1').map((r) => r.env.TAP_ATTEMPT)).toEqual(['1', '2']);
+    expect(cloud.jobRuns.filter((r) => r.kind === 'processor' && r.env.TAP_BATCH_ID === '1').map((r) => r.env.TAP_ATTEMPT)).toEqual([
+      '1',
+      '2',
+    ]);
     // The attempt's outcome is the processor's: the workflow adds no second `failed` event for it.
     expect(cloud.events.filter((e) => e.batch_id === 1).map((e) => [e.status, e.attempt, e.open ?? null])).toEqual([
       ['submitted', 1, null],
@@ -172,7 +193,9 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const handlers = cloud.handlers();
     const create = handlers['googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.create']!;
     let creates = 0;
-    const outcome = await (await import('../../runtime/local/engine')).runWorkflow(cloud.batch, {
+    const outcome = await (
+      await import('../../runtime/local/engine')
+    ).runWorkflow(cloud.batch, {
       argument: { execution_id: 'x', batch_id: 0 },
       env: (await import('./scripted-cloud')).ENV,
       handlers: {
@@ -194,7 +217,11 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const cloud = new ScriptedCloud({ batchCount: 1, vertex: () => ['JOB_STATE_QUEUED', 'JOB_STATE_EXPIRED'] });
     const outcome = await cloud.run(cloud.batch, { execution_id: 'x', batch_id: 0, attempt: 1 });
     expect(outcome.state).toBe('FAILED');
-    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['VertexJobError'], vertex_state: 'JOB_STATE_EXPIRED', message: expect.stringMatching(/with no output/) });
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({
+      tags: ['VertexJobError'],
+      vertex_state: 'JOB_STATE_EXPIRED',
+      message: expect.stringMatching(/with no output/),
+    });
     expect(cloud.events.map((e) => e.status)).toEqual(['submitted', 'failed']);
   });
 
@@ -224,7 +251,10 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const outcome = await cloud.run(cloud.batch, { execution_id: 'x', batch_id: 0, attempt: 1 });
     expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['BatchIncomplete'], vertex_state: 'JOB_STATE_CANCELLED' });
     expect(cloud.jobRuns.find((r) => r.kind === 'processor')!.env).toMatchObject({ TAP_VERTEX_STATE: 'JOB_STATE_CANCELLED' });
-    expect(cloud.events.map((e) => [e.status, e.open ?? null])).toEqual([['submitted', null], ['failed', 70]]);
+    expect(cloud.events.map((e) => [e.status, e.open ?? null])).toEqual([
+      ['submitted', null],
+      ['failed', 70],
+    ]);
   });
 
   test('a job failure raises from the batch workflow, is recorded, and the master re-runs the batch', async () => {
@@ -245,7 +275,11 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const cloud = new ScriptedCloud({ batchCount: 4, vertex: (b) => (b === '3' ? ['JOB_STATE_FAILED'] : ['JOB_STATE_SUCCEEDED']) });
     const outcome = await cloud.run(cloud.master, { execution_id: 'run-x', max_batch_attempts: 2 });
     expect(outcome.state).toBe('SUCCEEDED');
-    expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({ execution_id: 'run-x', batches_failed: 1, failed_batches: [3] });
+    expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({
+      execution_id: 'run-x',
+      batches_failed: 1,
+      failed_batches: [3],
+    });
     expect(cloud.vertexBodies.filter((b: any) => b.labels['tap-batch'] === '3')).toHaveLength(2);
     expect(cloud.logged('run_finished')[0]).toMatchObject({ batches_failed: 1, failed_batches: [3], attempts_used: 2 });
     expect(cloud.logs.find((l) => (l.payload as any)?.event === 'run_finished')!.severity).toBe('ERROR');
@@ -255,16 +289,29 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const cloud = new ScriptedCloud({ batchCount: 3 });
     cloud.objects.set('runs/run-r/plan.json', { execution_id: 'run-r', batch_count: 3, batch_size: 100, records: 300 });
     const first = await cloud.run(cloud.batch, { execution_id: 'run-r', start_row: 1, end_row: 10000 });
-    expect(first.state === 'SUCCEEDED' && first.result).toMatchObject({ status: 'succeeded', start_row: 1, end_row: 300, batches_succeeded: 3 });
+    expect(first.state === 'SUCCEEDED' && first.result).toMatchObject({
+      status: 'succeeded',
+      start_row: 1,
+      end_row: 300,
+      batches_succeeded: 3,
+    });
     const generators = () => cloud.jobRuns.filter((r) => r.kind === 'generator').map((r) => r.env);
     expect(generators()).toEqual([0, 1, 2].map((b) => ({ TAP_EXECUTION_ID: 'run-r', TAP_BATCH_ID: String(b), TAP_ATTEMPT: '1' })));
     // Again: attempt 1 of each batch is claimed, so the next free one is taken.
     await cloud.run(cloud.batch, { execution_id: 'run-r', start_row: 1, end_row: 300 });
-    expect(generators().slice(3).map((e) => e.TAP_ATTEMPT)).toEqual(['2', '2', '2']);
-    expect(cloud.objects.get('runs/run-r/batches/1/attempt-2/claim.json')).toMatchObject({ execution_id: 'run-r', batch_id: 1, attempt: 2 });
+    expect(
+      generators()
+        .slice(3)
+        .map((e) => e.TAP_ATTEMPT),
+    ).toEqual(['2', '2', '2']);
+    expect(cloud.objects.get('runs/run-r/batches/1/attempt-2/claim.json')).toMatchObject({
+      execution_id: 'run-r',
+      batch_id: 1,
+      attempt: 2,
+    });
   });
 
-  test('a row range over parts of batches runs those rows only, as attempts that leave the batches\' status alone', async () => {
+  test("a row range over parts of batches runs those rows only, as attempts that leave the batches' status alone", async () => {
     const cloud = new ScriptedCloud({ batchCount: 3 });
     cloud.objects.set('runs/run-r/plan.json', { execution_id: 'run-r', batch_count: 3, batch_size: 100, records: 300 });
     const outcome = await cloud.run(cloud.batch, { execution_id: 'run-r', start_row: 150, end_row: 250 });
@@ -283,9 +330,16 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const cloud = new ScriptedCloud({ batchCount: 1 });
     await cloud.run(cloud.master, { execution_id: 'run-o' });
     const before = cloud.jobRuns.length;
-    for (const [start, end] of [[0, 5], [101, 200], [9, 3]]) {
+    for (const [start, end] of [
+      [0, 5],
+      [101, 200],
+      [9, 3],
+    ]) {
       const outcome = await cloud.run(cloud.batch, { execution_id: 'run-o', start_row: start, end_row: end });
-      expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['ValueError'], message: expect.stringMatching(/the plan has 100 rows/) });
+      expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({
+        tags: ['ValueError'],
+        message: expect.stringMatching(/the plan has 100 rows/),
+      });
     }
     expect(cloud.jobRuns.length).toBe(before);
   });
@@ -294,7 +348,10 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const cloud = new ScriptedCloud({ batchCount: 1 });
     for (const id of ['has.dot', 'x'.repeat(64), 'a/b']) {
       const master = await cloud.run(cloud.master, { execution_id: id });
-      expect(master.state === 'FAILED' && master.error).toMatchObject({ tags: ['ValueError'], message: expect.stringMatching(/1 to 63 letters/) });
+      expect(master.state === 'FAILED' && master.error).toMatchObject({
+        tags: ['ValueError'],
+        message: expect.stringMatching(/1 to 63 letters/),
+      });
       const batch = await cloud.run(cloud.batch, { execution_id: id, batch_id: 0 });
       expect(batch.state === 'FAILED' && batch.error).toMatchObject({ tags: ['ValueError'] });
     }
@@ -304,7 +361,11 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
   test('max_batch_attempts 1 runs one round and no retry round', async () => {
     const cloud = new ScriptedCloud({ batchCount: 2, vertex: (b) => (b === '1' ? ['JOB_STATE_FAILED'] : ['JOB_STATE_SUCCEEDED']) });
     const outcome = await cloud.run(cloud.master, { execution_id: 'run-1a', max_batch_attempts: 1 });
-    expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({ execution_id: 'run-1a', batches_failed: 1, failed_batches: [1] });
+    expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({
+      execution_id: 'run-1a',
+      batches_failed: 1,
+      failed_batches: [1],
+    });
     expect(cloud.vertexBodies).toHaveLength(2);
     expect(cloud.logged('batches_retrying')).toEqual([]);
   });
@@ -321,13 +382,19 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
   test('the master refuses max_concurrent_batches above the Workflows limit', async () => {
     const cloud = new ScriptedCloud({ batchCount: 1 });
     const outcome = await cloud.run(cloud.master, { max_concurrent_batches: 21 });
-    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['ValueError'], message: expect.stringMatching(/between 1 and 20/) });
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({
+      tags: ['ValueError'],
+      message: expect.stringMatching(/between 1 and 20/),
+    });
   });
 
   test('a run refuses to start while another run of the pipeline is active, unless allowed', async () => {
     const busy = new ScriptedCloud({ batchCount: 2, otherActiveRuns: 1 });
     const refused = await busy.run(busy.master, { execution_id: 'second' });
-    expect(refused.state === 'FAILED' && refused.error).toMatchObject({ tags: ['ValueError'], message: expect.stringMatching(/another run of this pipeline is in progress/) });
+    expect(refused.state === 'FAILED' && refused.error).toMatchObject({
+      tags: ['ValueError'],
+      message: expect.stringMatching(/another run of this pipeline is in progress/),
+    });
     expect(busy.jobRuns).toEqual([]);
     const allowed = await busy.run(busy.master, { execution_id: 'second', allow_concurrent: true });
     expect(allowed.state).toBe('SUCCEEDED');
@@ -337,7 +404,11 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
   test('a scheduled run (skip_if_busy) that finds another run active ends quietly, having done nothing', async () => {
     const busy = new ScriptedCloud({ batchCount: 2, otherActiveRuns: 1 });
     const outcome = await busy.run(busy.master, { execution_id: 'tick', skip_if_busy: true });
-    expect(outcome.state === 'SUCCEEDED' && outcome.result).toEqual({ execution_id: 'tick', skipped: true, reason: 'another run of this pipeline is in progress' });
+    expect(outcome.state === 'SUCCEEDED' && outcome.result).toEqual({
+      execution_id: 'tick',
+      skipped: true,
+      reason: 'another run of this pipeline is in progress',
+    });
     expect(busy.jobRuns).toEqual([]);
     expect(busy.logged('run_skipped')).toHaveLength(1);
     const alone = new ScriptedCloud({ batchCount: 2 });
@@ -373,7 +444,8 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     const outcome = await cloud.run(cloud.master, { execution_id: 'flaky', max_concurrent_batches: 3 });
     expect(outcome.state).toBe('SUCCEEDED');
     expect(Object.fromEntries(calls)).toEqual({ 0: 1, 1: 2, 2: 1, 3: 1, 4: 1, 5: 1 });
-    const children = cloud.executions.list('projects/p/locations/europe-west1/workflows/ta-sub-workflow', { view: 'FULL', pageSize: 100 }).executions as { labels: Record<string, string> }[];
+    const children = cloud.executions.list('projects/p/locations/europe-west1/workflows/ta-sub-workflow', { view: 'FULL', pageSize: 100 })
+      .executions as { labels: Record<string, string> }[];
     expect(children.map((c) => c.labels.tap_batch).sort()).toEqual(['0', '1', '2', '3', '4', '5']);
     expect(cloud.logged('batch_attempt_failed')).toEqual([]);
   });
@@ -391,10 +463,13 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     expect(outcome.stats.steps).toBeLessThan(40 * 2 + looks * 6 + 100);
   });
 
-  test('a plan too large for one execution\'s steps is refused before any batch runs, saying what to change', async () => {
+  test("a plan too large for one execution's steps is refused before any batch runs, saying what to change", async () => {
     const cloud = new ScriptedCloud({ batchCount: 30_000, childShortcut: () => ({ status: 'succeeded' }) });
     const outcome = await cloud.run(cloud.master, { execution_id: 'huge' });
-    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['ValueError'], message: expect.stringMatching(/30000 batches.*batch_size/) });
+    expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({
+      tags: ['ValueError'],
+      message: expect.stringMatching(/30000 batches.*batch_size/),
+    });
     expect(cloud.jobRuns.map((r) => r.kind)).toEqual(['planner']);
   });
 });

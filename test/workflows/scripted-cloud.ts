@@ -12,7 +12,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseWorkflow, runWorkflow, VirtualClock, type ConnectorHandlers, type ExecutionOutcome, type LogEntry, type Workflow } from '../../runtime/local/engine';
+import {
+  parseWorkflow,
+  runWorkflow,
+  VirtualClock,
+  type ConnectorHandlers,
+  type ExecutionOutcome,
+  type LogEntry,
+  type Workflow,
+} from '../../runtime/local/engine';
 import { LocalExecutions } from '../../runtime/local/executions';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -120,7 +128,12 @@ export class ScriptedCloud {
         }
         const dir = `runs/${exec}/batches/${batch}/attempt-${env.TAP_ATTEMPT}`;
         if (kind === 'planner') {
-          this.objects.set(`runs/${exec}/plan.json`, { execution_id: exec, batch_count: this.script.batchCount, batch_size: 100, records: this.script.batchCount * 100 });
+          this.objects.set(`runs/${exec}/plan.json`, {
+            execution_id: exec,
+            batch_count: this.script.batchCount,
+            batch_size: 100,
+            records: this.script.batchCount * 100,
+          });
         } else if (kind === 'generator') {
           const requests = this.script.requests?.(batch) ?? 100;
           this.objects.set(`${dir}/manifest.json`, {
@@ -135,9 +148,25 @@ export class ScriptedCloud {
           expect(env.TAP_VERTEX_OUTPUT_DIR).toMatch(/^gs:\/\/work\/runs\/.+\/output\/prediction-model-1$/);
           const unanswered = this.script.unanswered?.(batch, this.jobsPerBatch.get(batch) ?? 1) ?? 0;
           const status = unanswered > 0 ? 'failed' : 'succeeded';
-          this.objects.set(`${dir}/result.json`, { status, records: 100, succeeded: 98 - unanswered, failed: 2, unanswered, tokens_in: 1000, tokens_out: 100 });
+          this.objects.set(`${dir}/result.json`, {
+            status,
+            records: 100,
+            succeeded: 98 - unanswered,
+            failed: 2,
+            unanswered,
+            tokens_in: 1000,
+            tokens_out: 100,
+          });
           // The processor records the attempt's outcome itself (a load into batch_events).
-          this.events.push({ execution_id: exec, batch_id: Number(batch), attempt: Number(env.TAP_ATTEMPT), status, open: unanswered, vertex_state: env.TAP_VERTEX_STATE, by: 'processor' });
+          this.events.push({
+            execution_id: exec,
+            batch_id: Number(batch),
+            attempt: Number(env.TAP_ATTEMPT),
+            status,
+            open: unanswered,
+            vertex_state: env.TAP_VERTEX_STATE,
+            by: 'processor',
+          });
           this.inFlight.delete(batch);
         } else if (kind === 'reporter') {
           this.objects.set(`runs/${exec}/summary.json`, this.summary(exec));
@@ -186,11 +215,14 @@ export class ScriptedCloud {
         if (!job) throw { code: 404, message: 'not found', tags: ['HttpError'] };
         const state = job.states[Math.min(job.polls, job.states.length - 1)]!;
         job.polls++;
-        const prefix = (this.vertexBodies[Number(String(args.name).split('/').pop()) - 1] as any).outputConfig.gcsDestination.outputUriPrefix;
+        const prefix = (this.vertexBodies[Number(String(args.name).split('/').pop()) - 1] as any).outputConfig.gcsDestination
+          .outputUriPrefix;
         return {
           name: args.name,
           state,
-          ...(state === 'JOB_STATE_SUCCEEDED' || state === 'JOB_STATE_PARTIALLY_SUCCEEDED' || (state === 'JOB_STATE_CANCELLED' && this.script.unanswered)
+          ...(state === 'JOB_STATE_SUCCEEDED' ||
+          state === 'JOB_STATE_PARTIALLY_SUCCEEDED' ||
+          (state === 'JOB_STATE_CANCELLED' && this.script.unanswered)
             ? { outputInfo: { gcsOutputDirectory: `${prefix}/prediction-model-1` } }
             : {}),
           ...(state === 'JOB_STATE_FAILED' ? { error: { code: 13, message: 'internal error' } } : {}),
@@ -217,7 +249,10 @@ export class ScriptedCloud {
         const parent = String(args.parent);
         this.listCalls.push(String(args.filter ?? ''));
         if (parent === 'projects/p/locations/europe-west1/workflows/ta-sub-workflow') return this.executions.list(parent, args);
-        expect(args).toMatchObject({ parent: `projects/p/locations/europe-west1/workflows/${ctx.execution.workflowId}`, filter: 'state="ACTIVE"' });
+        expect(args).toMatchObject({
+          parent: `projects/p/locations/europe-west1/workflows/${ctx.execution.workflowId}`,
+          filter: 'state="ACTIVE"',
+        });
         const others = Array.from({ length: this.script.otherActiveRuns ?? 0 }, (_, i) => ({ name: `other-${i}`, state: 'ACTIVE' }));
         return { executions: [{ name: ctx.execution.id, state: 'ACTIVE' }, ...others] };
       },

@@ -8,8 +8,8 @@ import { DEFAULTS, EXECUTION_ID, LIMITS, WORKFLOW_ENV, WORKFLOW_FILES } from '..
 
 const source = (file: string) => fs.readFileSync(path.join(__dirname, '..', '..', file), 'utf8');
 
-describe('the workflows\' settings', () => {
-  test('each sys.get_env fallback of a setting is the contract\'s default', () => {
+describe("the workflows' settings", () => {
+  test("each sys.get_env fallback of a setting is the contract's default", () => {
     const fallbacks = new Map<string, string>();
     for (const file of Object.values(WORKFLOW_FILES)) {
       for (const m of source(file).matchAll(/sys\.get_env\("([A-Z_]+)", "([^"]*)"\)/g)) fallbacks.set(m[1]!, m[2]!);
@@ -22,13 +22,13 @@ describe('the workflows\' settings', () => {
     });
   });
 
-  test('the master refuses plans over the contract\'s batches per run, and lanes over its concurrency limit', () => {
+  test("the master refuses plans over the contract's batches per run, and lanes over its concurrency limit", () => {
     const master = source(WORKFLOW_FILES.master);
     expect([...master.matchAll(/plan\.batch_count > (\d+)/g)].map((m) => Number(m[1]))).toEqual([LIMITS.maxBatchesPerRun]);
     expect(master).toContain(`max_concurrent > ${LIMITS.maxConcurrentBatches}`);
   });
 
-  test('both workflows check an execution id with the contract\'s pattern, which tapctl run checks too', () => {
+  test("both workflows check an execution id with the contract's pattern, which tapctl run checks too", () => {
     for (const file of [WORKFLOW_FILES.master, WORKFLOW_FILES.batch]) {
       const patterns = [...source(file).matchAll(/text\.match_regex\(execution_id, "([^"]+)"\)/g)].map((m) => m[1]);
       expect(patterns).toEqual([EXECUTION_ID.pattern.source]);

@@ -31,14 +31,25 @@ describe('the master orchestrator at the largest plan', () => {
     expect((outcome.stats.endTime - outcome.stats.startTime) / 86400).toBeLessThan(365);
     expect(outcome.stats.steps).toBeLessThan(100_000);
     expect(outcome.stats.peakMemoryBytes).toBeLessThan(512 * 1024);
-    expect(cloud.logged('run_finished')[0]).toMatchObject({ batches: LIMITS.maxBatchesPerRun, batches_succeeded: LIMITS.maxBatchesPerRun, batches_recovered: LIMITS.maxBatchesPerRun / 100, batches_failed: 0, attempts_used: 2 });
+    expect(cloud.logged('run_finished')[0]).toMatchObject({
+      batches: LIMITS.maxBatchesPerRun,
+      batches_succeeded: LIMITS.maxBatchesPerRun,
+      batches_recovered: LIMITS.maxBatchesPerRun / 100,
+      batches_failed: 0,
+      attempts_used: 2,
+    });
   }, 600_000);
 
   test('when every batch of the largest plan fails, no retry round starts that might not fit in the step limit: the run reports', async () => {
     const cloud: ScriptedCloud = new ScriptedCloud({
       batchCount: LIMITS.maxBatchesPerRun,
       childShortcut: (argument) => {
-        cloud.events.push({ execution_id: argument.execution_id, batch_id: argument.batch_id, attempt: argument.attempt, status: 'failed' });
+        cloud.events.push({
+          execution_id: argument.execution_id,
+          batch_id: argument.batch_id,
+          attempt: argument.attempt,
+          status: 'failed',
+        });
         throw { message: 'Vertex AI is down', tags: ['BatchIncomplete'] };
       },
     });
@@ -50,5 +61,4 @@ describe('the master orchestrator at the largest plan', () => {
     expect(cloud.logged('retries_stopped')).toEqual([expect.objectContaining({ batches: LIMITS.maxBatchesPerRun })]);
     expect(cloud.logged('run_finished')[0]).toMatchObject({ batches_failed: LIMITS.maxBatchesPerRun, attempts_used: 1 });
   }, 600_000);
-
 });

@@ -8,7 +8,6 @@ import { AuthClient, GoogleAuth, PassThroughClient } from 'google-auth-library';
 import type { SqlParamTypes, Statement, Warehouse } from '../../core/ports';
 import { isTableId, qualifiedTable } from './bigquery-names';
 
-
 export interface BigQueryWarehouseOptions {
   readonly projectId: string;
   readonly dataset: string;

@@ -54,7 +54,10 @@ export async function runAsMain<T>(kind: JobKind, run: JobRun<T>, env: JobEnv = 
     await run(env, ports);
     process.exitCode = 0;
   } catch (error) {
-    log.log('ERROR', `${kind} failed: ${(error as Error)?.message ?? String(error)}`, { event: LOG_EVENTS.jobFailed, ...errorFields(error) });
+    log.log('ERROR', `${kind} failed: ${(error as Error)?.message ?? String(error)}`, {
+      event: LOG_EVENTS.jobFailed,
+      ...errorFields(error),
+    });
     process.exitCode = 1;
   } finally {
     await ports?.warehouse.close().catch(() => undefined);

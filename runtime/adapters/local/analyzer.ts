@@ -78,7 +78,9 @@ export function analyzeLine(line: string | unknown, options: AnalyzerOptions = {
   let text = JSON.stringify(answer);
 
   const systemText = joinedText(fieldOf(r, 'systemInstruction'));
-  const promptTokens = tokensOf(systemText.length + contents.map(joinedText).join('\n').length + (schema ? JSON.stringify(schema).length : 0));
+  const promptTokens = tokensOf(
+    systemText.length + contents.map(joinedText).join('\n').length + (schema ? JSON.stringify(schema).length : 0),
+  );
   let candidatesTokens = tokensOf(text.length);
   let finishReason = 'STOP';
   const maxOut = Number(fieldOf(config, 'maxOutputTokens'));
@@ -100,7 +102,12 @@ export function analyzeLine(line: string | unknown, options: AnalyzerOptions = {
  * as a Vertex AI batch prediction job does with its `outputUriPrefix`, in input order. Streams both
  * files.
  */
-export async function analyzeFile(store: ObjectStore, inputPath: string, outputDir: string, options: AnalyzeFileOptions = {}): Promise<PredictionsFileResult> {
+export async function analyzeFile(
+  store: ObjectStore,
+  inputPath: string,
+  outputDir: string,
+  options: AnalyzeFileOptions = {},
+): Promise<PredictionsFileResult> {
   return writePredictions(store, inputPath, outputDir, (text) => analyzeLine(text, options), { now: options.now, onLine: options.onLine });
 }
 

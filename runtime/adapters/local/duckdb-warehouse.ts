@@ -134,7 +134,10 @@ async function acquireOnce(file: string, key: string): Promise<SharedDatabase> {
   if (!pending) {
     pending = (async () => {
       if (file !== ':memory:') await fs.mkdir(path.dirname(key), { recursive: true });
-      const instance = await DuckDBInstance.create(file === ':memory:' ? ':memory:' : key, process.env.TAP_DUCKDB_THREADS ? { threads: process.env.TAP_DUCKDB_THREADS } : undefined);
+      const instance = await DuckDBInstance.create(
+        file === ':memory:' ? ':memory:' : key,
+        process.env.TAP_DUCKDB_THREADS ? { threads: process.env.TAP_DUCKDB_THREADS } : undefined,
+      );
       const writer = await instance.connect();
       return new SharedDatabase(key, instance, writer);
     })();
@@ -172,7 +175,9 @@ export class DuckDbWarehouse implements Warehouse {
   table(tableId: string): string {
     const name = tableId.split('.').pop() ?? '';
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,1023}$/.test(name) || tableId.split('.').length > 3) {
-      throw new Error(`invalid table id ${JSON.stringify(tableId)}: expected [project.][dataset.]table with a table name of letters, digits and _`);
+      throw new Error(
+        `invalid table id ${JSON.stringify(tableId)}: expected [project.][dataset.]table with a table name of letters, digits and _`,
+      );
     }
     return `\`${name}\``;
   }
@@ -187,7 +192,9 @@ export class DuckDbWarehouse implements Warehouse {
     const specs = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis)];
     const views = VIEW_KEYS.map((key) => [VIEW_NAMES[key], translateSql(viewSql(key, (id) => this.table(id)))[0]!.sql] as const);
     // What the schema is made from: when a database already holds it, opening it again costs one read.
-    const fingerprint = createHash('sha256').update(JSON.stringify([SCHEMA_FORMAT, DUCKDB_MACROS, specs, views])).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([SCHEMA_FORMAT, DUCKDB_MACROS, specs, views]))
+      .digest('hex');
     await this.db.lock.run(async () => {
       const w = this.db.writer;
       await w.run(`CREATE TABLE IF NOT EXISTS ${duckIdent(SCHEMA_TABLE)} (fingerprint VARCHAR NOT NULL)`);
@@ -360,7 +367,9 @@ async function checkRows(file: string, objectPath: string, columns: ReadonlySet<
   }
   // Most staged files are small: read them at once; stream the large ones.
   const lines: AsyncIterable<string> | Iterable<string> =
-    size <= SMALL_FILE_BYTES ? (await fs.readFile(file, 'utf8')).split(/\r?\n/) : createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+    size <= SMALL_FILE_BYTES
+      ? (await fs.readFile(file, 'utf8')).split(/\r?\n/)
+      : createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let n = 0;
   for await (const line of lines) {
     n++;
@@ -371,7 +380,8 @@ async function checkRows(file: string, objectPath: string, columns: ReadonlySet<
     } catch (e) {
       throw new Error(`${what}: line ${n} of ${objectPath} is not JSON: ${(e as Error).message}`);
     }
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error(`${what}: line ${n} of ${objectPath} is not a JSON object`);
+    if (row === null || typeof row !== 'object' || Array.isArray(row))
+      throw new Error(`${what}: line ${n} of ${objectPath} is not a JSON object`);
     for (const key of Object.keys(row)) {
       if (!columns.has(key)) throw new Error(`${what}: line ${n} of ${objectPath} has a field the table does not have: ${key}`);
     }
@@ -461,7 +471,18 @@ function bindValue(name: string, v: SqlValue, declared: SqlParamTypes[string] | 
     throw new Error(`query parameter @${name}: ${JSON.stringify(v)} is not a valid ${type}`);
   };
   if (v === null) {
-    return [null, type === 'ARRAY<STRING>' ? LIST(VARCHAR) : type === 'INT64' ? BIGINT : type === 'FLOAT64' ? DOUBLE : type === 'BOOL' ? BOOLEAN : VARCHAR];
+    return [
+      null,
+      type === 'ARRAY<STRING>'
+        ? LIST(VARCHAR)
+        : type === 'INT64'
+          ? BIGINT
+          : type === 'FLOAT64'
+            ? DOUBLE
+            : type === 'BOOL'
+              ? BOOLEAN
+              : VARCHAR,
+    ];
   }
   switch (type) {
     case 'STRING':

@@ -23,7 +23,10 @@ export class FolderStore implements ObjectStore {
    * @param root the folder standing in for the bucket; created on first write.
    * @param bucket the name used in `gs://` URIs. @default - the folder's base name
    */
-  constructor(root: string, readonly bucket: string = path.basename(path.resolve(root))) {
+  constructor(
+    root: string,
+    readonly bucket: string = path.basename(path.resolve(root)),
+  ) {
     this.root = path.resolve(root);
   }
 

@@ -33,7 +33,10 @@ export interface LocalWorkspace {
  * @param dir the work folder. @default - `LOCAL_LAYOUT.defaultWorkdir` in the current directory
  * @param analysis the analysis whose results table to create. @default DEFAULT_ANALYSIS
  */
-export async function openLocalWorkspace(dir: string = LOCAL_LAYOUT.defaultWorkdir, analysis: AnalysisSpec = DEFAULT_ANALYSIS): Promise<LocalWorkspace> {
+export async function openLocalWorkspace(
+  dir: string = LOCAL_LAYOUT.defaultWorkdir,
+  analysis: AnalysisSpec = DEFAULT_ANALYSIS,
+): Promise<LocalWorkspace> {
   const root = path.resolve(dir);
   const store = new FolderStore(path.join(root, LOCAL_LAYOUT.bucket), LOCAL_LAYOUT.bucketName);
   await fs.mkdir(store.root, { recursive: true });

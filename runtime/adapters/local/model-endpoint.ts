@@ -101,8 +101,16 @@ function failureStatus(e: unknown): string {
  * through the endpoint, `concurrency` requests at a time (output order is not input order, as with
  * Vertex AI).
  */
-export async function answerFile(store: ObjectStore, inputPath: string, outputDir: string, options: ModelEndpointOptions): Promise<PredictionsFileResult> {
-  return writePredictions(store, inputPath, outputDir, (text) => answerLine(text, options), { now: options.now, concurrency: options.concurrency ?? 4 });
+export async function answerFile(
+  store: ObjectStore,
+  inputPath: string,
+  outputDir: string,
+  options: ModelEndpointOptions,
+): Promise<PredictionsFileResult> {
+  return writePredictions(store, inputPath, outputDir, (text) => answerLine(text, options), {
+    now: options.now,
+    concurrency: options.concurrency ?? 4,
+  });
 }
 
 async function post(url: string, headers: Record<string, string>, body: unknown, options: ModelEndpointOptions): Promise<unknown> {
@@ -138,7 +146,12 @@ async function callGemini(request: Record<string, unknown>, options: ModelEndpoi
   };
   const usage = answer.usageMetadata ?? {};
   return modelResponse(
-    (answer.candidates ?? []).map((c) => modelCandidate((c.content?.parts ?? []).map((p) => p.text ?? ''), c.finishReason ?? 'STOP')),
+    (answer.candidates ?? []).map((c) =>
+      modelCandidate(
+        (c.content?.parts ?? []).map((p) => p.text ?? ''),
+        c.finishReason ?? 'STOP',
+      ),
+    ),
     answer.modelVersion ?? options.model,
     usageMetadata(usage.promptTokenCount ?? 0, usage.candidatesTokenCount ?? 0, usage.totalTokenCount ?? undefined),
   );
@@ -177,7 +190,9 @@ async function callOpenAi(request: Record<string, unknown>, options: ModelEndpoi
   return modelResponse(
     (answer.choices ?? [])
       .slice(0, 1)
-      .map((c) => modelCandidate([c.message?.content ?? ''], FINISH_REASONS[c.finish_reason ?? 'stop'] ?? String(c.finish_reason).toUpperCase())),
+      .map((c) =>
+        modelCandidate([c.message?.content ?? ''], FINISH_REASONS[c.finish_reason ?? 'stop'] ?? String(c.finish_reason).toUpperCase()),
+      ),
     answer.model ?? options.model,
     usageMetadata(answer.usage?.prompt_tokens ?? 0, answer.usage?.completion_tokens ?? 0, answer.usage?.total_tokens ?? undefined),
   );

@@ -76,7 +76,8 @@ function integerField(name: string, a: TranscriptAnalysis): number {
 
 function numberField(name: string, a: TranscriptAnalysis): number {
   if (has(name, /confiden|probab|certain/)) return Math.round((0.5 + Math.abs(a.sentimentScore) / 2) * 100) / 100;
-  if (has(name, /churn|risk/)) return Math.round(Math.min(1, Math.max(0, 0.5 - a.sentimentScore + (a.resolution === 'unresolved' ? 0.2 : 0))) * 100) / 100;
+  if (has(name, /churn|risk/))
+    return Math.round(Math.min(1, Math.max(0, 0.5 - a.sentimentScore + (a.resolution === 'unresolved' ? 0.2 : 0))) * 100) / 100;
   return a.sentimentScore;
 }
 

@@ -25,7 +25,10 @@ interface Token {
 }
 
 export class SqlTranslationError extends Error {
-  constructor(message: string, readonly sql: string) {
+  constructor(
+    message: string,
+    readonly sql: string,
+  ) {
     super(message);
     this.name = 'SqlTranslationError';
   }
@@ -166,8 +169,18 @@ function isWordChar(c: string | undefined): boolean {
 }
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
-  a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v',
-  '\\': '\\', '?': '?', '"': '"', "'": "'", '`': '`',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  '?': '?',
+  '"': '"',
+  "'": "'",
+  '`': '`',
 };
 
 /** Decodes one BigQuery escape sequence at `i` (a backslash): [value, characters used]. */
@@ -336,7 +349,14 @@ function rewrite(tokens: Token[], from: number, to: number, source: string, opti
           emitted = `${TYPE_NAMES[upper(tokens[k])]}[]`;
           skipTo = m;
         }
-      } else if (word in TYPE_NAMES && word !== 'TIMESTAMP' && word !== 'DATE' && word !== 'JSON' && !nextIsParen && isTypePosition(lastSig)) {
+      } else if (
+        word in TYPE_NAMES &&
+        word !== 'TIMESTAMP' &&
+        word !== 'DATE' &&
+        word !== 'JSON' &&
+        !nextIsParen &&
+        isTypePosition(lastSig)
+      ) {
         emitted = TYPE_NAMES[word];
       } else if ((word === 'INSERT' && upper(next) !== 'INTO') || (word === 'DELETE' && upper(next) !== 'FROM')) {
         if (lastSig === undefined || /^(THEN)$/i.test(lastSig.text) === false) {

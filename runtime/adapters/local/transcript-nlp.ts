@@ -51,32 +51,147 @@ const SPEAKER_LINE = /^\s*([A-Za-z][A-Za-z0-9 .'_-]{0,30}?)\s*:\s+(.*)$/;
 
 /** Words too common in calls to be a topic. */
 const DULL = new Set([
-  'agent', 'customer', 'call', 'calling', 'thank', 'thanks', 'day', 'time', 'minute', 'moment', 'thing', 'help', 'lot',
-  'way', 'bit', 'today', 'question', 'problem', 'issue', 'name', 'hello', 'hi', 'bye', 'goodbye', 'yes', 'ok', 'okay',
-  'sir', 'madam', 'ma\'am', 'morning', 'afternoon', 'evening', 'sorry', 'please', 'something', 'anything', 'everything',
-  'nothing', 'second', 'welcome', 'course', 'sure', 'right', 'side', 'end', 'part', 'case', 'hold', 'look', 'good',
-  'great', 'fine', 'bit', 'minute', 'people', 'guy', 'stuff', 'kind', 'sort', 'number', 'detail', 'information',
-  'note', 'system', 'survey', 'patience', 'moment', 'week', 'month', 'year', 'hour', 'morning', 'tomorrow', 'yesterday',
-  'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november',
-  'december', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'first', 'last', 'next',
-  'other', 'same', 'new', 'old', 'few', 'many', 'much', 'own', 'sure', 'happy', 'able', 'short', 'quick', 'slow', 'one',
-  'purpose', 'picture', 'point', 'interest', 'wait', 'while',
+  'agent',
+  'customer',
+  'call',
+  'calling',
+  'thank',
+  'thanks',
+  'day',
+  'time',
+  'minute',
+  'moment',
+  'thing',
+  'help',
+  'lot',
+  'way',
+  'bit',
+  'today',
+  'question',
+  'problem',
+  'issue',
+  'name',
+  'hello',
+  'hi',
+  'bye',
+  'goodbye',
+  'yes',
+  'ok',
+  'okay',
+  'sir',
+  'madam',
+  "ma'am",
+  'morning',
+  'afternoon',
+  'evening',
+  'sorry',
+  'please',
+  'something',
+  'anything',
+  'everything',
+  'nothing',
+  'second',
+  'welcome',
+  'course',
+  'sure',
+  'right',
+  'side',
+  'end',
+  'part',
+  'case',
+  'hold',
+  'look',
+  'good',
+  'great',
+  'fine',
+  'bit',
+  'minute',
+  'people',
+  'guy',
+  'stuff',
+  'kind',
+  'sort',
+  'number',
+  'detail',
+  'information',
+  'note',
+  'system',
+  'survey',
+  'patience',
+  'moment',
+  'week',
+  'month',
+  'year',
+  'hour',
+  'morning',
+  'tomorrow',
+  'yesterday',
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+  'sunday',
+  'first',
+  'last',
+  'next',
+  'other',
+  'same',
+  'new',
+  'old',
+  'few',
+  'many',
+  'much',
+  'own',
+  'sure',
+  'happy',
+  'able',
+  'short',
+  'quick',
+  'slow',
+  'one',
+  'purpose',
+  'picture',
+  'point',
+  'interest',
+  'wait',
+  'while',
 ]);
 
 const ESCALATED = /\b(escalat\w*|supervisor|manager|transfer(?:ring)? you|specialist team|complaints? team|second[- ]line|tier[- ]2)\b/i;
-const FOLLOW_UP = /\b(call you back|get back to you|follow[- ]?up|within \d+ (?:business |working )?(?:days?|hours?)|(?:I|we)(?:'ll| will) (?:email|send|call|contact|text) you|you(?:'ll| will) (?:receive|get) an? (?:email|call|text|letter)|next (?:week|monday|tuesday|wednesday|thursday|friday)|technician)\b/i;
-const RESOLVED = /\b(that (?:fixed|solved|solves|worked|sorted|did) it|(?:it's|it is|that's|that is|you're|you are|all) (?:working|fixed|sorted|resolved|all set)|(?:I've|I have|we've|we have) (?:refunded|credited|applied|reset|cancelled|canceled|processed|fixed|removed|unlocked|reactivated|arranged|added the|moved you)|problem solved|works now|working now|I am in now|I'm in now|full signal now)\b/i;
+const FOLLOW_UP =
+  /\b(call you back|get back to you|follow[- ]?up|within \d+ (?:business |working )?(?:days?|hours?)|(?:I|we)(?:'ll| will) (?:email|send|call|contact|text) you|you(?:'ll| will) (?:receive|get) an? (?:email|call|text|letter)|next (?:week|monday|tuesday|wednesday|thursday|friday)|technician)\b/i;
+const RESOLVED =
+  /\b(that (?:fixed|solved|solves|worked|sorted|did) it|(?:it's|it is|that's|that is|you're|you are|all) (?:working|fixed|sorted|resolved|all set)|(?:I've|I have|we've|we have) (?:refunded|credited|applied|reset|cancelled|canceled|processed|fixed|removed|unlocked|reactivated|arranged|added the|moved you)|problem solved|works now|working now|I am in now|I'm in now|full signal now)\b/i;
 /** Thanks that close a problem, when the customer says them. */
 const RESOLVED_THANKS = /^(?:great|perfect|brilliant|wonderful|excellent|okay, great)[,!.]? (?:thank|that)/i;
 /** Clauses about what will happen, which say nothing of what has: `once it is done`. */
 const WHEN_CLAUSE = /\b(?:when|once|as soon as|until|after|if)\b.*$/i;
 /** Words of the trade that a general sentiment lexicon misses or misreads. */
-const NEGATIVE_CUES = /\b(ridiculous|unacceptable|not acceptable|furious|waste of time|terrible|awful|horrible|unhappy|frustrat\w*|angry|fed up|cancel my|not good enough|still not|unfair|complaint|never came|for nothing|nobody (?:has|ever))\b/gi;
-const POSITIVE_CUES = /\b(thank you so much|brilliant|perfect|that solves it|that worked|that fixed it|appreciate it|that is fair|really helpful|sounds good|great, thank)\b/gi;
-const UNRESOLVED = /\b(still (?:not|doesn't|don't|isn't|can't)|not (?:good enough|acceptable|happy)|this is ridiculous|cancel my (?:account|contract|subscription)|waste of time|nothing you can do|can't help)\b/i;
-const COMMITMENT = /^(?:ok(?:ay)?,?\s+|so,?\s+|alright,?\s+|right,?\s+|and\s+|of course\.?,?\s+)?(?:I'll|I will|I'm going to|I am going to|we'll|we will|we're going to)\s+(?:also\s+)?(.+)$/i;
+const NEGATIVE_CUES =
+  /\b(ridiculous|unacceptable|not acceptable|furious|waste of time|terrible|awful|horrible|unhappy|frustrat\w*|angry|fed up|cancel my|not good enough|still not|unfair|complaint|never came|for nothing|nobody (?:has|ever))\b/gi;
+const POSITIVE_CUES =
+  /\b(thank you so much|brilliant|perfect|that solves it|that worked|that fixed it|appreciate it|that is fair|really helpful|sounds good|great, thank)\b/gi;
+const UNRESOLVED =
+  /\b(still (?:not|doesn't|don't|isn't|can't)|not (?:good enough|acceptable|happy)|this is ridiculous|cancel my (?:account|contract|subscription)|waste of time|nothing you can do|can't help)\b/i;
+const COMMITMENT =
+  /^(?:ok(?:ay)?,?\s+|so,?\s+|alright,?\s+|right,?\s+|and\s+|of course\.?,?\s+)?(?:I'll|I will|I'm going to|I am going to|we'll|we will|we're going to)\s+(?:also\s+)?(.+)$/i;
 /** Promises that are not action items: what is done on the call itself, or only waiting. */
-const NOT_AN_ACTION = /^(?:just |quickly )?(?:check|see|have a look|look|pull up|bring up|confirm|verify|ask|repeat|read|find|try|think|leave|keep|wait|be|do that|go ahead|hold)\b/i;
+const NOT_AN_ACTION =
+  /^(?:just |quickly )?(?:check|see|have a look|look|pull up|bring up|confirm|verify|ask|repeat|read|find|try|think|leave|keep|wait|be|do that|go ahead|hold)\b/i;
 /** How customers say why they call: the words after the cue, and how the summary phrases them. */
 const INTENTS: ReadonlyArray<readonly [RegExp, (x: string) => string, (x: string) => string]> = [
   [/\b(?:I'm|I am) calling (?:about|regarding)\s+(.+)$/i, (x) => x, (x) => `about ${x}`],
@@ -88,12 +203,15 @@ const INTENTS: ReadonlyArray<readonly [RegExp, (x: string) => string, (x: string
   [/\bI (?:can't|cannot)\s+(.+)$/i, (x) => `cannot ${x}`, (x) => `because they cannot ${x}`],
 ];
 
-const BROKEN = /\bmy ([a-z]+(?: [a-z]+)??) (?:keeps|isn't|is not|won't|doesn't|does not|stopped|has stopped|is broken|never arrived|hasn't arrived|was damaged|was wrong)\b/i;
+const BROKEN =
+  /\bmy ([a-z]+(?: [a-z]+)??) (?:keeps|isn't|is not|won't|doesn't|does not|stopped|has stopped|is broken|never arrived|hasn't arrived|was damaged|was wrong)\b/i;
 /** Sentences that open or close any call and say nothing about this one. */
-const SMALL_TALK = /\b(thank you for calling|thanks for calling|how can I help|how may I help|you're speaking (?:with|to)|you are speaking (?:with|to)|my name is|this is [A-Z][a-z]+|have a (?:good|great|nice) (?:day|one|evening)|anything else)\b/i;
+const SMALL_TALK =
+  /\b(thank you for calling|thanks for calling|how can I help|how may I help|you're speaking (?:with|to)|you are speaking (?:with|to)|my name is|this is [A-Z][a-z]+|have a (?:good|great|nice) (?:day|one|evening)|anything else)\b/i;
 
 /** What customers say to close any call; it tells nothing of how they feel about it. */
-const COURTESY = /^(?:no,? )?(?:thanks?|thank you)?[ ,.!]*(?:bye|goodbye|that is (?:everything|all)|that's (?:everything|all))?[ ,.!]*$|^(?:no,? )?(?:that is|that's) (?:everything|all)\b|^(?:ok(?:ay)?|sure|yes|right|fine)[,.!]*$/i;
+const COURTESY =
+  /^(?:no,? )?(?:thanks?|thank you)?[ ,.!]*(?:bye|goodbye|that is (?:everything|all)|that's (?:everything|all))?[ ,.!]*$|^(?:no,? )?(?:that is|that's) (?:everything|all)\b|^(?:ok(?:ay)?|sure|yes|right|fine)[,.!]*$/i;
 
 const BEST_SENTENCES = 2;
 
@@ -171,7 +289,9 @@ export function analyseTranscript(transcript: string): TranscriptAnalysis {
       const turn = turns[t]!;
       // "Sorry" is politeness on a call far more often than regret; the lexicon scores it as regret.
       const cues =
-        (text.match(POSITIVE_CUES)?.length ?? 0) * 0.6 - (text.match(NEGATIVE_CUES)?.length ?? 0) * 0.8 + (text.match(/\bsorry\b/gi)?.length ?? 0) * 0.5;
+        (text.match(POSITIVE_CUES)?.length ?? 0) * 0.6 -
+        (text.match(NEGATIVE_CUES)?.length ?? 0) * 0.8 +
+        (text.match(/\bsorry\b/gi)?.length ?? 0) * 0.5;
       const sentiment = Math.max(-1, Math.min(1, (Number(s.out(its.sentiment)) || 0) + cues));
       // Short acknowledgements ("That is correct.", "Fine.") carry no feeling about the call.
       const felt = cues !== 0 || text.split(/\s+/).length > 5;
@@ -230,7 +350,10 @@ export function analyseTranscript(transcript: string): TranscriptAnalysis {
   const { intent: customerIntent, phrase } = intentOf(customer, topics);
   const summary = summaryOf(sentences, lemmaCounts, phrase, resolution);
   const english = words === 0 || stopWords / words >= 0.2;
-  const questions = customer.filter((s) => s.text.endsWith('?')).map((s) => s.text).slice(0, 5);
+  const questions = customer
+    .filter((s) => s.text.endsWith('?'))
+    .map((s) => s.text)
+    .slice(0, 5);
 
   return {
     summary: english ? summary : `The call does not appear to be in English. ${summary}`,
@@ -273,7 +396,9 @@ function splitTurns(transcript: string): Array<{ role: Role; text: string }> {
     if (CUSTOMER_NAMES.test(speaker)) return 'customer';
     if (AGENT_NAMES.test(speaker)) return 'agent';
     if (speaker === '') return 'customer';
-    return order.filter((s) => !CUSTOMER_NAMES.test(s) && !AGENT_NAMES.test(s) && s !== '').indexOf(speaker) % 2 === 0 ? 'agent' : 'customer';
+    return order.filter((s) => !CUSTOMER_NAMES.test(s) && !AGENT_NAMES.test(s) && s !== '').indexOf(speaker) % 2 === 0
+      ? 'agent'
+      : 'customer';
   };
   return turns.map((t) => ({ role: roleOf(t.speaker), text: /[.!?…]$/.test(t.text) ? t.text : `${t.text}.` }));
 }
@@ -283,7 +408,9 @@ function resolutionOf(sentences: readonly Sentence[], turns: number): Transcript
   // How a call ends decides: look at its last third.
   const from = Math.floor((turns * 2) / 3);
   const late = sentences.filter((s) => s.turn >= from);
-  const resolved = late.filter((s) => RESOLVED.test(s.text.replace(WHEN_CLAUSE, '')) || (s.role === 'customer' && RESOLVED_THANKS.test(s.text))).length;
+  const resolved = late.filter(
+    (s) => RESOLVED.test(s.text.replace(WHEN_CLAUSE, '')) || (s.role === 'customer' && RESOLVED_THANKS.test(s.text)),
+  ).length;
   const unresolved = late.filter((s) => UNRESOLVED.test(s.text)).length;
   const followUp = sentences.filter((s) => FOLLOW_UP.test(s.text)).length;
   if (resolved > unresolved) return 'resolved';
@@ -359,7 +486,11 @@ function summaryOf(
   // Extractive: what was said about the outcome (the last such sentence), and the sentence whose
   // content words recur most in the call, in the order they were spoken.
   const isOutcome = (s: Sentence): boolean =>
-    ESCALATED.test(s.text) || RESOLVED.test(s.text.replace(WHEN_CLAUSE, '')) || UNRESOLVED.test(s.text) || FOLLOW_UP.test(s.text) || isAction(s);
+    ESCALATED.test(s.text) ||
+    RESOLVED.test(s.text.replace(WHEN_CLAUSE, '')) ||
+    UNRESOLVED.test(s.text) ||
+    FOLLOW_UP.test(s.text) ||
+    isAction(s);
   const outcomeAt = findLastIndex(sentences, isOutcome);
   const scored = sentences
     .map((s, i) => ({
@@ -372,7 +503,10 @@ function summaryOf(
     }))
     .filter((x) => x.score > 0)
     .sort((a, b) => b.score - a.score || a.i - b.i);
-  const picked = [...scored.slice(0, outcomeAt >= 0 ? BEST_SENTENCES - 1 : BEST_SENTENCES), ...(outcomeAt >= 0 ? [{ i: outcomeAt, s: sentences[outcomeAt]! }] : [])];
+  const picked = [
+    ...scored.slice(0, outcomeAt >= 0 ? BEST_SENTENCES - 1 : BEST_SENTENCES),
+    ...(outcomeAt >= 0 ? [{ i: outcomeAt, s: sentences[outcomeAt]! }] : []),
+  ];
   const quoted = dedupe(picked, (x) => x.s.text.toLowerCase())
     .sort((a, b) => a.i - b.i)
     .map(({ s }) => `The ${s.role} said: "${truncateWords(s.text, 30)}"`)
@@ -408,4 +542,3 @@ function dedupe<T>(items: readonly T[], key: (t: T) => string): T[] {
     return true;
   });
 }
-

@@ -77,7 +77,11 @@ export function modelCandidate(texts: readonly string[], finishReason: string): 
 }
 
 /** Token counts; the total is their sum unless the model reported its own. */
-export function usageMetadata(promptTokenCount: number, candidatesTokenCount: number, totalTokenCount = promptTokenCount + candidatesTokenCount): UsageMetadata {
+export function usageMetadata(
+  promptTokenCount: number,
+  candidatesTokenCount: number,
+  totalTokenCount = promptTokenCount + candidatesTokenCount,
+): UsageMetadata {
   return { promptTokenCount, candidatesTokenCount, totalTokenCount };
 }
 
@@ -235,14 +239,16 @@ export async function writePredictions(
   const limit = Math.max(1, options.concurrency ?? 1);
   const totals = { lines: 0, succeeded: 0, failed: 0, promptTokens: 0, candidatesTokens: 0 };
   const write = (s: string): Promise<void> | undefined =>
-    out.write(s) ? undefined : new Promise<void>((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      out.once('error', onError);
-      out.once('drain', () => {
-        out.off('error', onError);
-        resolve();
-      });
-    });
+    out.write(s)
+      ? undefined
+      : new Promise<void>((resolve, reject) => {
+          const onError = (e: Error): void => reject(e);
+          out.once('error', onError);
+          out.once('drain', () => {
+            out.off('error', onError);
+            resolve();
+          });
+        });
   const emit = async (line: PredictionLine, index: number): Promise<void> => {
     if (line.response) {
       totals.succeeded++;

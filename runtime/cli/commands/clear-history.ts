@@ -72,7 +72,9 @@ export const command: Command = {
         }
       }
       await open.queries.clearHistory(executionId);
-      io.stdout.write(`Deleted ${integer(counts.processedRecords)} processed records and ${integer(counts.results)} results of ${executionId}.\n`);
+      io.stdout.write(
+        `Deleted ${integer(counts.processedRecords)} processed records and ${integer(counts.results)} results of ${executionId}.\n`,
+      );
       return 0;
     });
   },

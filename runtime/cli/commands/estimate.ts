@@ -8,7 +8,10 @@ import { decimal, integer, options, parseOptions, text, toggle, usageText } from
 const ESTIMATE_OPTIONS = options({
   records: integer({ value: 'N', min: 0, required: true, help: 'records to analyse' }),
   'avg-chars': decimal({ value: 'C', min: 0, default: DEFAULT_AVG_CHARS, help: 'average transcript length in characters' }),
-  model: text({ value: 'M', help: `Gemini model id (default ${DEFAULT_ANALYSIS.model}, the package's analysis's); priced models: ${Object.keys(BATCH_PRICES).join(', ')}` }),
+  model: text({
+    value: 'M',
+    help: `Gemini model id (default ${DEFAULT_ANALYSIS.model}, the package's analysis's); priced models: ${Object.keys(BATCH_PRICES).join(', ')}`,
+  }),
   'batch-size': integer({ value: 'B', min: 1, max: LIMITS.maxBatchSize, default: DEFAULTS.batchSize, help: 'records per batch' }),
   'output-tokens': decimal({ value: 'T', min: 0, help: 'expected output tokens per record (default a third of maxOutputTokens)' }),
   price: text({ value: 'IN,OUT', help: `USD per million input and output tokens, instead of the table of ${PRICES_AS_OF}` }),

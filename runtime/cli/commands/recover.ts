@@ -87,7 +87,9 @@ export const command: Command = {
           io.stdout.write(`${started.id}  ${JSON.stringify(argument)}\n`);
         }
         if (!values.wait) {
-          io.stderr.write(`started ${plan.arguments.length} batch workflow execution(s); follow them with tapctl status ${targetArgs(target, io.cwd)} --execution ${executionId} --watch\n`);
+          io.stderr.write(
+            `started ${plan.arguments.length} batch workflow execution(s); follow them with tapctl status ${targetArgs(target, io.cwd)} --execution ${executionId} --watch\n`,
+          );
           return 0;
         }
         const finished = await waitForExecutions(cloud, cloud.config.batchWorkflow, ids, values.interval, (e) =>
@@ -95,7 +97,9 @@ export const command: Command = {
         );
         let failed = 0;
         finished.forEach((e, i) => {
-          io.stdout.write(`${JSON.stringify(plan.arguments[i])}: ${e.state === 'SUCCEEDED' ? 'succeeded' : e.state.toLowerCase()}${e.error ? ` (${e.error.split('\n')[0]})` : ''}\n`);
+          io.stdout.write(
+            `${JSON.stringify(plan.arguments[i])}: ${e.state === 'SUCCEEDED' ? 'succeeded' : e.state.toLowerCase()}${e.error ? ` (${e.error.split('\n')[0]})` : ''}\n`,
+          );
           if (e.state !== 'SUCCEEDED') failed++;
         });
         return failed > 0 ? 1 : 0;

@@ -10,7 +10,10 @@ import { reportHtml } from '../../ops/html-report';
 
 const REPORT_OPTIONS = options({
   execution: text({ value: 'ID', help: 'the execution (default: the latest one)' }),
-  html: text({ value: 'FILE', help: 'also write a page with charts (batches over time, errors by type, throughput) that opens offline in any browser' }),
+  html: text({
+    value: 'FILE',
+    help: 'also write a page with charts (batches over time, errors by type, throughput) that opens offline in any browser',
+  }),
   json: toggle('print the summary as JSON'),
 });
 

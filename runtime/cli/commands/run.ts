@@ -34,17 +34,21 @@ export const command: Command = {
     const { values, given } = parseOptions(argv, ALL);
     const target = resolveTarget(values, io.env, io.cwd);
     if (target.kind === 'local') {
-      if (values['allow-concurrent']) throw new UsageError('--allow-concurrent is for a deployment: a laptop work folder runs one run at a time');
+      if (values['allow-concurrent'])
+        throw new UsageError('--allow-concurrent is for a deployment: a laptop work folder runs one run at a time');
       const outcome = await runOnLaptop(target.dir, values, values, io, true);
       if ('code' in outcome) return outcome.code;
       const { result } = outcome;
       const s = result.summary;
-      io.stderr.write(`execution ${result.executionId} ${result.state}${s ? `: ${s.records_succeeded} records analysed, ${s.failed_batches.length} batches failed` : ''}\n`);
+      io.stderr.write(
+        `execution ${result.executionId} ${result.state}${s ? `: ${s.records_succeeded} records analysed, ${s.failed_batches.length} batches failed` : ''}\n`,
+      );
       io.stdout.write(`${result.executionId}\n`);
       return s ? leftFailed(s, result.workdir, io) : 0;
     }
     const laptopOnly = Object.keys(LAPTOP_OPTIONS).filter((k) => given.has(k as keyof typeof ALL));
-    if (laptopOnly.length > 0) throw new UsageError(`${laptopOnly.map((k) => `--${k}`).join(', ')} ${laptopOnly.length === 1 ? 'works' : 'work'} only with --local`);
+    if (laptopOnly.length > 0)
+      throw new UsageError(`${laptopOnly.map((k) => `--${k}`).join(', ')} ${laptopOnly.length === 1 ? 'works' : 'work'} only with --local`);
     const argument = runArgument(values);
     return withTarget(target, io.env, async (open) => {
       const execution = await open.cloud!.start(target.config.masterWorkflow, argument);

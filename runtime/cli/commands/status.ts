@@ -81,7 +81,14 @@ async function snapshot(open: OpenTarget, executionId: string, cwd: string): Pro
       }),
     );
   }
-  return { execution, batches, workflow, vertex, notes: workflowNote ? [workflowNote] : [], recover: recoverCommand(open.target, executionId, cwd) };
+  return {
+    execution,
+    batches,
+    workflow,
+    vertex,
+    notes: workflowNote ? [workflowNote] : [],
+    recover: recoverCommand(open.target, executionId, cwd),
+  };
 }
 
 export const command: Command = {

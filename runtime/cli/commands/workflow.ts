@@ -45,7 +45,11 @@ function readFile(file: string, cwd: string): string {
 }
 
 async function run(argv: readonly string[], io: Parameters<Command['run']>[1]): Promise<number> {
-  const { values, positionals } = parseOptions(argv, RUN_WORKFLOW_OPTIONS, { min: 1, max: 1, says: 'workflow run takes exactly one FILE.yaml' });
+  const { values, positionals } = parseOptions(argv, RUN_WORKFLOW_OPTIONS, {
+    min: 1,
+    max: 1,
+    says: 'workflow run takes exactly one FILE.yaml',
+  });
   const file = positionals[0]!;
   let argument: unknown;
   if (values.data !== undefined) {
@@ -71,8 +75,10 @@ async function run(argv: readonly string[], io: Parameters<Command['run']>[1]): 
   }
   try {
     const outcome = await runWorkflow(parseWorkflow(source, file), { argument, env });
-    for (const entry of outcome.logs) io.stderr.write(`${JSON.stringify({ severity: entry.severity, time: entry.time, payload: entry.payload })}\n`);
-    const printed = outcome.state === 'SUCCEEDED' ? { state: outcome.state, result: outcome.result } : { state: outcome.state, error: outcome.error };
+    for (const entry of outcome.logs)
+      io.stderr.write(`${JSON.stringify({ severity: entry.severity, time: entry.time, payload: entry.payload })}\n`);
+    const printed =
+      outcome.state === 'SUCCEEDED' ? { state: outcome.state, result: outcome.result } : { state: outcome.state, error: outcome.error };
     io.stdout.write(`${JSON.stringify(printed)}\n`);
     const { steps, pollSteps, stepLimit } = outcome.stats;
     io.stderr.write(`steps: ${steps} of ${stepLimit}${pollSteps > 0 ? ` (${pollSteps} of them connector polls)` : ''}\n`);
@@ -106,7 +112,9 @@ function lint(argv: readonly string[], io: Parameters<Command['run']>[1]): numbe
     findings += found.length;
   }
   const checked = positionals.length - unreadable;
-  io.stderr.write(`${checked} definition${checked === 1 ? '' : 's'} checked, ${findings === 0 ? 'no findings' : `${findings} finding${findings === 1 ? '' : 's'}`}${unreadable > 0 ? `, ${unreadable} unreadable` : ''}\n`);
+  io.stderr.write(
+    `${checked} definition${checked === 1 ? '' : 's'} checked, ${findings === 0 ? 'no findings' : `${findings} finding${findings === 1 ? '' : 's'}`}${unreadable > 0 ? `, ${unreadable} unreadable` : ''}\n`,
+  );
   return findings === 0 && unreadable === 0 ? 0 : 1;
 }
 

@@ -90,7 +90,12 @@ export type StepBody =
       readonly branches?: readonly { readonly name: string; readonly body: StepList; readonly line: number }[];
       readonly for?: ForSpec;
     }
-  | { readonly k: 'try'; readonly body: StepList; readonly retry?: RetrySpec; readonly except?: { readonly as?: string; readonly body: StepList } }
+  | {
+      readonly k: 'try';
+      readonly body: StepList;
+      readonly retry?: RetrySpec;
+      readonly except?: { readonly as?: string; readonly body: StepList };
+    }
   | { readonly k: 'raise'; readonly value: Template }
   | { readonly k: 'return'; readonly value: Template }
   | { readonly k: 'steps'; readonly body: StepList }
@@ -142,7 +147,22 @@ export interface Workflow {
   readonly textWithExpressions: readonly TextWithExpression[];
 }
 
-const STEP_KEYS = new Set(['assign', 'call', 'args', 'result', 'switch', 'for', 'parallel', 'try', 'retry', 'except', 'raise', 'return', 'steps', 'next']);
+const STEP_KEYS = new Set([
+  'assign',
+  'call',
+  'args',
+  'result',
+  'switch',
+  'for',
+  'parallel',
+  'try',
+  'retry',
+  'except',
+  'raise',
+  'return',
+  'steps',
+  'next',
+]);
 const BODY_KEYS = ['assign', 'call', 'switch', 'for', 'parallel', 'try', 'raise', 'return', 'steps'];
 const SPECIAL_NEXT = new Set(['end', 'break', 'continue']);
 
@@ -207,7 +227,12 @@ export function compileDefinition(sourceText: string, fileName = '<workflow>'): 
     incomplete,
   });
   if (Buffer.byteLength(sourceText, 'utf8') > DEFINITION_LIMITS.sourceBytes) {
-    problems.push(new WorkflowDefinitionError(`the source is ${Buffer.byteLength(sourceText, 'utf8')} bytes; Workflows allows at most ${DEFINITION_LIMITS.sourceBytes} (ResourceLimitError)`, { file: fileName }));
+    problems.push(
+      new WorkflowDefinitionError(
+        `the source is ${Buffer.byteLength(sourceText, 'utf8')} bytes; Workflows allows at most ${DEFINITION_LIMITS.sourceBytes} (ResourceLimitError)`,
+        { file: fileName },
+      ),
+    );
   }
   const lines = new YAML.LineCounter();
   const doc = YAML.parseDocument(sourceText, { lineCounter: lines, intAsBigInt: true, uniqueKeys: true, prettyErrors: false });
@@ -222,7 +247,16 @@ export function compileDefinition(sourceText: string, fileName = '<workflow>'): 
   const texts: TextWithExpression[] = [];
   const subworkflows = new Map<string, Subworkflow>();
   const lineOf = (n: YNode | undefined): number => (n && n.range ? lines.linePos(n.range[0]).line : 1);
-  const context = (subworkflow: string, names: ReadonlySet<string>): Ctx => ({ doc, file: fileName, lines, subworkflow, subworkflowNames: names, texts, problems, incomplete });
+  const context = (subworkflow: string, names: ReadonlySet<string>): Ctx => ({
+    doc,
+    file: fileName,
+    lines,
+    subworkflow,
+    subworkflowNames: names,
+    texts,
+    problems,
+    incomplete,
+  });
 
   if (YAML.isSeq(root)) {
     const ctx = context('main', new Set(['main']));
@@ -240,7 +274,8 @@ export function compileDefinition(sourceText: string, fileName = '<workflow>'): 
       return done(undefined);
     }
     const names = new Set(entries.map(([k]) => k));
-    if (!names.has('main')) problems.push(new WorkflowDefinitionError('the definition has no "main" subworkflow', { file: fileName, line: lineOf(root) }));
+    if (!names.has('main'))
+      problems.push(new WorkflowDefinitionError('the definition has no "main" subworkflow', { file: fileName, line: lineOf(root) }));
     for (const [name, node, line] of entries) {
       const ctx = context(name, names);
       try {
@@ -252,7 +287,9 @@ export function compileDefinition(sourceText: string, fileName = '<workflow>'): 
       }
     }
   } else {
-    problems.push(new WorkflowDefinitionError('a definition is a map of subworkflows or a list of steps', { file: fileName, line: lineOf(root) }));
+    problems.push(
+      new WorkflowDefinitionError('a definition is a map of subworkflows or a list of steps', { file: fileName, line: lineOf(root) }),
+    );
     return done(undefined);
   }
   return done({ fileName, source: sourceText, subworkflows, textWithExpressions: texts });
@@ -267,7 +304,14 @@ function compileSubworkflow(name: string, node: YNode, line: number, ctx: Ctx): 
   for (const [key, value, keyLine] of mapEntries(node, where, ctx.lines)) {
     if (key === 'params') params = compileParams(value, ctx, name, keyLine);
     else if (key === 'steps') body = compileSteps(value, ctx, [], 'subworkflow', 0);
-    else note(ctx, new WorkflowDefinitionError(`unknown field "${key}" in subworkflow "${name}" (allowed: params, steps)`, { ...where, line: keyLine }));
+    else
+      note(
+        ctx,
+        new WorkflowDefinitionError(`unknown field "${key}" in subworkflow "${name}" (allowed: params, steps)`, {
+          ...where,
+          line: keyLine,
+        }),
+      );
   }
   if (!body) throw new WorkflowDefinitionError(`subworkflow "${name}" has no steps`, where);
   if (name === 'main' && (params.length > 1 || params.some((p) => p.hasDefault))) {
@@ -276,12 +320,22 @@ function compileSubworkflow(name: string, node: YNode, line: number, ctx: Ctx): 
   return { name, params, body, line };
 }
 
-function mapEntries(node: YAML.YAMLMap, where: { file: string; subworkflow?: string; step?: string; line: number }, lines: YAML.LineCounter): [string, YNode, number][] {
+function mapEntries(
+  node: YAML.YAMLMap,
+  where: { file: string; subworkflow?: string; step?: string; line: number },
+  lines: YAML.LineCounter,
+): [string, YNode, number][] {
   const out: [string, YNode, number][] = [];
   for (const pair of node.items) {
     const keyNode = pair.key as YNode;
     const line = keyNode?.range ? lines.linePos(keyNode.range[0]).line : where.line;
-    if (!YAML.isScalar(keyNode) || (typeof keyNode.value !== 'string' && typeof keyNode.value !== 'bigint' && typeof keyNode.value !== 'number' && typeof keyNode.value !== 'boolean')) {
+    if (
+      !YAML.isScalar(keyNode) ||
+      (typeof keyNode.value !== 'string' &&
+        typeof keyNode.value !== 'bigint' &&
+        typeof keyNode.value !== 'number' &&
+        typeof keyNode.value !== 'boolean')
+    ) {
       throw new WorkflowDefinitionError('map keys must be plain strings', { ...where, line });
     }
     out.push([String(keyNode.value), pair.value as YNode, line]);
@@ -312,7 +366,11 @@ function compileParams(node: YNode, ctx: Ctx, name: string, line: number): Param
 function compileSteps(node: YNode, ctx: Ctx, outer: Scope[], boundary: Scope['boundary'], parallelDepth: number): StepList {
   const line = node?.range ? ctx.lines.linePos(node.range[0]).line : 1;
   if (!YAML.isSeq(node) || node.items.length === 0) {
-    throw new WorkflowDefinitionError('steps must be a non-empty list of one-key maps', { file: ctx.file, subworkflow: ctx.subworkflow, line });
+    throw new WorkflowDefinitionError('steps must be a non-empty list of one-key maps', {
+      file: ctx.file,
+      subworkflow: ctx.subworkflow,
+      line,
+    });
   }
   const steps: Step[] = [];
   const index = new Map<string, number>();
@@ -322,14 +380,39 @@ function compileSteps(node: YNode, ctx: Ctx, outer: Scope[], boundary: Scope['bo
   for (const item of node.items as YNode[]) {
     const itemLine = item?.range ? ctx.lines.linePos(item.range[0]).line : line;
     if (!YAML.isMap(item) || item.items.length !== 1) {
-      note(ctx, new WorkflowDefinitionError('each step is a map with exactly one key, the step name', { file: ctx.file, subworkflow: ctx.subworkflow, line: itemLine }));
+      note(
+        ctx,
+        new WorkflowDefinitionError('each step is a map with exactly one key, the step name', {
+          file: ctx.file,
+          subworkflow: ctx.subworkflow,
+          line: itemLine,
+        }),
+      );
       ctx.incomplete.add(ctx.subworkflow);
       continue;
     }
     const [entry] = mapEntries(item, { file: ctx.file, subworkflow: ctx.subworkflow, line: itemLine }, ctx.lines);
     const [name, , nameLine] = entry!;
-    if (index.has(name)) note(ctx, new WorkflowDefinitionError(`step name "${name}" is used twice in the same list`, { file: ctx.file, subworkflow: ctx.subworkflow, step: name, line: nameLine }));
-    else if (SPECIAL_NEXT.has(name)) note(ctx, new WorkflowDefinitionError(`"${name}" is reserved and cannot name a step`, { file: ctx.file, subworkflow: ctx.subworkflow, step: name, line: nameLine }));
+    if (index.has(name))
+      note(
+        ctx,
+        new WorkflowDefinitionError(`step name "${name}" is used twice in the same list`, {
+          file: ctx.file,
+          subworkflow: ctx.subworkflow,
+          step: name,
+          line: nameLine,
+        }),
+      );
+    else if (SPECIAL_NEXT.has(name))
+      note(
+        ctx,
+        new WorkflowDefinitionError(`"${name}" is reserved and cannot name a step`, {
+          file: ctx.file,
+          subworkflow: ctx.subworkflow,
+          step: name,
+          line: nameLine,
+        }),
+      );
     else index.set(name, raw.length);
     raw.push(entry!);
   }
@@ -352,7 +435,11 @@ function compileStep(name: string, node: YNode, line: number, ctx: Ctx, scopes: 
   if (!YAML.isMap(node)) throw new WorkflowDefinitionError('a step body must be a map', where);
   const fields = new Map<string, [YNode, number]>();
   for (const [key, value, keyLine] of mapEntries(node, where, ctx.lines)) {
-    if (!STEP_KEYS.has(key)) note(ctx, new WorkflowDefinitionError(`unknown step field "${key}" (allowed: ${[...STEP_KEYS].join(', ')})`, { ...where, line: keyLine }));
+    if (!STEP_KEYS.has(key))
+      note(
+        ctx,
+        new WorkflowDefinitionError(`unknown step field "${key}" (allowed: ${[...STEP_KEYS].join(', ')})`, { ...where, line: keyLine }),
+      );
     else fields.set(key, [value, keyLine]);
   }
   const body = compileBody(fields, ctx, where, scopes, parallelDepth);
@@ -370,12 +457,24 @@ function compileStep(name: string, node: YNode, line: number, ctx: Ctx, scopes: 
   return { name, line, subworkflow: ctx.subworkflow, body, next: nextName };
 }
 
-function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { file: string; subworkflow: string; step: string; line: number }, scopes: Scope[], parallelDepth: number): StepBody {
+function compileBody(
+  fields: Map<string, [YNode, number]>,
+  ctx: Ctx,
+  where: { file: string; subworkflow: string; step: string; line: number },
+  scopes: Scope[],
+  parallelDepth: number,
+): StepBody {
   const kinds = BODY_KEYS.filter((k) => fields.has(k));
   if (kinds.length > 1) throw new WorkflowDefinitionError(`a step has one body, found ${kinds.join(' and ')}`, where);
-  const dependent: [string, string][] = [['args', 'call'], ['result', 'call'], ['retry', 'try'], ['except', 'try']];
+  const dependent: [string, string][] = [
+    ['args', 'call'],
+    ['result', 'call'],
+    ['retry', 'try'],
+    ['except', 'try'],
+  ];
   for (const [field, needs] of dependent) {
-    if (fields.has(field) && !fields.has(needs)) throw new WorkflowDefinitionError(`"${field}" needs "${needs}" in the same step`, { ...where, line: fields.get(field)![1] });
+    if (fields.has(field) && !fields.has(needs))
+      throw new WorkflowDefinitionError(`"${field}" needs "${needs}" in the same step`, { ...where, line: fields.get(field)![1] });
   }
   const kind = kinds[0];
   if (!kind) return { k: 'none' };
@@ -383,13 +482,21 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
   const at = { ...where, line };
   switch (kind) {
     case 'assign': {
-      if (!YAML.isSeq(node) || node.items.length === 0) throw new WorkflowDefinitionError('assign takes a non-empty list of one-key maps', at);
+      if (!YAML.isSeq(node) || node.items.length === 0)
+        throw new WorkflowDefinitionError('assign takes a non-empty list of one-key maps', at);
       if (node.items.length > DEFINITION_LIMITS.assignmentsPerStep) {
-        note(ctx, new WorkflowDefinitionError(`assign has ${node.items.length} entries; Workflows allows at most ${DEFINITION_LIMITS.assignmentsPerStep} per step`, at));
+        note(
+          ctx,
+          new WorkflowDefinitionError(
+            `assign has ${node.items.length} entries; Workflows allows at most ${DEFINITION_LIMITS.assignmentsPerStep} per step`,
+            at,
+          ),
+        );
       }
       const entries = (node.items as YNode[]).map((item) => {
         const itemLine = item?.range ? ctx.lines.linePos(item.range[0]).line : line;
-        if (!YAML.isMap(item) || item.items.length !== 1) throw new WorkflowDefinitionError('each assign entry is a map with exactly one key', { ...at, line: itemLine });
+        if (!YAML.isMap(item) || item.items.length !== 1)
+          throw new WorkflowDefinitionError('each assign entry is a map with exactly one key', { ...at, line: itemLine });
         const [[key, value]] = mapEntries(item, { ...at, line: itemLine }, ctx.lines);
         return { target: compileTarget(key!, ctx, { ...at, line: itemLine }), value: compileTemplate(value!, ctx, where.step) };
       });
@@ -414,22 +521,44 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
         if (YAML.isSeq(argsField[0])) {
           if (!positional) note(ctx, new WorkflowDefinitionError(`args of ${callee} must be a map of arguments by name`, aat));
           else if (argsField[0].items.length > STDLIB[callee]!.params.length) {
-            note(ctx, new WorkflowDefinitionError(`${callee} takes at most ${STDLIB[callee]!.params.length} arguments, given ${argsField[0].items.length}`, aat));
+            note(
+              ctx,
+              new WorkflowDefinitionError(
+                `${callee} takes at most ${STDLIB[callee]!.params.length} arguments, given ${argsField[0].items.length}`,
+                aat,
+              ),
+            );
           }
-        } else if (!YAML.isMap(argsField[0])) note(ctx, new WorkflowDefinitionError(positional ? 'args must be a map (by name) or a list (by position)' : 'args must be a map', aat));
+        } else if (!YAML.isMap(argsField[0]))
+          note(
+            ctx,
+            new WorkflowDefinitionError(positional ? 'args must be a map (by name) or a list (by position)' : 'args must be a map', aat),
+          );
       }
       return {
         k: 'call',
         callee,
         kind: calleeKind,
         args: argsField ? compileTemplate(argsField[0], ctx, where.step) : undefined,
-        result: resultField ? compileTarget(scalarString(resultField[0], 'result', { ...where, line: resultField[1] }), ctx, { ...where, line: resultField[1] }) : undefined,
+        result: resultField
+          ? compileTarget(scalarString(resultField[0], 'result', { ...where, line: resultField[1] }), ctx, {
+              ...where,
+              line: resultField[1],
+            })
+          : undefined,
       };
     }
     case 'switch': {
-      if (!YAML.isSeq(node) || node.items.length === 0) throw new WorkflowDefinitionError('switch takes a non-empty list of conditions', at);
+      if (!YAML.isSeq(node) || node.items.length === 0)
+        throw new WorkflowDefinitionError('switch takes a non-empty list of conditions', at);
       if (node.items.length > DEFINITION_LIMITS.switchConditions) {
-        note(ctx, new WorkflowDefinitionError(`switch has ${node.items.length} conditions; Workflows allows at most ${DEFINITION_LIMITS.switchConditions}`, at));
+        note(
+          ctx,
+          new WorkflowDefinitionError(
+            `switch has ${node.items.length} conditions; Workflows allows at most ${DEFINITION_LIMITS.switchConditions}`,
+            at,
+          ),
+        );
       }
       const cases = (node.items as YNode[]).map((item): SwitchCase => {
         const caseLine = item?.range ? ctx.lines.linePos(item.range[0]).line : line;
@@ -437,7 +566,8 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
         if (!YAML.isMap(item)) throw new WorkflowDefinitionError('each switch entry is a map with "condition"', cat);
         const caseFields = new Map<string, [YNode, number]>();
         for (const [key, value, keyLine] of mapEntries(item, cat, ctx.lines)) {
-          if (key !== 'condition' && !STEP_KEYS.has(key)) throw new WorkflowDefinitionError(`unknown field "${key}" in a switch condition`, { ...at, line: keyLine });
+          if (key !== 'condition' && !STEP_KEYS.has(key))
+            throw new WorkflowDefinitionError(`unknown field "${key}" in a switch condition`, { ...at, line: keyLine });
           caseFields.set(key, [value, keyLine]);
         }
         const cond = caseFields.get('condition');
@@ -463,7 +593,10 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
       return { k: 'for', spec: compileFor(node, ctx, at, scopes, parallelDepth, 'for') };
     case 'parallel': {
       if (parallelDepth >= DEFINITION_LIMITS.parallelNesting) {
-        note(ctx, new WorkflowDefinitionError(`parallel steps nest at most ${DEFINITION_LIMITS.parallelNesting} deep (ParallelNestingError)`, at));
+        note(
+          ctx,
+          new WorkflowDefinitionError(`parallel steps nest at most ${DEFINITION_LIMITS.parallelNesting} deep (ParallelNestingError)`, at),
+        );
       }
       if (!YAML.isMap(node)) throw new WorkflowDefinitionError('parallel takes a map', at);
       let shared: string[] = [];
@@ -473,40 +606,60 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
       for (const [key, value, keyLine] of mapEntries(node, at, ctx.lines)) {
         const kat = { ...at, line: keyLine };
         if (key === 'shared') {
-          if (!YAML.isSeq(value) || !value.items.every((x) => YAML.isScalar(x) && typeof x.value === 'string')) throw new WorkflowDefinitionError('shared takes a list of variable names', kat);
+          if (!YAML.isSeq(value) || !value.items.every((x) => YAML.isScalar(x) && typeof x.value === 'string'))
+            throw new WorkflowDefinitionError('shared takes a list of variable names', kat);
           shared = (value.items as YAML.Scalar[]).map((x) => x.value as string);
           if (new Set(shared).size !== shared.length) throw new WorkflowDefinitionError('shared lists a variable twice', kat);
         } else if (key === 'concurrency_limit') concurrencyLimit = compileTemplate(value, ctx, where.step);
         else if (key === 'exception_policy') {
-          if (scalarString(value, 'exception_policy', kat) !== 'continueAll') throw new WorkflowDefinitionError('exception_policy can only be continueAll', kat);
+          if (scalarString(value, 'exception_policy', kat) !== 'continueAll')
+            throw new WorkflowDefinitionError('exception_policy can only be continueAll', kat);
         } else if (key === 'branches') {
-          if (!YAML.isSeq(value) || value.items.length < 2) throw new WorkflowDefinitionError('branches takes a list of at least 2 branches', kat);
+          if (!YAML.isSeq(value) || value.items.length < 2)
+            throw new WorkflowDefinitionError('branches takes a list of at least 2 branches', kat);
           if (value.items.length > DEFINITION_LIMITS.branchesPerParallel) {
-            note(ctx, new WorkflowDefinitionError(`a parallel step has at most ${DEFINITION_LIMITS.branchesPerParallel} branches, found ${value.items.length}`, kat));
+            note(
+              ctx,
+              new WorkflowDefinitionError(
+                `a parallel step has at most ${DEFINITION_LIMITS.branchesPerParallel} branches, found ${value.items.length}`,
+                kat,
+              ),
+            );
           }
           const names = new Set<string>();
           branches = (value.items as YNode[]).map((item) => {
             const bline = item?.range ? ctx.lines.linePos(item.range[0]).line : keyLine;
-            if (!YAML.isMap(item) || item.items.length !== 1) throw new WorkflowDefinitionError('each branch is a one-key map {name: {steps: [...]}}', { ...at, line: bline });
+            if (!YAML.isMap(item) || item.items.length !== 1)
+              throw new WorkflowDefinitionError('each branch is a one-key map {name: {steps: [...]}}', { ...at, line: bline });
             const [[bname, bnode]] = mapEntries(item, { ...at, line: bline }, ctx.lines);
             if (names.has(bname!)) throw new WorkflowDefinitionError(`branch name "${bname}" is used twice`, { ...at, line: bline });
             names.add(bname!);
             if (!YAML.isMap(bnode) || bnode.items.length !== 1 || !bnode.has('steps')) {
               throw new WorkflowDefinitionError(`branch "${bname}" must be {steps: [...]}`, { ...at, step: bname, line: bline });
             }
-            return { name: bname!, body: compileSteps(bnode.get('steps', true) as YNode, ctx, scopes, 'branch', parallelDepth + 1), line: bline };
+            return {
+              name: bname!,
+              body: compileSteps(bnode.get('steps', true) as YNode, ctx, scopes, 'branch', parallelDepth + 1),
+              line: bline,
+            };
           });
         } else if (key === 'for') forSpec = compileFor(value, ctx, kat, scopes, parallelDepth + 1, 'branch');
-        else throw new WorkflowDefinitionError(`unknown field "${key}" in parallel (allowed: shared, concurrency_limit, exception_policy, branches, for)`, kat);
+        else
+          throw new WorkflowDefinitionError(
+            `unknown field "${key}" in parallel (allowed: shared, concurrency_limit, exception_policy, branches, for)`,
+            kat,
+          );
       }
       if (!branches === !forSpec) throw new WorkflowDefinitionError('parallel takes either branches or for', at);
-      for (const s of shared) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) throw new WorkflowDefinitionError(`"${s}" is not a variable name`, at);
+      for (const s of shared)
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)) throw new WorkflowDefinitionError(`"${s}" is not a variable name`, at);
       return { k: 'parallel', shared, concurrencyLimit, branches, for: forSpec };
     }
     case 'try': {
       let body: StepList;
       if (YAML.isSeq(node)) body = compileSteps(node, ctx, scopes, 'none', parallelDepth);
-      else if (YAML.isMap(node) && node.items.length === 1 && node.has('steps')) body = compileSteps(node.get('steps', true) as YNode, ctx, scopes, 'none', parallelDepth);
+      else if (YAML.isMap(node) && node.items.length === 1 && node.has('steps'))
+        body = compileSteps(node.get('steps', true) as YNode, ctx, scopes, 'none', parallelDepth);
       else {
         // A single step body: run as a one-step list named after the step.
         const single = compileStep(where.step, node, line, ctx, scopes, parallelDepth);
@@ -535,7 +688,11 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
       return { k: 'raise', value: compileTemplate(node, ctx, where.step) };
     case 'return':
       // Our choice: Google's pages do not say what return means inside a branch, so it is refused.
-      if (insideBranch(scopes)) throw new WorkflowDefinitionError('return is not allowed inside a parallel branch or iteration; assign a shared variable instead', at);
+      if (insideBranch(scopes))
+        throw new WorkflowDefinitionError(
+          'return is not allowed inside a parallel branch or iteration; assign a shared variable instead',
+          at,
+        );
       return { k: 'return', value: compileTemplate(node, ctx, where.step) };
     case 'steps':
       return { k: 'steps', body: compileSteps(node, ctx, scopes, 'none', parallelDepth) };
@@ -543,7 +700,14 @@ function compileBody(fields: Map<string, [YNode, number]>, ctx: Ctx, where: { fi
   throw new WorkflowDefinitionError(`unsupported step kind ${kind}`, at);
 }
 
-function compileFor(node: YNode, ctx: Ctx, at: { file: string; subworkflow: string; step: string; line: number }, scopes: Scope[], parallelDepth: number, boundary: 'for' | 'branch'): ForSpec {
+function compileFor(
+  node: YNode,
+  ctx: Ctx,
+  at: { file: string; subworkflow: string; step: string; line: number },
+  scopes: Scope[],
+  parallelDepth: number,
+  boundary: 'for' | 'branch',
+): ForSpec {
   if (!YAML.isMap(node)) throw new WorkflowDefinitionError('for takes a map {value, index?, in | range, steps}', at);
   let value: string | undefined;
   let indexName: string | undefined;
@@ -558,14 +722,16 @@ function compileFor(node: YNode, ctx: Ctx, at: { file: string; subworkflow: stri
     else if (key === 'range') {
       range = compileTemplate(v, ctx, at.step);
       if (range.t === 'list' && range.items.length !== 2) throw new WorkflowDefinitionError('range takes [start, end]', kat);
-      if (range.t === 'const' && !(Array.isArray(range.v) && range.v.length === 2)) throw new WorkflowDefinitionError('range takes [start, end]', kat);
+      if (range.t === 'const' && !(Array.isArray(range.v) && range.v.length === 2))
+        throw new WorkflowDefinitionError('range takes [start, end]', kat);
     } else if (key === 'steps') stepsNode = v;
     else throw new WorkflowDefinitionError(`unknown field "${key}" in for (allowed: value, index, in, range, steps)`, kat);
   }
   if (!value) throw new WorkflowDefinitionError('for needs value (the loop variable)', at);
   if (!inT === !range) throw new WorkflowDefinitionError('for takes either in or range', at);
   if (stepsNode === undefined) throw new WorkflowDefinitionError('for needs steps', at);
-  for (const n of [value, indexName]) if (n !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new WorkflowDefinitionError(`"${n}" is not a variable name`, at);
+  for (const n of [value, indexName])
+    if (n !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new WorkflowDefinitionError(`"${n}" is not a variable name`, at);
   const body = compileSteps(stepsNode, ctx, scopes, boundary, parallelDepth);
   return { value, index: indexName, in: inT, range, body, line: at.line };
 }
@@ -574,7 +740,13 @@ function compileRetry(node: YNode, ctx: Ctx, at: { file: string; subworkflow: st
   if (YAML.isScalar(node) && typeof node.value === 'string') {
     const inner = wholeExpressionText(node.value)?.trim();
     const policy = inner !== undefined ? RETRY_POLICIES[inner as RetryPolicyName] : undefined;
-    if (!policy) throw new WorkflowDefinitionError(`retry must be a policy map or one of ${Object.keys(RETRY_POLICIES).map((p) => `\${${p}}`).join(', ')}`, at);
+    if (!policy)
+      throw new WorkflowDefinitionError(
+        `retry must be a policy map or one of ${Object.keys(RETRY_POLICIES)
+          .map((p) => `\${${p}}`)
+          .join(', ')}`,
+        at,
+      );
     return {
       predicate: policy.predicate,
       maxRetries: { t: 'const', v: BigInt(policy.maxRetries) },
@@ -583,7 +755,8 @@ function compileRetry(node: YNode, ctx: Ctx, at: { file: string; subworkflow: st
       multiplier: { t: 'const', v: policy.multiplier },
     };
   }
-  if (!YAML.isMap(node)) throw new WorkflowDefinitionError('retry takes a policy map {predicate, max_retries, backoff} or a built-in policy', at);
+  if (!YAML.isMap(node))
+    throw new WorkflowDefinitionError('retry takes a policy map {predicate, max_retries, backoff} or a built-in policy', at);
   let predicate: string | undefined;
   let maxRetries: Template | undefined;
   let backoff: Map<string, Template> | undefined;
@@ -592,21 +765,30 @@ function compileRetry(node: YNode, ctx: Ctx, at: { file: string; subworkflow: st
     if (key === 'predicate') {
       const text = scalarString(v, 'predicate', kat);
       const inner = wholeExpressionText(text)?.trim();
-      if (inner === undefined || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(inner)) throw new WorkflowDefinitionError('predicate must be ${name} of a subworkflow or a built-in predicate', kat);
-      if (!ctx.subworkflowNames.has(inner) && !isStdlibCallable(inner)) throw new WorkflowDefinitionError(`unknown predicate "${inner}"`, kat);
+      if (inner === undefined || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(inner))
+        throw new WorkflowDefinitionError('predicate must be ${name} of a subworkflow or a built-in predicate', kat);
+      if (!ctx.subworkflowNames.has(inner) && !isStdlibCallable(inner))
+        throw new WorkflowDefinitionError(`unknown predicate "${inner}"`, kat);
       predicate = inner;
     } else if (key === 'max_retries') maxRetries = compileTemplate(v, ctx, at.step);
-    else if (key === 'backoff' && YAML.isScalar(v) && typeof v.value === 'string' && wholeExpressionText(v.value)?.trim() === 'retry.default_backoff') {
+    else if (
+      key === 'backoff' &&
+      YAML.isScalar(v) &&
+      typeof v.value === 'string' &&
+      wholeExpressionText(v.value)?.trim() === 'retry.default_backoff'
+    ) {
       backoff = new Map<string, Template>([
         ['initial_delay', { t: 'const', v: DEFAULT_BACKOFF.initialDelay }],
         ['max_delay', { t: 'const', v: DEFAULT_BACKOFF.maxDelay }],
         ['multiplier', { t: 'const', v: DEFAULT_BACKOFF.multiplier }],
       ]);
     } else if (key === 'backoff') {
-      if (!YAML.isMap(v)) throw new WorkflowDefinitionError('backoff takes {initial_delay, max_delay, multiplier} or ${retry.default_backoff}', kat);
+      if (!YAML.isMap(v))
+        throw new WorkflowDefinitionError('backoff takes {initial_delay, max_delay, multiplier} or ${retry.default_backoff}', kat);
       backoff = new Map();
       for (const [bk, bv, bl] of mapEntries(v, kat, ctx.lines)) {
-        if (!['initial_delay', 'max_delay', 'multiplier'].includes(bk)) throw new WorkflowDefinitionError(`unknown field "${bk}" in backoff`, { ...at, line: bl });
+        if (!['initial_delay', 'max_delay', 'multiplier'].includes(bk))
+          throw new WorkflowDefinitionError(`unknown field "${bk}" in backoff`, { ...at, line: bl });
         backoff.set(bk, compileTemplate(bv, ctx, at.step));
       }
     } else throw new WorkflowDefinitionError(`unknown field "${key}" in retry (allowed: predicate, max_retries, backoff)`, kat);
@@ -617,7 +799,13 @@ function compileRetry(node: YNode, ctx: Ctx, at: { file: string; subworkflow: st
     // Our choice: Google documents defaults only in secondary sources, so a custom policy must say them.
     throw new WorkflowDefinitionError('a retry policy needs backoff {initial_delay, max_delay, multiplier}', at);
   }
-  return { predicate, maxRetries, initialDelay: backoff.get('initial_delay')!, maxDelay: backoff.get('max_delay')!, multiplier: backoff.get('multiplier')! };
+  return {
+    predicate,
+    maxRetries,
+    initialDelay: backoff.get('initial_delay')!,
+    maxDelay: backoff.get('max_delay')!,
+    multiplier: backoff.get('multiplier')!,
+  };
 }
 
 function insideBranch(scopes: Scope[]): boolean {
@@ -650,7 +838,10 @@ function checkNext(target: string, scopes: Scope[], at: { file: string; subworkf
     if (s.list.index.has(target)) return;
     if (s.boundary !== 'none') break;
   }
-  throw new WorkflowDefinitionError(`next: "${target}" is not a step in reach (a step of this list or of an enclosing one, not across a for or parallel boundary)`, at);
+  throw new WorkflowDefinitionError(
+    `next: "${target}" is not a step in reach (a step of this list or of an enclosing one, not across a for or parallel boundary)`,
+    at,
+  );
 }
 
 function scalarString(node: YNode, field: string, at: { file: string; subworkflow?: string; step?: string; line: number }): string {
@@ -694,7 +885,13 @@ export function compileTemplate(node: YNode, ctx: Ctx, step: string | undefined)
       const inner = wholeExpressionText(v);
       if (inner !== undefined) {
         if (inner.length > DEFINITION_LIMITS.expressionChars) {
-          note(ctx, new WorkflowDefinitionError(`an expression is ${inner.length} characters; Workflows allows at most ${DEFINITION_LIMITS.expressionChars}`, at));
+          note(
+            ctx,
+            new WorkflowDefinitionError(
+              `an expression is ${inner.length} characters; Workflows allows at most ${DEFINITION_LIMITS.expressionChars}`,
+              at,
+            ),
+          );
         }
         let e: Expr;
         try {
@@ -731,7 +928,8 @@ export function compileTemplate(node: YNode, ctx: Ctx, step: string | undefined)
 }
 
 function unknownFunction(name: string): string {
-  if (Object.prototype.hasOwnProperty.call(UNDOCUMENTED_SIGNATURES, name)) return `${UNDOCUMENTED_SIGNATURES[name]}, so the engine cannot call it`;
+  if (Object.prototype.hasOwnProperty.call(UNDOCUMENTED_SIGNATURES, name))
+    return `${UNDOCUMENTED_SIGNATURES[name]}, so the engine cannot call it`;
   if ((STDLIB_OBJECTS as readonly string[]).includes(name)) return `${name} is an object (a retry policy or backoff), not a function`;
   if (name.startsWith('googleapis.')) return `"${name}" is not a connector method name (googleapis.SERVICE.VERSION.RESOURCE.METHOD)`;
   return `unknown function "${name}": it is neither a subworkflow nor a function of Google's Workflows standard library`;
@@ -744,7 +942,14 @@ function checkExprCalls(e: Expr, ctx: Ctx, at: { file: string; subworkflow?: str
     if (ctx.subworkflowNames.has(name) || isExpressionFunction(name)) return;
     if (Object.prototype.hasOwnProperty.call(EXPRESSION_CONNECTORS, name)) {
       const params = EXPRESSION_CONNECTORS[name]!;
-      if (n.args.length > params.length) note(ctx, new WorkflowDefinitionError(`${name} takes at most ${params.length} arguments (${params.join(', ')}), given ${n.args.length}`, at));
+      if (n.args.length > params.length)
+        note(
+          ctx,
+          new WorkflowDefinitionError(
+            `${name} takes at most ${params.length} arguments (${params.join(', ')}), given ${n.args.length}`,
+            at,
+          ),
+        );
       return;
     }
     // SX/expressions: blocking calls (googleapis.*, http.*, sys.log, sys.sleep, events.await_callback,

@@ -27,7 +27,10 @@ export type BinaryOp = '+' | '-' | '*' | '/' | '//' | '%' | '<' | '<=' | '>' | '
 
 /** A syntax error in an expression; the loader turns it into a `WorkflowDefinitionError`. */
 export class ExpressionSyntaxError extends Error {
-  constructor(message: string, readonly text: string) {
+  constructor(
+    message: string,
+    readonly text: string,
+  ) {
     super(`${message} in expression \${${text}}`);
     this.name = 'ExpressionSyntaxError';
   }
@@ -42,12 +45,20 @@ type Token =
   | { k: 'eof'; at: number };
 
 const KEYWORDS: Record<string, 'and' | 'or' | 'not' | 'in' | 'true' | 'false' | 'null'> = {
-  and: 'and', AND: 'and',
-  or: 'or', OR: 'or',
-  not: 'not', NOT: 'not',
-  in: 'in', IN: 'in',
-  true: 'true', True: 'true', TRUE: 'true',
-  false: 'false', False: 'false', FALSE: 'false',
+  and: 'and',
+  AND: 'and',
+  or: 'or',
+  OR: 'or',
+  not: 'not',
+  NOT: 'not',
+  in: 'in',
+  IN: 'in',
+  true: 'true',
+  True: 'true',
+  TRUE: 'true',
+  false: 'false',
+  False: 'false',
+  FALSE: 'false',
   null: 'null',
 };
 
@@ -421,7 +432,8 @@ export function binary(op: BinaryOp, l: Value, r: Value): Value {
     case '>':
     case '>=': {
       let c: number;
-      if (isNumber(l) && isNumber(r)) c = typeof l === 'bigint' && typeof r === 'bigint' ? (l < r ? -1 : l > r ? 1 : 0) : Number(l) - Number(r);
+      if (isNumber(l) && isNumber(r))
+        c = typeof l === 'bigint' && typeof r === 'bigint' ? (l < r ? -1 : l > r ? 1 : 0) : Number(l) - Number(r);
       else if (typeof l === 'string' && typeof r === 'string') c = l < r ? -1 : l > r ? 1 : 0;
       else return raise('TypeError', `operator ${op} cannot compare ${typeName(l)} with ${typeName(r)}`);
       return op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : c >= 0;

@@ -70,7 +70,11 @@ export interface HandlerContext {
    * `executions.create` with `skip_polling` does): the child runs alongside its parent, and its
    * outcome settles when it ends.
    */
-  startChild(workflow: Workflow, argument?: unknown, options?: Partial<RunOptions>): { readonly id: string; readonly outcome: Promise<ExecutionOutcome> };
+  startChild(
+    workflow: Workflow,
+    argument?: unknown,
+    options?: Partial<RunOptions>,
+  ): { readonly id: string; readonly outcome: Promise<ExecutionOutcome> };
   /**
    * Awaits a promise that other tasks on the clock settle, letting virtual time move meanwhile.
    * (A plain `await` of such a promise would hold time still and never finish.)
@@ -333,10 +337,13 @@ class Execution {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     const userEnv = Object.keys(options.env ?? {});
     for (const name of userEnv) {
-      if (/^(GOOGLE_|WORKFLOWS_)/.test(name)) throw new WorkflowDefinitionError(`user environment variable ${name} may not start with GOOGLE_ or WORKFLOWS_`);
+      if (/^(GOOGLE_|WORKFLOWS_)/.test(name))
+        throw new WorkflowDefinitionError(`user environment variable ${name} may not start with GOOGLE_ or WORKFLOWS_`);
     }
     if (userEnv.length > MAX_USER_ENV_VARS) {
-      throw new WorkflowDefinitionError(`a workflow has at most ${MAX_USER_ENV_VARS} user environment variables, got ${userEnv.length} (${userEnv.join(', ')}); remove ${userEnv.length - MAX_USER_ENV_VARS}`);
+      throw new WorkflowDefinitionError(
+        `a workflow has at most ${MAX_USER_ENV_VARS} user environment variables, got ${userEnv.length} (${userEnv.join(', ')}); remove ${userEnv.length - MAX_USER_ENV_VARS}`,
+      );
     }
     this.env = {
       ...LOCAL_BUILTINS,
@@ -403,7 +410,8 @@ class Execution {
       if (main.params.length === 1) {
         const argument = this.options.argument === undefined ? null : fromJs(this.options.argument);
         const argBytes = Buffer.byteLength(JSON.stringify(this.options.argument ?? null), 'utf8');
-        if (argBytes > this.limits.argumentBytes) fatal('ResourceLimitError', `the execution argument is ${argBytes} bytes; the limit is ${this.limits.argumentBytes}`);
+        if (argBytes > this.limits.argumentBytes)
+          fatal('ResourceLimitError', `the execution argument is ${argBytes} bytes; the limit is ${this.limits.argumentBytes}`);
         scope.set(main.params[0]!.name, argument);
       }
       const c = await this.runList(main.body, scope, frame);
@@ -435,7 +443,8 @@ class Execution {
   measure(v: Value): number {
     if (typeof v === 'string') {
       const n = utf8Length(v);
-      if (n > this.limits.stringBytes) this.fail('ResourceLimitError', `a string of ${n} bytes exceeds the ${this.limits.stringBytes}-byte limit`);
+      if (n > this.limits.stringBytes)
+        this.fail('ResourceLimitError', `a string of ${n} bytes exceeds the ${this.limits.stringBytes}-byte limit`);
       return 8 + n;
     }
     if (v === null || typeof v !== 'object') return 8;
@@ -505,7 +514,13 @@ class Execution {
       if (this.clock.now() - this.startTime > this.limits.durationSeconds) {
         this.fail('ResourceLimitError', `the execution ran longer than ${this.limits.durationSeconds} seconds`);
       }
-      this.options.onStep?.({ executionId: this.id, subworkflow: step.subworkflow, step: step.name, line: step.line, time: this.clock.now() });
+      this.options.onStep?.({
+        executionId: this.id,
+        subworkflow: step.subworkflow,
+        step: step.name,
+        line: step.line,
+        time: this.clock.now(),
+      });
     }
     return this.runBody(step.body, step, scope, frame);
   }
@@ -526,7 +541,8 @@ class Execution {
       case 'call': {
         const args = body.args ? await this.evalTemplate(body.args, scope, frame) : null;
         let result: Value;
-        if (body.kind === 'subworkflow') result = await this.callSubworkflow(this.workflow.subworkflows.get(body.callee)!, args as WfMap | null, undefined, frame);
+        if (body.kind === 'subworkflow')
+          result = await this.callSubworkflow(this.workflow.subworkflows.get(body.callee)!, args as WfMap | null, undefined, frame);
         else if (body.kind === 'stdlib') {
           const fn = STDLIB[body.callee]!;
           let positional: (Value | undefined)[];
@@ -543,7 +559,9 @@ class Execution {
       }
       case 'switch':
         for (const c of body.cases) {
-          const cond = isSyncTemplate(c.condition) ? this.evalTemplateSync(c.condition, scope, frame) : await this.evalTemplate(c.condition, scope, frame);
+          const cond = isSyncTemplate(c.condition)
+            ? this.evalTemplateSync(c.condition, scope, frame)
+            : await this.evalTemplate(c.condition, scope, frame);
           if (typeof cond !== 'boolean') raise('TypeError', `a switch condition must be a bool, got ${typeName(cond)}`);
           if (!cond) continue;
           if (c.body) {
@@ -580,7 +598,8 @@ class Execution {
       return;
     }
     const r = await this.evalTemplate(spec.range!, scope, frame);
-    if (!Array.isArray(r) || r.length !== 2 || !isNumber(r[0]!) || !isNumber(r[1]!)) raise('TypeError', 'for: range must be [start, end] of numbers');
+    if (!Array.isArray(r) || r.length !== 2 || !isNumber(r[0]!) || !isNumber(r[1]!))
+      raise('TypeError', 'for: range must be [start, end] of numbers');
     const [a, b] = r as [bigint | number, bigint | number];
     // The range is inclusive at both ends; with a double bound the values are doubles.
     if (typeof a === 'bigint' && typeof b === 'bigint') {
@@ -611,9 +630,15 @@ class Execution {
 
   private async runParallel(body: Extract<StepBody, { k: 'parallel' }>, step: Step, scope: Scope, frame: Frame): Promise<Completion> {
     const depth = frame.thread.parallelDepth + 1;
-    if (depth > this.limits.parallelNesting) raise('ParallelNestingError', `parallel steps nest at most ${this.limits.parallelNesting} deep`);
+    if (depth > this.limits.parallelNesting)
+      raise('ParallelNestingError', `parallel steps nest at most ${this.limits.parallelNesting} deep`);
     for (const name of body.shared) {
-      if (!scope.find(name)) throw new WorkflowDefinitionError(`shared variable "${name}" must exist before the parallel step`, { file: this.workflow.fileName, step: step.name, line: step.line });
+      if (!scope.find(name))
+        throw new WorkflowDefinitionError(`shared variable "${name}" must exist before the parallel step`, {
+          file: this.workflow.fileName,
+          step: step.name,
+          line: step.line,
+        });
     }
     const shared = new Set(body.shared);
     let limit = Infinity;
@@ -688,7 +713,13 @@ class Execution {
     if (failures.length > 0) {
       // Our choice for the shape (Google documents only the tag): the message, the tag, and each
       // failed branch or iteration with its id and its error, in the order they failed.
-      const branches: Value[] = failures.map((f) => new Map<string, Value>([['id', f.id], ['error', f.error]]));
+      const branches: Value[] = failures.map(
+        (f) =>
+          new Map<string, Value>([
+            ['id', f.id],
+            ['error', f.error],
+          ]),
+      );
       const e = errorMap('UnhandledBranchError', `${failures.length} of ${tasks.length} branches or iterations raised an unhandled error`);
       e.set('branches', branches);
       throw new WorkflowRaise(e);
@@ -696,7 +727,13 @@ class Execution {
     return NORMAL;
   }
 
-  private async runTry(body: StepList, retry: RetrySpec | undefined, except: { as?: string; body: StepList } | undefined, scope: Scope, frame: Frame): Promise<Completion> {
+  private async runTry(
+    body: StepList,
+    retry: RetrySpec | undefined,
+    except: { as?: string; body: StepList } | undefined,
+    scope: Scope,
+    frame: Frame,
+  ): Promise<Completion> {
     let retries = 0;
     for (;;) {
       try {
@@ -745,14 +782,20 @@ class Execution {
     return v;
   }
 
-  private async callSubworkflow(sub: Subworkflow, named: WfMap | null | undefined, positional: Value[] | undefined, caller: Frame): Promise<Value> {
+  private async callSubworkflow(
+    sub: Subworkflow,
+    named: WfMap | null | undefined,
+    positional: Value[] | undefined,
+    caller: Frame,
+  ): Promise<Value> {
     const depth = caller.depth + 1;
     if (depth > this.limits.callDepth) raise('RecursionError', `call depth exceeds ${this.limits.callDepth} (calling ${sub.name})`);
     const scope = new Scope(this, null, 'frame');
     const frame: Frame = { sub, depth, thread: caller.thread };
     try {
       if (positional) {
-        if (positional.length > sub.params.length) raise('TypeError', `${sub.name} takes ${sub.params.length} arguments, got ${positional.length}`);
+        if (positional.length > sub.params.length)
+          raise('TypeError', `${sub.name} takes ${sub.params.length} arguments, got ${positional.length}`);
         for (let i = 0; i < positional.length; i++) scope.set(sub.params[i]!.name, deepCopy(positional[i]!));
       } else if (named) {
         for (const [k, v] of named) {
@@ -799,7 +842,7 @@ class Execution {
     const started = this.clock.now();
     let result: unknown;
     try {
-      result = await handler((toJs(args ?? new Map()) as Record<string, unknown>), ctx);
+      result = await handler(toJs(args ?? new Map()) as Record<string, unknown>, ctx);
     } catch (err) {
       // A child execution's definition problem stays a definition problem, not a workflow error.
       if (err instanceof WorkflowDefinitionError) throw err;
@@ -816,7 +859,10 @@ class Execution {
     this.pollSteps += polls;
     this.steps += polls;
     if (this.steps > this.limits.steps) {
-      this.fail('ResourceLimitError', `the execution ran more than ${this.limits.steps} steps (${this.pollSteps} of them polls of long-running connector calls, the last by ${name})`);
+      this.fail(
+        'ResourceLimitError',
+        `the execution ran more than ${this.limits.steps} steps (${this.pollSteps} of them polls of long-running connector calls, the last by ${name})`,
+      );
     }
   }
 
@@ -824,7 +870,11 @@ class Execution {
     return this.clock.waitFor(this.startChild(workflow, argument, options).outcome);
   }
 
-  private startChild(workflow: Workflow, argument: unknown, options: Partial<RunOptions> = {}): { id: string; outcome: Promise<ExecutionOutcome> } {
+  private startChild(
+    workflow: Workflow,
+    argument: unknown,
+    options: Partial<RunOptions> = {},
+  ): { id: string; outcome: Promise<ExecutionOutcome> } {
     const id = options.executionId ?? `${this.id}-${++this.childCounter}`;
     const child = new Execution(
       workflow,
@@ -856,7 +906,8 @@ class Execution {
       return;
     }
     const owner = scope.writeScope(target.root);
-    if (owner === scope && !scope.vars.has(target.root)) raise('KeyError', `variable "${target.root}" is not defined (assigning ${target.text})`);
+    if (owner === scope && !scope.vars.has(target.root))
+      raise('KeyError', `variable "${target.root}" is not defined (assigning ${target.text})`);
     let container = owner.lookup(target.root);
     const keys: (string | bigint)[] = [];
     for (const p of target.path) {
@@ -887,7 +938,8 @@ class Execution {
       owner.grow(target.root, size + 8 + utf8Length(last) - oldSize);
     } else if (Array.isArray(container)) {
       if (typeof last !== 'bigint') raise('TypeError', `a list index must be an int, got ${typeName(last)}`);
-      if (last < 0n || last >= BigInt(container.length)) raise('IndexError', `list index ${last} out of range (length ${container.length})`);
+      if (last < 0n || last >= BigInt(container.length))
+        raise('IndexError', `list index ${last} out of range (length ${container.length})`);
       const oldSize = this.measure(container[Number(last)]!);
       container[Number(last)] = value;
       owner.grow(target.root, size - oldSize);
@@ -909,7 +961,8 @@ class Execution {
         const stepName = scope.step?.name ?? '';
         const connectorParams = EXPRESSION_CONNECTORS[callee];
         if (connectorParams) {
-          if (args.length > connectorParams.length) raise('TypeError', `${callee}: takes at most ${connectorParams.length} arguments, got ${args.length}`);
+          if (args.length > connectorParams.length)
+            raise('TypeError', `${callee}: takes at most ${connectorParams.length} arguments, got ${args.length}`);
           const named: WfMap = new Map();
           args.forEach((v, i) => named.set(connectorParams[i]!, v));
           return this.callConnector(callee, named, stepName);

@@ -80,7 +80,16 @@ function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFin
   const file = workflow.fileName;
   const report = (rule: LintFinding['rule'], message: string, step: Step, blocksDeployment = true): void => {
     if (rule === 'undefined-variable' && skipUndefined) return;
-    findings.push({ severity: blocksDeployment ? 'error' : 'warning', rule, blocksDeployment, message, file, subworkflow: sub.name, step: step.name, line: step.line });
+    findings.push({
+      severity: blocksDeployment ? 'error' : 'warning',
+      rule,
+      blocksDeployment,
+      message,
+      file,
+      subworkflow: sub.name,
+      step: step.name,
+      line: step.line,
+    });
   };
 
   const checkReads = (e: Expr, visible: ReadonlySet<string>, step: Step): void => {
@@ -94,7 +103,11 @@ function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFin
       const max = callee ? callee.params.length : fn ? fn.params.length : Infinity;
       const min = callee ? callee.params.filter((p) => !p.hasDefault).length : fn ? fn.required : 0;
       if (n.args.length > max || n.args.length < min) {
-        report('call-arguments', `${n.callee} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, given ${n.args.length}`, step);
+        report(
+          'call-arguments',
+          `${n.callee} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, given ${n.args.length}`,
+          step,
+        );
       }
     });
   };
@@ -105,10 +118,15 @@ function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFin
     else if (t.t === 'map') t.entries.forEach(([, v]) => checkTemplate(v, visible, step));
   };
   const checkWrite = (name: string, visible: ReadonlySet<string>, guards: readonly Guard[], step: Step, pathWrite: boolean): void => {
-    if (pathWrite && !visible.has(name)) report('undefined-variable', `variable "${name}" is not defined, so it cannot be assigned into`, step);
+    if (pathWrite && !visible.has(name))
+      report('undefined-variable', `variable "${name}" is not defined, so it cannot be assigned into`, step);
     for (const g of guards) {
       if (g.outer.has(name) && !g.shared.has(name)) {
-        report('parallel-write', `"${name}" belongs to the scope outside a parallel step; list it in shared to assign it inside a branch or iteration`, step);
+        report(
+          'parallel-write',
+          `"${name}" belongs to the scope outside a parallel step; list it in shared to assign it inside a branch or iteration`,
+          step,
+        );
         return;
       }
     }
@@ -187,7 +205,10 @@ function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFin
         }
         case 'try':
           walkList(b.body);
-          if (b.retry) [b.retry.maxRetries, b.retry.initialDelay, b.retry.maxDelay, b.retry.multiplier].forEach((t) => checkTemplate(t, visible, step));
+          if (b.retry)
+            [b.retry.maxRetries, b.retry.initialDelay, b.retry.maxDelay, b.retry.multiplier].forEach((t) =>
+              checkTemplate(t, visible, step),
+            );
           if (b.except) region(b.except.body, visible, b.except.as ? [b.except.as] : [], guards);
           break;
         case 'raise':
@@ -205,34 +226,62 @@ function lintSubworkflow(workflow: Workflow, sub: Subworkflow, findings: LintFin
 
   const checkCallArgs = (b: Extract<StepBody, { k: 'call' }>, step: Step): void => {
     const args = b.args;
-    const byName = args?.t === 'map' ? args.entries.map(([k]) => k) : args?.t === 'const' && args.v instanceof Map ? [...args.v.keys()] : undefined;
+    const byName =
+      args?.t === 'map' ? args.entries.map(([k]) => k) : args?.t === 'const' && args.v instanceof Map ? [...args.v.keys()] : undefined;
     const byPosition = args?.t === 'list' ? args.items.length : args?.t === 'const' && Array.isArray(args.v) ? args.v.length : undefined;
     if (b.kind === 'subworkflow') {
       const callee = workflow.subworkflows.get(b.callee)!;
       const given = byName ?? [];
-      for (const k of given) if (!callee.params.some((p) => p.name === k)) report('call-arguments', `${b.callee} has no parameter "${k}"`, step);
-      for (const p of callee.params) if (!p.hasDefault && !given.includes(p.name)) report('call-arguments', `${b.callee} needs argument "${p.name}"`, step);
+      for (const k of given)
+        if (!callee.params.some((p) => p.name === k)) report('call-arguments', `${b.callee} has no parameter "${k}"`, step);
+      for (const p of callee.params)
+        if (!p.hasDefault && !given.includes(p.name)) report('call-arguments', `${b.callee} needs argument "${p.name}"`, step);
     } else if (b.kind === 'stdlib') {
       const fn = STDLIB[b.callee]!;
       if (byPosition !== undefined) {
-        if (byPosition < fn.required) report('call-arguments', `${b.callee} needs at least ${fn.required} argument${fn.required === 1 ? '' : 's'} (${fn.params.slice(0, fn.required).join(', ')}), given ${byPosition}`, step);
+        if (byPosition < fn.required)
+          report(
+            'call-arguments',
+            `${b.callee} needs at least ${fn.required} argument${fn.required === 1 ? '' : 's'} (${fn.params.slice(0, fn.required).join(', ')}), given ${byPosition}`,
+            step,
+          );
         return;
       }
       const given = byName ?? [];
-      for (const k of given) if (!fn.params.includes(k)) report('call-arguments', `${b.callee} has no argument "${k}" (its arguments are: ${fn.params.join(', ') || 'none'})`, step);
-      for (let i = 0; i < fn.required; i++) if (!given.includes(fn.params[i]!)) report('call-arguments', `${b.callee} needs argument "${fn.params[i]}"`, step);
+      for (const k of given)
+        if (!fn.params.includes(k))
+          report('call-arguments', `${b.callee} has no argument "${k}" (its arguments are: ${fn.params.join(', ') || 'none'})`, step);
+      for (let i = 0; i < fn.required; i++)
+        if (!given.includes(fn.params[i]!)) report('call-arguments', `${b.callee} needs argument "${fn.params[i]}"`, step);
     } else if (args?.t === 'map' || (args?.t === 'const' && args.v instanceof Map)) {
       // GA/ "Invoke a connector call": connector_params takes timeout, polling_policy, skip_polling, scopes.
       const params = args.t === 'map' ? args.entries.find(([k]) => k === 'connector_params')?.[1] : undefined;
       const constParams = args.t === 'const' ? (args.v as Map<string, unknown>).get('connector_params') : undefined;
-      const keys = params?.t === 'map' ? params.entries.map(([k]) => k) : params?.t === 'const' && params.v instanceof Map ? [...params.v.keys()] : constParams instanceof Map ? [...constParams.keys()] : [];
+      const keys =
+        params?.t === 'map'
+          ? params.entries.map(([k]) => k)
+          : params?.t === 'const' && params.v instanceof Map
+            ? [...params.v.keys()]
+            : constParams instanceof Map
+              ? [...constParams.keys()]
+              : [];
       for (const k of keys) {
         if (!['timeout', 'polling_policy', 'skip_polling', 'scopes'].includes(k)) {
-          report('call-arguments', `connector_params has no field "${k}" (Google documents timeout, polling_policy, skip_polling and scopes)`, step, false);
+          report(
+            'call-arguments',
+            `connector_params has no field "${k}" (Google documents timeout, polling_policy, skip_polling and scopes)`,
+            step,
+            false,
+          );
         }
       }
     }
   };
 
-  region(sub.body, new Set(), sub.params.map((p) => p.name), []);
+  region(
+    sub.body,
+    new Set(),
+    sub.params.map((p) => p.name),
+    [],
+  );
 }

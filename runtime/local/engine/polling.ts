@@ -90,7 +90,8 @@ function positive(name: string, v: Value | undefined, fallback: number, min: num
   if (!isNumber(v)) raise('TypeError', `connector_params.polling_policy.${name} must be a number, got ${typeName(v)}`);
   const n = Number(v);
   // Our choice: Google gives no bounds; a schedule that never advances or shrinks is refused.
-  if (inclusive ? n < min : n <= min) raise('ValueError', `connector_params.polling_policy.${name} must be ${inclusive ? 'at least' : 'more than'} ${min}, got ${n}`);
+  if (inclusive ? n < min : n <= min)
+    raise('ValueError', `connector_params.polling_policy.${name} must be ${inclusive ? 'at least' : 'more than'} ${min}, got ${n}`);
   return n;
 }
 
@@ -103,12 +104,14 @@ export function pollingParams(args: WfMap | null): PollingParams {
   if (params === undefined || params === null) return { skip: false, policy: DEFAULT_POLLING };
   if (!(params instanceof Map)) return raise('TypeError', `connector_params must be a map, got ${typeName(params)}`);
   const skip = params.get('skip_polling');
-  if (skip !== undefined && typeof skip !== 'boolean') raise('TypeError', `connector_params.skip_polling must be a bool, got ${typeName(skip)}`);
+  if (skip !== undefined && typeof skip !== 'boolean')
+    raise('TypeError', `connector_params.skip_polling must be a bool, got ${typeName(skip)}`);
   const p = params.get('polling_policy');
   if (p === undefined || p === null) return { skip: skip === true, policy: DEFAULT_POLLING };
   if (!(p instanceof Map)) return raise('TypeError', `connector_params.polling_policy must be a map, got ${typeName(p)}`);
   for (const k of p.keys()) {
-    if (k !== 'initial_delay' && k !== 'multiplier' && k !== 'max_delay') raise('ValueError', `connector_params.polling_policy takes initial_delay, multiplier and max_delay, not ${JSON.stringify(k)}`);
+    if (k !== 'initial_delay' && k !== 'multiplier' && k !== 'max_delay')
+      raise('ValueError', `connector_params.polling_policy takes initial_delay, multiplier and max_delay, not ${JSON.stringify(k)}`);
   }
   return {
     skip: skip === true,

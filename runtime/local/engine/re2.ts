@@ -14,7 +14,10 @@
 
 /** A pattern RE2 would refuse; the standard library turns it into a `ValueError`. */
 export class RegexSyntaxError extends Error {
-  constructor(message: string, readonly pattern: string) {
+  constructor(
+    message: string,
+    readonly pattern: string,
+  ) {
     super(`${message} in ${JSON.stringify(pattern)}`);
     this.name = 'RegexSyntaxError';
   }
@@ -361,7 +364,8 @@ class Parser {
       // backreferences, which RE2 does not support).
       if (ch !== '0' && !/[0-7]/.test(String.fromCodePoint(this.peek() ?? 0x20))) this.fail(`invalid escape sequence \\${ch}`);
       let digits = ch;
-      while (digits.length < 3 && /[0-7]/.test(String.fromCodePoint(this.peek() ?? 0x20))) digits += String.fromCodePoint(this.cps[this.pos++]!);
+      while (digits.length < 3 && /[0-7]/.test(String.fromCodePoint(this.peek() ?? 0x20)))
+        digits += String.fromCodePoint(this.cps[this.pos++]!);
       return parseInt(digits, 8);
     }
     if (ch === 'x') {

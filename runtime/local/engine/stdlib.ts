@@ -56,7 +56,13 @@ export interface StdlibFunction {
 export const RETRY_POLICIES = {
   // SL/http/default_retry, SL/http/default_retry_non_idempotent: 5 retries, backoff retry.default_backoff.
   'http.default_retry': { predicate: 'http.default_retry_predicate', maxRetries: 5, initialDelay: 1, maxDelay: 60, multiplier: 1.25 },
-  'http.default_retry_non_idempotent': { predicate: 'http.default_retry_predicate_non_idempotent', maxRetries: 5, initialDelay: 1, maxDelay: 60, multiplier: 1.25 },
+  'http.default_retry_non_idempotent': {
+    predicate: 'http.default_retry_predicate_non_idempotent',
+    maxRetries: 5,
+    initialDelay: 1,
+    maxDelay: 60,
+    multiplier: 1.25,
+  },
   // Our choice: used as a whole policy, retry.always keeps the default max_retries (5) and backoff;
   // retry.never makes no retry.
   'retry.always': { predicate: 'retry.always', maxRetries: 5, initialDelay: 1, maxDelay: 60, multiplier: 1.25 },
@@ -75,12 +81,20 @@ export const STDLIB_OBJECTS = ['http.default_retry', 'http.default_retry_non_ide
  * call, since it cannot know what the call means.
  */
 export const UNDOCUMENTED_SIGNATURES: Readonly<Record<string, string>> = {
-  'experimental.executions.execution_error': 'Google names experimental.executions.execution_error on its standard-library overview but documents no arguments or result',
+  'experimental.executions.execution_error':
+    'Google names experimental.executions.execution_error on its standard-library overview but documents no arguments or result',
 };
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'];
 const LOG_SEVERITIES = ['DEFAULT', 'DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY'];
-const HASH_ALGORITHMS: Record<string, string> = { MD5: 'md5', SHA1: 'sha1', SHA224: 'sha224', SHA256: 'sha256', SHA384: 'sha384', SHA512: 'sha512' };
+const HASH_ALGORITHMS: Record<string, string> = {
+  MD5: 'md5',
+  SHA1: 'sha1',
+  SHA224: 'sha224',
+  SHA256: 'sha256',
+  SHA384: 'sha384',
+  SHA512: 'sha512',
+};
 const ONE_YEAR_SECONDS = 31_536_000;
 
 function given(v: Value | undefined): v is Value {
@@ -183,7 +197,8 @@ function jsonLayout(fn: string, v: Value | undefined): JsonLayout {
   if (v === undefined || v === null || v === false) return { prefix: '', indent: '' };
   if (v === true) return { prefix: '', indent: fourSpaces };
   if (v instanceof Map) {
-    for (const k of v.keys()) if (k !== 'prefix' && k !== 'indent') raise('ValueError', `${fn}: indent takes prefix and indent, not ${JSON.stringify(k)}`);
+    for (const k of v.keys())
+      if (k !== 'prefix' && k !== 'indent') raise('ValueError', `${fn}: indent takes prefix and indent, not ${JSON.stringify(k)}`);
     const prefix = v.has('prefix') ? str(fn, 'indent.prefix', v.get('prefix')) : '';
     const indent = v.has('indent') ? str(fn, 'indent.indent', v.get('indent')) : fourSpaces;
     return { prefix, indent };
@@ -200,7 +215,8 @@ function matchEntry(cps: readonly number[], start: number, end: number): WfMap {
 }
 
 function checkLogValue(name: string, v: Value): void {
-  if (v === null || v instanceof Uint8Array) raise('TypeError', `sys.log: ${name} must be an integer, float, bool, string, list or dict, got ${typeName(v)}`);
+  if (v === null || v instanceof Uint8Array)
+    raise('TypeError', `sys.log: ${name} must be an integer, float, bool, string, list or dict, got ${typeName(v)}`);
 }
 
 function httpTimeout(fn: string, v: Value | undefined, max: number): void {
@@ -213,14 +229,16 @@ function httpTimeout(fn: string, v: Value | undefined, max: number): void {
 
 function checkStringMap(fn: string, name: string, v: Value | undefined): void {
   if (v === undefined) return;
-  for (const [k, x] of map(fn, name, v)) if (typeof x !== 'string') raise('TypeError', `${fn}: ${name}.${k} must be a string, got ${typeName(x)}`);
+  for (const [k, x] of map(fn, name, v))
+    if (typeof x !== 'string') raise('TypeError', `${fn}: ${name}.${k} must be a string, got ${typeName(x)}`);
 }
 
 function checkQuery(fn: string, v: Value | undefined): void {
   if (v === undefined) return;
   const scalar = (x: Value): boolean => typeof x === 'string' || typeof x === 'boolean' || isNumber(x);
   for (const [k, x] of map(fn, 'query', v)) {
-    if (!(scalar(x) || (Array.isArray(x) && x.every(scalar)))) raise('TypeError', `${fn}: query.${k} must be a string, number, bool or a list of them, got ${typeName(x)}`);
+    if (!(scalar(x) || (Array.isArray(x) && x.every(scalar))))
+      raise('TypeError', `${fn}: query.${k} must be a string, number, bool or a list of them, got ${typeName(x)}`);
   }
 }
 
@@ -233,14 +251,16 @@ function checkHttpArgs(fn: string, a: WfMap): void {
   } catch {
     return raise('ValueError', `${fn}: ${JSON.stringify(url)} is not a valid URL`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') raise('ValueError', `${fn}: the URL must be http or https, got ${JSON.stringify(url)}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    raise('ValueError', `${fn}: the URL must be http or https, got ${JSON.stringify(url)}`);
   httpTimeout(fn, a.get('timeout'), 1800);
   checkStringMap(fn, 'headers', a.get('headers'));
   checkQuery(fn, a.get('query'));
   const auth = a.get('auth');
   if (auth !== undefined) {
     const type = map(fn, 'auth', auth).get('type');
-    if (type !== 'OIDC' && type !== 'OAuth2') raise('ValueError', `${fn}: auth.type must be "OIDC" or "OAuth2", got ${JSON.stringify(type ?? null)}`);
+    if (type !== 'OIDC' && type !== 'OAuth2')
+      raise('ValueError', `${fn}: auth.type must be "OIDC" or "OAuth2", got ${JSON.stringify(type ?? null)}`);
   }
   const service = a.get('private_service_name');
   if (service !== undefined) {
@@ -248,10 +268,16 @@ function checkHttpArgs(fn: string, a: WfMap): void {
     if (parsed.port !== '') raise('ValueError', `${fn}: a URL with a port cannot be used with private_service_name`);
   }
   const ca = a.get('ca_certificate');
-  if (ca !== undefined && !(ca instanceof Uint8Array)) raise('ValueError', `${fn}: ca_certificate must be bytes (DER), got ${typeName(ca)}`);
+  if (ca !== undefined && !(ca instanceof Uint8Array))
+    raise('ValueError', `${fn}: ca_certificate must be bytes (DER), got ${typeName(ca)}`);
 }
 
-const F = (params: string[], required: number, run: StdlibFunction['run'], extra: Partial<StdlibFunction> = {}): StdlibFunction => ({ params, required, run, ...extra });
+const F = (params: string[], required: number, run: StdlibFunction['run'], extra: Partial<StdlibFunction> = {}): StdlibFunction => ({
+  params,
+  required,
+  run,
+  ...extra,
+});
 
 /** An `http.*` request function: checked, then answered by the caller's handler. */
 function httpFunction(name: string, params: string[], required: number): StdlibFunction {
@@ -263,7 +289,8 @@ function httpFunction(name: string, params: string[], required: number): StdlibF
       const args = named(fn, a, { timeout: 300 });
       if (params[0] === 'method') {
         const method = str(name, 'method', args.get('method'));
-        if (!HTTP_METHODS.includes(method)) raise('ValueError', `${name}: method must be one of ${HTTP_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+        if (!HTTP_METHODS.includes(method))
+          raise('ValueError', `${name}: method must be one of ${HTTP_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
       }
       checkHttpArgs(name, args);
       return ctx.callHandler(name, args);
@@ -274,7 +301,14 @@ function httpFunction(name: string, params: string[], required: number): StdlibF
 }
 
 /** A `gke.*` function (CN/gke/...): checked, then answered by the caller's handler. */
-function gkeFunction(name: string, params: string[], required: number, maxTimeout: number, defaults: Record<string, Value>, check: (a: WfMap) => void = () => undefined): StdlibFunction {
+function gkeFunction(
+  name: string,
+  params: string[],
+  required: number,
+  maxTimeout: number,
+  defaults: Record<string, Value>,
+  check: (a: WfMap) => void = () => undefined,
+): StdlibFunction {
   const fn: StdlibFunction = F(
     params,
     required,
@@ -349,8 +383,16 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
     const padding = given(a[1]) ? bool('base64.decode', 'padding', a[1]) : true;
     // SL/base64/decode: CR and LF are ignored.
     const text = str('base64.decode', 'data', a[0]).replace(/[\r\n]/g, '');
-    const valid = padding ? /^[A-Za-z0-9+/]*={0,2}$/.test(text) && text.length % 4 === 0 : /^[A-Za-z0-9+/]*$/.test(text) && text.length % 4 !== 1;
-    if (!valid) raise('ValueError', padding ? 'base64.decode: not valid padded base64 (alphabet A-Z a-z 0-9 + /, length a multiple of 4)' : 'base64.decode: not valid unpadded base64');
+    const valid = padding
+      ? /^[A-Za-z0-9+/]*={0,2}$/.test(text) && text.length % 4 === 0
+      : /^[A-Za-z0-9+/]*$/.test(text) && text.length % 4 !== 1;
+    if (!valid)
+      raise(
+        'ValueError',
+        padding
+          ? 'base64.decode: not valid padded base64 (alphabet A-Z a-z 0-9 + /, length a multiple of 4)'
+          : 'base64.decode: not valid unpadded base64',
+      );
     return new Uint8Array(Buffer.from(text, 'base64'));
   }),
 
@@ -359,7 +401,11 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
     0,
     async (a, ctx) => {
       const method = given(a[0]) ? str('events.create_callback_endpoint', 'http_callback_method', a[0]) : 'POST';
-      if (!HTTP_METHODS.includes(method)) raise('ValueError', `events.create_callback_endpoint: http_callback_method must be one of ${HTTP_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+      if (!HTTP_METHODS.includes(method))
+        raise(
+          'ValueError',
+          `events.create_callback_endpoint: http_callback_method must be one of ${HTTP_METHODS.join(', ')}, got ${JSON.stringify(method)}`,
+        );
       const args: WfMap = new Map([['http_callback_method', method]]);
       if (ctx.hasHandler('events.create_callback_endpoint')) return ctx.callHandler('events.create_callback_endpoint', args);
       // Without a handler: an endpoint in the shape of Google's callback URLs, which nothing will call.
@@ -375,10 +421,18 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
     async (a, ctx) => {
       const fn = 'events.await_callback';
       const url = map(fn, 'callback', a[0]).get('url');
-      if (typeof url !== 'string') raise('ValueError', `${fn}: callback must be the map events.create_callback_endpoint returned (with its url)`);
+      if (typeof url !== 'string')
+        raise('ValueError', `${fn}: callback must be the map events.create_callback_endpoint returned (with its url)`);
       const timeout = given(a[1]) ? num(fn, 'timeout', a[1]) : 43200;
       if (timeout < 0) raise('ValueError', `${fn}: timeout must not be negative, got ${timeout}`);
-      if (ctx.hasHandler(fn)) return ctx.callHandler(fn, new Map<string, Value>([['callback', a[0]!], ['timeout', timeout]]));
+      if (ctx.hasHandler(fn))
+        return ctx.callHandler(
+          fn,
+          new Map<string, Value>([
+            ['callback', a[0]!],
+            ['timeout', timeout],
+          ]),
+        );
       // Without a handler nothing can call back: the wait runs out on the virtual clock.
       await ctx.sleep(timeout);
       return raise('TimeoutError', `${fn}: no callback to ${url} within ${timeout} seconds`);
@@ -395,7 +449,8 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
       str(fn, 'workflow_id', a[0]);
       if (given(a[1])) str(fn, 'location', a[1]);
       if (given(a[2])) str(fn, 'project_id', a[2]);
-      if (given(a[3]) && (a[3] === null || a[3] instanceof Uint8Array)) raise('TypeError', `${fn}: argument must be an integer, float, bool, string, list or dict, got ${typeName(a[3])}`);
+      if (given(a[3]) && (a[3] === null || a[3] instanceof Uint8Array))
+        raise('TypeError', `${fn}: argument must be an integer, float, bool, string, list or dict, got ${typeName(a[3])}`);
       return ctx.callHandler(fn, named(STDLIB[fn]!, a));
     },
     { blocking: true, waits: true },
@@ -416,35 +471,99 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
   ),
 
   // CN/gke/*: timeouts default to 300 s (1800 s for await_job), the namespace to "default".
-  'gke.request': gkeFunction('gke.request', ['cluster_id', 'path', 'method', 'location', 'project', 'timeout', 'body', 'headers', 'query'], 2, 1800, { timeout: 300 }, (a) => {
-    str('gke.request', 'path', a.get('path'));
-    if (a.has('method') && !HTTP_METHODS.includes(str('gke.request', 'method', a.get('method')))) {
-      raise('ValueError', `gke.request: method must be one of ${HTTP_METHODS.join(', ')}, got ${JSON.stringify(a.get('method'))}`);
-    }
-    checkStringMap('gke.request', 'headers', a.get('headers'));
-  }),
-  'gke.create_job': gkeFunction('gke.create_job', ['cluster_id', 'job', 'location', 'namespace', 'project', 'query', 'timeout'], 2, 1800, { namespace: 'default', timeout: 300 }, (a) => void map('gke.create_job', 'job', a.get('job'))),
-  'gke.await_job': gkeFunction('gke.await_job', ['cluster_id', 'job_name', 'location', 'namespace', 'project', 'query', 'timeout', 'polling_policy'], 2, ONE_YEAR_SECONDS, { namespace: 'default', timeout: 1800 }, (a) => {
-    str('gke.await_job', 'job_name', a.get('job_name'));
-    if (a.has('polling_policy')) map('gke.await_job', 'polling_policy', a.get('polling_policy'));
-  }),
-  'gke.delete_job': gkeFunction('gke.delete_job', ['cluster_id', 'job_name', 'location', 'namespace', 'project', 'query', 'timeout'], 2, 1800, { namespace: 'default', timeout: 300 }, (a) => void str('gke.delete_job', 'job_name', a.get('job_name'))),
-
-  'hash.compute_checksum': F(['data', 'algorithm'], 2, (a) => new Uint8Array(crypto.createHash(hashAlgorithm('hash.compute_checksum', a[1])).update(bytes('hash.compute_checksum', 'data', a[0])).digest())),
-  'hash.compute_hmac': F(['key', 'data', 'algorithm'], 3, (a) =>
-    new Uint8Array(crypto.createHmac(hashAlgorithm('hash.compute_hmac', a[2]), bytes('hash.compute_hmac', 'key', a[0])).update(bytes('hash.compute_hmac', 'data', a[1])).digest()),
+  'gke.request': gkeFunction(
+    'gke.request',
+    ['cluster_id', 'path', 'method', 'location', 'project', 'timeout', 'body', 'headers', 'query'],
+    2,
+    1800,
+    { timeout: 300 },
+    (a) => {
+      str('gke.request', 'path', a.get('path'));
+      if (a.has('method') && !HTTP_METHODS.includes(str('gke.request', 'method', a.get('method')))) {
+        raise('ValueError', `gke.request: method must be one of ${HTTP_METHODS.join(', ')}, got ${JSON.stringify(a.get('method'))}`);
+      }
+      checkStringMap('gke.request', 'headers', a.get('headers'));
+    },
+  ),
+  'gke.create_job': gkeFunction(
+    'gke.create_job',
+    ['cluster_id', 'job', 'location', 'namespace', 'project', 'query', 'timeout'],
+    2,
+    1800,
+    { namespace: 'default', timeout: 300 },
+    (a) => void map('gke.create_job', 'job', a.get('job')),
+  ),
+  'gke.await_job': gkeFunction(
+    'gke.await_job',
+    ['cluster_id', 'job_name', 'location', 'namespace', 'project', 'query', 'timeout', 'polling_policy'],
+    2,
+    ONE_YEAR_SECONDS,
+    { namespace: 'default', timeout: 1800 },
+    (a) => {
+      str('gke.await_job', 'job_name', a.get('job_name'));
+      if (a.has('polling_policy')) map('gke.await_job', 'polling_policy', a.get('polling_policy'));
+    },
+  ),
+  'gke.delete_job': gkeFunction(
+    'gke.delete_job',
+    ['cluster_id', 'job_name', 'location', 'namespace', 'project', 'query', 'timeout'],
+    2,
+    1800,
+    { namespace: 'default', timeout: 300 },
+    (a) => void str('gke.delete_job', 'job_name', a.get('job_name')),
   ),
 
-  'http.request': httpFunction('http.request', ['method', 'url', 'timeout', 'body', 'headers', 'query', 'auth', 'private_service_name', 'ca_certificate'], 2),
+  'hash.compute_checksum': F(
+    ['data', 'algorithm'],
+    2,
+    (a) =>
+      new Uint8Array(
+        crypto
+          .createHash(hashAlgorithm('hash.compute_checksum', a[1]))
+          .update(bytes('hash.compute_checksum', 'data', a[0]))
+          .digest(),
+      ),
+  ),
+  'hash.compute_hmac': F(
+    ['key', 'data', 'algorithm'],
+    3,
+    (a) =>
+      new Uint8Array(
+        crypto
+          .createHmac(hashAlgorithm('hash.compute_hmac', a[2]), bytes('hash.compute_hmac', 'key', a[0]))
+          .update(bytes('hash.compute_hmac', 'data', a[1]))
+          .digest(),
+      ),
+  ),
+
+  'http.request': httpFunction(
+    'http.request',
+    ['method', 'url', 'timeout', 'body', 'headers', 'query', 'auth', 'private_service_name', 'ca_certificate'],
+    2,
+  ),
   'http.get': httpFunction('http.get', ['url', 'timeout', 'headers', 'query', 'auth', 'private_service_name', 'ca_certificate'], 1),
-  'http.post': httpFunction('http.post', ['url', 'timeout', 'body', 'headers', 'query', 'auth', 'private_service_name', 'ca_certificate'], 1),
+  'http.post': httpFunction(
+    'http.post',
+    ['url', 'timeout', 'body', 'headers', 'query', 'auth', 'private_service_name', 'ca_certificate'],
+    1,
+  ),
   'http.put': httpFunction('http.put', ['url', 'timeout', 'body', 'headers', 'query', 'auth', 'private_service_name', 'ca_certificate'], 1),
-  'http.patch': httpFunction('http.patch', ['url', 'timeout', 'body', 'headers', 'query', 'auth', 'private_service_name', 'ca_certificate'], 1),
-  'http.delete': httpFunction('http.delete', ['url', 'timeout', 'body', 'headers', 'query', 'auth', 'private_service_name', 'ca_certificate'], 1),
+  'http.patch': httpFunction(
+    'http.patch',
+    ['url', 'timeout', 'body', 'headers', 'query', 'auth', 'private_service_name', 'ca_certificate'],
+    1,
+  ),
+  'http.delete': httpFunction(
+    'http.delete',
+    ['url', 'timeout', 'body', 'headers', 'query', 'auth', 'private_service_name', 'ca_certificate'],
+    1,
+  ),
   'http.default_retry_predicate': F(['exception'], 1, (a) => {
     const e = arg(a, 0);
     const code = httpCode(e);
-    return (code !== undefined && [429, 502, 503, 504].includes(code)) || hasTag(e, ['ConnectionError', 'ConnectionFailedError', 'TimeoutError']);
+    return (
+      (code !== undefined && [429, 502, 503, 504].includes(code)) || hasTag(e, ['ConnectionError', 'ConnectionFailedError', 'TimeoutError'])
+    );
   }),
   'http.default_retry_predicate_non_idempotent': F(['exception'], 1, (a) => {
     const e = arg(a, 0);
@@ -457,7 +576,11 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
     if (d instanceof Uint8Array) return decodeJson(Buffer.from(d).toString('utf8'));
     return decodeJson(str('json.decode', 'data', d));
   }),
-  'json.encode': F(['data', 'indent'], 1, (a) => new Uint8Array(Buffer.from(encodeJson(arg(a, 0), jsonLayout('json.encode', a[1])), 'utf8'))),
+  'json.encode': F(
+    ['data', 'indent'],
+    1,
+    (a) => new Uint8Array(Buffer.from(encodeJson(arg(a, 0), jsonLayout('json.encode', a[1])), 'utf8')),
+  ),
   'json.encode_to_string': F(['data', 'indent'], 1, (a) => encodeJson(arg(a, 0), jsonLayout('json.encode_to_string', a[1]))),
 
   // SL/list/concat: val becomes one new last element (a list argument is nested, not spread).
@@ -467,7 +590,12 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
   // SL/map/get: null for a missing key or a map that is not a map; TypeError only for bad keys.
   'map.get': F(['map', 'keys'], 2, (a) => {
     const k = arg(a, 1);
-    const path = typeof k === 'string' ? [k] : Array.isArray(k) ? k : raise('TypeError', `map.get: keys must be a string or a list of strings, got ${typeName(k)}`);
+    const path =
+      typeof k === 'string'
+        ? [k]
+        : Array.isArray(k)
+          ? k
+          : raise('TypeError', `map.get: keys must be a string or a list of strings, got ${typeName(k)}`);
     for (const key of path) if (typeof key !== 'string') raise('TypeError', `map.get: keys must be strings, got ${typeName(key)}`);
     let cur = arg(a, 0);
     for (const key of path as string[]) {
@@ -488,7 +616,9 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
     for (const [k, v] of map('map.merge', 'second', a[1])) out.set(k, v);
     return out;
   }),
-  'map.merge_nested': F(['first', 'second'], 2, (a) => mergeNested(map('map.merge_nested', 'first', a[0]), map('map.merge_nested', 'second', a[1]))),
+  'map.merge_nested': F(['first', 'second'], 2, (a) =>
+    mergeNested(map('map.merge_nested', 'first', a[0]), map('map.merge_nested', 'second', a[1])),
+  ),
 
   'math.abs': F(['x'], 1, (a) => {
     const x = arg(a, 0);
@@ -503,7 +633,8 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
     const x = arg(a, 0);
     if (typeof x === 'bigint') return x;
     const f = Math.floor(num('math.floor', 'x', x));
-    if (!Number.isFinite(f) || f < Number(INT64_MIN) || f >= Number(INT64_MAX)) raise('ValueError', `math.floor: ${x} does not fit in an int`);
+    if (!Number.isFinite(f) || f < Number(INT64_MIN) || f >= Number(INT64_MAX))
+      raise('ValueError', `math.floor: ${x} does not fit in an int`);
     return BigInt(f);
   }),
   // SL/math/max, SL/math/min: an int only when both arguments are ints, otherwise a double.
@@ -542,7 +673,8 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
       if (given(a[3])) map(fn, 'json', a[3]);
       const severity = given(a[1]) ? str(fn, 'severity', a[1]) : 'DEFAULT';
       // Our choice: Google lists the severities but no error for another one; it is a ValueError.
-      if (!LOG_SEVERITIES.includes(severity)) raise('ValueError', `${fn}: severity must be one of ${LOG_SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`);
+      if (!LOG_SEVERITIES.includes(severity))
+        raise('ValueError', `${fn}: severity must be one of ${LOG_SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`);
       if (given(a[4])) num(fn, 'timeout', a[4]);
       ctx.log(severity, payloads[0]!);
       return null;
@@ -576,8 +708,12 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
     { waits: true },
   ),
 
-  'text.decode': F(['data', 'charset'], 1, (a) => decodeText(bytes('text.decode', 'data', a[0]), given(a[1]) ? str('text.decode', 'charset', a[1]) : 'UTF-8')),
-  'text.encode': F(['text', 'charset'], 1, (a) => encodeText(str('text.encode', 'text', a[0]), given(a[1]) ? str('text.encode', 'charset', a[1]) : 'UTF-8')),
+  'text.decode': F(['data', 'charset'], 1, (a) =>
+    decodeText(bytes('text.decode', 'data', a[0]), given(a[1]) ? str('text.decode', 'charset', a[1]) : 'UTF-8'),
+  ),
+  'text.encode': F(['text', 'charset'], 1, (a) =>
+    encodeText(str('text.encode', 'text', a[0]), given(a[1]) ? str('text.encode', 'charset', a[1]) : 'UTF-8'),
+  ),
   // Our choice: an empty substr finds nothing.
   'text.find_all': F(['source', 'substr'], 2, (a) => {
     const s = str('text.find_all', 'source', a[0]);
@@ -645,7 +781,9 @@ export const STDLIB: Readonly<Record<string, StdlibFunction>> = {
   'text.url_encode_plus': F(['source'], 1, (a) => encodeUrl('text.url_encode_plus', str('text.url_encode_plus', 'source', a[0]), true)),
 
   // Our choice: Google lists no error for time.format; a non-number is a TypeError, an unknown zone a ValueError.
-  'time.format': F(['seconds', 'timezone'], 1, (a) => formatTimestamp(num('time.format', 'seconds', a[0]), given(a[1]) ? str('time.format', 'timezone', a[1]) : '')),
+  'time.format': F(['seconds', 'timezone'], 1, (a) =>
+    formatTimestamp(num('time.format', 'seconds', a[0]), given(a[1]) ? str('time.format', 'timezone', a[1]) : ''),
+  ),
   'time.parse': F(['value'], 1, (a) => parseTimestamp('time.parse', str('time.parse', 'value', a[0]))),
 
   'uuid.generate': F([], 0, (_a, ctx) => ctx.nextUuid()),
@@ -695,7 +833,8 @@ export function namedToPositional(name: string, fn: StdlibFunction, args: WfMap 
 }
 
 export function checkArity(name: string, fn: StdlibFunction, args: (Value | undefined)[]): void {
-  if (args.length > fn.params.length) raise('TypeError', `${name}: takes at most ${fn.params.length} argument${fn.params.length === 1 ? '' : 's'}, got ${args.length}`);
+  if (args.length > fn.params.length)
+    raise('TypeError', `${name}: takes at most ${fn.params.length} argument${fn.params.length === 1 ? '' : 's'}, got ${args.length}`);
   for (let i = 0; i < fn.required; i++) {
     if (args[i] === undefined) raise('TypeError', `${name}: missing argument "${fn.params[i]}"`);
   }

@@ -86,7 +86,10 @@ const ENCODABLE: Record<string, Charset> = {
 export function encodeText(s: string, charsetName: string): Uint8Array {
   const charset = ENCODABLE[charsetName.trim().toUpperCase()];
   if (!charset) {
-    raise('ValueError', `text.encode: charset ${JSON.stringify(charsetName)} is not supported by the local engine (it encodes ${Object.keys(ENCODABLE).join(', ')})`);
+    raise(
+      'ValueError',
+      `text.encode: charset ${JSON.stringify(charsetName)} is not supported by the local engine (it encodes ${Object.keys(ENCODABLE).join(', ')})`,
+    );
   }
   requireUtf8('text.encode', 'text', s);
   const limit = charset === 'latin1' ? 0xff : charset === 'ascii' ? 0x7f : Infinity;

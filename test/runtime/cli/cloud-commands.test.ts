@@ -76,14 +76,34 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     expect(r.stderr).toContain('started projects/acme-prod/locations/europe-west4/workflows/dev-master-orchestrator/executions/');
     expect(r.code).toBe(0);
     const [call] = fake.callsTo('workflows');
-    expect(call).toMatchObject({ method: 'POST', path: `/v1/projects/${PROJECT}/locations/${REGION}/workflows/dev-master-orchestrator/executions` });
-    expect(JSON.parse((call!.body as { argument: string }).argument)).toEqual({ batch_size: 500, limit: 100, dry_run: true, allow_concurrent: true });
+    expect(call).toMatchObject({
+      method: 'POST',
+      path: `/v1/projects/${PROJECT}/locations/${REGION}/workflows/dev-master-orchestrator/executions`,
+    });
+    expect(JSON.parse((call!.body as { argument: string }).argument)).toEqual({
+      batch_size: 500,
+      limit: 100,
+      dry_run: true,
+      allow_concurrent: true,
+    });
     expect(r.stdout.trim()).toMatch(/^\d+-fake-execution$/);
   });
 
   test('run with flags alone, and a name prefix', async () => {
     rmSync(path.join(dir, 'tapctl.json'));
-    const r = await run(['run', '--project', PROJECT, '--region', REGION, '--dataset', DATASET, '--prefix', 'dev', '--execution-id', 'nightly-1']);
+    const r = await run([
+      'run',
+      '--project',
+      PROJECT,
+      '--region',
+      REGION,
+      '--dataset',
+      DATASET,
+      '--prefix',
+      'dev',
+      '--execution-id',
+      'nightly-1',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('nightly-1\n');
     expect(fake.callsTo('workflows')[0]!.path).toContain('/workflows/dev-master-orchestrator/executions');
@@ -93,7 +113,12 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     writeFileSync(
       path.join(dir, 'outputs.json'),
       JSON.stringify({
-        dev: { 'pipeline_project-id_0A1B2C3D': PROJECT, pipeline_region_11111111: REGION, pipeline_dataset_22222222: DATASET, pipeline_master_workflow_33333333: 'master-orchestrator' },
+        dev: {
+          'pipeline_project-id_0A1B2C3D': PROJECT,
+          pipeline_region_11111111: REGION,
+          pipeline_dataset_22222222: DATASET,
+          pipeline_master_workflow_33333333: 'master-orchestrator',
+        },
         prod: { project_id: 'other' },
       }),
     );
@@ -118,7 +143,9 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     expect(r.stderr).toMatch(/starting workflow dev-master-orchestrator: not found in project acme-typo, region europe-west4/);
     expect(r.stderr).toMatch(/what to do: check --project, --region and --dataset/);
     const s = await run(['status', '--project', 'acme-typo']);
-    expect(s.stderr).toMatch(/querying dataset transcript_analysis: not found in project acme-typo[\s\S]*Not found: Dataset acme-typo:transcript_analysis/);
+    expect(s.stderr).toMatch(
+      /querying dataset transcript_analysis: not found in project acme-typo[\s\S]*Not found: Dataset acme-typo:transcript_analysis/,
+    );
   });
 
   test('no permission says which roles to ask for', async () => {
@@ -128,10 +155,14 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     expect(r.stderr).toMatch(/permission denied in project acme-prod[\s\S]*roles\/workflows.invoker/);
     const partial = await run(['status', '--execution', 'e1']);
     expect(partial.code).toBe(0);
-    expect(partial.stdout).toMatch(/note: workflow state unavailable: reading execution e1: permission denied in project acme-prod, region europe-west4 \(Permission denied on resource/);
+    expect(partial.stdout).toMatch(
+      /note: workflow state unavailable: reading execution e1: permission denied in project acme-prod, region europe-west4 \(Permission denied on resource/,
+    );
     fake.denied.add('bigquery');
     const s = await run(['status', '--execution', 'e1']);
-    expect(s.stderr).toMatch(/querying dataset transcript_analysis: permission denied[\s\S]*roles\/bigquery.dataViewer on dataset transcript_analysis/);
+    expect(s.stderr).toMatch(
+      /querying dataset transcript_analysis: permission denied[\s\S]*roles\/bigquery.dataViewer on dataset transcript_analysis/,
+    );
   });
 
   test('refused credentials say to log in again', async () => {
@@ -193,7 +224,10 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     expect(r.code).toBe(0);
     // First whether the run's master is still going (it is not: unknown to the fake), then the start.
     const [check, ...calls] = fake.callsTo('workflows');
-    expect(check).toMatchObject({ method: 'GET', path: `/v1/projects/${PROJECT}/locations/${REGION}/workflows/dev-master-orchestrator/executions/e1` });
+    expect(check).toMatchObject({
+      method: 'GET',
+      path: `/v1/projects/${PROJECT}/locations/${REGION}/workflows/dev-master-orchestrator/executions/e1`,
+    });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.path).toBe(`/v1/projects/${PROJECT}/locations/${REGION}/workflows/dev-ta-sub-workflow/executions`);
     expect(JSON.parse((calls[0]!.body as { argument: string }).argument)).toEqual({ execution_id: 'e1', batch_id: 2, attempt: 3 });
@@ -209,7 +243,7 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     expect(fake.callsTo('workflows').filter((c) => c.method === 'GET' && c.path.includes('dev-ta-sub-workflow'))).toHaveLength(3);
   });
 
-  test('recover refuses while the run\'s master workflow is still going', async () => {
+  test("recover refuses while the run's master workflow is still going", async () => {
     fake.addExecution('dev-master-orchestrator', 'e1', ['ACTIVE']);
     const r = await run(['recover', '--execution', 'e1', '--all-failed']);
     expect(r.code).toBe(1);
@@ -249,7 +283,10 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     const r = await run(['clear-history', '--execution', 'e1'], { stdin: 'y\n' });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('settled 18 records (processed_records) and wrote 18 results in dataset acme-prod.transcript_analysis');
-    const deletes = fake.callsTo('bigquery').map((c) => (c.body as { query: string }).query).filter((q) => q.startsWith('DELETE'));
+    const deletes = fake
+      .callsTo('bigquery')
+      .map((c) => (c.body as { query: string }).query)
+      .filter((q) => q.startsWith('DELETE'));
     expect(deletes.map((q) => q.split('\n')[0])).toEqual([
       'DELETE FROM `acme-prod.transcript_analysis.processed_records` p',
       'DELETE FROM `acme-prod.transcript_analysis.transcription_analyzed_transcripts` WHERE execution_id = @execution_id',
@@ -258,7 +295,10 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     const left = await ws.warehouse.query<{ record_id: string; status: string }>({
       sql: `SELECT record_id, status FROM ${ws.warehouse.table('processed_records')} ORDER BY record_id`,
     });
-    expect(left).toEqual([{ record_id: 'r20', status: 'failed' }, { record_id: 'r21', status: 'exhausted' }]);
+    expect(left).toEqual([
+      { record_id: 'r20', status: 'failed' },
+      { record_id: 'r21', status: 'exhausted' },
+    ]);
   });
 
   test('report gives the same summary as on the laptop, and writes the page', async () => {

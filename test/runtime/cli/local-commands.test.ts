@@ -26,9 +26,13 @@ describe('tapctl against a laptop work folder', () => {
     expect(line(0)).toMatch(/^\s*0\s+succeeded\s+1\s+10\s+8\s+2\s+-\s+2026-11-28 08:10:00/);
     expect(line(1)).toMatch(/^\s*1\s+recovered\s+2 \(1 failed\)\s+10\s+10\s+0/);
     expect(line(2)).toMatch(/^\s*2\s+failed\s+2 \(2 failed\)\s+10\s+-\s+-\s+-\s+2026-11-28 08:20:00$/);
-    expect(r.stdout).toContain('Why the failed batches failed (their latest attempt):\n  batch 2, attempt 2: Vertex AI job JOB_STATE_FAILED\n');
+    expect(r.stdout).toContain(
+      'Why the failed batches failed (their latest attempt):\n  batch 2, attempt 2: Vertex AI job JOB_STATE_FAILED\n',
+    );
     // The recovery hint points at this work folder, so it can be copied as it is.
-    expect(r.stdout).toContain(`Re-run the failed batches: tapctl recover --local ${path.relative(process.cwd(), dir)} --execution e1 --all-failed`);
+    expect(r.stdout).toContain(
+      `Re-run the failed batches: tapctl recover --local ${path.relative(process.cwd(), dir)} --execution e1 --all-failed`,
+    );
   });
 
   test('a work folder held by another process (a running pipeline) says to wait for it', async () => {
@@ -36,7 +40,9 @@ describe('tapctl against a laptop work folder', () => {
     try {
       const r = await tapctl(['status', '--local', dir]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`the work folder ${dir} is in use by another process \\(.*PID ${process.pid}\\)[\\s\\S]*wait for that run to finish`));
+      expect(r.stderr).toMatch(
+        new RegExp(`the work folder ${dir} is in use by another process \\(.*PID ${process.pid}\\)[\\s\\S]*wait for that run to finish`),
+      );
     } finally {
       await held.close();
     }
@@ -97,7 +103,7 @@ describe('tapctl against a laptop work folder', () => {
     expect(page).toContain('data-metric="records_succeeded" data-value="18"');
   });
 
-  test('report computes the summary from the tables, and says when they changed after the run\'s own summary', async () => {
+  test("report computes the summary from the tables, and says when they changed after the run's own summary", async () => {
     const ws = await openLocalWorkspace(dir);
     const q = new (await import('../../../runtime/ops/queries')).OpsQueries(ws.warehouse);
     const summary = await q.summary('e2', new Date());

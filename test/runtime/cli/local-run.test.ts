@@ -42,14 +42,29 @@ const batchLine = (out: string, batch: number) => out.split('\n').find((l) => ne
 describe('tapctl on a laptop run with faults', () => {
   test('run --local with faults ends with every batch failed', async () => {
     const r = await cli(
-      ['run', '--local', work(), '--transcripts', path.join(dir, 'calls.jsonl'), '--batch-size', '4', '--max-batch-attempts', '1',
-        '--faults', 'vertex-job-fail:1', '--execution-id', 'faulty-run'],
+      [
+        'run',
+        '--local',
+        work(),
+        '--transcripts',
+        path.join(dir, 'calls.jsonl'),
+        '--batch-size',
+        '4',
+        '--max-batch-attempts',
+        '1',
+        '--faults',
+        'vertex-job-fail:1',
+        '--execution-id',
+        'faulty-run',
+      ],
       { cwd: dir },
     );
     expect(r.stdout).toBe('faulty-run\n');
     // The master itself ends well: it reports the batches it could not finish, and exit 3 says so.
     expect(r.stderr).toMatch(/^execution faulty-run SUCCEEDED: 0 records analysed, 3 batches failed\n/);
-    expect(r.stderr).toContain(`3 batch(es) left failed or unfinished: tapctl recover --local ${path.relative(dir, work())} --execution faulty-run --all-failed`);
+    expect(r.stderr).toContain(
+      `3 batch(es) left failed or unfinished: tapctl recover --local ${path.relative(dir, work())} --execution faulty-run --all-failed`,
+    );
     expect(r.code).toBe(3);
     const status = await cli(['status', '--local', work(), '--execution', 'faulty-run']);
     expect(status.stdout).toContain('10 records in 3 batches');
@@ -80,9 +95,19 @@ describe('tapctl on a laptop run with faults', () => {
     expect(status.stdout).toContain('(3/3) settled, 3 recovered');
     const report = await cli(['report', '--local', work(), '--execution', 'faulty-run', '--json']);
     const summary = JSON.parse(report.stdout);
-    expect(summary).toMatchObject({ status: 'succeeded', records_total: 10, records_succeeded: 10, batches_succeeded: 3, batches_failed: 0, batches_recovered: 3, failed_batches: [] });
+    expect(summary).toMatchObject({
+      status: 'succeeded',
+      records_total: 10,
+      records_succeeded: 10,
+      batches_succeeded: 3,
+      batches_failed: 0,
+      batches_recovered: 3,
+      failed_batches: [],
+    });
     const text = await cli(['report', '--local', work(), '--execution', 'faulty-run']);
-    expect(text.stdout).toContain("Execution faulty-run: succeeded (computed from the tables: they changed after the run's own summary, by a recovery or clear-history)");
+    expect(text.stdout).toContain(
+      "Execution faulty-run: succeeded (computed from the tables: they changed after the run's own summary, by a recovery or clear-history)",
+    );
     // What the report says is what the reporter job says when it runs again now.
     const ws = await openLocalWorkspace(work());
     try {

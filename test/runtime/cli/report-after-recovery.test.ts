@@ -24,9 +24,12 @@ afterAll(async () => {
 });
 
 const report = async (executionId: string) => {
-  const r = await tapctl(['report', '--project', PROJECT, '--region', 'europe-west4', '--dataset', DATASET, '--execution', executionId, '--json'], {
-    env: { TAPCTL_BIGQUERY_ENDPOINT: bq.url, GOOGLE_OAUTH_ACCESS_TOKEN: 'test-token' },
-  });
+  const r = await tapctl(
+    ['report', '--project', PROJECT, '--region', 'europe-west4', '--dataset', DATASET, '--execution', executionId, '--json'],
+    {
+      env: { TAPCTL_BIGQUERY_ENDPOINT: bq.url, GOOGLE_OAUTH_ACCESS_TOKEN: 'test-token' },
+    },
+  );
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout) as SummaryDocument;
@@ -38,7 +41,13 @@ test('after a recovery, tapctl report equals a fresh reporter run', async () => 
   // Batch 0 is answered, one record blocked by safety; batch 1's Vertex AI job fails; batch 2 is answered.
   await h.batch('run-1', 0, 1, { behave: (id) => (id === 'c1' ? { kind: 'safety' } : { kind: 'ok' }) });
   await h.generate('run-1', 1, 1);
-  await h.recordEvent({ execution_id: 'run-1', batch_id: 1, attempt: 1, status: 'failed', message: 'Vertex AI batch job ended JOB_STATE_FAILED' });
+  await h.recordEvent({
+    execution_id: 'run-1',
+    batch_id: 1,
+    attempt: 1,
+    status: 'failed',
+    message: 'Vertex AI batch job ended JOB_STATE_FAILED',
+  });
   await h.batch('run-1', 2);
   h.clock = new Date('2026-11-28T10:10:00Z');
   const atTheEnd = await h.report('run-1');

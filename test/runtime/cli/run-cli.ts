@@ -10,7 +10,10 @@ export interface CliResult {
 }
 
 /** Runs tapctl in-process with captured output; `stdin` is what the operator types. */
-export async function cli(argv: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {}): Promise<CliResult> {
+export async function cli(
+  argv: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {},
+): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const out: string[] = [];
@@ -34,7 +37,10 @@ export async function cli(argv: readonly string[], options: { env?: NodeJS.Proce
  * Runs `bin/tapctl.js` as its own process. The Google clients load `node-fetch` with a dynamic
  * `import()`, which jest's module sandbox refuses; a real process is also the most faithful test.
  */
-export function tapctl(argv: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {}): Promise<CliResult> {
+export function tapctl(
+  argv: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {},
+): Promise<CliResult> {
   const bin = path.join(__dirname, '..', '..', '..', 'bin', 'tapctl.js');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...argv], {
@@ -47,7 +53,9 @@ export function tapctl(argv: readonly string[], options: { env?: NodeJS.ProcessE
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.on('close', (code) =>
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+    );
     child.stdin.end(options.stdin ?? '');
   });
 }

@@ -17,7 +17,12 @@ function failure(fn: () => unknown): ConfigError {
 describe('job configuration', () => {
   test('reads a complete environment', () => {
     const cfg = commonConfig(env());
-    expect(cfg).toMatchObject({ projectId: 'test-project', dataset: 'tap', sourceIdColumn: 'transcript_id', sourceTextColumn: 'transcript' });
+    expect(cfg).toMatchObject({
+      projectId: 'test-project',
+      dataset: 'tap',
+      sourceIdColumn: 'transcript_id',
+      sourceTextColumn: 'transcript',
+    });
     expect(cfg.analysis).toEqual(DEFAULT_ANALYSIS);
   });
 
@@ -29,8 +34,16 @@ describe('job configuration', () => {
     ['TAP_SOURCE_ID_COLUMN', 'id; DROP TABLE x', /not a valid identifier/],
     ['TAP_ANALYSIS', '{not json', /not valid JSON/],
     ['TAP_ANALYSIS', JSON.stringify({ ...DEFAULT_ANALYSIS, promptTemplate: 'no placeholder' }), /\{transcript\}/],
-    ['TAP_ANALYSIS', JSON.stringify({ ...DEFAULT_ANALYSIS, fields: [{ name: 'model', type: 'string', description: 'x' }] }), /none of the results table's own columns/],
-    ['TAP_ANALYSIS', JSON.stringify({ ...DEFAULT_ANALYSIS, fields: [{ name: 'x', type: 'date', description: 'x' }] }), /fields\[0\]\.type must be one of string, integer, number, boolean, string_array, got "date"/],
+    [
+      'TAP_ANALYSIS',
+      JSON.stringify({ ...DEFAULT_ANALYSIS, fields: [{ name: 'model', type: 'string', description: 'x' }] }),
+      /none of the results table's own columns/,
+    ],
+    [
+      'TAP_ANALYSIS',
+      JSON.stringify({ ...DEFAULT_ANALYSIS, fields: [{ name: 'x', type: 'date', description: 'x' }] }),
+      /fields\[0\]\.type must be one of string, integer, number, boolean, string_array, got "date"/,
+    ],
     ['TAP_EXECUTION_ID', 'has spaces', /letters, digits/],
     ['TAP_MAX_RECORD_ATTEMPTS', '0', /between 1 and 10,/],
   ])('fails naming %s when it is %p', (variable, value, message) => {
@@ -45,7 +58,10 @@ describe('job configuration', () => {
 
   test('a batch is a number, optionally with the plan rows of it the attempt covers', () => {
     expect(batchRef({ TAP_BATCH_ID: '4' })).toEqual({ batchId: 4 });
-    expect(batchRef({ TAP_BATCH_ID: '1', TAP_START_ROW: '11', TAP_END_ROW: '20' })).toEqual({ batchId: 1, rows: { startRow: 11, endRow: 20 } });
+    expect(batchRef({ TAP_BATCH_ID: '1', TAP_START_ROW: '11', TAP_END_ROW: '20' })).toEqual({
+      batchId: 1,
+      rows: { startRow: 11, endRow: 20 },
+    });
     expect(failure(() => batchRef({ TAP_BATCH_ID: '4', TAP_START_ROW: '1' })).message).toMatch(/give both/);
     expect(failure(() => batchRef({ TAP_BATCH_ID: '4', TAP_START_ROW: '5', TAP_END_ROW: '2' })).variable).toBe('TAP_END_ROW');
     expect(failure(() => batchRef({ TAP_START_ROW: '11', TAP_END_ROW: '20' })).variable).toBe('TAP_BATCH_ID');
@@ -54,6 +70,8 @@ describe('job configuration', () => {
 
   test('template columns are the placeholders other than {transcript}', () => {
     expect(templateColumns('{channel} {transcript} {agent_id} {channel}')).toEqual(['agent_id', 'channel']);
-    expect(() => parseAnalysis({ TAP_ANALYSIS: JSON.stringify({ ...DEFAULT_ANALYSIS, promptTemplate: '{transcript} {ok_col}' }) })).not.toThrow();
+    expect(() =>
+      parseAnalysis({ TAP_ANALYSIS: JSON.stringify({ ...DEFAULT_ANALYSIS, promptTemplate: '{transcript} {ok_col}' }) }),
+    ).not.toThrow();
   });
 });

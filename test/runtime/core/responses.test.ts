@@ -69,7 +69,11 @@ describe('parsing a prediction line', () => {
 
   test('a safety block is safety_blocked, from finishReason or promptFeedback', () => {
     expect(outcomeOf(line('r', { kind: 'safety' }))).toMatchObject({ type: 'safety_blocked' });
-    const blocked = JSON.stringify({ status: '', request: requestOf('r'), response: { promptFeedback: { blockReason: 'PROHIBITED_CONTENT' } } });
+    const blocked = JSON.stringify({
+      status: '',
+      request: requestOf('r'),
+      response: { promptFeedback: { blockReason: 'PROHIBITED_CONTENT' } },
+    });
     expect(outcomeOf(blocked)).toMatchObject({ type: 'safety_blocked', message: 'prompt blocked: PROHIBITED_CONTENT' });
   });
 
@@ -93,7 +97,16 @@ describe('parsing a prediction line', () => {
     const noMarker = requestOf('r-9');
     noMarker.contents[0].parts.pop();
     expect(parse(outputLine(noMarker, { kind: 'ok' })[0]!)).toMatchObject({ label: 'r-9', markerId: undefined });
-    const m = new TestMatcher(spec, { executionId: 'e', batch: '0', attempt: 1, analysisVersion: 'v', model: 'm', vertexJob: 'j', maxRecordAttempts: 3, now: '2026-11-28T10:00:00Z' });
+    const m = new TestMatcher(spec, {
+      executionId: 'e',
+      batch: '0',
+      attempt: 1,
+      analysisVersion: 'v',
+      model: 'm',
+      vertexJob: 'j',
+      maxRecordAttempts: 3,
+      now: '2026-11-28T10:00:00Z',
+    });
     m.plan({ recordId: 'r-9', batchId: 0, recordAttempt: 1 });
     expect(m.accept(parse(outputLine(noMarker, { kind: 'ok' })[0]!))).toMatchObject({ record_id: 'r-9' });
   });

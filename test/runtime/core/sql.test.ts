@@ -13,13 +13,28 @@ const PROJECT = 'test-project';
 const DATASET = 'tap';
 const t = (id: string) => (id.includes('.') ? `\`${id}\`` : `\`${PROJECT}.${DATASET}.${id}\``);
 const source = { table: `${PROJECT}.${DATASET}.transcription_pass_2`, idColumn: 'transcript_id', textColumn: 'transcript' };
-const plan = { executionId: 'e', analysisVersion: 'v', batchSize: 100, maxRecordAttempts: 3, limit: null, plannedAt: '2026-11-28T10:00:00Z' };
+const plan = {
+  executionId: 'e',
+  analysisVersion: 'v',
+  batchSize: 100,
+  maxRecordAttempts: 3,
+  limit: null,
+  plannedAt: '2026-11-28T10:00:00Z',
+};
 const now = '2026-11-28T10:00:00Z';
 
 /** Every statement the runtime can issue, in each of its forms. */
 export function allStatements(): Array<[string, Statement]> {
   const execution = {
-    executionId: 'e', status: 'planned' as const, analysisVersion: 'v', params: null, recordsTotal: 1, skippedDedup: 0, batchCount: 1, summary: null, eventTime: now,
+    executionId: 'e',
+    status: 'planned' as const,
+    analysisVersion: 'v',
+    params: null,
+    recordsTotal: 1,
+    skippedDedup: 0,
+    batchCount: 1,
+    summary: null,
+    eventTime: now,
   };
   return [
     ['plan_assign', sql.planAssign(t, source, plan)],
@@ -31,7 +46,10 @@ export function allStatements(): Array<[string, Statement]> {
     ['plan_execution', sql.insertExecution(t, execution, true)],
     ['report_execution', sql.insertExecution(t, { ...execution, status: 'succeeded', summary: '{}' }, false)],
     ['batch_records by batch id', sql.batchRecords(t, source, 'e', { batchId: 0 }, 1, [])],
-    ['batch_records over rows of a batch, with template columns', sql.batchRecords(t, source, 'e', { batchId: 0, rows: { startRow: 1, endRow: 9 } }, 2, ['channel', 'agent_id'])],
+    [
+      'batch_records over rows of a batch, with template columns',
+      sql.batchRecords(t, source, 'e', { batchId: 0, rows: { startRow: 1, endRow: 9 } }, 2, ['channel', 'agent_id']),
+    ],
     ['batch_planned by batch id', sql.batchPlanned(t, 'e', { batchId: 0 }, 1)],
     ['batch_planned over rows of a batch', sql.batchPlanned(t, 'e', { batchId: 0, rows: { startRow: 1, endRow: 9 } }, 3)],
     ['report_plan', sql.reportPlan(t, 'e')],
@@ -43,7 +61,10 @@ export function allStatements(): Array<[string, Statement]> {
   ];
 }
 
-const tables = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(DEFAULT_ANALYSIS)].map((spec) => ({ fullName: `${PROJECT}.${DATASET}.${spec.name}`, spec }));
+const tables = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(DEFAULT_ANALYSIS)].map((spec) => ({
+  fullName: `${PROJECT}.${DATASET}.${spec.name}`,
+  spec,
+}));
 
 describe('the SQL module', () => {
   test('every statement id is covered and starts its statement', () => {
@@ -68,10 +89,13 @@ describe('the SQL module', () => {
   });
 
   test.each(allStatements())('%s runs on DuckDB', async (_name, statement) => {
-    const engine = await DuckEngine.create(DEFAULT_ANALYSIS, [
-      { name: 'channel', type: 'STRING', mode: 'NULLABLE', description: '' },
-      { name: 'agent_id', type: 'STRING', mode: 'NULLABLE', description: '' },
-    ].filter((c) => !SOURCE_TABLE.columns.some((s) => s.name === c.name)) as never);
+    const engine = await DuckEngine.create(
+      DEFAULT_ANALYSIS,
+      [
+        { name: 'channel', type: 'STRING', mode: 'NULLABLE', description: '' },
+        { name: 'agent_id', type: 'STRING', mode: 'NULLABLE', description: '' },
+      ].filter((c) => !SOURCE_TABLE.columns.some((s) => s.name === c.name)) as never,
+    );
     await expect(engine.run(statement)).resolves.toBeDefined();
   });
 });

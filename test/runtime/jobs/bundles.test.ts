@@ -51,7 +51,10 @@ function runBundle(kind: JobKind, env: Record<string, string | undefined>): Prom
     child.on('error', reject);
     child.on('close', (code) => {
       try {
-        const logs = stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+        const logs = stdout
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
         resolve({ code, logs, stderr });
       } catch (e) {
         reject(new Error(`${kind} wrote a line that is not JSON: ${(e as Error).message}\n${stdout}\n${stderr}`));
@@ -76,14 +79,25 @@ describe('job bundles as processes', () => {
   test('planner, generator, processor and reporter succeed end to end and exit 0', async () => {
     await bq.engine.insert(
       'transcription_pass_2',
-      Array.from({ length: 5 }, (_, i) => ({ transcript_id: `call-${i}`, transcript: i === 4 ? '' : `transcript ${i}`, ingested_at: '2026-11-28T09:00:00Z' })),
+      Array.from({ length: 5 }, (_, i) => ({
+        transcript_id: `call-${i}`,
+        transcript: i === 4 ? '' : `transcript ${i}`,
+        ingested_at: '2026-11-28T09:00:00Z',
+      })),
     );
     const env = { ...jobEnv(), TAP_EXECUTION_ID: 'bundle-run', TAP_BATCH_SIZE: '3' };
 
     const planner = await runBundle('planner', env);
     expect(planner.stderr).toBe('');
     expect(planner.code).toBe(0);
-    expect(planner.logs.at(-1)).toMatchObject({ severity: 'INFO', event: 'job_finished', job: 'planner', execution_id: 'bundle-run', records: 5, batch_count: 2 });
+    expect(planner.logs.at(-1)).toMatchObject({
+      severity: 'INFO',
+      event: 'job_finished',
+      job: 'planner',
+      execution_id: 'bundle-run',
+      records: 5,
+      batch_count: 2,
+    });
     expect(JSON.parse(gcs.text(BUCKET, layout.plan('bundle-run'))!)).toMatchObject({ records: 5, batch_count: 2 });
 
     for (const batch of [0, 1]) {
@@ -108,7 +122,14 @@ describe('job bundles as processes', () => {
       // The batch workflow's own write, from result.json.
       const result = JSON.parse(gcs.text(BUCKET, layout.result('bundle-run', String(batch), 1))!);
       await bq.engine.insert('batch_events', [
-        { execution_id: 'bundle-run', batch_id: batch, attempt: 1, status: 'succeeded', records: result.records, event_time: '2026-11-28T10:00:00Z' },
+        {
+          execution_id: 'bundle-run',
+          batch_id: batch,
+          attempt: 1,
+          status: 'succeeded',
+          records: result.records,
+          event_time: '2026-11-28T10:00:00Z',
+        },
       ]);
     }
     const results = await bq.engine.run({ sql: 'SELECT COUNT(*) AS n FROM transcription_analyzed_transcripts' });
@@ -120,7 +141,14 @@ describe('job bundles as processes', () => {
     const reporter = await runBundle('reporter', env);
     expect(reporter.code).toBe(0);
     const summary = JSON.parse(gcs.text(BUCKET, layout.summary('bundle-run'))!);
-    expect(summary).toMatchObject({ status: 'succeeded', records_total: 5, records_succeeded: 4, records_failed: 1, batches: 2, batches_succeeded: 2 });
+    expect(summary).toMatchObject({
+      status: 'succeeded',
+      records_total: 5,
+      records_succeeded: 4,
+      records_failed: 1,
+      batches: 2,
+      batches_succeeded: 2,
+    });
   });
 
   test.each(JOB_KINDS)('%s exits 1 with a JSON log naming a missing variable', async (kind) => {
@@ -129,14 +157,24 @@ describe('job bundles as processes', () => {
     const run = await runBundle(kind, env);
     expect(run.code).toBe(1);
     expect(run.logs).toEqual([
-      expect.objectContaining({ severity: 'ERROR', event: 'job_failed', job: kind, variable: 'TAP_ANALYSIS', error: 'TAP_ANALYSIS: is required but not set' }),
+      expect.objectContaining({
+        severity: 'ERROR',
+        event: 'job_failed',
+        job: kind,
+        variable: 'TAP_ANALYSIS',
+        error: 'TAP_ANALYSIS: is required but not set',
+      }),
     ]);
   });
 
   test.each([
     ['planner', { TAP_BATCH_SIZE: '0' }, 'TAP_BATCH_SIZE'],
     ['generator', { TAP_BATCH_ID: '-1' }, 'TAP_BATCH_ID'],
-    ['processor', { TAP_VERTEX_JOB: 'j', TAP_VERTEX_STATE: 'JOB_STATE_RUNNING', TAP_VERTEX_OUTPUT_DIR: 'gs://work-bucket/o' }, 'TAP_VERTEX_STATE'],
+    [
+      'processor',
+      { TAP_VERTEX_JOB: 'j', TAP_VERTEX_STATE: 'JOB_STATE_RUNNING', TAP_VERTEX_OUTPUT_DIR: 'gs://work-bucket/o' },
+      'TAP_VERTEX_STATE',
+    ],
     ['reporter', { TAP_EXECUTION_ID: 'not an id' }, 'TAP_EXECUTION_ID'],
   ] as const)('%s exits 1 with a JSON log naming an invalid variable', async (kind, extra, variable) => {
     const run = await runBundle(kind, { ...jobEnv(), TAP_EXECUTION_ID: 'x', TAP_BATCH_ID: '0', ...(extra as Record<string, string>) });

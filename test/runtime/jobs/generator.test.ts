@@ -10,14 +10,21 @@ async function planned(rows: { id: string; text: string | null }[]) {
 
 describe('generator', () => {
   test('writes one Gemini request per record and the manifest last', async () => {
-    const h = await planned([{ id: 'a', text: 'hello there' }, { id: 'b', text: 'second call' }]);
+    const h = await planned([
+      { id: 'a', text: 'hello there' },
+      { id: 'b', text: 'second call' },
+    ]);
     const order: string[] = [];
     h.checkpoint = (p) => void order.push(p);
     const manifest = await h.generate('run-1', 0);
     expect(order).toEqual(['input', 'staged', 'errors', 'processed', 'manifest']);
     expect(manifest).toMatchObject({ requests: 2, skipped: 0, input_uri: 'gs://work-bucket/runs/run-1/batches/0/attempt-1/input.jsonl' });
     expect(manifest.output_uri_prefix).toBe('gs://work-bucket/runs/run-1/batches/0/attempt-1/output');
-    const lines = h.store.objects.get(layout.input('run-1', '0', 1))!.toString('utf8').trim().split('\n');
+    const lines = h.store.objects
+      .get(layout.input('run-1', '0', 1))!
+      .toString('utf8')
+      .trim()
+      .split('\n');
     expect(manifest.bytes).toBe(Buffer.byteLength(lines.join('\n') + '\n'));
     const request = JSON.parse(lines[0]!).request;
     expect(request.contents[0].parts[0].text).toContain('hello there');
@@ -29,22 +36,39 @@ describe('generator', () => {
   });
 
   test('an empty and an over-long transcript become permanent errors, not requests', async () => {
-    const h = await planned([{ id: 'empty', text: '  ' }, { id: 'long', text: 'x'.repeat(200) }, { id: 'none', text: null }, { id: 'ok', text: 'fine' }]);
+    const h = await planned([
+      { id: 'empty', text: '  ' },
+      { id: 'long', text: 'x'.repeat(200) },
+      { id: 'none', text: null },
+      { id: 'ok', text: 'fine' },
+    ]);
     const manifest = await h.generate('run-1', 0, 1, { TAP_MAX_TRANSCRIPT_CHARS: '100' });
     expect(manifest).toMatchObject({ requests: 1, skipped: 3 });
     const errors = await h.rows('error_tracking');
     expect(errors.map((e) => [e.record_id, e.error_type, e.retryable])).toEqual(
-      expect.arrayContaining([['empty', 'empty_transcript', false], ['long', 'input_too_large', false], ['none', 'empty_transcript', false]]),
+      expect.arrayContaining([
+        ['empty', 'empty_transcript', false],
+        ['long', 'input_too_large', false],
+        ['none', 'empty_transcript', false],
+      ]),
     );
     expect((await h.rows('processed_records')).map((p) => [p.record_id, p.status]).sort()).toEqual([
-      ['empty', 'failed'], ['long', 'failed'], ['none', 'failed'],
+      ['empty', 'failed'],
+      ['long', 'failed'],
+      ['none', 'failed'],
     ]);
     const recordErrors = h.log.lines.filter((l) => l.event === 'record_errors').map((l) => [l.error_type, l.count]);
-    expect(recordErrors.sort()).toEqual([['empty_transcript', 2], ['input_too_large', 1]]);
+    expect(recordErrors.sort()).toEqual([
+      ['empty_transcript', 2],
+      ['input_too_large', 1],
+    ]);
   });
 
   test('a request over the size limit is input_too_large', async () => {
-    const h = await planned([{ id: 'big', text: 'word '.repeat(600) }, { id: 'small', text: 'hi' }]);
+    const h = await planned([
+      { id: 'big', text: 'word '.repeat(600) },
+      { id: 'small', text: 'hi' },
+    ]);
     const manifest = await h.generate('run-1', 0, 1, { TAP_MAX_REQUEST_BYTES: '3000' });
     expect(manifest).toMatchObject({ requests: 1, skipped: 1 });
     expect((await h.rows('error_tracking'))[0]).toMatchObject({ record_id: 'big', error_type: 'input_too_large' });
@@ -52,7 +76,10 @@ describe('generator', () => {
   });
 
   test('running twice writes the same objects and no row twice', async () => {
-    const h = await planned([{ id: 'empty', text: '' }, { id: 'ok', text: 'fine' }]);
+    const h = await planned([
+      { id: 'empty', text: '' },
+      { id: 'ok', text: 'fine' },
+    ]);
     await h.generate('run-1', 0);
     const objects = new Map(h.store.objects);
     const state = await h.state();
@@ -62,12 +89,18 @@ describe('generator', () => {
   });
 
   test('a later attempt of the batch (after a failed Vertex AI job) settles generator errors once', async () => {
-    const h = await planned([{ id: 'empty', text: '' }, { id: 'ok', text: 'fine' }]);
+    const h = await planned([
+      { id: 'empty', text: '' },
+      { id: 'ok', text: 'fine' },
+    ]);
     await h.generate('run-1', 0, 1);
     const { manifest, result } = await h.batch('run-1', 0, 2);
     expect(manifest).toMatchObject({ requests: 1, skipped: 0, already_settled: 1 });
     expect(result).toMatchObject({ records: 2, succeeded: 1, failed: 0 });
-    expect((await h.rows('processed_records')).map((p) => [p.record_id, p.status])).toEqual([['empty', 'failed'], ['ok', 'succeeded']]);
+    expect((await h.rows('processed_records')).map((p) => [p.record_id, p.status])).toEqual([
+      ['empty', 'failed'],
+      ['ok', 'succeeded'],
+    ]);
     expect((await h.rows('error_tracking')).map((e) => [e.record_id, e.attempt])).toEqual([['empty', 1]]);
   });
 
@@ -85,24 +118,52 @@ describe('generator', () => {
     const h = await planned(Array.from({ length: 5 }, (_, i) => ({ id: `t${i}`, text: 'x' })));
     const manifest = await h.generate('run-1', 0, 1, { TAP_START_ROW: '2', TAP_END_ROW: '4' });
     expect(manifest).toMatchObject({ batch: '0', requests: 3 });
-    const sent = h.store.objects.get(layout.input('run-1', '0', 1))!.toString('utf8').trim().split('\n').map((l) => JSON.parse(l).request.labels.taprecord);
+    const sent = h.store.objects
+      .get(layout.input('run-1', '0', 1))!
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).request.labels.taprecord);
     expect(sent).toEqual(['t1', 't2', 't3']);
   });
 
   test('a record already analysed, or settled by an error whose processed row was cut short, is not sent again and gets that row', async () => {
-    const h = await planned([{ id: 'a', text: 'x' }, { id: 'b', text: 'y' }, { id: 'c', text: 'z' }]);
+    const h = await planned([
+      { id: 'a', text: 'x' },
+      { id: 'b', text: 'y' },
+      { id: 'c', text: 'z' },
+    ]);
     await h.engine.insert('transcription_analyzed_transcripts', [
-      { record_id: 'a', analysis_version: h.plan_json('run-1').analysis_version, summary: 's', model: 'm', execution_id: 'old', batch_id: 0, processed_at: h.clock.toISOString() },
+      {
+        record_id: 'a',
+        analysis_version: h.plan_json('run-1').analysis_version,
+        summary: 's',
+        model: 'm',
+        execution_id: 'old',
+        batch_id: 0,
+        processed_at: h.clock.toISOString(),
+      },
     ]);
     await h.engine.insert('error_tracking', [
       {
-        error_id: 'err_b', execution_id: 'old', batch_id: 0, attempt: 1, record_id: 'b', analysis_version: h.plan_json('run-1').analysis_version,
-        error_type: 'safety_blocked', retryable: false, record_attempt: 1, created_at: h.clock.toISOString(),
+        error_id: 'err_b',
+        execution_id: 'old',
+        batch_id: 0,
+        attempt: 1,
+        record_id: 'b',
+        analysis_version: h.plan_json('run-1').analysis_version,
+        error_type: 'safety_blocked',
+        retryable: false,
+        record_attempt: 1,
+        created_at: h.clock.toISOString(),
       },
     ]);
     const manifest = await h.generate('run-1', 0);
     expect(manifest).toMatchObject({ requests: 1, already_settled: 2 });
-    expect((await h.rows('processed_records')).map((p) => [p.record_id, p.status]).sort()).toEqual([['a', 'succeeded'], ['b', 'failed']]);
+    expect((await h.rows('processed_records')).map((p) => [p.record_id, p.status]).sort()).toEqual([
+      ['a', 'succeeded'],
+      ['b', 'failed'],
+    ]);
   });
 
   test('rows without the batch are refused', async () => {

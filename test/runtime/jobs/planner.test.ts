@@ -1,25 +1,40 @@
 import { DEFAULT_ANALYSIS, analysisVersion } from '../../../runtime/contract';
 import { Harness } from '../../fakes/harness';
 
-const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ id: `t${String(i + from).padStart(3, '0')}`, text: `call number ${i + from}` }));
+const ids = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => ({ id: `t${String(i + from).padStart(3, '0')}`, text: `call number ${i + from}` }));
 
 describe('planner', () => {
   test('assigns records to batches by (row_number - 1) / batch size, in record id order', async () => {
     const h = await Harness.create();
     await h.addTranscripts(ids(7));
     const plan = await h.plan('run-1', { TAP_BATCH_SIZE: '3' });
-    expect(plan).toMatchObject({ records: 7, batch_count: 3, skipped_dedup: 0, dry_run: false, analysis_version: analysisVersion(DEFAULT_ANALYSIS) });
+    expect(plan).toMatchObject({
+      records: 7,
+      batch_count: 3,
+      skipped_dedup: 0,
+      dry_run: false,
+      analysis_version: analysisVersion(DEFAULT_ANALYSIS),
+    });
     const rows = await h.rows('batch_assignments');
     expect(rows.map((r) => [r.row_number, r.batch_id, r.record_id, r.record_attempt])).toEqual([
-      [1, 0, 't000', 1], [2, 0, 't001', 1], [3, 0, 't002', 1],
-      [4, 1, 't003', 1], [5, 1, 't004', 1], [6, 1, 't005', 1],
+      [1, 0, 't000', 1],
+      [2, 0, 't001', 1],
+      [3, 0, 't002', 1],
+      [4, 1, 't003', 1],
+      [5, 1, 't004', 1],
+      [6, 1, 't005', 1],
       [7, 2, 't006', 1],
     ]);
     expect(h.plan_json('run-1')).toEqual(plan);
     expect((await h.rows('batch_events')).map((e) => [e.batch_id, e.status, e.records])).toEqual([
-      [0, 'planned', 3], [1, 'planned', 3], [2, 'planned', 1],
+      [0, 'planned', 3],
+      [1, 'planned', 3],
+      [2, 'planned', 1],
     ]);
-    expect(await h.rows('executions')).toEqual([expect.objectContaining({ execution_id: 'run-1', status: 'planned', records_total: 7, batch_count: 3 })]);
+    expect(await h.rows('executions')).toEqual([
+      expect.objectContaining({ execution_id: 'run-1', status: 'planned', records_total: 7, batch_count: 3 }),
+    ]);
   });
 
   test('another run reusing a planned execution id is refused, saying why, and changes nothing', async () => {
@@ -86,7 +101,10 @@ describe('planner', () => {
 
   test('records with a retryable error are planned again until maxRecordAttempts, then stay exhausted', async () => {
     const h = await Harness.create();
-    await h.addTranscripts([{ id: 'bad', text: 'x' }, { id: 'good', text: 'y' }]);
+    await h.addTranscripts([
+      { id: 'bad', text: 'x' },
+      { id: 'good', text: 'y' },
+    ]);
     const behave = (id: string) => (id === 'bad' ? ({ kind: 'text', text: 'not json' } as const) : ({ kind: 'ok' } as const));
     for (let run = 1; run <= 3; run++) {
       const plan = await h.runAll(`run-${run}`, { behave });
@@ -108,10 +126,16 @@ describe('planner', () => {
 
   test('a permanent error settles the record: it is not planned again', async () => {
     const h = await Harness.create();
-    await h.addTranscripts([{ id: 'blocked', text: 'x' }, { id: 'empty', text: '   ' }]);
+    await h.addTranscripts([
+      { id: 'blocked', text: 'x' },
+      { id: 'empty', text: '   ' },
+    ]);
     await h.runAll('run-1', { behave: () => ({ kind: 'safety' }) });
     const processed = await h.rows('processed_records');
-    expect(processed.map((p) => [p.record_id, p.status])).toEqual([['blocked', 'failed'], ['empty', 'failed']]);
+    expect(processed.map((p) => [p.record_id, p.status])).toEqual([
+      ['blocked', 'failed'],
+      ['empty', 'failed'],
+    ]);
     expect((await h.plan('run-2')).records).toBe(0);
   });
 

@@ -12,7 +12,11 @@ const behave = (id: string) => {
     case 't3':
       return { kind: 'drop' } as const;
     case 't4':
-      return { kind: 'twice', first: { kind: 'status', status: { code: 8, message: 'RESOURCE_EXHAUSTED' } }, second: { kind: 'ok' } } as const;
+      return {
+        kind: 'twice',
+        first: { kind: 'status', status: { code: 8, message: 'RESOURCE_EXHAUSTED' } },
+        second: { kind: 'ok' },
+      } as const;
     default:
       return { kind: 'ok' } as const;
   }
@@ -50,17 +54,39 @@ describe('processor', () => {
     expect(results[0]).toMatchObject({ sentiment: 'positive', topics: ['billing'], action_items: [], prompt_tokens: 100, batch_id: 0 });
     const errors = await h.rows('error_tracking');
     expect(errors.map((e) => [e.record_id, e.error_type, e.retryable])).toEqual(
-      expect.arrayContaining([['t1', 'json_parse_error', true], ['t2', 'safety_blocked', false], ['t3', 'missing_result', true]]),
+      expect.arrayContaining([
+        ['t1', 'json_parse_error', true],
+        ['t2', 'safety_blocked', false],
+        ['t3', 'missing_result', true],
+      ]),
     );
     const processed = await h.rows('processed_records');
     expect(processed.map((p) => [p.record_id, p.status]).sort()).toEqual([
-      ['t0', 'succeeded'], ['t2', 'failed'], ['t4', 'succeeded'], ['t5', 'succeeded'], ['t6', 'succeeded'], ['t7', 'succeeded'],
+      ['t0', 'succeeded'],
+      ['t2', 'failed'],
+      ['t4', 'succeeded'],
+      ['t5', 'succeeded'],
+      ['t6', 'succeeded'],
+      ['t7', 'succeeded'],
     ]);
     const recordErrors = h.log.lines.filter((l) => l.event === 'record_errors');
-    expect(recordErrors.map((l) => [l.error_type, l.count]).sort()).toEqual([['json_parse_error', 1], ['missing_result', 1], ['safety_blocked', 1]]);
+    expect(recordErrors.map((l) => [l.error_type, l.count]).sort()).toEqual([
+      ['json_parse_error', 1],
+      ['missing_result', 1],
+      ['safety_blocked', 1],
+    ]);
     const events = await h.rows('batch_events');
     expect(events.map((e) => e.status)).toEqual(['planned', 'succeeded']);
-    expect(events[1]).toMatchObject({ attempt: 1, records: 8, succeeded: 5, failed: 3, open: 0, tokens_in: 700, tokens_out: 140, start_row: null });
+    expect(events[1]).toMatchObject({
+      attempt: 1,
+      records: 8,
+      succeeded: 5,
+      failed: 3,
+      open: 0,
+      tokens_in: 700,
+      tokens_out: 140,
+      start_row: null,
+    });
   });
 
   const points = ['staged', 'results', 'errors', 'processed', 'event', 'result'];
@@ -118,7 +144,11 @@ describe('processor', () => {
 
   test('matches snake_case echoes, lines spread over files and out of order', async () => {
     const h = await Harness.create();
-    await h.addTranscripts([{ id: 'Call/ID with spaces', text: 'a' }, { id: 'x-1', text: 'b' }, { id: 'y_2', text: 'c' }]);
+    await h.addTranscripts([
+      { id: 'Call/ID with spaces', text: 'a' },
+      { id: 'x-1', text: 'b' },
+      { id: 'y_2', text: 'c' },
+    ]);
     await h.plan('run-1');
     const manifest = await h.generate('run-1', 0);
     const outputDir = await runVertex(h.store, manifest, { snakeCase: true, files: 2, reverse: true });
@@ -135,7 +165,9 @@ describe('processor', () => {
   test('a job that FAILED part way commits the answers it wrote and leaves the rest open, without an error row or an attempt used', async () => {
     const { h } = await prepared();
     const manifest = await h.generate('run-1', 0, 2);
-    const outputDir = await runVertex(h.store, manifest, { behave: (id) => (['t0', 't1', 't2', 't3'].includes(id) ? { kind: 'ok' } : { kind: 'drop' }) });
+    const outputDir = await runVertex(h.store, manifest, {
+      behave: (id) => (['t0', 't1', 't2', 't3'].includes(id) ? { kind: 'ok' } : { kind: 'drop' }),
+    });
     const env = { ...h.processorEnv('run-1', 0, 2, outputDir), TAP_VERTEX_STATE: 'JOB_STATE_FAILED' };
     const result = await (await import('../../../runtime/jobs/processor')).run(env, h.ports);
     expect(result).toMatchObject({ status: 'failed', records: 8, succeeded: 4, failed: 0, unanswered: 4 });

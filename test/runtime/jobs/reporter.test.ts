@@ -5,10 +5,7 @@ import { Harness } from '../../fakes/harness';
 describe('reporter', () => {
   test('summarises a run from the tables and appends the outcome to executions', async () => {
     const h = await Harness.create();
-    await h.addTranscripts([
-      ...Array.from({ length: 5 }, (_, i) => ({ id: `t${i}`, text: `call ${i}` })),
-      { id: 'empty', text: '' },
-    ]);
+    await h.addTranscripts([...Array.from({ length: 5 }, (_, i) => ({ id: `t${i}`, text: `call ${i}` })), { id: 'empty', text: '' }]);
     await h.plan('run-0', { TAP_LIMIT: '1' });
     await h.batch('run-0', 0);
     await h.plan('run-1', { TAP_BATCH_SIZE: '2' });

@@ -70,17 +70,44 @@ describe('tapctl local run', () => {
 
   test('a changed transcript replaces the old row of the same id', async () => {
     const dir = workdir();
-    await tapctl(['local', 'run', '--transcripts', input([JSON.stringify({ transcript_id: 'x1', transcript: 'first text' })]), '--local', dir]);
-    await tapctl(['local', 'run', '--transcripts', input([JSON.stringify({ transcript_id: 'x1', transcript: 'second text' })]), '--local', dir]);
+    await tapctl([
+      'local',
+      'run',
+      '--transcripts',
+      input([JSON.stringify({ transcript_id: 'x1', transcript: 'first text' })]),
+      '--local',
+      dir,
+    ]);
+    await tapctl([
+      'local',
+      'run',
+      '--transcripts',
+      input([JSON.stringify({ transcript_id: 'x1', transcript: 'second text' })]),
+      '--local',
+      dir,
+    ]);
     const ws = await openLocalWorkspace(dir);
-    const rows = await ws.warehouse.query<{ transcript: string }>({ sql: `SELECT transcript FROM ${ws.warehouse.table(TABLE_NAMES.source)}` });
+    const rows = await ws.warehouse.query<{ transcript: string }>({
+      sql: `SELECT transcript FROM ${ws.warehouse.table(TABLE_NAMES.source)}`,
+    });
     await ws.close();
     expect(rows).toEqual([{ transcript: 'second text' }]);
   });
 
   test('batches left failed exit 3 and say how to recover', async () => {
     const file = input(firstLines(5));
-    const { code, err, out } = await tapctl(['local', 'run', '--transcripts', file, '--local', workdir(), '--faults', 'vertex-job-fail:9', '--max-batch-attempts', '1']);
+    const { code, err, out } = await tapctl([
+      'local',
+      'run',
+      '--transcripts',
+      file,
+      '--local',
+      workdir(),
+      '--faults',
+      'vertex-job-fail:9',
+      '--max-batch-attempts',
+      '1',
+    ]);
     expect(code).toBe(3);
     expect(out).toMatch(/failed\s+1 \(0\)/);
     expect(err).toMatch(/1 batch\(es\) left failed or unfinished: tapctl recover --local .* --execution [0-9a-f-]+ --all-failed/);
@@ -92,7 +119,21 @@ describe('tapctl local run', () => {
     const analysis = { ...DEFAULT_ANALYSIS, promptTemplate: 'Summarise this call.\n{transcript}' };
     fs.writeFileSync(analysisFile, JSON.stringify(analysis));
     const file = input(firstLines(4));
-    const first = await tapctl(['local', 'run', '--transcripts', file, '--local', dir, '--analysis', analysisFile, '--faults', 'vertex-job-fail:1', '--max-batch-attempts', '1', '--json']);
+    const first = await tapctl([
+      'local',
+      'run',
+      '--transcripts',
+      file,
+      '--local',
+      dir,
+      '--analysis',
+      analysisFile,
+      '--faults',
+      'vertex-job-fail:1',
+      '--max-batch-attempts',
+      '1',
+      '--json',
+    ]);
     expect(first.code).toBe(3);
     const executionId = (JSON.parse(first.out) as { execution_id: string }).execution_id;
     const recovered = await tapctl(['recover', '--local', dir, '--execution', executionId, '--all-failed']);
@@ -138,7 +179,12 @@ describe('tapctl local run', () => {
         res.setHeader('content-type', 'application/json');
         res.end(
           JSON.stringify({
-            choices: [{ message: { role: 'assistant', content: JSON.stringify({ summary: 'said by the endpoint', sentiment: 'neutral' }) }, finish_reason: 'stop' }],
+            choices: [
+              {
+                message: { role: 'assistant', content: JSON.stringify({ summary: 'said by the endpoint', sentiment: 'neutral' }) },
+                finish_reason: 'stop',
+              },
+            ],
             usage: { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 },
           }),
         );
@@ -159,7 +205,9 @@ describe('tapctl local run', () => {
       expect(seen[0]!.auth).toBe('Bearer k-123');
       expect(seen[0]!.body.model).toBe('gemini-2.5-flash');
       const ws = await openLocalWorkspace(dir);
-      const rows = await ws.warehouse.query<{ summary: string }>({ sql: `SELECT DISTINCT summary FROM ${ws.warehouse.table(TABLE_NAMES.results)}` });
+      const rows = await ws.warehouse.query<{ summary: string }>({
+        sql: `SELECT DISTINCT summary FROM ${ws.warehouse.table(TABLE_NAMES.results)}`,
+      });
       await ws.close();
       expect(rows).toEqual([{ summary: 'said by the endpoint' }]);
     } finally {

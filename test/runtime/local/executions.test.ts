@@ -26,8 +26,14 @@ async function withParent(source: string) {
   const executions = new LocalExecutions({ child: CHILD }, 'p', 'r');
   const handlers: ConnectorHandlers = {
     'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.create': (args, ctx) =>
-      executions.create(String(args.parent), args.body as { argument: string; labels: unknown }, ctx, (args.connector_params as { skip_polling?: boolean } | undefined)?.skip_polling === true),
-    'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.list': async (args) => executions.list(String(args.parent), args),
+      executions.create(
+        String(args.parent),
+        args.body as { argument: string; labels: unknown },
+        ctx,
+        (args.connector_params as { skip_polling?: boolean } | undefined)?.skip_polling === true,
+      ),
+    'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.list': async (args) =>
+      executions.list(String(args.parent), args),
   };
   const outcome = await runWorkflow(parseWorkflow(source, 'parent.yaml'), { handlers, clock: new VirtualClock(0) });
   await executions.settled();
@@ -69,13 +75,20 @@ describe('the Workflow Executions API of the local twin', () => {
     - done:
         return: \${[time.format(sys.now()), running, ended]}`);
     expect(outcome.state).toBe('SUCCEEDED');
-    const [now, running, ended] = (outcome as { result: [string, { executions: { state: string }[] }, { executions: Record<string, unknown>[] }] }).result;
+    const [now, running, ended] = (
+      outcome as { result: [string, { executions: { state: string }[] }, { executions: Record<string, unknown>[] }] }
+    ).result;
     // Creating took no time: the parent went on while its children ran.
     expect(now).toBe('1970-01-01T00:02:30.000000Z');
     expect(running.executions.map((e) => e.state)).toEqual(['ACTIVE', 'ACTIVE']);
     expect(Object.keys(running.executions[0]!).sort()).toEqual(['name', 'startTime', 'state', 'workflowRevisionId']);
     expect(ended.executions).toEqual([
-      expect.objectContaining({ state: 'FAILED', labels: { run: 'b', round: '1' }, argument: '{"seconds": 50, "fail": true}', duration: '50s' }),
+      expect.objectContaining({
+        state: 'FAILED',
+        labels: { run: 'b', round: '1' },
+        argument: '{"seconds": 50, "fail": true}',
+        duration: '50s',
+      }),
       expect.objectContaining({ state: 'SUCCEEDED', labels: { run: 'a', round: '1' }, result: '100' }),
     ]);
   });
@@ -93,7 +106,9 @@ describe('the Workflow Executions API of the local twin', () => {
     ['a dangling AND', 'state="ACTIVE" AND', /invalid filter/],
   ])('a filter with %s is an HTTP 400', (_name, filter, message) => {
     const executions = new LocalExecutions({ child: CHILD }, 'p', 'r');
-    expect(() => executions.list(PARENT, { filter })).toThrow(expect.objectContaining({ code: 400, message: expect.stringMatching(message) }));
+    expect(() => executions.list(PARENT, { filter })).toThrow(
+      expect.objectContaining({ code: 400, message: expect.stringMatching(message) }),
+    );
   });
 
   test('labels that Workflows refuses are an HTTP 400, and nothing starts', async () => {

@@ -25,7 +25,10 @@ function calls(n: number, from = 0): string {
   const file = path.join(dir, `calls-${from}-${n}.jsonl`);
   const lines = Array.from({ length: n }, (_, i) => {
     const id = `call-${String(from + i).padStart(3, '0')}`;
-    return JSON.stringify({ transcript_id: id, transcript: `Agent: How can I help? Customer: My bill for ${id} is wrong. Agent: I have corrected it.` });
+    return JSON.stringify({
+      transcript_id: id,
+      transcript: `Agent: How can I help? Customer: My bill for ${id} is wrong. Agent: I have corrected it.`,
+    });
   });
   fs.writeFileSync(file, lines.join('\n') + '\n');
   return file;
@@ -37,7 +40,11 @@ async function table(name: string): Promise<{ rows: Record<string, unknown>[]; m
   try {
     const rows = await ws.warehouse.query<Record<string, unknown>>({ sql: `SELECT * FROM ${ws.warehouse.table(name)}` });
     const seen = new Map<string, number>();
-    for (const r of rows) seen.set(`${String(r.record_id)}/${String(r.analysis_version)}`, (seen.get(`${String(r.record_id)}/${String(r.analysis_version)}`) ?? 0) + 1);
+    for (const r of rows)
+      seen.set(
+        `${String(r.record_id)}/${String(r.analysis_version)}`,
+        (seen.get(`${String(r.record_id)}/${String(r.analysis_version)}`) ?? 0) + 1,
+      );
     return { rows, most: Math.max(0, ...seen.values()) };
   } finally {
     await ws.close();
@@ -64,7 +71,12 @@ describe('the ledger keeps its promise where it used to break', () => {
     const failed = await run(['--transcripts', calls(20), '--batch-size', '5', '--faults', 'vertex-job-fail:3', '--execution-id', 'two']);
     expect(failed.code).toBe(3);
     const recovered = await cli(['recover', '--local', work(), '--execution', 'two', '--all-failed']);
-    expect(recovered.stdout.trim().split('\n').map((l) => l.split(': ')[1])).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(
+      recovered.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(': ')[1]),
+    ).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
     const status = await cli(['status', '--local', work(), '--execution', 'two']);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('(4/4) settled, 4 recovered');
@@ -74,7 +86,7 @@ describe('the ledger keeps its promise where it used to break', () => {
     expect((await table(TABLE_NAMES.results)).rows.length).toBe(20);
   });
 
-  test('3. the seed\'s row-range recovery runs with its own argument shape and leaves no phantom batch', async () => {
+  test("3. the seed's row-range recovery runs with its own argument shape and leaves no phantom batch", async () => {
     await run(['--transcripts', calls(12), '--batch-size', '4', '--faults', 'vertex-job-fail:3', '--execution-id', 'three']);
     const rows = await cli(['recover', '--local', work(), '--execution', 'three', '--start-row', '1', '--end-row', '12']);
     expect(rows.stdout).toBe('{"execution_id":"three","start_row":1,"end_row":12}: succeeded\n');
@@ -136,7 +148,9 @@ describe('the ledger keeps its promise where it used to break', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/execution five was already planned at .* a plan is never changed: give a new execution id/);
     const ws = await openLocalWorkspace(work());
-    const [source] = await ws.warehouse.query<{ n: number }>({ sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table(TABLE_NAMES.source)}` });
+    const [source] = await ws.warehouse.query<{ n: number }>({
+      sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table(TABLE_NAMES.source)}`,
+    });
     await ws.close();
     expect(source!.n).toBe(20);
   });
@@ -145,7 +159,12 @@ describe('the ledger keeps its promise where it used to break', () => {
     const port = await closedPort();
     for (let i = 0; i < 3; i++) {
       const down = await run(['--transcripts', calls(6), '--model-endpoint', `http://127.0.0.1:${port}/v1beta`, '--json']);
-      expect(JSON.parse(down.stdout)).toMatchObject({ records_succeeded: 0, records_failed: 0, records_open: 6, errors_by_type: { model_unavailable: 6 } });
+      expect(JSON.parse(down.stdout)).toMatchObject({
+        records_succeeded: 0,
+        records_failed: 0,
+        records_open: 6,
+        errors_by_type: { model_unavailable: 6 },
+      });
     }
     const processed = await table(TABLE_NAMES.processedRecords);
     expect(processed.rows).toEqual([]);
@@ -176,7 +195,16 @@ describe('the ledger keeps its promise where it used to break', () => {
   });
 
   test('8. a laptop run whose process died is seen as interrupted; recover takes over; status --watch ends', async () => {
-    const died = await run(['--transcripts', calls(12), '--batch-size', '4', '--faults', 'crash-after-writes:45', '--execution-id', 'eight']);
+    const died = await run([
+      '--transcripts',
+      calls(12),
+      '--batch-size',
+      '4',
+      '--faults',
+      'crash-after-writes:45',
+      '--execution-id',
+      'eight',
+    ]);
     expect(died.code).toBe(1);
     expect(died.stderr).toContain('died after 45 writes');
     const status = await cli(['status', '--local', work(), '--execution', 'eight', '--watch', '--interval', '0']);
@@ -191,7 +219,15 @@ describe('the ledger keeps its promise where it used to break', () => {
   });
 
   test('9. tokens and cost count every answer the model returned, valid or not', async () => {
-    const r = await run(['--transcripts', calls(20), '--batch-size', '10', '--faults', 'malformed-json-rate:0.5,missing-summary-rate:0.3', '--json']);
+    const r = await run([
+      '--transcripts',
+      calls(20),
+      '--batch-size',
+      '10',
+      '--faults',
+      'malformed-json-rate:0.5,missing-summary-rate:0.3',
+      '--json',
+    ]);
     const summary = JSON.parse(r.stdout);
     expect(summary.records_succeeded).toBeLessThan(20);
     let tokensIn = 0;

@@ -15,7 +15,9 @@ const echo: LineAnalyzer = (line) => {
     processed_time: '2026-01-01T00:00:00Z',
     request,
     response: {
-      candidates: [{ content: { role: 'model', parts: [{ text: JSON.stringify({ summary: request.labels.record, n: 1 }) }] }, finishReason: 'STOP' }],
+      candidates: [
+        { content: { role: 'model', parts: [{ text: JSON.stringify({ summary: request.labels.record, n: 1 }) }] }, finishReason: 'STOP' },
+      ],
       usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, totalTokenCount: 5 },
     },
   };
@@ -40,7 +42,10 @@ async function readPredictions(store: FolderStore, dir: string): Promise<Record<
   const files = await store.list(dir.replace('gs://work/', ''));
   expect(files.every((f) => f.endsWith('.jsonl'))).toBe(true);
   const text = (await Promise.all(files.map((f) => store.readText(f)))).join('');
-  return text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('local Vertex AI batch prediction', () => {
@@ -93,7 +98,7 @@ describe('local Vertex AI batch prediction', () => {
     const done = await vertex.get(job.name as string, 1_000_000);
     const lines = await readPredictions(store, (done.outputInfo as { gcsOutputDirectory: string }).gcsOutputDirectory);
     const errors = lines.filter((l) => l.status !== '');
-    const texts = lines.filter((l) => l.status === '').map((l) => ((l.response as any).candidates[0].content.parts[0].text as string));
+    const texts = lines.filter((l) => l.status === '').map((l) => (l.response as any).candidates[0].content.parts[0].text as string);
     const malformed = texts.filter((t) => {
       try {
         JSON.parse(t);

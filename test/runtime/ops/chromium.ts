@@ -44,7 +44,10 @@ export async function chromiumPath(): Promise<string> {
   const partial = fs.mkdtempSync(`${home}.partial-`);
   const unpack = `require(${JSON.stringify(require.resolve('@sparticuz/chromium'))}).executablePath().then((p) => process.stdout.write(p))`;
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, ['-e', unpack], { env: { ...process.env, TMPDIR: partial }, encoding: 'utf8' });
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', unpack], {
+      env: { ...process.env, TMPDIR: partial },
+      encoding: 'utf8',
+    });
     if (stdout !== path.join(partial, 'chromium')) throw new Error(`@sparticuz/chromium unpacked to ${stdout}, not into ${partial}`);
     fs.renameSync(partial, home);
   } catch (error) {
@@ -129,7 +132,8 @@ export function decodePng(png: Buffer): Image {
       height = body.readUInt32BE(4);
       const depth = body[8];
       const colorType = body[9];
-      if (depth !== 8 || (colorType !== 2 && colorType !== 6) || body[12] !== 0) throw new Error(`unsupported PNG: depth ${depth}, colour type ${colorType}`);
+      if (depth !== 8 || (colorType !== 2 && colorType !== 6) || body[12] !== 0)
+        throw new Error(`unsupported PNG: depth ${depth}, colour type ${colorType}`);
       channels = colorType === 6 ? 4 : 3;
     } else if (type === 'IDAT') data.push(body);
     else if (type === 'IEND') break;

@@ -48,12 +48,20 @@ describe('operator configuration', () => {
       path.join(dir, 'outputs.json'),
       JSON.stringify({
         dev: { pipeline: { master_workflow: 'dev-tap-master-orchestrator', dataset: 'acme.transcripts_dev', run_command: RUN } },
-        prod: { pipeline: { master_workflow: 'prod-tap-master-orchestrator', dataset: 'acme-prod.transcripts', run_command: RUN.replace('acme', 'acme-prod') } },
+        prod: {
+          pipeline: {
+            master_workflow: 'prod-tap-master-orchestrator',
+            dataset: 'acme-prod.transcripts',
+            run_command: RUN.replace('acme', 'acme-prod'),
+          },
+        },
       }),
     );
     expect(() => resolve(['--config', 'outputs.json'])).toThrow(/several stacks \(dev, prod\): choose one with --stack/);
     const prod = resolve(['--config', 'outputs.json', '--stack', 'prod']);
-    expect(prod).toMatchObject({ config: { projectId: 'acme-prod', dataset: 'transcripts', masterWorkflow: 'prod-tap-master-orchestrator', region: 'europe-west4' } });
+    expect(prod).toMatchObject({
+      config: { projectId: 'acme-prod', dataset: 'transcripts', masterWorkflow: 'prod-tap-master-orchestrator', region: 'europe-west4' },
+    });
     expect(() => resolve(['--config', 'outputs.json', '--stack', 'qa'])).toThrow(/no stack "qa".*stacks: dev, prod/);
   });
 

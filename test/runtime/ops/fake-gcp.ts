@@ -147,7 +147,16 @@ export class FakeGcp {
       const e = this.executions.get(get[1]!);
       if (!e) return googleError(404, `Resource '${get[1]}' was not found`, 'NOT_FOUND');
       const state = e.states.length > 1 ? e.states.shift()! : e.states[0]!;
-      return [200, { name: e.name, state, argument: e.argument, startTime: '2026-11-28T08:00:00Z', ...(e.error && state === 'FAILED' ? { error: { payload: e.error, context: '' } } : {}) }];
+      return [
+        200,
+        {
+          name: e.name,
+          state,
+          argument: e.argument,
+          startTime: '2026-11-28T08:00:00Z',
+          ...(e.error && state === 'FAILED' ? { error: { payload: e.error, context: '' } } : {}),
+        },
+      ];
     }
     return googleError(404, `no route ${method} ${path}`, 'NOT_FOUND');
   }
@@ -173,7 +182,11 @@ export class FakeGcp {
     if (project !== this.options.project) return googleError(404, `Not found: Project ${project}`, 'NOT_FOUND', 'notFound');
     const params: Record<string, unknown> = {};
     const types: Record<string, string> = {};
-    for (const p of (body.queryParameters ?? []) as { name: string; parameterType: { type: string; arrayType?: { type: string } }; parameterValue?: { value?: string; arrayValues?: { value: string }[] } }[]) {
+    for (const p of (body.queryParameters ?? []) as {
+      name: string;
+      parameterType: { type: string; arrayType?: { type: string } };
+      parameterValue?: { value?: string; arrayValues?: { value: string }[] };
+    }[]) {
       const t = p.parameterType.type;
       types[p.name] = t === 'ARRAY' ? 'ARRAY<STRING>' : t;
       const v = p.parameterValue;
@@ -185,12 +198,17 @@ export class FakeGcp {
     }
     let rows: Record<string, unknown>[];
     try {
-      rows = await this.options.warehouse.query<Record<string, unknown>>({ sql, params: params as SqlParams, types: types as SqlParamTypes });
+      rows = await this.options.warehouse.query<Record<string, unknown>>({
+        sql,
+        params: params as SqlParams,
+        types: types as SqlParamTypes,
+      });
     } catch (error) {
       return googleError(400, (error as Error).message, 'INVALID_ARGUMENT', 'invalidQuery');
     }
     const jobReference = { projectId: project, jobId: `job_${++this.counter}`, location: 'US' };
-    if (/^\s*(DELETE|INSERT|UPDATE|MERGE)/i.test(sql)) return [200, { kind: 'bigquery#queryResponse', jobReference, jobComplete: true, numDmlAffectedRows: '0' }];
+    if (/^\s*(DELETE|INSERT|UPDATE|MERGE)/i.test(sql))
+      return [200, { kind: 'bigquery#queryResponse', jobReference, jobComplete: true, numDmlAffectedRows: '0' }];
     const names = rows.length > 0 ? Object.keys(rows[0]!) : [];
     const fields = names.map((name) => ({ name, ...fieldType(rows.map((r) => r[name])) }));
     return [
@@ -212,7 +230,8 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 function fieldType(values: unknown[]): { type: string; mode: string } {
   const v = values.find((x) => x !== null && x !== undefined);
   if (Array.isArray(v)) return { type: 'STRING', mode: 'REPEATED' };
-  if (typeof v === 'number') return { type: values.every((x) => x === null || Number.isInteger(x)) ? 'INTEGER' : 'FLOAT', mode: 'NULLABLE' };
+  if (typeof v === 'number')
+    return { type: values.every((x) => x === null || Number.isInteger(x)) ? 'INTEGER' : 'FLOAT', mode: 'NULLABLE' };
   if (typeof v === 'boolean') return { type: 'BOOLEAN', mode: 'NULLABLE' };
   if (typeof v === 'string' && ISO.test(v)) return { type: 'TIMESTAMP', mode: 'NULLABLE' };
   return { type: 'STRING', mode: 'NULLABLE' };

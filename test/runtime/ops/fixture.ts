@@ -61,7 +61,15 @@ VALUES (@e, @b, @a, @s, @vj, @vs, @records, @succeeded, @failed, @tokens_in, @to
         time: at(minutes),
       },
       types: {
-        vj: 'STRING', vs: 'STRING', records: 'INT64', succeeded: 'INT64', failed: 'INT64', tokens_in: 'INT64', tokens_out: 'INT64', message: 'STRING', time: 'TIMESTAMP',
+        vj: 'STRING',
+        vs: 'STRING',
+        records: 'INT64',
+        succeeded: 'INT64',
+        failed: 'INT64',
+        tokens_in: 'INT64',
+        tokens_out: 'INT64',
+        message: 'STRING',
+        time: 'TIMESTAMP',
       },
     });
   const error = (e: string, batch: number, attempt: number, record: string, type: string, createdAt: string, retryable = true) =>

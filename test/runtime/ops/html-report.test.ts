@@ -98,7 +98,8 @@ describe('HTML report', () => {
     };
     for (const [key, text] of Object.entries(expectText)) {
       expect({ key, text: shown.get(key)?.text }).toEqual({ key, text });
-      if (key in summary) expect({ key, value: Number(shown.get(key)?.value) }).toEqual({ key, value: summary[key as keyof SummaryDocument] });
+      if (key in summary)
+        expect({ key, value: Number(shown.get(key)?.value) }).toEqual({ key, value: summary[key as keyof SummaryDocument] });
     }
     expect(shown.get('execution_id')?.text).toBe('run-42');
     expect(shown.get('status')?.text).toBe('failed');

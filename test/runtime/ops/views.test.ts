@@ -17,7 +17,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const view = (name: string, rest = '') => ws.warehouse.query<Record<string, unknown>>({ sql: `SELECT * FROM ${ws.warehouse.table(name)} ${rest}` });
+const view = (name: string, rest = '') =>
+  ws.warehouse.query<Record<string, unknown>>({ sql: `SELECT * FROM ${ws.warehouse.table(name)} ${rest}` });
 
 describe('views on DuckDB', () => {
   test('batch_status holds the latest event of each batch', async () => {
@@ -47,7 +48,15 @@ describe('views on DuckDB', () => {
     expect(e1!.batches_per_hour).toBeCloseTo(36 / 7, 10);
     expect(e1!.record_error_rate).toBeCloseTo(2 / 30, 10);
     expect(e1!.deduplication_rate).toBeCloseTo(0.25, 10);
-    expect(e2).toMatchObject({ execution_id: 'e2', batches: 1, batches_succeeded: 1, batch_success_rate: 1, record_error_rate: 0, deduplication_rate: 0, recovery_seconds: null });
+    expect(e2).toMatchObject({
+      execution_id: 'e2',
+      batches: 1,
+      batches_succeeded: 1,
+      batch_success_rate: 1,
+      record_error_rate: 0,
+      deduplication_rate: 0,
+      recovery_seconds: null,
+    });
     expect(e2!.batches_per_hour).toBeCloseTo(6, 10);
   });
 });

@@ -35,7 +35,8 @@ async function opsStatements(): Promise<Statement[]> {
 function paramTypes(s: Statement): SqlParamTypes {
   const types: Record<string, string> = {};
   for (const [k, v] of Object.entries(s.params ?? {})) {
-    types[k] = s.types?.[k] ?? (typeof v === 'number' ? (Number.isInteger(v) ? 'INT64' : 'FLOAT64') : typeof v === 'boolean' ? 'BOOL' : 'STRING');
+    types[k] =
+      s.types?.[k] ?? (typeof v === 'number' ? (Number.isInteger(v) ? 'INT64' : 'FLOAT64') : typeof v === 'boolean' ? 'BOOL' : 'STRING');
   }
   return types as SqlParamTypes;
 }

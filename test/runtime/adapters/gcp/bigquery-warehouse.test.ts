@@ -7,7 +7,11 @@ const root = path.resolve(__dirname, '../../../..');
 let results: Map<string, { ok: boolean; error?: string }>;
 
 beforeAll(() => {
-  const out = execFileSync(process.execPath, ['bin/run-ts.js', 'test/fakes/bigquery-client-checks.ts'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const out = execFileSync(process.execPath, ['bin/run-ts.js', 'test/fakes/bigquery-client-checks.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   results = new Map(
     out
       .trim()

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv';
-import { LOCAL_MODEL_VERSION, analyseTranscript, analyzeFile, analyzeLine, transcriptOf, type PredictionLine } from '../../../../runtime/adapters/local/analyzer';
+import {
+  LOCAL_MODEL_VERSION,
+  analyseTranscript,
+  analyzeFile,
+  analyzeLine,
+  transcriptOf,
+  type PredictionLine,
+} from '../../../../runtime/adapters/local/analyzer';
 import { FolderStore } from '../../../../runtime/adapters/local/folder-store';
 import { DEFAULT_ANALYSIS, responseSchema, type AnalysisSpec, type ResponseSchema } from '../../../../runtime/contract';
 import { requestLine, requestTemplate } from '../../../../runtime/core/requests';
@@ -73,7 +80,10 @@ describe('analyzeLine', () => {
 
   it("is read by the processor's own parser as a successful answer for its record", () => {
     for (const echo of ['camel', 'snake'] as const) {
-      const parsed = parsePrediction(DEFAULT_ANALYSIS, JSON.stringify(analyzeLine(line(RESOLVED_CALL, DEFAULT_ANALYSIS, 'rec-9'), { ...fixed, echo })))!;
+      const parsed = parsePrediction(
+        DEFAULT_ANALYSIS,
+        JSON.stringify(analyzeLine(line(RESOLVED_CALL, DEFAULT_ANALYSIS, 'rec-9'), { ...fixed, echo })),
+      )!;
       expect(parsed.label).toBe('rec-9');
       expect(parsed.markerId).toBe('rec-9');
       expect(parsed.outcome.kind).toBe('success');
@@ -113,7 +123,9 @@ describe('analyzeLine', () => {
   });
 
   it('attributes every sentence to its speaker, even after a turn ending in an abbreviation', () => {
-    const a = analyseTranscript('Agent: Is the cable in?\nCustomer: Yes, I have pushed it in.\nAgent: I will send you a new router.\nCustomer: I will return the old one.');
+    const a = analyseTranscript(
+      'Agent: Is the cable in?\nCustomer: Yes, I have pushed it in.\nAgent: I will send you a new router.\nCustomer: I will return the old one.',
+    );
     expect(a.actionItems).toEqual(['Agent to send the customer a new router', 'Customer to return the old one']);
     expect(a.turns).toBe(4);
   });
@@ -127,7 +139,13 @@ describe('analyzeLine', () => {
     const spec: AnalysisSpec = {
       ...DEFAULT_ANALYSIS,
       fields: [
-        { name: 'department', type: 'string', enum: ['sales', 'billing', 'technical', 'other'], description: 'Which team.', required: true },
+        {
+          name: 'department',
+          type: 'string',
+          enum: ['sales', 'billing', 'technical', 'other'],
+          description: 'Which team.',
+          required: true,
+        },
         { name: 'churn_risk', type: 'number', description: 'Risk 0..1.', required: true },
         { name: 'satisfaction_score', type: 'integer', description: '1-5.', required: true },
         { name: 'was_escalated', type: 'boolean', description: 'Escalated?', required: true },
@@ -177,7 +195,9 @@ describe('analyzeLine', () => {
   });
 
   it('says so when a transcript is not in English', () => {
-    const a = analyseTranscript('Agente: Buenos días, ¿en qué puedo ayudarle?\nCliente: Quiero cambiar mi tarifa de internet porque es muy cara.');
+    const a = analyseTranscript(
+      'Agente: Buenos días, ¿en qué puedo ayudarle?\nCliente: Quiero cambiar mi tarifa de internet porque es muy cara.',
+    );
     expect(a.english).toBe(false);
     expect(a.summary).toMatch(/not appear to be in English/);
   });
@@ -192,7 +212,8 @@ describe('analyzeFile', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const input = (n: number) => Array.from({ length: n }, (_, i) => line(i % 2 ? RESOLVED_CALL : ESCALATED_CALL, DEFAULT_ANALYSIS, `r${i}`)).join('\n') + '\n';
+  const input = (n: number) =>
+    Array.from({ length: n }, (_, i) => line(i % 2 ? RESOLVED_CALL : ESCALATED_CALL, DEFAULT_ANALYSIS, `r${i}`)).join('\n') + '\n';
 
   it('writes one prediction per request under prediction-model-<timestamp>/, with totals', async () => {
     await store.writeText('b/attempt-1/input.jsonl', input(6));
@@ -200,8 +221,18 @@ describe('analyzeFile', () => {
     expect(result.outputDirectory).toBe('b/attempt-1/output/prediction-model-2026-03-01T12:00:00.123Z');
     expect(result.predictionsPath).toBe(`${result.outputDirectory}/predictions.jsonl`);
     expect(await store.list('b/attempt-1/output/')).toEqual([result.predictionsPath]);
-    const lines = (await store.readText(result.predictionsPath)).trim().split('\n').map((l) => JSON.parse(l) as PredictionLine);
-    expect(lines.map((l) => (l.request as { labels: Record<string, string> }).labels.taprecord)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
+    const lines = (await store.readText(result.predictionsPath))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as PredictionLine);
+    expect(lines.map((l) => (l.request as { labels: Record<string, string> }).labels.taprecord)).toEqual([
+      'r0',
+      'r1',
+      'r2',
+      'r3',
+      'r4',
+      'r5',
+    ]);
     expect(result).toMatchObject({ lines: 6, succeeded: 6, failed: 0 });
     expect(result.promptTokens).toBe(lines.reduce((a, l) => a + l.response!.usageMetadata.promptTokenCount, 0));
     expect(result.candidatesTokens).toBe(lines.reduce((a, l) => a + l.response!.usageMetadata.candidatesTokenCount, 0));

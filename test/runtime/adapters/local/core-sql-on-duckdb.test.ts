@@ -11,7 +11,14 @@ let dir: string;
 let ws: LocalWorkspace;
 const t = (id: string) => ws.warehouse.table(id);
 const source = { table: 'local-project.transcript_analysis.transcription_pass_2', idColumn: 'transcript_id', textColumn: 'transcript' };
-const plan = { executionId: 'e1', analysisVersion: 'v1', batchSize: 10, maxRecordAttempts: 3, limit: null, plannedAt: '2026-01-01T00:00:00Z' };
+const plan = {
+  executionId: 'e1',
+  analysisVersion: 'v1',
+  batchSize: 10,
+  maxRecordAttempts: 3,
+  limit: null,
+  plannedAt: '2026-01-01T00:00:00Z',
+};
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'tap-sql-'));
@@ -52,19 +59,33 @@ describe('the jobs SQL on DuckDB', () => {
       await ws.warehouse.query(
         S.insertExecution(
           t,
-          { executionId: 'e1', status: 'planned', analysisVersion: 'v1', params: '{}', recordsTotal: 22, skippedDedup: 1, batchCount: 3, summary: null, eventTime: '2026-01-01T00:00:00Z' },
+          {
+            executionId: 'e1',
+            status: 'planned',
+            analysisVersion: 'v1',
+            params: '{}',
+            recordsTotal: 22,
+            skippedDedup: 1,
+            batchCount: 3,
+            summary: null,
+            eventTime: '2026-01-01T00:00:00Z',
+          },
           true,
         ),
       );
     }
-    expect(await ws.warehouse.query(S.reportBatches(t, 'e1'))).toEqual([0, 1, 2].map((b) => ({ batch_id: b, status: 'planned', attempt: 0, ever_failed: 0 })));
+    expect(await ws.warehouse.query(S.reportBatches(t, 'e1'))).toEqual(
+      [0, 1, 2].map((b) => ({ batch_id: b, status: 'planned', attempt: 0, ever_failed: 0 })),
+    );
     expect(await ws.warehouse.query(S.reportPlan(t, 'e1'))).toEqual([
       { analysis_version: 'v1', records_total: 22, skipped_dedup: 1, batch_count: 3, params: '{}', event_time: '2026-01-01T00:00:00.000Z' },
     ]);
   });
 
   it('reads a batch, or some rows of it, with extra columns and where each record stands in the ledger', async () => {
-    const rows = await ws.warehouse.query<{ row_number: number; transcript: string; col_channel: string }>(S.batchRecords(t, source, 'e1', { batchId: 2 }, 1, ['channel']));
+    const rows = await ws.warehouse.query<{ row_number: number; transcript: string; col_channel: string }>(
+      S.batchRecords(t, source, 'e1', { batchId: 2 }, 1, ['channel']),
+    );
     expect(rows.map((r) => r.row_number)).toEqual([21, 22, 23]);
     expect(rows[0]).toMatchObject({ col_channel: 'phone', settled: false, committed: false, final_error: false, failed_attempts: 0 });
     const planned = await ws.warehouse.query(S.batchPlanned(t, 'e1', { batchId: 0, rows: { startRow: 1, endRow: 3 } }, 1));
@@ -74,6 +95,8 @@ describe('the jobs SQL on DuckDB', () => {
   it('answers the report queries', async () => {
     expect(await ws.warehouse.query(S.reportRecords(t, 'e1'))).toEqual([{ records_total: 23, records_succeeded: 0, records_failed: 0 }]);
     expect(await ws.warehouse.query(S.reportErrors(t, 'e0'))).toEqual([{ error_type: 'empty_transcript', records: 1 }]);
-    expect(await ws.warehouse.query(S.reportUsage(t, 'e1'))).toEqual([{ tokens_in: 0, tokens_out: 0, last_event: '2026-01-01T00:00:01.000Z' }]);
+    expect(await ws.warehouse.query(S.reportUsage(t, 'e1'))).toEqual([
+      { tokens_in: 0, tokens_out: 0, last_event: '2026-01-01T00:00:01.000Z' },
+    ]);
   });
 });

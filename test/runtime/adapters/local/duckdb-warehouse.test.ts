@@ -55,13 +55,23 @@ describe('DuckDbWarehouse', () => {
     await ws.warehouse.query(event(0, 'failed', '2026-01-01T00:00:00Z'));
     await ws.warehouse.query(event(0, 'succeeded', '2026-01-01T00:02:00Z', 2));
     await ws.warehouse.query(event(1, 'submitted', '2026-01-01T00:01:00Z'));
-    const status = await ws.warehouse.query({ sql: `SELECT batch_id, status FROM ${ws.warehouse.table(VIEW_NAMES.batchStatus)} ORDER BY batch_id` });
+    const status = await ws.warehouse.query({
+      sql: `SELECT batch_id, status FROM ${ws.warehouse.table(VIEW_NAMES.batchStatus)} ORDER BY batch_id`,
+    });
     expect(status).toEqual([
       { batch_id: 0, status: 'succeeded' },
       { batch_id: 1, status: 'submitted' },
     ]);
-    const [metrics] = await ws.warehouse.query<Record<string, unknown>>({ sql: `SELECT * FROM ${ws.warehouse.table(VIEW_NAMES.pipelineMetrics)}` });
-    expect(metrics).toMatchObject({ execution_id: 'exec-1', batches: 2, batches_succeeded: 1, batch_success_rate: 0.5, recovery_seconds: 120 });
+    const [metrics] = await ws.warehouse.query<Record<string, unknown>>({
+      sql: `SELECT * FROM ${ws.warehouse.table(VIEW_NAMES.pipelineMetrics)}`,
+    });
+    expect(metrics).toMatchObject({
+      execution_id: 'exec-1',
+      batches: 2,
+      batches_succeeded: 1,
+      batch_success_rate: 0.5,
+      recovery_seconds: 120,
+    });
     expect(metrics!.started_at).toBe('2026-01-01T00:00:00.000Z');
     expect(await ws.warehouse.query({ sql: `SELECT * FROM ${ws.warehouse.table(VIEW_NAMES.errorAnalysisLastHour)}` })).toEqual([]);
   });
@@ -75,8 +85,20 @@ describe('DuckDbWarehouse', () => {
       types: { t: 'TIMESTAMP', empty: 'ARRAY<STRING>', n: 'STRING', ni: 'INT64' },
     });
     expect(row).toEqual({
-      s: "it's", i: 42, f: 1.5, b: true, t: '2026-01-01T00:01:30.250Z', a: ['x', 'y'], empty: [], n: null, ni: null,
-      d: null, secs: 90, uuid_len: 36, cast_s: '42', has_x: true,
+      s: "it's",
+      i: 42,
+      f: 1.5,
+      b: true,
+      t: '2026-01-01T00:01:30.250Z',
+      a: ['x', 'y'],
+      empty: [],
+      n: null,
+      ni: null,
+      d: null,
+      secs: 90,
+      uuid_len: 36,
+      cast_s: '42',
+      has_x: true,
     });
   });
 
@@ -130,30 +152,53 @@ describe('DuckDbWarehouse', () => {
 
   it('loads an NDJSON object once per job id, with its bookkeeping row in the same transaction', async () => {
     const rows = [
-      { record_id: 'r1', analysis_version: 'v1', status: 'succeeded', attempts: 1, first_processed_execution_id: 'e', batch_id: 0, processed_at: '2026-01-01T00:00:00Z' },
-      { record_id: 'r2', analysis_version: 'v1', status: 'failed', attempts: '2', first_processed_execution_id: 'e', batch_id: 0, processed_at: '2026-01-01T00:00:00.5Z' },
+      {
+        record_id: 'r1',
+        analysis_version: 'v1',
+        status: 'succeeded',
+        attempts: 1,
+        first_processed_execution_id: 'e',
+        batch_id: 0,
+        processed_at: '2026-01-01T00:00:00Z',
+      },
+      {
+        record_id: 'r2',
+        analysis_version: 'v1',
+        status: 'failed',
+        attempts: '2',
+        first_processed_execution_id: 'e',
+        batch_id: 0,
+        processed_at: '2026-01-01T00:00:00.5Z',
+      },
     ];
     await ws.store.writeText('commit/processed.jsonl', rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     expect(await ws.warehouse.load('processed_records', 'commit/processed.jsonl', 'job-1')).toBe('loaded');
     expect(await ws.warehouse.load('processed_records', 'commit/processed.jsonl', 'job-1')).toBe('already_done');
-    const loaded = await ws.warehouse.query({ sql: `SELECT record_id, attempts, processed_at FROM ${ws.warehouse.table('processed_records')} ORDER BY record_id` });
+    const loaded = await ws.warehouse.query({
+      sql: `SELECT record_id, attempts, processed_at FROM ${ws.warehouse.table('processed_records')} ORDER BY record_id`,
+    });
     expect(loaded).toEqual([
       { record_id: 'r1', attempts: 1, processed_at: '2026-01-01T00:00:00.000Z' },
       { record_id: 'r2', attempts: 2, processed_at: '2026-01-01T00:00:00.500Z' },
     ]);
     expect(await ws.warehouse.load('processed_records', 'commit/processed.jsonl', 'job-2')).toBe('loaded');
-    const [{ n }] = await ws.warehouse.query<{ n: number }>({ sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table('processed_records')}` }) as [{ n: number }];
+    const [{ n }] = (await ws.warehouse.query<{ n: number }>({
+      sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table('processed_records')}`,
+    })) as [{ n: number }];
     expect(n).toBe(4);
   });
 
   it('replaces the rows of the same key in one load, once per job id', async () => {
-    const source = (id: string, text: string) => JSON.stringify({ transcript_id: id, transcript: text, ingested_at: '2026-01-01T00:00:00Z' });
+    const source = (id: string, text: string) =>
+      JSON.stringify({ transcript_id: id, transcript: text, ingested_at: '2026-01-01T00:00:00Z' });
     await ws.store.writeText('in/1.jsonl', [source('a', 'one'), source('b', 'two')].join('\n') + '\n');
     await ws.store.writeText('in/2.jsonl', [source('b', 'TWO'), source('c', 'three')].join('\n') + '\n');
     expect(await ws.warehouse.replaceByKey('transcription_pass_2', 'transcript_id', 'in/1.jsonl', 'src-1')).toBe('loaded');
     expect(await ws.warehouse.replaceByKey('transcription_pass_2', 'transcript_id', 'in/2.jsonl', 'src-2')).toBe('loaded');
     expect(await ws.warehouse.replaceByKey('transcription_pass_2', 'transcript_id', 'in/2.jsonl', 'src-2')).toBe('already_done');
-    const rows = await ws.warehouse.query({ sql: `SELECT transcript_id, transcript FROM ${ws.warehouse.table('transcription_pass_2')} ORDER BY transcript_id` });
+    const rows = await ws.warehouse.query({
+      sql: `SELECT transcript_id, transcript FROM ${ws.warehouse.table('transcription_pass_2')} ORDER BY transcript_id`,
+    });
     expect(rows).toEqual([
       { transcript_id: 'a', transcript: 'one' },
       { transcript_id: 'b', transcript: 'TWO' },
@@ -164,12 +209,21 @@ describe('DuckDbWarehouse', () => {
 
   it('loads REPEATED columns as lists and leaves absent nullable fields null', async () => {
     const row = {
-      record_id: 'r1', analysis_version: 'v', summary: 'ok', sentiment: 'neutral', topics: ['billing', 'refund'],
-      model: 'm', execution_id: 'e', batch_id: 0, processed_at: '2026-01-01T00:00:00Z',
+      record_id: 'r1',
+      analysis_version: 'v',
+      summary: 'ok',
+      sentiment: 'neutral',
+      topics: ['billing', 'refund'],
+      model: 'm',
+      execution_id: 'e',
+      batch_id: 0,
+      processed_at: '2026-01-01T00:00:00Z',
     };
     await ws.store.writeText('commit/results.jsonl', JSON.stringify(row) + '\n');
     await ws.warehouse.load('transcription_analyzed_transcripts', 'commit/results.jsonl', 'job-r');
-    const [got] = await ws.warehouse.query({ sql: `SELECT topics, action_items, resolution FROM ${ws.warehouse.table('transcription_analyzed_transcripts')}` });
+    const [got] = await ws.warehouse.query({
+      sql: `SELECT topics, action_items, resolution FROM ${ws.warehouse.table('transcription_analyzed_transcripts')}`,
+    });
     expect(got).toEqual({ topics: ['billing', 'refund'], action_items: null, resolution: null });
   });
 
@@ -183,8 +237,13 @@ describe('DuckDbWarehouse', () => {
 
   it('fails a load, naming the line, on a field the table lacks or a line that is not JSON, as BigQuery does', async () => {
     const ok = JSON.stringify({ execution_id: 'e', batch_id: 1, attempt: 1, status: 'planned', event_time: '2026-01-01T00:00:00Z' });
-    await ws.store.writeText('extra.jsonl', `${ok}\n${JSON.stringify({ execution_id: 'e', batch_id: 2, attempt: 1, status: 'planned', event_time: '2026-01-01T00:00:00Z', colour: 'red' })}\n`);
-    await expect(ws.warehouse.load('batch_events', 'extra.jsonl', 'j1')).rejects.toThrow(/line 2 of extra\.jsonl has a field the table does not have: colour/);
+    await ws.store.writeText(
+      'extra.jsonl',
+      `${ok}\n${JSON.stringify({ execution_id: 'e', batch_id: 2, attempt: 1, status: 'planned', event_time: '2026-01-01T00:00:00Z', colour: 'red' })}\n`,
+    );
+    await expect(ws.warehouse.load('batch_events', 'extra.jsonl', 'j1')).rejects.toThrow(
+      /line 2 of extra\.jsonl has a field the table does not have: colour/,
+    );
     await ws.store.writeText('broken.jsonl', `${ok}\n{"execution_id":\n`);
     await expect(ws.warehouse.load('batch_events', 'broken.jsonl', 'j2')).rejects.toThrow(/line 2 of broken\.jsonl is not JSON/);
     expect(await ws.warehouse.query({ sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table('batch_events')}` })).toEqual([{ n: 0 }]);
@@ -198,9 +257,14 @@ describe('DuckDbWarehouse', () => {
   });
 
   it('loads once when many handles race with the same job id', async () => {
-    await ws.store.writeText('x.jsonl', JSON.stringify({ execution_id: 'e', batch_id: 1, attempt: 1, status: 'planned', event_time: '2026-01-01T00:00:00Z' }) + '\n');
+    await ws.store.writeText(
+      'x.jsonl',
+      JSON.stringify({ execution_id: 'e', batch_id: 1, attempt: 1, status: 'planned', event_time: '2026-01-01T00:00:00Z' }) + '\n',
+    );
     const handles = await Promise.all([1, 2, 3, 4].map(() => openLocalWorkspace(dir)));
-    const answers = await Promise.all(handles.flatMap((h) => [h.warehouse.load('batch_events', 'x.jsonl', 'same'), h.warehouse.load('batch_events', 'x.jsonl', 'same')]));
+    const answers = await Promise.all(
+      handles.flatMap((h) => [h.warehouse.load('batch_events', 'x.jsonl', 'same'), h.warehouse.load('batch_events', 'x.jsonl', 'same')]),
+    );
     await Promise.all(handles.map((h) => h.close()));
     expect(answers.filter((a) => a === 'loaded')).toHaveLength(1);
     expect(await ws.warehouse.query({ sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table('batch_events')}` })).toEqual([{ n: 1 }]);
@@ -219,7 +283,9 @@ describe('DuckDbWarehouse', () => {
       ),
     );
     await Promise.all(handles.map((h) => h.close()));
-    expect(await ws.warehouse.query({ sql: `SELECT COUNT(DISTINCT batch_id) AS n FROM ${ws.warehouse.table('batch_events')}` })).toEqual([{ n: 60 }]);
+    expect(await ws.warehouse.query({ sql: `SELECT COUNT(DISTINCT batch_id) AS n FROM ${ws.warehouse.table('batch_events')}` })).toEqual([
+      { n: 60 },
+    ]);
   });
 
   it('streams rows chunk by chunk, and a stream stopped early frees its connection', async () => {
@@ -229,7 +295,10 @@ describe('DuckDbWarehouse', () => {
     });
     let count = 0;
     let last = 0;
-    for await (const row of ws.warehouse.stream<{ row_number: number }>({ sql: `SELECT row_number FROM ${t} WHERE batch_id >= @b ORDER BY row_number`, params: { b: 0 } })) {
+    for await (const row of ws.warehouse.stream<{ row_number: number }>({
+      sql: `SELECT row_number FROM ${t} WHERE batch_id >= @b ORDER BY row_number`,
+      params: { b: 0 },
+    })) {
       expect(row.row_number).toBe(last + 1);
       last = row.row_number;
       count++;
@@ -243,18 +312,38 @@ describe('DuckDbWarehouse', () => {
 
   it('refuses DML in stream', async () => {
     const rows = ws.warehouse.stream({ sql: `DELETE FROM ${ws.warehouse.table('executions')} WHERE TRUE` });
-    await expect((async () => { for await (const _ of rows) break; })()).rejects.toThrow(/one SELECT/);
+    await expect(
+      (async () => {
+        for await (const _ of rows) break;
+      })(),
+    ).rejects.toThrow(/one SELECT/);
   });
 
   it('adds the columns of new analysis fields to an existing results table, and keeps the data', async () => {
-    await ws.store.writeText('r.jsonl', JSON.stringify({ record_id: 'r1', analysis_version: 'v', summary: 's', model: 'm', execution_id: 'e', batch_id: 0, processed_at: '2026-01-01T00:00:00Z' }) + '\n');
+    await ws.store.writeText(
+      'r.jsonl',
+      JSON.stringify({
+        record_id: 'r1',
+        analysis_version: 'v',
+        summary: 's',
+        model: 'm',
+        execution_id: 'e',
+        batch_id: 0,
+        processed_at: '2026-01-01T00:00:00Z',
+      }) + '\n',
+    );
     await ws.warehouse.load('transcription_analyzed_transcripts', 'r.jsonl', 'r');
-    const analysis: AnalysisSpec = { ...DEFAULT_ANALYSIS, fields: [...DEFAULT_ANALYSIS.fields, { name: 'churn_risk', type: 'number', description: 'Risk.' }] };
+    const analysis: AnalysisSpec = {
+      ...DEFAULT_ANALYSIS,
+      fields: [...DEFAULT_ANALYSIS.fields, { name: 'churn_risk', type: 'number', description: 'Risk.' }],
+    };
     const again = await openLocalWorkspace(dir, analysis);
     const cols = (await columnsOf('transcription_analyzed_transcripts')).map((c) => c.column_name);
     await again.close();
     expect(cols).toContain('churn_risk');
-    expect(await ws.warehouse.query({ sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table('transcription_analyzed_transcripts')}` })).toEqual([{ n: 1 }]);
+    expect(
+      await ws.warehouse.query({ sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table('transcription_analyzed_transcripts')}` }),
+    ).toEqual([{ n: 1 }]);
   });
 
   it('opens a working handle while the last other one closes', async () => {

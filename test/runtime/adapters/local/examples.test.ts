@@ -5,7 +5,10 @@ import { SOURCE_TABLE } from '../../../../runtime/contract';
 
 const file = path.join(__dirname, '../../../../examples/transcripts.jsonl');
 const text = readFileSync(file, 'utf8');
-const rows = text.trim().split('\n').map((l) => JSON.parse(l) as TranscriptRow);
+const rows = text
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as TranscriptRow);
 
 describe('examples/transcripts.jsonl', () => {
   it('is exactly what the generator makes (regenerate it with examples/make-transcripts.ts)', () => {
@@ -36,13 +39,20 @@ describe('examples/transcripts.jsonl', () => {
   });
 
   it('covers support, billing, sales and complaints, from seconds to half an hour', () => {
-    const ordinary = rows.filter((r) => r.language.startsWith('en') && (r.transcript ?? '').trim() !== '' && (r.transcript ?? '').length < 400_000);
+    const ordinary = rows.filter(
+      (r) => r.language.startsWith('en') && (r.transcript ?? '').trim() !== '' && (r.transcript ?? '').length < 400_000,
+    );
     const durations = ordinary.map((r) => r.duration_seconds);
     expect(Math.min(...durations)).toBeLessThan(30);
     expect(Math.max(...durations)).toBeGreaterThan(1200);
     expect(Math.max(...durations)).toBeLessThanOrEqual(1800);
     const all = ordinary.map((r) => r.transcript).join('\n');
-    for (const cue of [/charged twice|late payment fee|bill went up/, /router|no signal|log in/, /upgrade|second line|better deals/, /make a complaint|really unhappy|furious/]) {
+    for (const cue of [
+      /charged twice|late payment fee|bill went up/,
+      /router|no signal|log in/,
+      /upgrade|second line|better deals/,
+      /make a complaint|really unhappy|furious/,
+    ]) {
       expect(all).toMatch(cue);
     }
   });

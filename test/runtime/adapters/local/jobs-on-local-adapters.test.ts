@@ -7,7 +7,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { analyzeFile, openLocalWorkspace, type LocalWorkspace } from '../../../../runtime/adapters/local';
-import { DEFAULT_ANALYSIS, JOB_ENV, LOCAL_LAYOUT, RUN_ENV, gsUri, layout, type ManifestDocument, type PlanDocument, type SummaryDocument } from '../../../../runtime/contract';
+import {
+  DEFAULT_ANALYSIS,
+  JOB_ENV,
+  LOCAL_LAYOUT,
+  RUN_ENV,
+  gsUri,
+  layout,
+  type ManifestDocument,
+  type PlanDocument,
+  type SummaryDocument,
+} from '../../../../runtime/contract';
 import { MemoryLogger } from '../../../../runtime/core/log';
 import type { JobEnv, JobPorts } from '../../../../runtime/core/ports';
 import * as generator from '../../../../runtime/jobs/generator';
@@ -32,8 +42,18 @@ const base: Record<string, string> = {
 /** The first rows of the sample file, with its special rows among them, deduplicated by id. */
 function sampleRows(n: number): Array<Record<string, unknown>> {
   const file = path.join(__dirname, '../../../../examples/transcripts.jsonl');
-  const rows = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  const wanted = rows.filter((r, i) => i < n || (r.transcript as string | null)?.trim() === '' || r.transcript === null || String(r.transcript).length > 400_000 || !String(r.language).startsWith('en'));
+  const rows = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const wanted = rows.filter(
+    (r, i) =>
+      i < n ||
+      (r.transcript as string | null)?.trim() === '' ||
+      r.transcript === null ||
+      String(r.transcript).length > 400_000 ||
+      !String(r.language).startsWith('en'),
+  );
   const byId = new Map(wanted.map((r) => [r.transcript_id as string, r]));
   return [...byId.values()];
 }
@@ -93,7 +113,9 @@ describe('the jobs on the local adapters', () => {
     expect(results).toBe(summary.records_succeeded);
     const settled = await count('SELECT COUNT(*) AS n FROM `processed_records`');
     expect(settled).toBe(plan.records);
-    const sentiments = await ws.warehouse.query<{ sentiment: string }>({ sql: 'SELECT DISTINCT sentiment FROM `transcription_analyzed_transcripts`' });
+    const sentiments = await ws.warehouse.query<{ sentiment: string }>({
+      sql: 'SELECT DISTINCT sentiment FROM `transcription_analyzed_transcripts`',
+    });
     for (const s of sentiments) expect(['positive', 'neutral', 'negative', 'mixed']).toContain(s.sentiment);
   });
 

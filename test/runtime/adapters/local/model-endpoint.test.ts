@@ -21,7 +21,14 @@ import { DEFAULT_ANALYSIS, responseSchema } from '../../../../runtime/contract';
 import { requestLine, requestTemplate } from '../../../../runtime/core/requests';
 import { parsePrediction } from '../../../../runtime/core/responses';
 
-const ANSWER = { summary: 'A billing question, resolved.', sentiment: 'positive', topics: ['billing'], resolution: 'resolved', action_items: [], customer_intent: 'a refund' };
+const ANSWER = {
+  summary: 'A billing question, resolved.',
+  sentiment: 'positive',
+  topics: ['billing'],
+  resolution: 'resolved',
+  action_items: [],
+  customer_intent: 'a refund',
+};
 const seen: Array<{ url: string; headers: IncomingMessage['headers']; body: any }> = [];
 let server: Server;
 let base: string;
@@ -40,7 +47,8 @@ beforeAll(async () => {
       seen.push({ url: req.url!, headers: req.headers, body });
       const prompt = JSON.stringify(body);
       if (req.url === '/v1beta/models/gemini-2.5-flash:generateContent') {
-        if (prompt.includes('RATE')) return reply(res, 429, { error: { code: 429, message: 'Resource has been exhausted', status: 'RESOURCE_EXHAUSTED' } });
+        if (prompt.includes('RATE'))
+          return reply(res, 429, { error: { code: 429, message: 'Resource has been exhausted', status: 'RESOURCE_EXHAUSTED' } });
         return reply(res, 200, {
           candidates: [{ content: { parts: [{ text: JSON.stringify(ANSWER) }], role: 'model' }, finishReason: 'STOP', index: 0 }],
           usageMetadata: { promptTokenCount: 120, candidatesTokenCount: 30, totalTokenCount: 150 },
@@ -53,7 +61,13 @@ beforeAll(async () => {
           object: 'chat.completion',
           created: 1764300000,
           model: 'local-llama',
-          choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify(ANSWER) }, finish_reason: prompt.includes('LONG') ? 'length' : 'stop' }],
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: JSON.stringify(ANSWER) },
+              finish_reason: prompt.includes('LONG') ? 'length' : 'stop',
+            },
+          ],
           usage: { prompt_tokens: 200, completion_tokens: 40, total_tokens: 240 },
         });
       }
@@ -99,7 +113,7 @@ describe('model endpoint adapter', () => {
     expect(out.response).toBeUndefined();
   });
 
-  it('an endpoint that is down gives an UNAVAILABLE status, which the processor counts as the model\'s outage, not the record\'s error', async () => {
+  it("an endpoint that is down gives an UNAVAILABLE status, which the processor counts as the model's outage, not the record's error", async () => {
     const { statusErrorType } = await import('../../../../runtime/core/responses');
     const out = await answerLine(line('x'), { url: 'http://127.0.0.1:9/v1beta', model: 'gemini-2.5-flash', now, timeoutMs: 5000 });
     expect(out.status).toMatch(/^UNAVAILABLE: the model endpoint could not be reached/);
@@ -139,7 +153,10 @@ describe('model endpoint adapter', () => {
       const result = await answerFile(store, 'in.jsonl', 'out', { url: `${base}/v1beta`, model: 'gemini-2.5-flash', concurrency: 2, now });
       expect(result).toMatchObject({ lines: 5, succeeded: 4, failed: 1, promptTokens: 480, candidatesTokens: 120 });
       expect(result.predictionsPath).toBe('out/prediction-model-2026-11-28T12:00:00.000Z/predictions.jsonl');
-      const rows = (await store.readText(result.predictionsPath)).trim().split('\n').map((l) => JSON.parse(l));
+      const rows = (await store.readText(result.predictionsPath))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(rows.map((r) => r.request.labels.taprecord).sort()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
     } finally {
       rmSync(dir, { recursive: true, force: true });

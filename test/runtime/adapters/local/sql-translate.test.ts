@@ -20,7 +20,7 @@ describe('translateSql', () => {
   });
 
   it('leaves string literals and comments alone, and turns double-quoted strings into single-quoted ones', () => {
-    const s = one(`SELECT '@x `+'`y`'+`', "it's" -- @z \`w\`\nFROM t`);
+    const s = one(`SELECT '@x ` + '`y`' + `', "it's" -- @z \`w\`\nFROM t`);
     expect(s.sql).toBe(`SELECT '@x \`y\`', 'it''s' \nFROM t`);
     expect(s.params).toEqual([]);
   });

@@ -35,7 +35,9 @@ import { requestLine, requestTemplate } from '../../../../runtime/core/requests'
 import { parsePrediction } from '../../../../runtime/core/responses';
 
 const at = '2026-03-01T12:00:00.123+00:00';
-const request = JSON.parse(requestLine(requestTemplate(DEFAULT_ANALYSIS), { recordId: 'rec-7', transcript: 'Agent: Hello.\nCustomer: Hi.' })).request;
+const request = JSON.parse(
+  requestLine(requestTemplate(DEFAULT_ANALYSIS), { recordId: 'rec-7', transcript: 'Agent: Hello.\nCustomer: Hi.' }),
+).request;
 
 async function collect(lines: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
@@ -88,7 +90,10 @@ describe('readInputLine', () => {
   });
 
   it('refuses a line that is not JSON, echoing the line', () => {
-    expect(readInputLine('{"request": ')).toEqual({ status: expect.stringMatching(/^Invalid JSON in the input line: /), echo: '{"request": ' });
+    expect(readInputLine('{"request": ')).toEqual({
+      status: expect.stringMatching(/^Invalid JSON in the input line: /),
+      echo: '{"request": ',
+    });
   });
 
   it('refuses a line whose request is missing or not an object, echoing what it had', () => {
@@ -118,7 +123,9 @@ describe('reading a request', () => {
   });
 
   it('echoes keys in snake_case, leaving label keys and schema property names alone', () => {
-    expect(snakeKeys({ generationConfig: { responseSchema: { properties: { customerIntent: { maxLength: 1 } } } }, labels: { myLabel: 'x' } })).toEqual({
+    expect(
+      snakeKeys({ generationConfig: { responseSchema: { properties: { customerIntent: { maxLength: 1 } } } }, labels: { myLabel: 'x' } }),
+    ).toEqual({
       generation_config: { response_schema: { properties: { customerIntent: { max_length: 1 } } } },
       labels: { myLabel: 'x' },
     });
@@ -150,14 +157,21 @@ describe('writePredictions', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const input = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ request: { labels: { taprecord: `r${i}` } } })).join('\n');
+  const input = (n: number) =>
+    Array.from({ length: n }, (_, i) => JSON.stringify({ request: { labels: { taprecord: `r${i}` } } })).join('\n');
 
   it('answers the non-blank lines in input order into prediction-model-<timestamp>/predictions.jsonl, with totals', async () => {
     await store.writeText('in.jsonl', `${input(3)}\n\n${JSON.stringify({ other: 1 })}\n`);
-    const result = await writePredictions(store, 'in.jsonl', 'out/', (text) => {
-      const read = readInputLine(text);
-      return 'status' in read ? failedLine(read.status, at, read.echo) : answer(text);
-    }, { now });
+    const result = await writePredictions(
+      store,
+      'in.jsonl',
+      'out/',
+      (text) => {
+        const read = readInputLine(text);
+        return 'status' in read ? failedLine(read.status, at, read.echo) : answer(text);
+      },
+      { now },
+    );
     expect(result).toEqual({
       outputDirectory: 'out/prediction-model-2026-03-01T12:00:00.123Z',
       predictionsPath: 'out/prediction-model-2026-03-01T12:00:00.123Z/predictions.jsonl',
@@ -167,8 +181,16 @@ describe('writePredictions', () => {
       promptTokens: 6,
       candidatesTokens: 3,
     });
-    const rows = (await store.readText(result.predictionsPath)).trim().split('\n').map((l) => JSON.parse(l) as PredictionLine);
-    expect(rows.map((r) => (r.request as { labels?: { taprecord: string } } | null)?.labels?.taprecord ?? r.status)).toEqual(['r0', 'r1', 'r2', 'The input line has no "request" object.']);
+    const rows = (await store.readText(result.predictionsPath))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as PredictionLine);
+    expect(rows.map((r) => (r.request as { labels?: { taprecord: string } } | null)?.labels?.taprecord ?? r.status)).toEqual([
+      'r0',
+      'r1',
+      'r2',
+      'The input line has no "request" object.',
+    ]);
   });
 
   it('keeps at most `concurrency` answers in flight, and writes every line', async () => {
@@ -187,7 +209,10 @@ describe('writePredictions', () => {
     );
     expect(most).toBe(3);
     expect(result).toMatchObject({ lines: 9, succeeded: 9 });
-    const labels = (await store.readText(result.predictionsPath)).trim().split('\n').map((l) => (JSON.parse(l).request as { labels: { taprecord: string } }).labels.taprecord);
+    const labels = (await store.readText(result.predictionsPath))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l).request as { labels: { taprecord: string } }).labels.taprecord);
     expect(labels.sort()).toEqual(Array.from({ length: 9 }, (_, i) => `r${i}`));
   });
 

@@ -28,7 +28,10 @@ function write(name: string, text: string): string {
 }
 
 test('run prints SUCCEEDED with the result and exits 0, using --data and --env', async () => {
-  const file = write('ok.yaml', 'main:\n  params: [args]\n  steps:\n    - s:\n        call: sys.sleep\n        args: {seconds: 3600}\n    - r:\n        return:\n          n: ${args.n + 1}\n          bucket: ${sys.get_env("TAP_BUCKET")}\n');
+  const file = write(
+    'ok.yaml',
+    'main:\n  params: [args]\n  steps:\n    - s:\n        call: sys.sleep\n        args: {seconds: 3600}\n    - r:\n        return:\n          n: ${args.n + 1}\n          bucket: ${sys.get_env("TAP_BUCKET")}\n',
+  );
   const r = await tapctl(['workflow', 'run', file, '--data', '{"n": 41}', '--env', 'TAP_BUCKET=work']);
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout)).toEqual({ state: 'SUCCEEDED', result: { n: 42, bucket: 'work' } });

@@ -2,7 +2,11 @@
 import { failure, result } from './helpers';
 
 test('next inside a try body jumps to a step after the try', async () => {
-  expect(await result('- t:\n    try:\n      steps:\n        - j:\n            next: after\n    except:\n      as: e\n      steps:\n        - x:\n            return: "caught"\n- skipped:\n    return: "skipped"\n- after:\n    return: "after"\n')).toBe('after');
+  expect(
+    await result(
+      '- t:\n    try:\n      steps:\n        - j:\n            next: after\n    except:\n      as: e\n      steps:\n        - x:\n            return: "caught"\n- skipped:\n    return: "skipped"\n- after:\n    return: "after"\n',
+    ),
+  ).toBe('after');
 });
 
 test('break inside a try inside a for leaves the loop', async () => {
@@ -65,19 +69,35 @@ test('an error caught in one iteration does not stop the loop', async () => {
 });
 
 test('return inside nested steps inside a switch ends the subworkflow', async () => {
-  expect(await result('- s:\n    switch:\n      - condition: true\n        steps:\n          - inner:\n              steps:\n                - deep:\n                    return: "deep"\n- after:\n    return: "after"\n')).toBe('deep');
+  expect(
+    await result(
+      '- s:\n    switch:\n      - condition: true\n        steps:\n          - inner:\n              steps:\n                - deep:\n                    return: "deep"\n- after:\n    return: "after"\n',
+    ),
+  ).toBe('deep');
 });
 
 test('next: end inside a subworkflow returns null to the caller, not the end of main', async () => {
-  expect(await result('main:\n  steps:\n    - c:\n        call: f\n        result: r\n    - out:\n        return: ${r == null}\nf:\n  steps:\n    - e:\n        next: end\n    - never:\n        return: 1\n')).toBe(true);
+  expect(
+    await result(
+      'main:\n  steps:\n    - c:\n        call: f\n        result: r\n    - out:\n        return: ${r == null}\nf:\n  steps:\n    - e:\n        next: end\n    - never:\n        return: 1\n',
+    ),
+  ).toBe(true);
 });
 
-test('an error raised in a subworkflow is caught by the caller\'s try', async () => {
-  expect(await result('main:\n  steps:\n    - t:\n        try:\n          call: f\n        except:\n          as: e\n          steps:\n            - r:\n                return: ${e.message}\nf:\n  steps:\n    - boom:\n        raise: {message: "from f"}\n')).toBe('from f');
+test("an error raised in a subworkflow is caught by the caller's try", async () => {
+  expect(
+    await result(
+      'main:\n  steps:\n    - t:\n        try:\n          call: f\n        except:\n          as: e\n          steps:\n            - r:\n                return: ${e.message}\nf:\n  steps:\n    - boom:\n        raise: {message: "from f"}\n',
+    ),
+  ).toBe('from f');
 });
 
 test('an error raised inside except propagates', async () => {
-  expect(await failure('- t:\n    try:\n      steps:\n        - a:\n            raise: "first"\n    except:\n      as: e\n      steps:\n        - b:\n            raise: ${"second after " + e}\n')).toBe('second after first');
+  expect(
+    await failure(
+      '- t:\n    try:\n      steps:\n        - a:\n            raise: "first"\n    except:\n      as: e\n      steps:\n        - b:\n            raise: ${"second after " + e}\n',
+    ),
+  ).toBe('second after first');
 });
 
 test('keys with dots are reachable with []', async () => {

@@ -35,7 +35,7 @@ describe('operators and precedence', () => {
     ['list literal', '[1, "a", null]', {}, [1, 'a', null]],
     ['map literal', '{"a": 1 + 1}', {}, { a: 2 }],
     ['null literal', 'null', {}, null],
-    ['single-quoted string literal', "'it' + \"s\"", {}, 'its'],
+    ['single-quoted string literal', '\'it\' + "s"', {}, 'its'],
     ['escapes in strings', '"a\\tb"', {}, 'a\tb'],
   ])('%s', async (_name, expr, vars, expected) => {
     expect(await evalExpr(expr, vars)).toEqual(expected);
@@ -139,6 +139,11 @@ describe('parser', () => {
   });
 
   test('builds the precedence tree Google documents for not a == b', () => {
-    expect(parseExpression('not a == b')).toEqual({ t: 'bin', op: '==', l: { t: 'not', arg: { t: 'var', name: 'a' } }, r: { t: 'var', name: 'b' } });
+    expect(parseExpression('not a == b')).toEqual({
+      t: 'bin',
+      op: '==',
+      l: { t: 'not', arg: { t: 'var', name: 'a' } },
+      r: { t: 'var', name: 'b' },
+    });
   });
 });

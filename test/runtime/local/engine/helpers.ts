@@ -14,7 +14,10 @@ export async function result(yaml: string, options: RunOptions = {}): Promise<un
 }
 
 /** Runs and expects failure; returns the error. */
-export async function failure(yaml: string, options: RunOptions = {}): Promise<{ message?: string; tags?: string[]; [k: string]: unknown }> {
+export async function failure(
+  yaml: string,
+  options: RunOptions = {},
+): Promise<{ message?: string; tags?: string[]; [k: string]: unknown }> {
   const out = await run(yaml, options);
   if (out.state !== 'FAILED') throw new Error(`expected FAILED, got ${JSON.stringify(out.result)}`);
   return out.error as { message?: string; tags?: string[] };

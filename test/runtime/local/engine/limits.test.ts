@@ -11,7 +11,11 @@ describe('each error tag', () => {
     ['TypeError: string + int', '- a:\n    return: ${"a" + 1}\n', 'TypeError'],
     ['ValueError: int() of text', '- a:\n    return: ${int("x")}\n', 'ValueError'],
     ['ZeroDivisionError: division by zero', '- a:\n    return: ${1 // 0}\n', 'ZeroDivisionError'],
-    ['RecursionError: unbounded recursion', 'main:\n  steps:\n    - a:\n        return: ${f(1)}\nf:\n  params: [n]\n  steps:\n    - r:\n        return: ${f(n + 1)}\n', 'RecursionError'],
+    [
+      'RecursionError: unbounded recursion',
+      'main:\n  steps:\n    - a:\n        return: ${f(1)}\nf:\n  params: [n]\n  steps:\n    - r:\n        return: ${f(n + 1)}\n',
+      'RecursionError',
+    ],
     ['ResourceLimitError: too many steps', '- a:\n    next: a\n', 'ResourceLimitError'],
     ['SystemError: a connector with no handler', '- a:\n    call: googleapis.storage.v1.objects.get\n', 'SystemError'],
   ])('%s', async (_name, yaml, tag) => {
@@ -38,7 +42,25 @@ describe('each error tag', () => {
 
   test('the engine knows every tag Google documents', () => {
     expect([...ERROR_TAGS].sort()).toEqual(
-      ['AuthError', 'ConnectionError', 'ConnectionFailedError', 'HttpError', 'IndexError', 'KeyError', 'OperationError', 'ParallelNestingError', 'RecursionError', 'ResourceLimitError', 'ResponseTypeError', 'SystemError', 'TimeoutError', 'TypeError', 'UnhandledBranchError', 'ValueError', 'ZeroDivisionError'].sort(),
+      [
+        'AuthError',
+        'ConnectionError',
+        'ConnectionFailedError',
+        'HttpError',
+        'IndexError',
+        'KeyError',
+        'OperationError',
+        'ParallelNestingError',
+        'RecursionError',
+        'ResourceLimitError',
+        'ResponseTypeError',
+        'SystemError',
+        'TimeoutError',
+        'TypeError',
+        'UnhandledBranchError',
+        'ValueError',
+        'ZeroDivisionError',
+      ].sort(),
     );
   });
 });
@@ -57,12 +79,17 @@ describe('limits', () => {
   });
 
   test('every step counts once, containers included; an inline try body is part of its try step', async () => {
-    const out = await run('- t:\n    try:\n      call: sys.now\n      result: now\n- s:\n    steps:\n      - a:\n          assign:\n            - x: 1\n- r:\n    return: ${now}\n');
+    const out = await run(
+      '- t:\n    try:\n      call: sys.now\n      result: now\n- s:\n    steps:\n      - a:\n          assign:\n            - x: 1\n- r:\n    return: ${now}\n',
+    );
     expect(out.stats.steps).toBe(4);
   });
 
   test('the step limit cannot be caught by try', async () => {
-    const e = await failure('- t:\n    try:\n      steps:\n        - a:\n            next: a\n    except:\n      as: e\n      steps:\n        - r:\n            return: "caught"\n', { limits: { steps: 500 } });
+    const e = await failure(
+      '- t:\n    try:\n      steps:\n        - a:\n            next: a\n    except:\n      as: e\n      steps:\n        - r:\n            return: "caught"\n',
+      { limits: { steps: 500 } },
+    );
     expect(e.tags).toEqual(['ResourceLimitError']);
   });
 
@@ -129,7 +156,9 @@ describe('limits', () => {
   });
 
   test('an execution argument over 32 KB fails with ResourceLimitError', async () => {
-    const out = await run('main:\n  params: [args]\n  steps:\n    - r:\n        return: 1\n', { argument: { blob: 'z'.repeat(33 * 1024) } });
+    const out = await run('main:\n  params: [args]\n  steps:\n    - r:\n        return: 1\n', {
+      argument: { blob: 'z'.repeat(33 * 1024) },
+    });
     expect(out.state === 'FAILED' && out.error).toMatchObject({ tags: ['ResourceLimitError'] });
   });
 
@@ -155,11 +184,15 @@ describe('limits', () => {
   });
 
   test('an execution that lasts more than a year of virtual time fails with ResourceLimitError', async () => {
-    const e = await failure('- l:\n    for:\n      value: v\n      range: [1, 3]\n      steps:\n        - s:\n            call: sys.sleep\n            args: {seconds: 17280000}\n');
+    const e = await failure(
+      '- l:\n    for:\n      value: v\n      range: [1, 3]\n      steps:\n        - s:\n            call: sys.sleep\n            args: {seconds: 17280000}\n',
+    );
     expect(e).toEqual({ message: 'the execution ran longer than 31536000 seconds', tags: ['ResourceLimitError'] });
   });
 
   test('lowered limits apply (tests and benchmarks use them)', async () => {
-    expect((await failure('- a:\n    assign:\n      - l: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n', { limits: { memoryBytes: 64 } })).tags).toEqual(['ResourceLimitError']);
+    expect(
+      (await failure('- a:\n    assign:\n      - l: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n', { limits: { memoryBytes: 64 } })).tags,
+    ).toEqual(['ResourceLimitError']);
   });
 });

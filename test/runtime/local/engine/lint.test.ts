@@ -14,17 +14,53 @@ function rules(yaml: string): string[] {
 describe('linter', () => {
   test.each([
     ['an undefined variable', '- a:\n    return: ${missing}\n', 'undefined-variable'],
-    ['a variable created inside a loop, used after it', '- l:\n    for:\n      value: v\n      in: [1]\n      steps:\n        - a:\n            assign:\n              - inner: 1\n- r:\n    return: ${inner}\n', 'undefined-variable'],
-    ['the loop variable used after the loop', '- l:\n    for:\n      value: v\n      in: [1]\n      steps:\n        - a:\n            assign:\n              - x: ${v}\n- r:\n    return: ${v}\n', 'undefined-variable'],
+    [
+      'a variable created inside a loop, used after it',
+      '- l:\n    for:\n      value: v\n      in: [1]\n      steps:\n        - a:\n            assign:\n              - inner: 1\n- r:\n    return: ${inner}\n',
+      'undefined-variable',
+    ],
+    [
+      'the loop variable used after the loop',
+      '- l:\n    for:\n      value: v\n      in: [1]\n      steps:\n        - a:\n            assign:\n              - x: ${v}\n- r:\n    return: ${v}\n',
+      'undefined-variable',
+    ],
     ['an assignment into an undefined map', '- a:\n    assign:\n      - m.k: 1\n', 'undefined-variable'],
-    ['a write to a non-shared outer variable in a parallel branch', 'main:\n  steps:\n    - i:\n        assign:\n          - n: 0\n    - p:\n        parallel:\n          branches:\n            - a:\n                steps:\n                  - w:\n                      assign:\n                        - n: 1\n            - b:\n                steps:\n                  - w:\n                      assign:\n                        - m: 1\n', 'parallel-write'],
-    ['a write to a non-shared outer variable in a parallel for, inside a nested loop', 'main:\n  steps:\n    - i:\n        assign:\n          - n: 0\n    - p:\n        parallel:\n          for:\n            value: v\n            in: [1]\n            steps:\n              - l:\n                  for:\n                    value: w\n                    in: [1]\n                    steps:\n                      - s:\n                          assign:\n                            - n: ${w}\n', 'parallel-write'],
-    ['a call result stored in a non-shared outer variable', 'main:\n  steps:\n    - i:\n        assign:\n          - r: 0\n    - p:\n        parallel:\n          for:\n            value: v\n            in: [1]\n            steps:\n              - c:\n                  call: sys.now\n                  result: r\n', 'parallel-write'],
-    ['a shared variable that is never assigned before', 'main:\n  steps:\n    - p:\n        parallel:\n          shared: [ghost]\n          for:\n            value: v\n            in: [1]\n            steps:\n              - c:\n                  assign:\n                    - ghost: 1\n', 'shared-variable'],
+    [
+      'a write to a non-shared outer variable in a parallel branch',
+      'main:\n  steps:\n    - i:\n        assign:\n          - n: 0\n    - p:\n        parallel:\n          branches:\n            - a:\n                steps:\n                  - w:\n                      assign:\n                        - n: 1\n            - b:\n                steps:\n                  - w:\n                      assign:\n                        - m: 1\n',
+      'parallel-write',
+    ],
+    [
+      'a write to a non-shared outer variable in a parallel for, inside a nested loop',
+      'main:\n  steps:\n    - i:\n        assign:\n          - n: 0\n    - p:\n        parallel:\n          for:\n            value: v\n            in: [1]\n            steps:\n              - l:\n                  for:\n                    value: w\n                    in: [1]\n                    steps:\n                      - s:\n                          assign:\n                            - n: ${w}\n',
+      'parallel-write',
+    ],
+    [
+      'a call result stored in a non-shared outer variable',
+      'main:\n  steps:\n    - i:\n        assign:\n          - r: 0\n    - p:\n        parallel:\n          for:\n            value: v\n            in: [1]\n            steps:\n              - c:\n                  call: sys.now\n                  result: r\n',
+      'parallel-write',
+    ],
+    [
+      'a shared variable that is never assigned before',
+      'main:\n  steps:\n    - p:\n        parallel:\n          shared: [ghost]\n          for:\n            value: v\n            in: [1]\n            steps:\n              - c:\n                  assign:\n                    - ghost: 1\n',
+      'shared-variable',
+    ],
     ['text with ${ inside a longer string', '- a:\n    return: "batch ${id}"\n', 'interpolation'],
-    ['an unknown argument to a subworkflow', 'main:\n  steps:\n    - c:\n        call: f\n        args: {x: 1, y: 2}\nf:\n  params: [x]\n  steps:\n    - r:\n        return: ${x}\n', 'call-arguments'],
-    ['a missing required argument to a subworkflow', 'main:\n  steps:\n    - c:\n        call: f\nf:\n  params: [x]\n  steps:\n    - r:\n        return: ${x}\n', 'call-arguments'],
-    ['a subworkflow called in an expression with too many arguments', 'main:\n  steps:\n    - r:\n        return: ${f(1, 2)}\nf:\n  params: [x]\n  steps:\n    - r:\n        return: ${x}\n', 'call-arguments'],
+    [
+      'an unknown argument to a subworkflow',
+      'main:\n  steps:\n    - c:\n        call: f\n        args: {x: 1, y: 2}\nf:\n  params: [x]\n  steps:\n    - r:\n        return: ${x}\n',
+      'call-arguments',
+    ],
+    [
+      'a missing required argument to a subworkflow',
+      'main:\n  steps:\n    - c:\n        call: f\nf:\n  params: [x]\n  steps:\n    - r:\n        return: ${x}\n',
+      'call-arguments',
+    ],
+    [
+      'a subworkflow called in an expression with too many arguments',
+      'main:\n  steps:\n    - r:\n        return: ${f(1, 2)}\nf:\n  params: [x]\n  steps:\n    - r:\n        return: ${x}\n',
+      'call-arguments',
+    ],
     ['a standard-library function called with too few arguments', '- r:\n    return: ${text.split("a")}\n', 'call-arguments'],
     ['an unknown argument to a standard-library function', '- s:\n    call: sys.sleep\n    args: {secs: 1}\n', 'call-arguments'],
     ['a structural error, reported as a definition finding', '- a:\n    nxt: b\n', 'definition'],
@@ -33,10 +69,22 @@ describe('linter', () => {
   });
 
   test.each([
-    ['params, assignments, loop variables and except variables in scope', 'main:\n  params: [args]\n  steps:\n    - a:\n        assign:\n          - total: 0\n    - l:\n        for:\n          value: v\n          index: i\n          in: ${args.items}\n          steps:\n            - s:\n                assign:\n                  - total: ${total + v + i}\n    - t:\n        try:\n          call: sys.now\n          result: now\n        except:\n          as: e\n          steps:\n            - r:\n                raise: ${e}\n    - r:\n        return: ${total + now}\n'],
-    ['shared variables written in branches', 'main:\n  steps:\n    - i:\n        assign:\n          - n: 0\n    - p:\n        parallel:\n          shared: [n]\n          for:\n            value: v\n            in: [1, 2]\n            steps:\n              - w:\n                  assign:\n                    - n: ${n + v}\n              - local:\n                  assign:\n                    - mine: ${v}\n'],
-    ['a variable assigned in one switch branch and read later', '- s:\n    switch:\n      - condition: true\n        assign:\n          - x: 1\n- r:\n    return: ${x}\n'],
-    ['a retry policy naming a built-in predicate', '- t:\n    try:\n      call: sys.now\n    retry:\n      predicate: ${http.default_retry_predicate}\n      max_retries: 3\n      backoff: {initial_delay: 1, max_delay: 10, multiplier: 2}\n'],
+    [
+      'params, assignments, loop variables and except variables in scope',
+      'main:\n  params: [args]\n  steps:\n    - a:\n        assign:\n          - total: 0\n    - l:\n        for:\n          value: v\n          index: i\n          in: ${args.items}\n          steps:\n            - s:\n                assign:\n                  - total: ${total + v + i}\n    - t:\n        try:\n          call: sys.now\n          result: now\n        except:\n          as: e\n          steps:\n            - r:\n                raise: ${e}\n    - r:\n        return: ${total + now}\n',
+    ],
+    [
+      'shared variables written in branches',
+      'main:\n  steps:\n    - i:\n        assign:\n          - n: 0\n    - p:\n        parallel:\n          shared: [n]\n          for:\n            value: v\n            in: [1, 2]\n            steps:\n              - w:\n                  assign:\n                    - n: ${n + v}\n              - local:\n                  assign:\n                    - mine: ${v}\n',
+    ],
+    [
+      'a variable assigned in one switch branch and read later',
+      '- s:\n    switch:\n      - condition: true\n        assign:\n          - x: 1\n- r:\n    return: ${x}\n',
+    ],
+    [
+      'a retry policy naming a built-in predicate',
+      '- t:\n    try:\n      call: sys.now\n    retry:\n      predicate: ${http.default_retry_predicate}\n      max_retries: 3\n      backoff: {initial_delay: 1, max_delay: 10, multiplier: 2}\n',
+    ],
   ])('accepts %s', (_name, yaml) => {
     expect(lintSource(yaml, 'ok.yaml')).toEqual([]);
   });
@@ -87,7 +135,9 @@ describe('every finding of a file', () => {
   });
 
   test('parseWorkflow, which runs nothing that is not valid, throws the first problem', () => {
-    expect(() => parseWorkflow('- a:\n    call: text.trim\n- b:\n    call: math.round\n', 'w.yaml')).toThrow('w.yaml:2: step "a": unknown function "text.trim"');
+    expect(() => parseWorkflow('- a:\n    call: text.trim\n- b:\n    call: math.round\n', 'w.yaml')).toThrow(
+      'w.yaml:2: step "a": unknown function "text.trim"',
+    );
   });
 });
 
@@ -96,10 +146,22 @@ describe('functions and connectors', () => {
     ['a function Google does not document', '- a:\n    call: list.slice\n    args: {objs: [1]}\n', /unknown function "list\.slice"/],
     ['a name Google lists without a signature', '- a:\n    call: experimental.executions.execution_error\n', /documents no arguments/],
     ['an object used as a function', '- a:\n    call: http.default_retry\n', /an object \(a retry policy or backoff\), not a function/],
-    ['a googleapis name that is not SERVICE.VERSION.RESOURCE.METHOD', '- a:\n    call: googleapis.storage\n', /not a connector method name/],
-    ['gke.* with arguments by position (its documented order changed)', '- a:\n    args: [c, j]\n    call: gke.delete_job\n', /args of gke\.delete_job must be a map/],
+    [
+      'a googleapis name that is not SERVICE.VERSION.RESOURCE.METHOD',
+      '- a:\n    call: googleapis.storage\n',
+      /not a connector method name/,
+    ],
+    [
+      'gke.* with arguments by position (its documented order changed)',
+      '- a:\n    args: [c, j]\n    call: gke.delete_job\n',
+      /args of gke\.delete_job must be a map/,
+    ],
     ['a connector with arguments by position', '- a:\n    args: [b, o]\n    call: googleapis.storage.v1.objects.get\n', /must be a map/],
-    ['addVersionString inside an expression (its positional order is not documented)', '- a:\n    return: ${googleapis.secretmanager.v1.projects.secrets.addVersionString("s", "p", "d")}\n', /blocking call/],
+    [
+      'addVersionString inside an expression (its positional order is not documented)',
+      '- a:\n    return: ${googleapis.secretmanager.v1.projects.secrets.addVersionString("s", "p", "d")}\n',
+      /blocking call/,
+    ],
   ])('refuses %s, naming the step and line', (_name, yaml, message) => {
     const [f] = lintSource(yaml, 'calls.yaml');
     expect(f).toMatchObject({ rule: 'definition', file: 'calls.yaml', step: 'a', line: 2, message: expect.stringMatching(message) });
@@ -108,29 +170,56 @@ describe('functions and connectors', () => {
   // The families Google documents: googleapis.* (GA/), gke.* (CN/gke), events.*, http.*,
   // experimental.executions.* and sys.* (SL/overview).
   test.each([
-    ['googleapis.*', '- a:\n    call: googleapis.bigquery.v2.jobs.insert\n    args: {projectId: p, body: {}, connector_params: {timeout: 600, polling_policy: {initial_delay: 2, multiplier: 1.5, max_delay: 60}, skip_polling: false, scopes: [x]}}\n'],
-    ['gke.*', '- a:\n    call: gke.request\n    args: {cluster_id: c, path: /api, method: GET, location: l, project: p, timeout: 30, body: {}, headers: {}, query: {}}\n'],
-    ['events.*', '- a:\n    call: events.create_callback_endpoint\n    args: {http_callback_method: GET}\n    result: cb\n- b:\n    call: events.await_callback\n    args: {callback: "${cb}", timeout: 60}\n'],
+    [
+      'googleapis.*',
+      '- a:\n    call: googleapis.bigquery.v2.jobs.insert\n    args: {projectId: p, body: {}, connector_params: {timeout: 600, polling_policy: {initial_delay: 2, multiplier: 1.5, max_delay: 60}, skip_polling: false, scopes: [x]}}\n',
+    ],
+    [
+      'gke.*',
+      '- a:\n    call: gke.request\n    args: {cluster_id: c, path: /api, method: GET, location: l, project: p, timeout: 30, body: {}, headers: {}, query: {}}\n',
+    ],
+    [
+      'events.*',
+      '- a:\n    call: events.create_callback_endpoint\n    args: {http_callback_method: GET}\n    result: cb\n- b:\n    call: events.await_callback\n    args: {callback: "${cb}", timeout: 60}\n',
+    ],
     ['http.*', '- a:\n    call: http.request\n    args: {method: GET, url: "https://example.invalid", auth: {type: OIDC}}\n'],
-    ['experimental.executions.*', '- a:\n    call: experimental.executions.run\n    args: {workflow_id: w, argument: {}}\n- b:\n    call: experimental.executions.map\n    args: {workflow_id: w, arguments: [{}]}\n'],
+    [
+      'experimental.executions.*',
+      '- a:\n    call: experimental.executions.run\n    args: {workflow_id: w, argument: {}}\n- b:\n    call: experimental.executions.map\n    args: {workflow_id: w, arguments: [{}]}\n',
+    ],
     ['sys.log with args by position', '- a:\n    call: sys.log\n    args: ["${1}", "ERROR"]\n'],
-    ['a retry policy with ${retry.default_backoff}', '- t:\n    try:\n      call: sys.now\n    retry:\n      predicate: ${retry.always}\n      max_retries: 2\n      backoff: ${retry.default_backoff}\n'],
+    [
+      'a retry policy with ${retry.default_backoff}',
+      '- t:\n    try:\n      call: sys.now\n    retry:\n      predicate: ${retry.always}\n      max_retries: 2\n      backoff: ${retry.default_backoff}\n',
+    ],
   ])('accepts %s', (_name, yaml) => {
     expect(lintSource(yaml, 'ok.yaml')).toEqual([]);
   });
 
   test('a positional args list needs the required arguments', () => {
-    expect(lintSource('- a:\n    call: text.split\n    args: ["a,b"]\n', 'f.yaml')).toEqual([expect.objectContaining({ rule: 'call-arguments', step: 'a', message: expect.stringMatching(/needs at least 2 arguments/) })]);
+    expect(lintSource('- a:\n    call: text.split\n    args: ["a,b"]\n', 'f.yaml')).toEqual([
+      expect.objectContaining({ rule: 'call-arguments', step: 'a', message: expect.stringMatching(/needs at least 2 arguments/) }),
+    ]);
   });
 
   test('a connector_params field Google does not document is a warning', () => {
-    expect(lintSource('- a:\n    call: googleapis.run.v2.projects.locations.jobs.run\n    args: {name: j, connector_params: {timeout_seconds: 60}}\n', 'f.yaml')).toEqual([
-      expect.objectContaining({ rule: 'call-arguments', severity: 'warning', blocksDeployment: false, message: expect.stringMatching(/timeout_seconds/) }),
+    expect(
+      lintSource(
+        '- a:\n    call: googleapis.run.v2.projects.locations.jobs.run\n    args: {name: j, connector_params: {timeout_seconds: 60}}\n',
+        'f.yaml',
+      ),
+    ).toEqual([
+      expect.objectContaining({
+        rule: 'call-arguments',
+        severity: 'warning',
+        blocksDeployment: false,
+        message: expect.stringMatching(/timeout_seconds/),
+      }),
     ]);
   });
 });
 
-describe('workflows in the style of Google\'s published samples', () => {
+describe("workflows in the style of Google's published samples", () => {
   const fixture = (name: string): string => fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');
   const JOB = { metadata: { name: 'countdown' }, status: { succeeded: 1 } };
 
@@ -157,7 +246,14 @@ describe('workflows in the style of Google\'s published samples', () => {
     };
     const out = await runWorkflow(parseWorkflow(fixture('gke.yaml'), 'gke.yaml'), { handlers });
     expect(out.state === 'SUCCEEDED' && out.result).toEqual({ succeeded: 1 });
-    expect(calls).toEqual(['create cluster "europe-west1-b"', 'get cluster "scratch-cluster"', 'create job ""', 'await job "countdown"', 'delete job "countdown"', 'delete cluster "scratch-cluster"']);
+    expect(calls).toEqual([
+      'create cluster "europe-west1-b"',
+      'get cluster "scratch-cluster"',
+      'create job ""',
+      'await job "countdown"',
+      'delete job "countdown"',
+      'delete cluster "scratch-cluster"',
+    ]);
     // Creating the cluster is long-running: 300 s of polls at 1 s, x1.25, at most 60 s.
     expect(out.stats.pollSteps).toBe(20);
   });
@@ -199,19 +295,28 @@ describe('workflows in the style of Google\'s published samples', () => {
     };
     const answered = await runWorkflow(wf, { argument: { run_id: 'r1' }, handlers });
     expect(answered.state === 'SUCCEEDED' && answered.result).toEqual({ run: 'r1', approved: true, by: 'ana' });
-    expect(answered.logs[0]).toMatchObject({ severity: 'NOTICE', payload: expect.stringMatching(/^Approve run r1 by POSTing to https:\/\/workflowexecutions/) });
+    expect(answered.logs[0]).toMatchObject({
+      severity: 'NOTICE',
+      payload: expect.stringMatching(/^Approve run r1 by POSTing to https:\/\/workflowexecutions/),
+    });
     const unanswered = await runWorkflow(wf, { argument: { run_id: 'r2', wait_seconds: 60 } });
     expect(unanswered.state === 'SUCCEEDED' && unanswered.result).toEqual({ run: 'r2', approved: false, reason: 'no answer in time' });
   });
 });
 
-describe('the structural rules of Google\'s JSON Schema for Workflows', () => {
+describe("the structural rules of Google's JSON Schema for Workflows", () => {
   // Facts from jsonschema/workflows.json of github.com/GoogleCloudPlatform/workflows-samples: what
   // it accepts and what it refuses. The engine refuses the same definitions.
   const valid: [string, string][] = [
     ['a list of steps', '- a:\n    return: 1\n'],
-    ['subworkflows with params and defaults', 'main:\n  params: [args]\n  steps:\n    - c:\n        call: f\n        args: {x: 1}\n        result: r\n    - r:\n        return: ${r}\nf:\n  params: [x, y: 2]\n  steps:\n    - r:\n        return: ${x + y}\n'],
-    ['switch, for, parallel, try/retry/except', 'main:\n  steps:\n    - i:\n        assign:\n          - acc: []\n    - s:\n        switch:\n          - condition: ${len(acc) == 0}\n            next: l\n    - l:\n        for:\n          value: v\n          range: [1, 3]\n          steps:\n            - a:\n                assign:\n                  - acc: ${list.concat(acc, v)}\n    - p:\n        parallel:\n          shared: [acc]\n          concurrency_limit: 2\n          branches:\n            - b1:\n                steps:\n                  - x:\n                      assign:\n                        - acc: ${list.concat(acc, 9)}\n            - b2:\n                steps:\n                  - x:\n                      call: sys.sleep\n                      args: {seconds: 1}\n    - t:\n        try:\n          call: http.get\n          args: {url: "https://example.invalid"}\n        retry:\n          predicate: ${http.default_retry_predicate}\n          max_retries: 3\n          backoff: {initial_delay: 1, max_delay: 30, multiplier: 2}\n        except:\n          as: e\n          steps:\n            - r:\n                raise: ${e}\n'],
+    [
+      'subworkflows with params and defaults',
+      'main:\n  params: [args]\n  steps:\n    - c:\n        call: f\n        args: {x: 1}\n        result: r\n    - r:\n        return: ${r}\nf:\n  params: [x, y: 2]\n  steps:\n    - r:\n        return: ${x + y}\n',
+    ],
+    [
+      'switch, for, parallel, try/retry/except',
+      'main:\n  steps:\n    - i:\n        assign:\n          - acc: []\n    - s:\n        switch:\n          - condition: ${len(acc) == 0}\n            next: l\n    - l:\n        for:\n          value: v\n          range: [1, 3]\n          steps:\n            - a:\n                assign:\n                  - acc: ${list.concat(acc, v)}\n    - p:\n        parallel:\n          shared: [acc]\n          concurrency_limit: 2\n          branches:\n            - b1:\n                steps:\n                  - x:\n                      assign:\n                        - acc: ${list.concat(acc, 9)}\n            - b2:\n                steps:\n                  - x:\n                      call: sys.sleep\n                      args: {seconds: 1}\n    - t:\n        try:\n          call: http.get\n          args: {url: "https://example.invalid"}\n        retry:\n          predicate: ${http.default_retry_predicate}\n          max_retries: 3\n          backoff: {initial_delay: 1, max_delay: 30, multiplier: 2}\n        except:\n          as: e\n          steps:\n            - r:\n                raise: ${e}\n',
+    ],
   ];
   const invalid: [string, string][] = [
     ['an unknown step field', '- a:\n    asign:\n      - x: 1\n'],
@@ -219,11 +324,23 @@ describe('the structural rules of Google\'s JSON Schema for Workflows', () => {
     ['result without call', '- a:\n    result: r\n'],
     ['except without try', '- a:\n    except:\n      as: e\n      steps:\n        - r:\n            return: 1\n'],
     ['a for loop without steps', '- a:\n    for:\n      value: v\n      in: [1]\n'],
-    ['a for loop with both in and range', '- a:\n    for:\n      value: v\n      in: [1]\n      range: [1, 2]\n      steps:\n        - s:\n            return: 1\n'],
-    ['a parallel step with one branch', '- p:\n    parallel:\n      branches:\n        - a:\n            steps:\n              - s:\n                  return: 1\n'],
-    ['an exception policy other than continueAll', '- p:\n    parallel:\n      exception_policy: stopAll\n      for:\n        value: v\n        in: [1]\n        steps:\n          - s:\n              assign:\n                - x: 1\n'],
+    [
+      'a for loop with both in and range',
+      '- a:\n    for:\n      value: v\n      in: [1]\n      range: [1, 2]\n      steps:\n        - s:\n            return: 1\n',
+    ],
+    [
+      'a parallel step with one branch',
+      '- p:\n    parallel:\n      branches:\n        - a:\n            steps:\n              - s:\n                  return: 1\n',
+    ],
+    [
+      'an exception policy other than continueAll',
+      '- p:\n    parallel:\n      exception_policy: stopAll\n      for:\n        value: v\n        in: [1]\n        steps:\n          - s:\n              assign:\n                - x: 1\n',
+    ],
     ['main with two params', 'main:\n  params: [a, b]\n  steps:\n    - r:\n        return: 1\n'],
-    ['an except block with an unknown field', '- t:\n    try:\n      call: sys.now\n    except:\n      as: e\n      catch: all\n      steps:\n        - r:\n            return: 1\n'],
+    [
+      'an except block with an unknown field',
+      '- t:\n    try:\n      call: sys.now\n    except:\n      as: e\n      catch: all\n      steps:\n        - r:\n            return: 1\n',
+    ],
     ['more than 50 assignments', `- a:\n    assign:\n${Array.from({ length: 51 }, (_, i) => `      - v${i}: 1`).join('\n')}\n`],
   ];
 

@@ -2,7 +2,14 @@
  * Parallel steps and the virtual clock: branches and iterations interleave at sys.sleep and connector
  * calls, shared variables, concurrency_limit, the per-execution cap, UnhandledBranchError, nesting.
  */
-import { ConnectorHandler, HandlerContext, VirtualClock, WorkflowDefinitionError, lintSource, parseWorkflow } from '../../../../runtime/local/engine';
+import {
+  ConnectorHandler,
+  HandlerContext,
+  VirtualClock,
+  WorkflowDefinitionError,
+  lintSource,
+  parseWorkflow,
+} from '../../../../runtime/local/engine';
 import { failure, result, run } from './helpers';
 
 /** A handler that records how many calls run at once, each taking `seconds` of virtual time. */
@@ -249,13 +256,20 @@ main:
   });
 
   test('a shared variable must exist before the parallel step', async () => {
-    const wf = 'main:\n  steps:\n    - par:\n        parallel:\n          shared: [later]\n          branches:\n            - a:\n                steps:\n                  - s:\n                      assign:\n                        - later: 1\n            - b:\n                steps:\n                  - s:\n                      assign:\n                        - later: 2\n';
+    const wf =
+      'main:\n  steps:\n    - par:\n        parallel:\n          shared: [later]\n          branches:\n            - a:\n                steps:\n                  - s:\n                      assign:\n                        - later: 1\n            - b:\n                steps:\n                  - s:\n                      assign:\n                        - later: 2\n';
     await expect(run(wf)).rejects.toThrow(/must exist before/);
   });
 
   test('more than 10 branches are refused', () => {
-    const branches = Array.from({ length: 11 }, (_, i) => `            - b${i}:\n                steps:\n                  - s:\n                      assign:\n                        - x: 1`).join('\n');
-    expect(() => parseWorkflow(`main:\n  steps:\n    - p:\n        parallel:\n          branches:\n${branches}\n`)).toThrow(/at most 10 branches/);
+    const branches = Array.from(
+      { length: 11 },
+      (_, i) =>
+        `            - b${i}:\n                steps:\n                  - s:\n                      assign:\n                        - x: 1`,
+    ).join('\n');
+    expect(() => parseWorkflow(`main:\n  steps:\n    - p:\n        parallel:\n          branches:\n${branches}\n`)).toThrow(
+      /at most 10 branches/,
+    );
   });
 
   test('three levels of nested parallel steps are refused', () => {
@@ -296,7 +310,11 @@ fan:
   });
 
   test('return inside a branch is refused', () => {
-    expect(() => parseWorkflow('main:\n  steps:\n    - p:\n        parallel:\n          for:\n            value: v\n            in: [1]\n            steps:\n              - r:\n                  return: 1\n')).toThrow(/return is not allowed inside a parallel/);
+    expect(() =>
+      parseWorkflow(
+        'main:\n  steps:\n    - p:\n        parallel:\n          for:\n            value: v\n            in: [1]\n            steps:\n              - r:\n                  return: 1\n',
+      ),
+    ).toThrow(/return is not allowed inside a parallel/);
   });
 });
 
@@ -338,7 +356,9 @@ main:
   });
 
   test('a concurrency_limit below 1 raises ValueError', async () => {
-    expect((await failure(fanOut(2, -1), { handlers: { 'googleapis.run.v2.projects.locations.jobs.run': concurrencyProbe(1).handler } })).tags).toContain('ValueError');
+    expect(
+      (await failure(fanOut(2, -1), { handlers: { 'googleapis.run.v2.projects.locations.jobs.run': concurrencyProbe(1).handler } })).tags,
+    ).toContain('ValueError');
   });
 });
 
@@ -376,9 +396,13 @@ main:
     ]);
   });
 
-  test('the surviving branches\' shared writes are kept and the error can be caught', async () => {
+  test("the surviving branches' shared writes are kept and the error can be caught", async () => {
     const body = wf.split('\n    - par:\n')[1]!.replace(/^/gm, '        ');
-    const caught = wf.split('\n    - par:\n')[0] + '\n    - t:\n        try:\n          steps:\n            - par:\n' + body + '\n        except:\n          as: e\n          steps:\n            - r:\n                return: {done: "${done}", tag: "${e.tags[0]}"}\n';
+    const caught =
+      wf.split('\n    - par:\n')[0] +
+      '\n    - t:\n        try:\n          steps:\n            - par:\n' +
+      body +
+      '\n        except:\n          as: e\n          steps:\n            - r:\n                return: {done: "${done}", tag: "${e.tags[0]}"}\n';
     expect(await result(caught)).toEqual({ done: [1, 3], tag: 'UnhandledBranchError' });
   });
 });
@@ -461,7 +485,9 @@ main:
   });
 
   test('a connector with no handler fails with an error naming it', async () => {
-    const e = await failure('- c:\n    call: googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.create\n    args: {parent: p}\n');
+    const e = await failure(
+      '- c:\n    call: googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.create\n    args: {parent: p}\n',
+    );
     expect(e.message).toContain('googleapis.aiplatform.v1.projects.locations.batchPredictionJobs.create');
   });
 
@@ -471,7 +497,8 @@ main:
   });
 
   test('a handler can run a child execution on the same clock and await it', async () => {
-    const child = parseWorkflow(`
+    const child = parseWorkflow(
+      `
 main:
   params: [args]
   steps:
@@ -480,9 +507,17 @@ main:
         args: {seconds: '\${args.seconds}'}
     - r:
         return: {slept: '\${args.seconds}', id: '\${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}'}
-`.replace('{slept: ${args.seconds}, id: ${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}}', `{slept: '\${args.seconds}', id: '\${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}'}`), 'child.yaml');
+`.replace(
+        '{slept: ${args.seconds}, id: ${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}}',
+        `{slept: '\${args.seconds}', id: '\${sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")}'}`,
+      ),
+      'child.yaml',
+    );
     const handlers = {
-      'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run': async (args: Record<string, unknown>, ctx: HandlerContext) => {
+      'googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run': async (
+        args: Record<string, unknown>,
+        ctx: HandlerContext,
+      ) => {
         const out = await ctx.runChild(child, args.argument);
         if (out.state === 'FAILED') throw out.error;
         return out.result;
@@ -539,7 +574,9 @@ main:
                       args: {seconds: 5}
     - out:
         return: \${held}
-`.replace('          shared: [held]', '          shared: [held]').replace('    - par:', '    - init:\n        assign:\n          - held: null\n    - par:'),
+`
+        .replace('          shared: [held]', '          shared: [held]')
+        .replace('    - par:', '    - init:\n        assign:\n          - held: null\n    - par:'),
       {
         handlers: {
           'http.get': async (_args, ctx) => {
@@ -587,7 +624,9 @@ main:
 
 describe('VirtualClock', () => {
   test('a year of sleeping takes no real time and lands exactly', async () => {
-    const r = await result('- init:\n    assign:\n      - t0: ${sys.now()}\n- l:\n    for:\n      value: d\n      range: [1, 365]\n      steps:\n        - s:\n            call: sys.sleep\n            args: {seconds: 86400}\n- r:\n    return: ${sys.now() - t0}\n');
+    const r = await result(
+      '- init:\n    assign:\n      - t0: ${sys.now()}\n- l:\n    for:\n      value: d\n      range: [1, 365]\n      steps:\n        - s:\n            call: sys.sleep\n            args: {seconds: 86400}\n- r:\n    return: ${sys.now() - t0}\n',
+    );
     expect(r).toBe(365 * 86400);
   });
 

@@ -63,12 +63,14 @@ describe('polls in an execution', () => {
   });
 
   test('connector_params.polling_policy changes the schedule: 60 s, x2, at most 900 s over 2 hours is 11 polls', async () => {
-    const out = await run(oneCall(JOBS_RUN, '{polling_policy: {initial_delay: 60, multiplier: 2, max_delay: 900}}'), { handlers: lasting(7200) });
+    const out = await run(oneCall(JOBS_RUN, '{polling_policy: {initial_delay: 60, multiplier: 2, max_delay: 900}}'), {
+      handlers: lasting(7200),
+    });
     // Polls at 60, 180, 420, 900, 1800, 2700, ... 7200: 4 growing delays, then 7 of 900 s.
     expect(out.stats.pollSteps).toBe(11);
   });
 
-  test('fields the policy leaves out keep Google\'s defaults', async () => {
+  test("fields the policy leaves out keep Google's defaults", async () => {
     const out = await run(oneCall(JOBS_RUN, '{polling_policy: {max_delay: 1}}'), { handlers: lasting(100) });
     expect(out.stats.pollSteps).toBe(100);
   });
@@ -83,11 +85,14 @@ describe('polls in an execution', () => {
     expect(out.stats.pollSteps).toBe(0);
   });
 
-  test.each(['googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run', 'googleapis.bigquery.v2.jobs.insert'])('%s is long-running', async (call) => {
-    expect(LONG_RUNNING_CONNECTORS.has(call)).toBe(true);
-    const out = await run(oneCall(call), { handlers: lasting(60, [call]) });
-    expect(out.stats.pollSteps).toBe(pollsFor(60));
-  });
+  test.each(['googleapis.workflowexecutions.v1.projects.locations.workflows.executions.run', 'googleapis.bigquery.v2.jobs.insert'])(
+    '%s is long-running',
+    async (call) => {
+      expect(LONG_RUNNING_CONNECTORS.has(call)).toBe(true);
+      const out = await run(oneCall(call), { handlers: lasting(60, [call]) });
+      expect(out.stats.pollSteps).toBe(pollsFor(60));
+    },
+  );
 
   test('a caller can name other long-running connectors', async () => {
     const call = 'googleapis.example.v1.projects.things.create';

@@ -50,7 +50,8 @@ main:
   });
 
   test('exception_policy: continueAll is accepted, any other policy is refused', () => {
-    const step = (policy: string): string => `- p:\n    parallel:\n      exception_policy: ${policy}\n      branches:\n        - a:\n            steps:\n              - s:\n                  assign:\n                    - x: 1\n        - b:\n            steps:\n              - s:\n                  assign:\n                    - y: 1\n`;
+    const step = (policy: string): string =>
+      `- p:\n    parallel:\n      exception_policy: ${policy}\n      branches:\n        - a:\n            steps:\n              - s:\n                  assign:\n                    - x: 1\n        - b:\n            steps:\n              - s:\n                  assign:\n                    - y: 1\n`;
     expect(() => parseWorkflow(step('continueAll'))).not.toThrow();
     expect(() => parseWorkflow(step('stopAll'))).toThrow(/continueAll/);
   });
@@ -159,7 +160,8 @@ describe('variable scope', () => {
 describe('resource limits cannot be caught', () => {
   // WD/access-execution-results: a ResourceLimitError raised by the runtime cannot be caught; the
   // execution fails at once. https://cloud.google.com/workflows/quotas: 100,000 steps per execution.
-  const caught = (body: string): string => `- t:\n    try:\n      steps:\n${body}\n    except:\n      as: e\n      steps:\n        - r:\n            return: "caught"\n`;
+  const caught = (body: string): string =>
+    `- t:\n    try:\n      steps:\n${body}\n    except:\n      as: e\n      steps:\n        - r:\n            return: "caught"\n`;
 
   test('running out of steps ends the execution despite try/except', async () => {
     const e = await failure(caught('        - a:\n            next: a'), { limits: { steps: 300 } });
@@ -167,7 +169,9 @@ describe('resource limits cannot be caught', () => {
   });
 
   test('running out of memory ends the execution despite try/except', async () => {
-    const e = await failure(caught('        - a:\n            assign:\n              - l: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]'), { limits: { memoryBytes: 64 } });
+    const e = await failure(caught('        - a:\n            assign:\n              - l: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]'), {
+      limits: { memoryBytes: 64 },
+    });
     expect(e.tags).toEqual(['ResourceLimitError']);
   });
 
@@ -181,33 +185,58 @@ describe('what an expression may call', () => {
   // (events.await_callback, experimental.executions.map/run, googleapis.*, http.*, sys.log,
   // sys.sleep) must be made from a call step. GA/secretmanager/Overview allows the helper
   // accessString inside an expression.
-  test.each(['sys.sleep(1)', 'sys.log("x")', 'http.get("https://example.invalid")', 'events.await_callback({"url": "u"})', 'experimental.executions.run("w")', 'googleapis.storage.v1.objects.get("b", "o")', 'gke.request("c", "/")'])(
-    '%s inside an expression is refused, naming the file, step and line',
-    (expr) => {
-      const findings = lintSource(`- a:\n    assign:\n      - x: 1\n- b:\n    assign:\n      - y: '\${${expr}}'\n`, 'calls.yaml');
-      expect(findings).toEqual([expect.objectContaining({ rule: 'definition', file: 'calls.yaml', step: 'b', line: 6, message: expect.stringMatching(/blocking call: make it from a call step/) })]);
-    },
-  );
+  test.each([
+    'sys.sleep(1)',
+    'sys.log("x")',
+    'http.get("https://example.invalid")',
+    'events.await_callback({"url": "u"})',
+    'experimental.executions.run("w")',
+    'googleapis.storage.v1.objects.get("b", "o")',
+    'gke.request("c", "/")',
+  ])('%s inside an expression is refused, naming the file, step and line', (expr) => {
+    const findings = lintSource(`- a:\n    assign:\n      - x: 1\n- b:\n    assign:\n      - y: '\${${expr}}'\n`, 'calls.yaml');
+    expect(findings).toEqual([
+      expect.objectContaining({
+        rule: 'definition',
+        file: 'calls.yaml',
+        step: 'b',
+        line: 6,
+        message: expect.stringMatching(/blocking call: make it from a call step/),
+      }),
+    ]);
+  });
 
   test('the Secret Manager helper accessString runs inside an expression, by position (secret_id, version, project_id)', async () => {
     const seen: unknown[] = [];
-    const r = await result('- s:\n    return: ${googleapis.secretmanager.v1.projects.secrets.versions.accessString("api-key", "3", "p")}\n', {
-      handlers: {
-        'googleapis.secretmanager.v1.projects.secrets.versions.accessString': (args) => {
-          seen.push(args);
-          return 'sesame';
+    const r = await result(
+      '- s:\n    return: ${googleapis.secretmanager.v1.projects.secrets.versions.accessString("api-key", "3", "p")}\n',
+      {
+        handlers: {
+          'googleapis.secretmanager.v1.projects.secrets.versions.accessString': (args) => {
+            seen.push(args);
+            return 'sesame';
+          },
         },
       },
-    });
+    );
     expect(r).toBe('sesame');
     expect(seen).toEqual([{ secret_id: 'api-key', version: '3', project_id: 'p' }]);
   });
 
-  test.each(['type(1)', 'bool("true")', 'math.ceil(1.5)', 'text.trim(" a ")', 'list.slice([1], 0, 1)', 'map.keys({})'])('%s: a function Google does not document is refused', (expr) => {
-    const [f] = lintSource(`- a:\n    return: \${${expr}}\n`, 'f.yaml');
-    expect(f).toMatchObject({ rule: 'definition', file: 'f.yaml', step: 'a', line: 2, message: expect.stringMatching(/unknown function/) });
-    expect(() => parseWorkflow(`- a:\n    return: \${${expr}}\n`, 'f.yaml')).toThrow(/f\.yaml:2: step "a": unknown function/);
-  });
+  test.each(['type(1)', 'bool("true")', 'math.ceil(1.5)', 'text.trim(" a ")', 'list.slice([1], 0, 1)', 'map.keys({})'])(
+    '%s: a function Google does not document is refused',
+    (expr) => {
+      const [f] = lintSource(`- a:\n    return: \${${expr}}\n`, 'f.yaml');
+      expect(f).toMatchObject({
+        rule: 'definition',
+        file: 'f.yaml',
+        step: 'a',
+        line: 2,
+        message: expect.stringMatching(/unknown function/),
+      });
+      expect(() => parseWorkflow(`- a:\n    return: \${${expr}}\n`, 'f.yaml')).toThrow(/f\.yaml:2: step "a": unknown function/);
+    },
+  );
 });
 
 describe('user environment variables', () => {
@@ -220,7 +249,9 @@ describe('user environment variables', () => {
   });
 
   test('a 21st is refused with a message naming the limit and the count', async () => {
-    await expect(run('- r:\n    return: 1\n', { env: env(21) })).rejects.toThrow('a workflow has at most 20 user environment variables, got 21');
+    await expect(run('- r:\n    return: 1\n', { env: env(21) })).rejects.toThrow(
+      'a workflow has at most 20 user environment variables, got 21',
+    );
   });
 
   test.each(['GOOGLE_X', 'WORKFLOWS_X'])('a name starting like %s is refused', async (name) => {

@@ -127,7 +127,9 @@ main:
   });
 
   test('next may leave nested steps for a step of the enclosing list', async () => {
-    expect(await result('- outer:\n    steps:\n      - inner:\n          next: target\n- skipped:\n    return: 1\n- target:\n    return: 2\n')).toBe(2);
+    expect(
+      await result('- outer:\n    steps:\n      - inner:\n          next: target\n- skipped:\n    return: 1\n- target:\n    return: 2\n'),
+    ).toBe(2);
   });
 
   test('a non-bool condition raises TypeError', async () => {
@@ -197,7 +199,13 @@ describe('for', () => {
   });
 
   test('iterating a map directly raises TypeError', async () => {
-    expect((await failure('- a:\n    assign:\n      - m: {x: 1}\n- l:\n    for:\n      value: k\n      in: ${m}\n      steps:\n        - s:\n            assign:\n              - y: 1\n')).tags).toContain('TypeError');
+    expect(
+      (
+        await failure(
+          '- a:\n    assign:\n      - m: {x: 1}\n- l:\n    for:\n      value: k\n      in: ${m}\n      steps:\n        - s:\n            assign:\n              - y: 1\n',
+        )
+      ).tags,
+    ).toContain('TypeError');
   });
 
   test.each([
@@ -277,7 +285,11 @@ describe('for', () => {
   });
 
   test('return inside a loop ends the subworkflow', async () => {
-    expect(await result('- l:\n    for:\n      value: v\n      in: [1, 2, 3]\n      steps:\n        - r:\n            switch:\n              - condition: ${v == 2}\n                return: ${v * 100}\n- d:\n    return: 0\n')).toBe(200);
+    expect(
+      await result(
+        '- l:\n    for:\n      value: v\n      in: [1, 2, 3]\n      steps:\n        - r:\n            switch:\n              - condition: ${v == 2}\n                return: ${v * 100}\n- d:\n    return: 0\n',
+      ),
+    ).toBe(200);
   });
 });
 
@@ -309,11 +321,23 @@ greet:
   });
 
   test('a missing required argument raises TypeError', async () => {
-    expect((await failure('main:\n  steps:\n    - c:\n        call: f\n        result: r\nf:\n  params: [x]\n  steps:\n    - r:\n        return: ${x}\n')).tags).toContain('TypeError');
+    expect(
+      (
+        await failure(
+          'main:\n  steps:\n    - c:\n        call: f\n        result: r\nf:\n  params: [x]\n  steps:\n    - r:\n        return: ${x}\n',
+        )
+      ).tags,
+    ).toContain('TypeError');
   });
 
-  test('a subworkflow does not see the caller\'s variables', async () => {
-    expect((await failure('main:\n  steps:\n    - a:\n        assign:\n          - secret: 1\n    - c:\n        call: f\n        result: r\nf:\n  steps:\n    - r:\n        return: ${secret}\n')).tags).toContain('KeyError');
+  test("a subworkflow does not see the caller's variables", async () => {
+    expect(
+      (
+        await failure(
+          'main:\n  steps:\n    - a:\n        assign:\n          - secret: 1\n    - c:\n        call: f\n        result: r\nf:\n  steps:\n    - r:\n        return: ${secret}\n',
+        )
+      ).tags,
+    ).toContain('KeyError');
   });
 
   test('recursion works below the call-depth limit', async () => {
@@ -356,17 +380,27 @@ down:
 
   test('call depth of exactly 20 is allowed', async () => {
     // main is depth 1, so down(18) reaches depth 20.
-    expect(await result('main:\n  steps:\n    - r:\n        return: ${down(18)}\ndown:\n  params: [n]\n  steps:\n    - b:\n        switch:\n          - condition: ${n == 0}\n            return: 0\n    - r:\n        return: ${down(n - 1)}\n')).toBe(0);
+    expect(
+      await result(
+        'main:\n  steps:\n    - r:\n        return: ${down(18)}\ndown:\n  params: [n]\n  steps:\n    - b:\n        switch:\n          - condition: ${n == 0}\n            return: 0\n    - r:\n        return: ${down(n - 1)}\n',
+      ),
+    ).toBe(0);
   });
 });
 
 describe('raise, try, retry, except', () => {
   test('raise of a string is caught as that string', async () => {
-    expect(await result('- t:\n    try:\n      steps:\n        - r:\n            raise: "boom"\n    except:\n      as: e\n      steps:\n        - o:\n            return: ${e}\n')).toBe('boom');
+    expect(
+      await result(
+        '- t:\n    try:\n      steps:\n        - r:\n            raise: "boom"\n    except:\n      as: e\n      steps:\n        - o:\n            return: ${e}\n',
+      ),
+    ).toBe('boom');
   });
 
   test('raise of a map keeps its fields', async () => {
-    const r = await result('- t:\n    try:\n      steps:\n        - r:\n            raise:\n              code: 55\n              message: "custom"\n              tags: ["MyError"]\n    except:\n      as: e\n      steps:\n        - o:\n            return: ${e}\n');
+    const r = await result(
+      '- t:\n    try:\n      steps:\n        - r:\n            raise:\n              code: 55\n              message: "custom"\n              tags: ["MyError"]\n    except:\n      as: e\n      steps:\n        - o:\n            return: ${e}\n',
+    );
     expect(r).toEqual({ code: 55, message: 'custom', tags: ['MyError'] });
   });
 
@@ -375,11 +409,19 @@ describe('raise, try, retry, except', () => {
   });
 
   test('raise ${e} re-raises the caught error', async () => {
-    expect(await failure('- t:\n    try:\n      steps:\n        - r:\n            raise: {message: "inner", tags: ["ValueError"]}\n    except:\n      as: e\n      steps:\n        - again:\n            raise: ${e}\n')).toEqual({ message: 'inner', tags: ['ValueError'] });
+    expect(
+      await failure(
+        '- t:\n    try:\n      steps:\n        - r:\n            raise: {message: "inner", tags: ["ValueError"]}\n    except:\n      as: e\n      steps:\n        - again:\n            raise: ${e}\n',
+      ),
+    ).toEqual({ message: 'inner', tags: ['ValueError'] });
   });
 
   test('tags can be tested with "Tag" in e.tags', async () => {
-    expect(await result('- t:\n    try:\n      steps:\n        - r:\n            assign:\n              - x: ${1 / 0}\n    except:\n      as: e\n      steps:\n        - o:\n            return: ${"ZeroDivisionError" in e.tags}\n')).toBe(true);
+    expect(
+      await result(
+        '- t:\n    try:\n      steps:\n        - r:\n            assign:\n              - x: ${1 / 0}\n    except:\n      as: e\n      steps:\n        - o:\n            return: ${"ZeroDivisionError" in e.tags}\n',
+      ),
+    ).toBe(true);
   });
 
   const flaky = (retry: string, failures: number): string => `
@@ -414,18 +456,21 @@ custom:
         return: \${e.code == 503}
 `;
   test('each retry re-runs the whole try block, with backoff observed on the virtual clock', async () => {
-    const policy = '\n          predicate: ${custom}\n          max_retries: 5\n          backoff:\n            initial_delay: 2\n            max_delay: 10\n            multiplier: 3';
+    const policy =
+      '\n          predicate: ${custom}\n          max_retries: 5\n          backoff:\n            initial_delay: 2\n            max_delay: 10\n            multiplier: 3';
     // Delays 2, 6, then 18 capped at 10.
     expect(await result(flaky(policy, 3))).toEqual({ attempts: 4, waited: 18, gave_up: false });
   });
 
   test('when max_retries is used up the error reaches except', async () => {
-    const policy = '\n          predicate: ${custom}\n          max_retries: 2\n          backoff:\n            initial_delay: 1\n            max_delay: 100\n            multiplier: 2';
+    const policy =
+      '\n          predicate: ${custom}\n          max_retries: 2\n          backoff:\n            initial_delay: 1\n            max_delay: 100\n            multiplier: 2';
     expect(await result(flaky(policy, 10))).toEqual({ attempts: 3, waited: 3, gave_up: true });
   });
 
   test('a custom predicate returning false stops retrying at once', async () => {
-    const policy = '\n          predicate: ${never_retry}\n          max_retries: 5\n          backoff:\n            initial_delay: 1\n            max_delay: 100\n            multiplier: 2';
+    const policy =
+      '\n          predicate: ${never_retry}\n          max_retries: 5\n          backoff:\n            initial_delay: 1\n            max_delay: 100\n            multiplier: 2';
     const wf = flaky(policy, 10) + 'never_retry:\n  params: [e]\n  steps:\n    - r:\n        return: false\n';
     expect(await result(wf)).toEqual({ attempts: 1, waited: 0, gave_up: true });
   });
@@ -448,13 +493,22 @@ custom:
   });
 
   test('a predicate that returns a non-bool raises TypeError', async () => {
-    const policy = '\n          predicate: ${bad}\n          max_retries: 5\n          backoff:\n            initial_delay: 1\n            max_delay: 100\n            multiplier: 2';
-    const wf = flaky(policy, 10).replace('        except:\n          as: e\n          steps:\n            - gave_up:\n                return: {attempts: "${attempts}", waited: "${sys.now() - start}", gave_up: true}\n', '') + 'bad:\n  params: [e]\n  steps:\n    - r:\n        return: 1\n';
+    const policy =
+      '\n          predicate: ${bad}\n          max_retries: 5\n          backoff:\n            initial_delay: 1\n            max_delay: 100\n            multiplier: 2';
+    const wf =
+      flaky(policy, 10).replace(
+        '        except:\n          as: e\n          steps:\n            - gave_up:\n                return: {attempts: "${attempts}", waited: "${sys.now() - start}", gave_up: true}\n',
+        '',
+      ) + 'bad:\n  params: [e]\n  steps:\n    - r:\n        return: 1\n';
     expect((await failure(wf)).tags).toContain('TypeError');
   });
 
   test('a retry policy without backoff is refused', () => {
-    expect(() => parseWorkflow('main:\n  steps:\n    - t:\n        try:\n          call: sys.now\n        retry:\n          predicate: ${p}\n          max_retries: 1\np:\n  params: [e]\n  steps:\n    - r:\n        return: true\n')).toThrow(/backoff/);
+    expect(() =>
+      parseWorkflow(
+        'main:\n  steps:\n    - t:\n        try:\n          call: sys.now\n        retry:\n          predicate: ${p}\n          max_retries: 1\np:\n  params: [e]\n  steps:\n    - r:\n        return: true\n',
+      ),
+    ).toThrow(/backoff/);
   });
 
   test('try may wrap a single call', async () => {
@@ -463,7 +517,9 @@ custom:
 });
 
 test('YAML anchors and aliases stand for the anchored value', async () => {
-  expect(await result('- a:\n    assign:\n      - policy: &p {max: 3}\n      - again: *p\n- r:\n    return: ${again.max + policy.max}\n')).toBe(6);
+  expect(
+    await result('- a:\n    assign:\n      - policy: &p {max: 3}\n      - again: *p\n- r:\n    return: ${again.max + policy.max}\n'),
+  ).toBe(6);
 });
 
 describe('definition checks', () => {
@@ -493,7 +549,9 @@ describe('definition checks', () => {
     try {
       parseWorkflow('- a:\n    assign:\n      - x: 1\n- b:\n    call: nothing.here\n', 'w.yaml');
     } catch (e) {
-      expect((e as Error).message).toBe('w.yaml:5: step "b": unknown function "nothing.here": it is neither a subworkflow nor a function of Google\'s Workflows standard library');
+      expect((e as Error).message).toBe(
+        'w.yaml:5: step "b": unknown function "nothing.here": it is neither a subworkflow nor a function of Google\'s Workflows standard library',
+      );
     }
   });
 });
