@@ -41,6 +41,20 @@ function vertexCell(b: BatchState, vertex: StatusView['vertex']): string {
   return (b.vertexState ?? '-').replace('JOB_STATE_', '');
 }
 
+/** Why live Vertex AI states could not be read: each distinct reason once, with its jobs. */
+function unreadableJobs(vertex: StatusView['vertex']): string[] {
+  const jobsByReason = new Map<string, string[]>();
+  for (const [job, live] of vertex) {
+    if (!(live instanceof Error)) continue;
+    const reason = live.message.split('\n')[0]!;
+    jobsByReason.set(reason, [...(jobsByReason.get(reason) ?? []), job]);
+  }
+  return [...jobsByReason].map(([reason, jobs]) => {
+    const named = jobs.length === 1 ? `Vertex AI job ${jobs[0]}` : `${jobs.length} Vertex AI jobs (first ${jobs[0]})`;
+    return `could not read the live state of ${named}: ${reason}`;
+  });
+}
+
 export function renderStatus(view: StatusView): string {
   const { execution: e, batches } = view;
   const total = Math.max(e.batchCount, batches.length);
@@ -58,6 +72,7 @@ export function renderStatus(view: StatusView): string {
   ];
   if (view.workflow?.error) lines.push(`  workflow error: ${view.workflow.error.split('\n')[0]}`);
   for (const note of view.notes ?? []) lines.push(`  note: ${note}`);
+  for (const note of unreadableJobs(view.vertex)) lines.push(`  note: ${note}`);
   lines.push('');
   if (batches.length > 0) {
     lines.push(

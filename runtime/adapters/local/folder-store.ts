@@ -135,13 +135,16 @@ export class FolderStore implements ObjectStore {
     let committed = false;
     const ready = fs.mkdir(path.dirname(file), { recursive: true }).then(() => {
       target = createWriteStream(temp);
+      // The file's errors (a full disk, a write after destroy) fail the upload instead of the process.
+      target.on('error', (e) => upload.destroy(e));
       return target;
     });
     const writeTo = (t: Writable, chunk: unknown, callback: (e?: Error | null) => void): void => {
-      if (t.write(chunk)) callback();
+      if (t.destroyed) callback(new Error(`the upload of ${objectPath} was abandoned`));
+      else if (t.write(chunk)) callback();
       else t.once('drain', () => callback());
     };
-    return new Writable({
+    const upload = new Writable({
       write(chunk, _encoding, callback) {
         if (target) writeTo(target, chunk, callback);
         else ready.then((t) => writeTo(t, chunk, callback), callback);
@@ -181,6 +184,7 @@ export class FolderStore implements ObjectStore {
         );
       },
     });
+    return upload;
   }
 
   /** Removes every object under a prefix (tests and `tapctl local` housekeeping). */

@@ -190,6 +190,17 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     expect(sql.some((q) => q.includes('`acme-prod.transcript_analysis.batch_events`'))).toBe(true);
   });
 
+  test('status says why a live Vertex AI state could not be read', async () => {
+    fake.addExecution('dev-master-orchestrator', 'e3', ['ACTIVE']);
+    fake.vertexJobs.delete(`projects/${PROJECT}/locations/${REGION}/batchPredictionJobs/300`);
+    const r = await run(['status', '--execution', 'e3']);
+    expect(r.stdout).toMatch(/^\s*0\s+submitted\s+1\s+10\s+-\s+-\s+PENDING \(live state unavailable\)/m);
+    expect(r.stdout).toContain(
+      `note: could not read the live state of Vertex AI job projects/${PROJECT}/locations/${REGION}/batchPredictionJobs/300: `,
+    );
+    expect(r.stdout).toMatch(/note: could not read the live state .*BatchPredictionJob does not exist/);
+  });
+
   test('status --watch repeats until the workflow execution has finished', async () => {
     fake.addExecution('dev-master-orchestrator', 'e1', ['ACTIVE', 'ACTIVE', 'FAILED'], 'batches failed: [2]');
     const r = await run(['status', '--execution', 'e1', '--watch', '--interval', '0']);

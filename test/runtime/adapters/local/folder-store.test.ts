@@ -73,6 +73,23 @@ describe('FolderStore', () => {
     expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
   });
 
+  it('fails the upload, not the process, when the file cannot be written', async () => {
+    const uncaught: unknown[] = [];
+    const record = (e: unknown): void => void uncaught.push(e);
+    process.on('uncaughtException', record);
+    try {
+      // A last segment this long leaves no room for the temporary file's suffix: opening it fails.
+      const name = `out/${'a'.repeat(250)}`;
+      const lines = Array.from({ length: 200 }, () => 'x'.repeat(1024));
+      await expect(pipeline(Readable.from(lines), store.openWrite(name))).rejects.toThrow(/ENAMETOOLONG/);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(uncaught).toEqual([]);
+      expect(readdirSync(path.join(dir, 'out'))).toEqual([]);
+    } finally {
+      process.off('uncaughtException', record);
+    }
+  });
+
   it('replaces an object whole: an aborted rewrite keeps the old content', async () => {
     await store.writeText('doc.json', 'old');
     const w = store.openWrite('doc.json');
