@@ -50,6 +50,8 @@ export interface EstimateInput {
   readonly pollIntervalSeconds?: number;
   /** Records already in the ledger tables when the run starts (earlier runs). @default 0 */
   readonly ledgerRecords?: number;
+  /** Price each generator joining the whole source, as today's `batch_records` does. @default false */
+  readonly generatorReadsSource?: boolean;
   /** Cloud prices to use instead of the table's (`runtime/contract/cloud-prices.ts`). */
   readonly cloudPrices?: Partial<CloudPrices>;
   /** Latencies, throughputs and sizes to use instead of the model's assumptions. */
@@ -146,6 +148,7 @@ export function estimate(input: EstimateInput): Estimate {
     maxConcurrentBatches: lanes,
     pollIntervalSeconds: pollInterval,
     ledgerRecords: input.ledgerRecords,
+    generatorReadsSource: input.generatorReadsSource,
     prices: input.cloudPrices,
     assumptions: input.assumptions,
   });
