@@ -48,8 +48,10 @@ export function masterPauseSeconds(waited: number): number {
   return Math.min(3600, Math.max(60, Math.floor(waited / 50)));
 }
 
+/** The services a run pays for besides the model, as `--json`'s `pipeline_cost_breakdown` names them. */
 export type Service = 'bigquery' | 'cloud_run' | 'workflows' | 'cloud_storage';
 
+/** One priced quantity of a run: what is counted, how much of it, and what it costs. */
 export interface LineItem {
   readonly service: Service;
   readonly item: string;
@@ -58,13 +60,17 @@ export interface LineItem {
   readonly usd: number;
 }
 
+/** A run to price: its size, its settings, and any price or assumption to use instead of the defaults. */
 export interface PipelineCostInput {
+  /** Records the plan takes. */
   readonly records: number;
+  /** Records per batch, and so per Vertex AI job. */
   readonly batchSize: number;
   /** Average transcript length in characters. */
   readonly avgChars: number;
   /** Characters every request carries besides the transcript: instructions, prompt, schema. */
   readonly overheadChars: number;
+  /** Expected output tokens per record (thinking included). */
   readonly outputTokensPerRecord: number;
   /** @default DEFAULTS.maxConcurrentBatches */
   readonly maxConcurrentBatches?: number;
@@ -93,7 +99,9 @@ export interface PipelineCostInput {
   readonly assumptions?: Partial<RunAssumptions>;
 }
 
+/** The run's own cost by line item and service, its counts, and its expected duration. */
 export interface PipelineCost {
+  /** USD, all services together. */
   readonly usd: number;
   readonly commit: 'load-jobs' | 'storage-write-api';
   readonly byService: Readonly<Record<Service, number>>;
@@ -181,6 +189,12 @@ export function simulateRound(
   }
 }
 
+/**
+ * Prices one run's own work (first attempts) and estimates its duration.
+ *
+ * @see the module comment for what is counted, and `runtime/contract/cloud-prices.ts` for the
+ * prices and assumptions.
+ */
 export function pipelineCost(input: PipelineCostInput): PipelineCost {
   const prices: CloudPrices = { ...CLOUD_PRICES, ...input.prices };
   const a: RunAssumptions = { ...RUN_ASSUMPTIONS, ...input.assumptions };
