@@ -13,9 +13,10 @@ const BENCH = __dirname;
 const RESULTS = path.join(BENCH, 'results');
 /**
  * In the order RESULTS.md shows them: deployment first, then the runtime, then the laptop, then
- * the ledger's soak (written by `npm run soak -- --record`, not a benchmark of this folder).
+ * the cost model's figures, then the ledger's soak (written by `npm run soak -- --record`, not a
+ * benchmark of this folder).
  */
-const ORDER = ['synth', 'jobs', 'engine', 'analyzer', 'pipeline', 'ops', 'soak'];
+const ORDER = ['synth', 'jobs', 'engine', 'analyzer', 'pipeline', 'ops', 'estimate', 'soak'];
 
 function available(): string[] {
   const files = fs

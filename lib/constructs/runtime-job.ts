@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { CloudRunV2Job } from '@cdktf/provider-google/lib/cloud-run-v2-job';
 import { CloudRunV2JobIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-job-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
+import { DEFAULTS } from '../../runtime/contract/limits';
 import { JobKind } from '../../runtime/contract/names';
 import { bundleJob, JobBundle } from '../private/bundling';
 import { checkOneOf, checkPattern, checkRange, fail, IMAGE } from '../private/validation';
@@ -79,8 +80,8 @@ export class RuntimeJob extends Construct {
 
   constructor(scope: Construct, id: string, props: RuntimeJobProps) {
     super(scope, id);
-    const memoryMiB = props.memoryMiB ?? 1024;
-    const cpu = props.cpu ?? 1;
+    const memoryMiB = props.memoryMiB ?? DEFAULTS.jobMemoryMiB;
+    const cpu = props.cpu ?? DEFAULTS.jobCpu;
     checkRange('jobMemoryMiB', memoryMiB, 512, 32768, { why: 'Cloud Run allows up to 32 GiB' });
     checkOneOf('jobCpu', cpu, JOB_CPUS, 'the CPU counts Cloud Run jobs allow');
     checkCpuMemory(cpu, memoryMiB);

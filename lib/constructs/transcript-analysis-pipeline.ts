@@ -241,7 +241,7 @@ export class TranscriptAnalysisPipeline extends Construct {
       projectId,
       bucketName: names.workBucket,
       location: vertexRegion,
-      retentionDays: props.workRetentionDays ?? 30,
+      retentionDays: props.workRetentionDays ?? DEFAULTS.workRetentionDays,
       forceDestroy: !protect,
       labels,
       dependsOn,

@@ -8,6 +8,7 @@ export * from './limits';
 export * from './errors';
 export * from './layout';
 export * from './prices';
+export * from './cloud-prices';
 export * from './views';
 export * from './logging';
 export * from './local';

@@ -37,6 +37,11 @@ export const LIMITS = {
    * measures a plan this size of two-hour batches at about 54,000).
    */
   maxBatchesPerRun: 25_000,
+  /**
+   * Load, copy and query-with-destination jobs one BigQuery table takes per day, failed ones
+   * included ("Optimize load jobs"); each batch's processor loads each table it writes once.
+   */
+  bigqueryTableOperationsPerDay: 1500,
 } as const;
 
 /** Defaults of the settings, for the construct, the jobs and the commands alike. */
@@ -58,6 +63,12 @@ export const DEFAULTS = {
   maxRequestBytes: 4 * 1024 * 1024,
   /** Seconds between two polls of a Vertex AI job by the batch workflow (`sys.sleep` waits are free). */
   pollIntervalSeconds: 60,
+  /** vCPUs of each Cloud Run job container. */
+  jobCpu: 1,
+  /** Memory of each Cloud Run job container. */
+  jobMemoryMiB: 1024,
+  /** Days the work bucket keeps run files (requests, outputs, staged commits) before they expire. */
+  workRetentionDays: 30,
 } as const;
 
 /** Characters of English text per model token, for estimates before any token is counted. */

@@ -1,5 +1,6 @@
 /**
- * Pure estimate of a run before it starts: tokens, batch-price cost, batches and Vertex AI jobs.
+ * Pure estimate of a run before it starts: tokens, batch-price cost, batches and Vertex AI jobs,
+ * and the pipeline's own cost and expected duration beside the model's (`pipeline-cost.ts`).
  *
  * Token counts are approximations: Gemini counts about four characters of English text per token
  * (Google's own rule of thumb for Gemini models), so the estimate says "about", never "exactly".
@@ -16,7 +17,12 @@ import {
   CHARS_PER_TOKEN,
   DEFAULTS,
   LIMITS,
+  CloudPrices,
+  RunAssumptions,
+  CLOUD_PRICES,
+  RUN_ASSUMPTIONS,
 } from '../contract';
+import { PipelineCost, pipelineCost } from './pipeline-cost';
 
 /** Typical length of a call transcript (about ten minutes of conversation). */
 export const DEFAULT_AVG_CHARS = 6000;
@@ -38,6 +44,18 @@ export interface EstimateInput {
   readonly analysis?: AnalysisSpec;
   /** A price to use instead of the table's. */
   readonly price?: ModelPrice;
+  /** @default DEFAULTS.maxConcurrentBatches */
+  readonly maxConcurrentBatches?: number;
+  /** @default DEFAULTS.pollIntervalSeconds */
+  readonly pollIntervalSeconds?: number;
+  /** Records already in the ledger tables when the run starts (earlier runs). @default 0 */
+  readonly ledgerRecords?: number;
+  /** Price each generator joining the whole source, as today's `batch_records` does. @default false */
+  readonly generatorReadsSource?: boolean;
+  /** Cloud prices to use instead of the table's (`runtime/contract/cloud-prices.ts`). */
+  readonly cloudPrices?: Partial<CloudPrices>;
+  /** Latencies, throughputs and sizes to use instead of the model's assumptions. */
+  readonly assumptions?: Partial<RunAssumptions>;
 }
 
 export interface Estimate {
@@ -58,6 +76,16 @@ export interface Estimate {
   readonly price: ModelPrice;
   /** Where the price came from: the table (with its date) or an override. */
   readonly priceSource: string;
+  /** The model's cost at the batch price: `costUsd`, named beside the pipeline's. */
+  readonly modelCostUsd: number;
+  /** What BigQuery, Cloud Run, Workflows and Cloud Storage charge for the run's own work. */
+  readonly pipelineCostUsd: number;
+  /** Pipeline cost over model cost (0 when the model costs nothing). */
+  readonly overheadRatio: number;
+  readonly expectedHours: number;
+  readonly pipeline: PipelineCost;
+  /** What the estimate found that would keep the run from going as estimated. */
+  readonly warnings: readonly string[];
 }
 
 export function tokensOfChars(chars: number): number {
@@ -84,6 +112,17 @@ export function estimate(input: EstimateInput): Estimate {
   const maxOut = analysis.generationConfig.maxOutputTokens ?? 8192;
   const outPerRecord = input.outputTokensPerRecord ?? Math.ceil(maxOut / 3);
   if (!(outPerRecord >= 0)) throw new RangeError(`output tokens per record must be 0 or more, got ${outPerRecord}`);
+  const lanes = input.maxConcurrentBatches ?? DEFAULTS.maxConcurrentBatches;
+  requirePositiveInteger('max concurrent batches', lanes, 1);
+  if (lanes > LIMITS.maxConcurrentBatches) {
+    throw new RangeError(`max concurrent batches must be at most ${LIMITS.maxConcurrentBatches} (the Workflows limit), got ${lanes}`);
+  }
+  const pollInterval = input.pollIntervalSeconds ?? DEFAULTS.pollIntervalSeconds;
+  if (!(pollInterval >= LIMITS.minPollIntervalSeconds && pollInterval <= LIMITS.maxPollIntervalSeconds)) {
+    throw new RangeError(
+      `poll interval must be from ${LIMITS.minPollIntervalSeconds} to ${LIMITS.maxPollIntervalSeconds} seconds, got ${pollInterval}`,
+    );
+  }
 
   const template = analysis.promptTemplate.replace('{transcript}', '');
   const overheadChars = analysis.systemInstruction.length + template.length + JSON.stringify(responseSchema(analysis)).length;
@@ -99,6 +138,34 @@ export function estimate(input: EstimateInput): Estimate {
       ? `batch price table of ${PRICES_AS_OF} (runtime/contract/prices.ts)`
       : `no price for ${id} in the table of ${PRICES_AS_OF}: priced as gemini-2.5-flash`;
   const batches = Math.ceil(input.records / batchSize);
+  const costUsd = estimateCostUsd(price, inputTokens, outputTokens);
+  const pipeline = pipelineCost({
+    records: input.records,
+    batchSize,
+    avgChars,
+    overheadChars,
+    outputTokensPerRecord: outPerRecord,
+    maxConcurrentBatches: lanes,
+    pollIntervalSeconds: pollInterval,
+    ledgerRecords: input.ledgerRecords,
+    generatorReadsSource: input.generatorReadsSource,
+    prices: input.cloudPrices,
+    assumptions: input.assumptions,
+  });
+  const warnings: string[] = [];
+  if (batches > LIMITS.maxBatchesPerRun) {
+    const fits = Math.ceil(input.records / LIMITS.maxBatchesPerRun);
+    warnings.push(
+      `${batches} batches: one run takes at most ${LIMITS.maxBatchesPerRun} (the master's step budget); ` +
+        `use a batch size of at least ${fits}, or split the records into runs with --limit`,
+    );
+  }
+  if (pipeline.commit === 'load-jobs' && pipeline.batchesFirstDay > LIMITS.bigqueryTableOperationsPerDay) {
+    warnings.push(
+      `about ${pipeline.batchesFirstDay} batches in the first day, each loading every table it writes: BigQuery allows ` +
+        `${LIMITS.bigqueryTableOperationsPerDay} table operations per table per day; use larger batches`,
+    );
+  }
   return {
     records: input.records,
     model,
@@ -109,10 +176,16 @@ export function estimate(input: EstimateInput): Estimate {
     inputTokens,
     outputTokens,
     maxOutputTokens,
-    costUsd: estimateCostUsd(price, inputTokens, outputTokens),
+    costUsd,
     maxCostUsd: estimateCostUsd(price, inputTokens, maxOutputTokens),
     price,
     priceSource,
+    modelCostUsd: costUsd,
+    pipelineCostUsd: pipeline.usd,
+    overheadRatio: costUsd > 0 ? pipeline.usd / costUsd : 0,
+    expectedHours: pipeline.expectedHours,
+    pipeline,
+    warnings,
   };
 }
 
@@ -141,4 +214,28 @@ export function parsePrice(text: string): ModelPrice {
     );
   }
   return { inputPerMillion: p.inputPerMillion, outputPerMillion: p.outputPerMillion };
+}
+
+/** The names `--set` takes: every figure of the cloud price table and of the run assumptions. */
+export const OVERRIDABLE = { ...CLOUD_PRICES, ...RUN_ASSUMPTIONS } as const;
+
+/**
+ * Parses `NAME=VALUE` overrides of the cloud price table and the run assumptions (`tapctl estimate
+ * --set`), each a name of `CLOUD_PRICES` or `RUN_ASSUMPTIONS` and a number of 0 or more.
+ */
+export function parseOverrides(texts: readonly string[]): { cloudPrices: Partial<CloudPrices>; assumptions: Partial<RunAssumptions> } {
+  const cloudPrices: Record<string, number> = {};
+  const assumptions: Record<string, number> = {};
+  for (const text of texts) {
+    const match = /^\s*([A-Za-z]+)\s*=\s*(\S+)\s*$/.exec(text);
+    const name = match?.[1];
+    const value = Number(match?.[2]);
+    if (!match || !name || !(name in OVERRIDABLE)) {
+      throw new RangeError(`--set takes NAME=VALUE with NAME one of ${Object.keys(OVERRIDABLE).join(', ')}; got "${text}"`);
+    }
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`--set ${name} must be a number of 0 or more, got "${match[2]}"`);
+    if (name in CLOUD_PRICES) cloudPrices[name] = value;
+    else assumptions[name] = value;
+  }
+  return { cloudPrices, assumptions };
 }

@@ -1,5 +1,6 @@
-import { estimate, parsePrice, tokensOfChars } from '../../../runtime/ops/estimate';
-import { BATCH_PRICES, CHARS_PER_TOKEN, DEFAULT_ANALYSIS, responseSchema } from '../../../runtime/contract';
+import { estimate, parseOverrides, parsePrice, tokensOfChars } from '../../../runtime/ops/estimate';
+import { pipelineCost } from '../../../runtime/ops/pipeline-cost';
+import { BATCH_PRICES, CHARS_PER_TOKEN, DEFAULT_ANALYSIS, LIMITS, responseSchema } from '../../../runtime/contract';
 
 describe('estimate', () => {
   test('counts batches and Vertex AI jobs by rounding up', () => {
@@ -52,5 +53,89 @@ describe('estimate', () => {
   test('tokensOfChars rounds up', () => {
     expect(tokensOfChars(1)).toBe(1);
     expect(tokensOfChars(8)).toBe(2);
+  });
+
+  test("the pipeline's cost is the model of pipeline-cost.ts for the same run, beside the model's", () => {
+    const e = estimate({ records: 50_000, avgChars: 3000, batchSize: 5000, maxConcurrentBatches: 4, pollIntervalSeconds: 120 });
+    const overheadChars =
+      DEFAULT_ANALYSIS.systemInstruction.length +
+      DEFAULT_ANALYSIS.promptTemplate.replace('{transcript}', '').length +
+      JSON.stringify(responseSchema(DEFAULT_ANALYSIS)).length;
+    const p = pipelineCost({
+      records: 50_000,
+      batchSize: 5000,
+      avgChars: 3000,
+      overheadChars,
+      outputTokensPerRecord: e.outputTokens / 50_000,
+      maxConcurrentBatches: 4,
+      pollIntervalSeconds: 120,
+    });
+    expect(e.pipeline).toEqual(p);
+    expect(e.modelCostUsd).toBe(e.costUsd);
+    expect(e.pipelineCostUsd).toBe(p.usd);
+    expect(e.overheadRatio).toBeCloseTo(p.usd / e.costUsd, 12);
+    expect(e.expectedHours).toBe(p.expectedHours);
+    expect(e.vertexJobs).toBe(p.vertexJobs);
+  });
+
+  test('the overhead falls as the batch size grows', () => {
+    const ratios = [1000, 5000, 20_000, 100_000].map((batchSize) => estimate({ records: 1_000_000, batchSize }).overheadRatio);
+    for (let i = 1; i < ratios.length; i++) expect(ratios[i]).toBeLessThan(ratios[i - 1]!);
+  });
+
+  test('the scale goal: at 1M transcripts of 6,000 characters the defaults miss 0.5%, led by the Vertex AI polls; 10,000 a batch meets it', () => {
+    const defaults = estimate({ records: 1_000_000, avgChars: 6000 });
+    expect(defaults.overheadRatio).toBeGreaterThan(0.005);
+    const largest = [...defaults.pipeline.items].sort((x, y) => y.usd - x.usd)[0];
+    expect(largest?.item).toMatch(/^batch workflow steps/);
+    expect(estimate({ records: 1_000_000, avgChars: 6000, batchSize: 10_000 }).overheadRatio).toBeLessThan(0.005);
+  });
+
+  test('warns when the plan has more batches than one run takes, and says which batch size fits', () => {
+    expect(estimate({ records: 100_000_000 }).warnings).toEqual([
+      expect.stringMatching(/100000 batches: one run takes at most 25000.*at least 4000/),
+    ]);
+    expect(estimate({ records: LIMITS.maxBatchesPerRun * 1000 }).warnings).toEqual([]);
+  });
+
+  test('zero records: no batch and no Vertex AI job; the planner and the reporter still run, and the ratio is 0', () => {
+    const e = estimate({ records: 0 });
+    expect(e).toMatchObject({ modelCostUsd: 0, overheadRatio: 0, vertexJobs: 0 });
+    expect(e.pipelineCostUsd).toBeGreaterThan(0);
+    expect(e.pipeline.items.find((i) => i.item.startsWith('batch workflow steps'))?.quantity).toBe(0);
+    expect(e.expectedHours).toBeCloseTo((2 * 31) / 3600, 9);
+  });
+
+  test('rejects concurrency and poll intervals the workflows do not take', () => {
+    expect(() => estimate({ records: 1, maxConcurrentBatches: 21 })).toThrow(/at most 20 \(the Workflows limit\), got 21/);
+    expect(() => estimate({ records: 1, maxConcurrentBatches: 0 })).toThrow(
+      /max concurrent batches must be an integer of at least 1, got 0/,
+    );
+    expect(() => estimate({ records: 1, pollIntervalSeconds: 5 })).toThrow(/poll interval must be from 10 to 3600 seconds, got 5/);
+  });
+
+  test('overrides name a cloud price or an assumption, and change the estimate', () => {
+    expect(parseOverrides(['bigqueryOnDemandPerTiB=5', ' vertexQueueSeconds = 60 '])).toEqual({
+      cloudPrices: { bigqueryOnDemandPerTiB: 5 },
+      assumptions: { vertexQueueSeconds: 60 },
+    });
+    expect(() => parseOverrides(['cheap=1'])).toThrow(/NAME one of bigqueryOnDemandPerTiB, .*; got "cheap=1"/);
+    expect(() => parseOverrides(['storageGbMonth=-1'])).toThrow(/storageGbMonth must be a number of 0 or more, got "-1"/);
+    const base = estimate({ records: 100_000 });
+    const faster = estimate({ records: 100_000, ...parseOverrides(['vertexQueueSeconds=60']) });
+    expect(faster.expectedHours).toBeLessThan(base.expectedHours);
+    expect(faster.pipelineCostUsd).toBeLessThan(base.pipelineCostUsd);
+    const dearer = estimate({ records: 100_000, ...parseOverrides(['workflowsInternalPerThousandSteps=0.02']) });
+    expect(dearer.pipeline.byService.workflows).toBeCloseTo(2 * base.pipeline.byService.workflows, 12);
+  });
+
+  test('warns when the batches would load each table more often than BigQuery allows a day', () => {
+    const fast = { records: 200_000, batchSize: 10, maxConcurrentBatches: 20, assumptions: { vertexQueueSeconds: 0 } };
+    expect(estimate(fast).warnings).toEqual([
+      expect.stringMatching(
+        /batches in the first day, each loading every table it writes: BigQuery allows 1500 table operations per table per day/,
+      ),
+    ]);
+    expect(estimate({ ...fast, batchSize: 1000 }).warnings).toEqual([]);
   });
 });
