@@ -2,6 +2,9 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** How long a fake keeps an idle kept-alive connection open (see `startServer`). */
+export const IDLE_CONNECTION_MS = 10 * 60 * 1000;
+
 export interface Request {
   readonly method: string;
   readonly path: string;
@@ -65,6 +68,9 @@ export async function startServer(routes: readonly Route[]): Promise<FakeServer>
       sendError(res, 404, 'NOT_FOUND', 'notFound', `no fake route for ${method} ${url.pathname}`);
     });
   });
+  // Kept-alive connections stay open as long as Google's front ends keep them (Node's 5 s default
+  // would close one under a client that waited on a busy machine: "socket hang up").
+  server.keepAliveTimeout = IDLE_CONNECTION_MS;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

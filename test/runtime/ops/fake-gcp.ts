@@ -25,6 +25,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { IDLE_CONNECTION_MS } from '../../fakes/http';
 import type { SqlParams, SqlParamTypes, Warehouse } from '../../../runtime/core/ports';
 
 export type Api = 'workflows' | 'aiplatform' | 'bigquery';
@@ -89,11 +90,16 @@ export class FakeGcp {
           });
       });
     });
+    // Node closes a kept-alive connection after 5 s idle, and a client that sends its next request
+    // on it as it closes sees "socket hang up": on a busy machine the CLI's requests can be that far
+    // apart. Google's front ends keep idle connections far longer; so does the fake.
+    this.server.keepAliveTimeout = IDLE_CONNECTION_MS;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return this;
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 
