@@ -85,7 +85,13 @@ export interface TranscriptAnalysisPipelineProps {
    * @default - `node:22-slim` running content-hashed bundles from the artifacts bucket
    */
   readonly image?: string;
-  /** Days the work bucket keeps run files. @default 30 */
+  /**
+   * Days the run files are kept: the work bucket's objects, and the transcripts the planner stages
+   * in the `batch_inputs` table (partition expiration). A batch of a run older than this cannot be
+   * recovered; its records are planned again by a new run.
+   *
+   * @default 30
+   */
   readonly workRetentionDays?: number;
   /**
    * Keeps `destroy` from deleting the tables, the dataset and the buckets with their contents.
@@ -233,6 +239,7 @@ export class TranscriptAnalysisPipeline extends Construct {
       location: region,
       analysis: this.analysis,
       source: props.source,
+      runFilesRetentionDays: props.workRetentionDays ?? DEFAULTS.workRetentionDays,
       deletionProtection: protect,
       labels,
       dependsOn,
@@ -241,7 +248,7 @@ export class TranscriptAnalysisPipeline extends Construct {
       projectId,
       bucketName: names.workBucket,
       location: vertexRegion,
-      retentionDays: props.workRetentionDays ?? 30,
+      retentionDays: props.workRetentionDays ?? DEFAULTS.workRetentionDays,
       forceDestroy: !protect,
       labels,
       dependsOn,

@@ -58,6 +58,11 @@ export const DEFAULTS = {
   maxRequestBytes: 4 * 1024 * 1024,
   /** Seconds between two polls of a Vertex AI job by the batch workflow (`sys.sleep` waits are free). */
   pollIntervalSeconds: 60,
+  /**
+   * Days the run files are kept: the work bucket's objects (requests, predictions, plans) and the
+   * partitions of `batch_inputs`, the transcripts the planner staged for the generators.
+   */
+  workRetentionDays: 30,
 } as const;
 
 /** Characters of English text per model token, for estimates before any token is counted. */

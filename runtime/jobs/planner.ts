@@ -1,7 +1,8 @@
 /**
  * The planner job: assigns every source record not yet settled for the analysis version to a batch,
- * in one statement (the plan snapshot), records the run, and writes `plan.json` for the master
- * workflow. Running it again for the same master execution (a retried task) changes nothing and
+ * in one statement (the plan snapshot), stages the planned records' text for the generators in
+ * another (`batch_inputs`: the run's one read of the source's text), records the run, and writes
+ * `plan.json` for the master workflow. Running it again for the same master execution (a retried task) changes nothing and
  * writes the same plan; a different master execution reusing the execution id is refused, since
  * the records it was meant to plan would not be in the old plan.
  */
@@ -15,10 +16,11 @@ import {
   optionalBool,
   optionalInt,
   sourceRef,
+  templateColumns,
 } from '../core/config';
 import { iso, nowOf, num } from '../core/jobkit';
 import type { JobEnv, JobRun } from '../core/ports';
-import { insertExecution, planAssign, planCounts, planEvents, planPreview, planSkipped, reportPlan } from '../core/sql';
+import { insertExecution, planAssign, planCounts, planEvents, planPreview, planSkipped, planStage, reportPlan } from '../core/sql';
 
 export interface PlannerConfig extends CommonConfig {
   readonly batchSize: number;
@@ -91,6 +93,7 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
     batchCount = Math.ceil(records / cfg.batchSize);
   } else {
     await wh.query(planAssign(t, source, planParams));
+    await wh.query(planStage(t, source, cfg.executionId, templateColumns(cfg.analysis.promptTemplate)));
     const [counts] = await wh.query(planCounts(t, cfg.executionId));
     records = num(counts?.records) ?? 0;
     batchCount = num(counts?.batch_count) ?? 0;

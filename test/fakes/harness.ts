@@ -137,6 +137,7 @@ export class Harness {
     const out: Record<string, Record<string, unknown>[]> = {};
     for (const t of [
       'batch_assignments',
+      'batch_inputs',
       'transcription_analyzed_transcripts',
       'processed_records',
       'error_tracking',

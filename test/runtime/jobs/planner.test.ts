@@ -1,4 +1,4 @@
-import { DEFAULT_ANALYSIS, analysisVersion } from '../../../runtime/contract';
+import { DEFAULT_ANALYSIS, analysisVersion, TABLE_NAMES } from '../../../runtime/contract';
 import { Harness } from '../../fakes/harness';
 
 const ids = (n: number, from = 0) =>
@@ -159,5 +159,43 @@ describe('planner', () => {
     const h = await Harness.create();
     await expect(h.plan('run-1', { TAP_BATCH_SIZE: '0' })).rejects.toThrow(/TAP_BATCH_SIZE: must be between 1 and 200000, got 0/);
     await expect(h.plan('run-1', { TAP_BATCH_SIZE: 'many' })).rejects.toThrow(/TAP_BATCH_SIZE: must be an integer/);
+  });
+
+  test("stages the text of every planned record once, in the plan's batches and rows", async () => {
+    const h = await Harness.create();
+    await h.addTranscripts([
+      { id: 'b', text: 'second' },
+      { id: 'a', text: 'first' },
+      { id: 'c', text: null },
+    ]);
+    await h.plan('run-1', { TAP_BATCH_SIZE: '2' });
+    await h.plan('run-1', { TAP_BATCH_SIZE: '2' });
+    const staged = await h.rows(TABLE_NAMES.batchInputs);
+    expect(staged.map((r) => [r.batch_id, r.row_number, r.record_id, r.transcript, r.prompt_columns])).toEqual([
+      [0, 1, 'a', 'first', null],
+      [0, 2, 'b', 'second', null],
+      [1, 3, 'c', null, null],
+    ]);
+    const plan = await h.rows(TABLE_NAMES.batchAssignments);
+    expect(staged.map((r) => r.planned_at)).toEqual(plan.map((r) => r.planned_at));
+  });
+
+  test('a dry run stages nothing', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts([{ id: 'a', text: 'hello' }]);
+    await h.plan('run-1', { TAP_DRY_RUN: 'true' });
+    expect(await h.rows(TABLE_NAMES.batchInputs)).toEqual([]);
+  });
+
+  test('a planner stopped between the plan and the staging stages it when it runs again', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts([{ id: 'a', text: 'hello' }]);
+    const plan = await h.plan('run-1');
+    await h.engine.run({ sql: `DELETE FROM \`${TABLE_NAMES.batchInputs}\`` });
+    expect(await h.plan('run-1')).toEqual(plan);
+    expect((await h.rows(TABLE_NAMES.batchInputs)).map((r) => [r.record_id, r.transcript])).toEqual([['a', 'hello']]);
+    await h.plan('run-1');
+    expect(await h.rows(TABLE_NAMES.batchInputs)).toHaveLength(1);
+    expect(await h.generate('run-1', 0)).toMatchObject({ requests: 1 });
   });
 });
