@@ -26,6 +26,7 @@ export const STATEMENT_IDS = [
   'plan_counts',
   'plan_skipped',
   'plan_preview',
+  'plan_measure',
   'plan_events',
   'plan_execution',
   'batch_span',
@@ -197,11 +198,38 @@ WHERE (@max_records IS NULL OR row_number <= @max_records)`,
   );
 }
 
-/** Size of an execution's plan. */
+/**
+ * What a plan would take and how large it is: its records and the bytes of their text (a source id
+ * present twice counts twice), for choosing the batch size before planning (`batchSize: 'auto'`).
+ * It reads the source's text column once more than planning does.
+ */
+export function planMeasure(t: TableName, source: SourceRef, p: PlanParams): Statement {
+  const { execution_id: _e, planned_at: _p, batch_size: _b, ...params } = planParams(p);
+  const { execution_id: _te, planned_at: _tp, batch_size: _tb, ...types } = PLAN_TYPES;
+  return stmt(
+    'plan_measure',
+    `WITH ${eligibleCte(t, source)},
+texts AS (
+  SELECT CAST(${col(source.idColumn)} AS STRING) AS record_id, SUM(COALESCE(BYTE_LENGTH(CAST(${col(source.textColumn)} AS STRING)), 0)) AS text_bytes
+  FROM ${t(source.table)}
+  WHERE ${col(source.idColumn)} IS NOT NULL
+  GROUP BY 1
+)
+SELECT COUNT(*) AS records, COALESCE(SUM(x.text_bytes), 0) AS text_bytes
+FROM numbered n
+LEFT JOIN texts x ON x.record_id = n.record_id
+WHERE (@max_records IS NULL OR n.row_number <= @max_records)`,
+    params,
+    types,
+  );
+}
+
+/** Size of an execution's plan; every batch but the last holds `first_batch_records`, the plan's batch size. */
 export function planCounts(t: TableName, executionId: string): Statement {
   return stmt(
     'plan_counts',
-    `SELECT COUNT(*) AS records, COALESCE(MAX(batch_id) + 1, 0) AS batch_count, MIN(analysis_version) AS analysis_version, MIN(planned_at) AS planned_at
+    `SELECT COUNT(*) AS records, COALESCE(MAX(batch_id) + 1, 0) AS batch_count, MIN(analysis_version) AS analysis_version, MIN(planned_at) AS planned_at,
+  COALESCE(SUM(CASE WHEN batch_id = 0 THEN 1 ELSE 0 END), 0) AS first_batch_records
 FROM ${t(TABLE_NAMES.batchAssignments)}
 WHERE execution_id = @execution_id`,
     { execution_id: executionId },

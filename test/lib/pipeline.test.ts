@@ -171,6 +171,7 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
       expect(wf.user_env_vars[WORKFLOW_ENV.batchWorkflow]).toBe('tap-dev-ta-sub-workflow');
       expect(wf.user_env_vars[WORKFLOW_ENV.plannerJob]).toBe('tap-dev-pass1-batch-planner');
       expect(wf.user_env_vars[WORKFLOW_ENV.model]).toBe('publishers/google/models/gemini-2.5-flash');
+      expect(wf.user_env_vars[WORKFLOW_ENV.batchSize]).toBe('auto');
       expect(wf.service_account).toMatch(/Pipeline_Identities_workflows_/);
       expect(wf.source_contents).not.toMatch(/tap-dev|my-project-123/);
     }
@@ -206,7 +207,7 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
     expect(outputs).toContain('my-project-123.tap_dev_transcript_analysis');
     expect(outputs).toContain(analysisVersion(DEFAULT_ANALYSIS));
     expect(outputs).toContain(
-      `gcloud workflows run tap-dev-master-orchestrator --project=my-project-123 --location=europe-west1 --data='{"batch_size":1000}'`,
+      `gcloud workflows run tap-dev-master-orchestrator --project=my-project-123 --location=europe-west1 --data='{"batch_size":"auto"}'`,
     );
   });
 

@@ -43,6 +43,7 @@ export function allStatements(): Array<[string, Statement]> {
     ['plan_stage', sql.planStage(t, source, 'e', [])],
     ['plan_stage with template columns', sql.planStage(t, source, 'e', ['channel', 'agent_id'])],
     ['plan_preview', sql.planPreview(t, source, plan)],
+    ['plan_measure', sql.planMeasure(t, source, plan)],
     ['plan_counts', sql.planCounts(t, 'e')],
     ['plan_skipped', sql.planSkipped(t, source, 'v')],
     ['plan_events', sql.planEvents(t, 'e', now)],

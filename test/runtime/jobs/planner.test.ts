@@ -198,4 +198,49 @@ describe('planner', () => {
     expect(await h.rows(TABLE_NAMES.batchInputs)).toHaveLength(1);
     expect(await h.generate('run-1', 0)).toMatchObject({ requests: 1 });
   });
+
+  test('batch size auto spreads the plan over the lanes, records the size chosen, and a number given wins', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts(Array.from({ length: 20 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, text: 'a call' })));
+    const auto = await h.plan('auto-1', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3', TAP_DRY_RUN: 'true' });
+    expect(auto).toMatchObject({ records: 20, batch_size: 7, batch_count: 3 });
+    const planned = await h.plan('auto-2', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3' });
+    expect(planned).toMatchObject({ records: 20, batch_size: 7, batch_count: 3 });
+    const [row] = (await h.rows('executions')).filter((r) => r.execution_id === 'auto-2');
+    expect(JSON.parse(String(row!.params))).toMatchObject({ batch_size: 7, batch_size_setting: 'auto' });
+    const line = h.log.lines.find((l) => l.message === 'batch size 7 chosen for 20 records of 120 bytes');
+    expect(line).toMatchObject({ records: 20, text_bytes: 120, batch_size: 7, max_concurrent_batches: 3 });
+
+    const h2 = await Harness.create();
+    await h2.addTranscripts(Array.from({ length: 20 }, (_, i) => ({ id: `t${i}`, text: 'a call' })));
+    expect(await h2.plan('fixed', { TAP_BATCH_SIZE: '4', TAP_MAX_CONCURRENT_BATCHES: '3' })).toMatchObject({
+      batch_size: 4,
+      batch_count: 5,
+    });
+    expect(h2.log.lines.some((l) => String(l.message).includes('chosen'))).toBe(false);
+  });
+
+  test('a retried planner reports the batch size its plan was written with, whatever auto would choose now', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts(Array.from({ length: 20 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, text: 'a call' })));
+    const first = await h.plan('run-1', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3' });
+    await h.addTranscripts(Array.from({ length: 40 }, (_, i) => ({ id: `u${String(i).padStart(2, '0')}`, text: 'a call' })));
+    const again = await h.plan('run-1', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3' });
+    expect(again).toEqual(first);
+    expect(again.batch_size).toBe(7);
+  });
+
+  test('without a batch size the planner chooses one (auto is the default)', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts(Array.from({ length: 20 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, text: 'a call' })));
+    expect(await h.plan('run-1', { TAP_BATCH_SIZE: undefined, TAP_MAX_CONCURRENT_BATCHES: '4' })).toMatchObject({
+      batch_size: 5,
+      batch_count: 4,
+    });
+  });
+
+  test('the batch size must be auto or a number in range', async () => {
+    const h = await Harness.create();
+    await expect(h.plan('run-1', { TAP_BATCH_SIZE: 'big' })).rejects.toThrow(/^TAP_BATCH_SIZE: must be an integer, got "big"/);
+  });
 });

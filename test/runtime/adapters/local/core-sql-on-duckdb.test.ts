@@ -45,6 +45,9 @@ describe('the jobs SQL on DuckDB', () => {
     // t3 and t4 are settled; t5 has a permanent error but no processed_records row, so it is planned
     // (its generator writes that row without sending it).
     expect(await ws.warehouse.query(S.planPreview(t, source, plan))).toEqual([{ records: 23 }]);
+    // 'text 0' .. 'text 24' without t3 and t4: 8 of 6 bytes and 15 of 7.
+    expect(await ws.warehouse.query(S.planMeasure(t, source, plan))).toEqual([{ records: 23, text_bytes: 8 * 6 + 15 * 7 }]);
+    expect(await ws.warehouse.query(S.planMeasure(t, source, { ...plan, limit: 2 }))).toEqual([{ records: 2, text_bytes: 12 }]);
     for (let i = 0; i < 2; i++) {
       await ws.warehouse.query(S.planAssign(t, source, plan));
       await ws.warehouse.query(S.planStage(t, source, 'e1', ['channel']));
@@ -53,7 +56,7 @@ describe('the jobs SQL on DuckDB', () => {
       { n: 23 },
     ]);
     expect(await ws.warehouse.query(S.planCounts(t, 'e1'))).toEqual([
-      { records: 23, batch_count: 3, analysis_version: 'v1', planned_at: '2026-01-01T00:00:00.000Z' },
+      { records: 23, batch_count: 3, analysis_version: 'v1', planned_at: '2026-01-01T00:00:00.000Z', first_batch_records: 10 },
     ]);
     expect(await ws.warehouse.query(S.planSkipped(t, source, 'v1'))).toEqual([{ skipped_dedup: 1, skipped_exhausted: 1 }]);
   });
