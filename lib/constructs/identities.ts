@@ -56,15 +56,15 @@ export const ACCESS: Readonly<Record<IdentityRole, RoleAccess>> = {
     purpose: 'plans a run: dedup, batch assignment, plan.json',
     projectRoles: [JOB_USER],
     reads: ['source', 'processedRecords', 'errorTracking'],
-    writes: ['batchAssignments', 'batchEvents', 'executions'],
+    writes: ['batchAssignments', 'batchInputs', 'batchEvents', 'executions'],
     workBucket: 'readWrite',
     artifactsBucket: 'read',
   },
   generator: {
     purpose: "writes a batch's Gemini requests",
     projectRoles: [JOB_USER],
-    // The results: a record already analysed is never sent again.
-    reads: ['source', 'batchAssignments', 'results'],
+    // The staged transcripts of its batch (never the source); the results: a record already analysed is never sent again.
+    reads: ['batchAssignments', 'batchInputs', 'results'],
     // Records that cannot be sent settle here: permanent errors and their processed_records rows.
     writes: ['errorTracking', 'processedRecords'],
     workBucket: 'readWrite',

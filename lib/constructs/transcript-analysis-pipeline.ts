@@ -56,8 +56,15 @@ export interface TranscriptAnalysisPipelineProps {
    * @default - `region`
    */
   readonly vertexRegion?: string;
-  /** Records per batch (one Vertex AI job each; Vertex allows 200,000). @default 1000 */
-  readonly batchSize?: number;
+  /**
+   * Records per batch, one Vertex AI job each (Vertex AI takes at most 200,000 requests and 1 GB of
+   * input per job). `auto`: the planner measures what it plans and picks the fewest jobs that keep
+   * every lane busy, about records ÷ `maxConcurrentBatches` per batch within those two limits, so 1M
+   * records run as about 8 jobs rather than 1,000. A run's `batch_size` argument overrides it.
+   *
+   * @default 'auto'
+   */
+  readonly batchSize?: number | 'auto';
   /** Batches in flight at once (Workflows runs at most 20 parallel iterations). @default 8 */
   readonly maxConcurrentBatches?: number;
   /** Attempts of a failed batch within one run. @default 3 */
@@ -85,7 +92,13 @@ export interface TranscriptAnalysisPipelineProps {
    * @default - `node:22-slim` running content-hashed bundles from the artifacts bucket
    */
   readonly image?: string;
-  /** Days the work bucket keeps run files. @default 30 */
+  /**
+   * Days the run files are kept: the work bucket's objects, and the transcripts the planner stages
+   * in the `batch_inputs` table (partition expiration). A batch of a run older than this cannot be
+   * recovered; its records are planned again by a new run.
+   *
+   * @default 30
+   */
   readonly workRetentionDays?: number;
   /**
    * Keeps `destroy` from deleting the tables, the dataset and the buckets with their contents.
@@ -233,6 +246,7 @@ export class TranscriptAnalysisPipeline extends Construct {
       location: region,
       analysis: this.analysis,
       source: props.source,
+      runFilesRetentionDays: props.workRetentionDays ?? DEFAULTS.workRetentionDays,
       deletionProtection: protect,
       labels,
       dependsOn,
@@ -354,7 +368,7 @@ export class TranscriptAnalysisPipeline extends Construct {
 
     this.runCommand =
       `gcloud workflows run ${names.masterWorkflow} --project=${projectId} --location=${region}` +
-      ` --data='{"batch_size":${props.batchSize ?? 1000}}'`;
+      ` --data='${JSON.stringify({ batch_size: props.batchSize ?? DEFAULTS.batchSize })}'`;
     const output = (oid: string, value: string, description: string) => new TerraformOutput(this, oid, { value, description });
     output('master_workflow', names.masterWorkflow, 'Workflow that runs the analysis.');
     output('batch_workflow', names.batchWorkflow, 'Workflow that runs one batch (used by recovery).');

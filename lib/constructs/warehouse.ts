@@ -7,7 +7,8 @@ import { BigqueryDataset } from '@cdktf/provider-google/lib/bigquery-dataset';
 import { BigqueryTable } from '@cdktf/provider-google/lib/bigquery-table';
 import { BigqueryTableIamMember } from '@cdktf/provider-google/lib/bigquery-table-iam-member';
 import { AnalysisSpec, resultsTable } from '../../runtime/contract/analysis';
-import { FIXED_TABLES, SOURCE_TABLE, TABLE_NAMES, TableKey, TableSpec } from '../../runtime/contract/tables';
+import { DEFAULTS } from '../../runtime/contract/limits';
+import { BATCH_INPUTS_TABLE, FIXED_TABLES, SOURCE_TABLE, TABLE_NAMES, TableKey, TableSpec } from '../../runtime/contract/tables';
 import { VIEW_KEYS, VIEW_NAMES, ViewKey, viewSql } from '../../runtime/contract/views';
 
 /** Where the transcripts are read from, when it is not the table the construct creates. */
@@ -40,6 +41,13 @@ export interface WarehouseProps {
    * @default true
    */
   readonly deletionProtection?: boolean;
+  /**
+   * Days a partition of the tables that copy transcripts (`batch_inputs`) is kept after its day,
+   * like the run files in the work bucket.
+   *
+   * @default 30
+   */
+  readonly runFilesRetentionDays?: number;
   /** @default {} */
   readonly labels?: Readonly<Record<string, string>>;
   /** @default [] */
@@ -54,7 +62,7 @@ export function schemaJson(spec: TableSpec): string {
 }
 
 /**
- * The dataset, the seven tables of the data model (partitioned by day, clustered by the columns
+ * The dataset, the eight tables of the data model (partitioned by day, clustered by the columns
  * they are filtered on) and the three views. Access is granted per table with `grantRead` and
  * `grantWrite`; queries also need `roles/bigquery.jobUser` on the project.
  */
@@ -79,6 +87,7 @@ export class Warehouse extends Construct {
     this.props = props;
     const protect = props.deletionProtection ?? true;
     const labels = { ...props.labels };
+    const retentionDays = props.runFilesRetentionDays ?? DEFAULTS.workRetentionDays;
 
     this.dataset = new BigqueryDataset(this, 'Dataset', {
       project: props.projectId,
@@ -97,6 +106,7 @@ export class Warehouse extends Construct {
       ['errorTracking', FIXED_TABLES[2]!],
       ['batchEvents', FIXED_TABLES[3]!],
       ['executions', FIXED_TABLES[4]!],
+      ['batchInputs', BATCH_INPUTS_TABLE],
     ];
     if (!props.source) specs.unshift(['source', SOURCE_TABLE]);
 
@@ -108,7 +118,14 @@ export class Warehouse extends Construct {
         tableId: spec.name,
         description: spec.description,
         schema: schemaJson(spec),
-        timePartitioning: { type: 'DAY', field: spec.partitionColumn },
+        timePartitioning: {
+          type: 'DAY',
+          field: spec.partitionColumn,
+          // A partition's storage expires at its partition time (the start of its UTC day) plus this:
+          // https://cloud.google.com/bigquery/docs/reference/rest/v2/tables#TimePartitioning and
+          // https://cloud.google.com/bigquery/docs/managing-partitioned-tables (Set the partition expiration).
+          ...(spec.expiresWithRunFiles ? { expirationMs: retentionDays * 86_400_000 } : {}),
+        },
         clustering: [...spec.clusterColumns],
         deletionProtection: protect,
         labels,

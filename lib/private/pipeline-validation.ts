@@ -30,7 +30,6 @@ type NumericProp = {
 
 /** Range rules: [prop, min, max, why]. */
 const RANGES: ReadonlyArray<readonly [NumericProp, number, number, string?]> = [
-  ['batchSize', 1, LIMITS.maxBatchSize, 'Vertex AI takes at most 200,000 requests per batch job'],
   ['maxConcurrentBatches', 1, LIMITS.maxConcurrentBatches, 'the Workflows limit of concurrent iterations'],
   ['maxBatchAttempts', 1, LIMITS.maxBatchAttempts],
   ['maxRecordAttempts', 1, LIMITS.maxRecordAttempts],
@@ -74,6 +73,11 @@ export function validatePipelineProps(props: TranscriptAnalysisPipelineProps): v
   );
   checkPattern('datasetId', props.datasetId, DATASET_ID, 'a BigQuery dataset id: letters, digits and _, not starting with a digit');
   for (const [prop, min, max, why] of RANGES) checkRange(prop, props[prop], min, max, { why });
+  if (props.batchSize !== 'auto') {
+    checkRange('batchSize', props.batchSize, 1, LIMITS.maxBatchSize, {
+      why: 'Vertex AI takes at most 200,000 requests per batch job; or give "auto"',
+    });
+  }
   checkOneOf('jobCpu', props.jobCpu, [1, 2, 4, 6, 8], 'the CPU counts Cloud Run jobs allow');
   const taskSeconds = props.jobTimeoutSeconds ?? 3600;
   const tasks = (props.jobMaxRetries ?? 3) + 1;

@@ -23,8 +23,10 @@ export interface TextOption extends Declared<'text'> {
 export interface IntegerOption extends Declared<'integer'> {
   readonly min: number;
   readonly max?: number;
-  readonly default?: number;
+  readonly default?: number | string;
   readonly required?: boolean;
+  /** Words taken instead of a number (`--batch-size auto`). */
+  readonly words?: readonly string[];
 }
 export interface DecimalOption extends Declared<'decimal'> {
   readonly min?: number;
@@ -41,9 +43,11 @@ type ValueOf<S extends OptionSpec> = S extends SwitchOption
   ? boolean
   : S extends ListOption
     ? string[]
-    : S extends IntegerOption | DecimalOption
-      ? number
-      : string;
+    : S extends { readonly words: readonly (infer W)[] }
+      ? number | W
+      : S extends IntegerOption | DecimalOption
+        ? number
+        : string;
 type Given<S extends OptionSpec> = S extends SwitchOption | ListOption
   ? ValueOf<S>
   : S extends { readonly default: unknown } | { readonly required: true }
@@ -134,10 +138,12 @@ function convert(name: string, spec: OptionSpec, given: string | boolean | strin
         return spec.default;
       }
       const value = given as string;
+      const words = spec.kind === 'integer' ? (spec.words ?? []) : [];
+      if (words.includes(value.trim())) return value.trim();
       const n = Number(value);
       const whole = spec.kind === 'integer';
       const bounds = boundsText(spec);
-      const wanted = `${whole ? 'a whole number' : 'a number'}${bounds ? ` ${bounds}` : ''}`;
+      const wanted = `${whole ? 'a whole number' : 'a number'}${bounds ? ` ${bounds}` : ''}${words.map((w) => ` or ${w}`).join('')}`;
       if (value.trim() === '' || !Number.isFinite(n) || (whole && !Number.isInteger(n)))
         throw new UsageError(`--${name} must be ${wanted}, got "${value}"`);
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))
@@ -201,6 +207,7 @@ export function optionsHelp(declared: Options): string {
       const { min, max } = spec;
       if (min !== undefined || max !== undefined)
         facts.push(max === undefined ? `${min} or more` : min === undefined ? `at most ${max}` : `${min} to ${max}`);
+      if (spec.kind === 'integer' && spec.words?.length) facts[facts.length - 1] += spec.words.map((w) => ` or ${w}`).join('');
     }
     if ('default' in spec && spec.default !== undefined) facts.push(`default ${String(spec.default)}`);
     if ((spec.kind === 'text' || spec.kind === 'integer') && spec.required) facts.push('required');

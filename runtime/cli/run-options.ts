@@ -16,7 +16,8 @@ export const RUN_OPTIONS = options({
     value: 'N',
     min: 1,
     max: LIMITS.maxBatchSize,
-    help: `records per batch, so per Vertex AI job (default: the deployment's, ${DEFAULTS.batchSize} unless set; ${laptop.batchSize} on the laptop)`,
+    words: ['auto'],
+    help: `records per batch, so per Vertex AI job; auto: the fewest jobs that keep every batch lane busy (default: the deployment's, ${DEFAULTS.batchSize} unless set; ${laptop.batchSize} on the laptop)`,
   }),
   'max-concurrent-batches': integer({
     value: 'N',

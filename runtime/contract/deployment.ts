@@ -5,6 +5,7 @@
 import { AnalysisSpec, modelResource } from './analysis';
 import { JOB_ENV, WORKFLOW_ENV } from './env';
 import type { JobKind } from './names';
+import type { BatchSizeSetting } from './limits';
 import type { ModelPrice } from './prices';
 
 /** Where a deployment's pieces are. Values may be Terraform tokens. */
@@ -53,7 +54,7 @@ export interface WorkflowEnvironment extends DeploymentTarget {
   /** Gemini model id or resource. */
   readonly model: string;
   readonly vertexRegion: string;
-  readonly batchSize: number;
+  readonly batchSize: BatchSizeSetting;
   readonly maxConcurrentBatches: number;
   readonly maxBatchAttempts: number;
   readonly pollIntervalSeconds: number;

@@ -30,7 +30,10 @@ export const RUN_ENV = {
   startRow: 'TAP_START_ROW',
   endRow: 'TAP_END_ROW',
   attempt: 'TAP_ATTEMPT',
+  /** Records per batch, or `auto` (planner). */
   batchSize: 'TAP_BATCH_SIZE',
+  /** Batches the run keeps in flight, which `auto` sizes the batches for (planner). */
+  maxConcurrentBatches: 'TAP_MAX_CONCURRENT_BATCHES',
   limit: 'TAP_LIMIT',
   dryRun: 'TAP_DRY_RUN',
   /** Resource name of the Vertex AI batch prediction job (processor). */

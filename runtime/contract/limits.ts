@@ -9,6 +9,8 @@
 export const LIMITS = {
   /** Vertex AI batch prediction takes at most 200,000 requests per job ("Batch prediction for Gemini", quotas). */
   maxBatchSize: 200_000,
+  /** Vertex AI batch prediction reads an input file of at most 1 GB per job (the same page and section). */
+  maxBatchInputBytes: 1_000_000_000,
   /** Workflows runs at most 20 branches and iterations of a parallel step at once (Workflows quotas). */
   maxConcurrentBatches: 20,
   /** Rounds of the master orchestrator: the first and its retries. */
@@ -46,8 +48,11 @@ export const LIMITS = {
 
 /** Defaults of the settings, for the construct, the jobs and the commands alike. */
 export const DEFAULTS = {
-  /** Records per batch, and so per Vertex AI job. */
-  batchSize: 1000,
+  /**
+   * Records per batch, and so per Vertex AI job: `auto` lets the planner choose from what it plans
+   * (see `AUTO_BATCH_SIZE`); a number fixes it.
+   */
+  batchSize: 'auto' as BatchSizeSetting,
   /** Batches in flight at once. */
   maxConcurrentBatches: 8,
   /** Rounds of the master orchestrator per run. */
@@ -67,9 +72,25 @@ export const DEFAULTS = {
   jobCpu: 1,
   /** Memory of each Cloud Run job container. */
   jobMemoryMiB: 1024,
-  /** Days the work bucket keeps run files (requests, outputs, staged commits) before they expire. */
+  /**
+   * Days the run files are kept: the work bucket's objects (requests, predictions, plans) and the
+   * partitions of `batch_inputs`, the transcripts the planner staged for the generators.
+   */
   workRetentionDays: 30,
 } as const;
+
+/** A batch size setting: records per batch, or `auto` (chosen by the planner). */
+export type BatchSizeSetting = number | 'auto';
+
+/**
+ * How the planner chooses a batch size under `auto`: the fewest Vertex AI jobs that keep every
+ * lane busy, about `ceil(records / maxConcurrentBatches)` records per batch, but no more than
+ * `LIMITS.maxBatchSize` requests and no more than `inputBytesShare` of `LIMITS.maxBatchInputBytes`
+ * of estimated input per job. A request's size is estimated as its staged text plus the bytes of a
+ * request with no text (prompt, schema, labels); the share left over covers what the estimate
+ * misses (escaped characters, the template's other columns, batches of longer than average texts).
+ */
+export const AUTO_BATCH_SIZE = { inputBytesShare: 0.8 } as const;
 
 /** Characters of English text per model token, for estimates before any token is counted. */
 export const CHARS_PER_TOKEN = 4;

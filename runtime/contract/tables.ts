@@ -23,18 +23,28 @@ export interface TableSpec {
   readonly partitionColumn: string;
   /** Up to four columns, in order. */
   readonly clusterColumns: readonly string[];
+  /**
+   * Whether partitions expire with the run files in the work bucket, after `workRetentionDays`
+   * (BigQuery's partition expiration, `timePartitioning.expirationMs`).
+   *
+   * @default false - rows are kept until someone deletes them
+   * @see https://cloud.google.com/bigquery/docs/managing-partitioned-tables
+   */
+  readonly expiresWithRunFiles?: boolean;
 }
 
 const req = (name: string, type: ColumnType, description: string): Column => ({ name, type, mode: 'REQUIRED', description });
 const opt = (name: string, type: ColumnType, description: string): Column => ({ name, type, mode: 'NULLABLE', description });
 
 /** Logical table keys, used everywhere instead of the (configurable) table ids. */
-export type TableKey = 'source' | 'batchAssignments' | 'results' | 'processedRecords' | 'errorTracking' | 'batchEvents' | 'executions';
+export type TableKey =
+  'source' | 'batchAssignments' | 'batchInputs' | 'results' | 'processedRecords' | 'errorTracking' | 'batchEvents' | 'executions';
 
 /** Default table ids, the seed design's names. */
 export const TABLE_NAMES: Readonly<Record<TableKey, string>> = {
   source: 'transcription_pass_2',
   batchAssignments: 'batch_assignments',
+  batchInputs: 'batch_inputs',
   results: 'transcription_analyzed_transcripts',
   processedRecords: 'processed_records',
   errorTracking: 'error_tracking',
@@ -74,6 +84,38 @@ export const BATCH_ASSIGNMENTS_TABLE: TableSpec = {
   ],
   partitionColumn: 'planned_at',
   clusterColumns: ['execution_id', 'batch_id'],
+};
+
+/**
+ * What the generators read instead of the source table: the text (and the columns the prompt
+ * template names) of every planned record, copied once by the planner. A batch's generator then
+ * reads only its own rows, which the clustering on (execution_id, batch_id) finds without scanning
+ * the rest; before this table each batch joined the whole source table and was billed for its id
+ * and text columns again (1M transcripts in 1,000 batches: the source read 1,000 times).
+ *
+ * A table of its own rather than columns of `batch_assignments`, because its rows hold copies of
+ * the transcripts and expire with the run files (`expiresWithRunFiles`), while the plan snapshot
+ * stays, small, for reports and the history of every run.
+ */
+export const BATCH_INPUTS_TABLE: TableSpec = {
+  name: TABLE_NAMES.batchInputs,
+  description: 'Transcripts of the planned records, staged by the planner for the generators; expires with the run files.',
+  columns: [
+    req('execution_id', 'STRING', 'Run that planned the record.'),
+    req('batch_id', 'INTEGER', 'Batch number, from 0.'),
+    req('row_number', 'INTEGER', 'Position of the record in the plan, from 1 (the plan row it copies).'),
+    req('record_id', 'STRING', 'Source transcript id.'),
+    opt('transcript', 'STRING', 'Text of the transcript as the source held it when planned; null when the source had none.'),
+    opt(
+      'prompt_columns',
+      'STRING',
+      'The source columns the prompt template names, as a JSON object of strings (null values kept); null when it names none.',
+    ),
+    req('planned_at', 'TIMESTAMP', 'When the plan was made (the partition, which expires).'),
+  ],
+  partitionColumn: 'planned_at',
+  clusterColumns: ['execution_id', 'batch_id'],
+  expiresWithRunFiles: true,
 };
 
 /** Columns of the results table before the analysis fields. */
@@ -187,6 +229,7 @@ export const FIXED_TABLES: readonly TableSpec[] = [
   ERROR_TRACKING_TABLE,
   BATCH_EVENTS_TABLE,
   EXECUTIONS_TABLE,
+  BATCH_INPUTS_TABLE,
 ];
 
 /**

@@ -1,7 +1,9 @@
 /** Small pieces the four jobs share: writing JSONL objects, loading them once, reading row values. */
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import type { JobPorts, ObjectStore } from './ports';
+import type { BatchRef } from '../contract';
+import type { JobPorts, ObjectStore, Warehouse } from './ports';
+import { batchSpan, BatchSpan } from './sql';
 
 /**
  * Buffers lines into large chunks and respects back-pressure. A failed upload surfaces at the next
@@ -154,4 +156,19 @@ export function iso(value: unknown): string | null {
 
 export function nowOf(ports: JobPorts): Date {
   return ports.now ? ports.now() : new Date();
+}
+
+/**
+ * The span of a batch attempt's plan rows (see `BatchSpan`), or null when it has none. A plan
+ * holds one analysis version; two mean the plan table was written by hand.
+ */
+export async function readBatchSpan(wh: Warehouse, executionId: string, ref: BatchRef): Promise<BatchSpan | null> {
+  const [row] = await wh.query(batchSpan((id) => wh.table(id), executionId, ref));
+  if (!row || (num(row.records) ?? 0) === 0) return null;
+  if (row.analysis_version !== row.last_version) {
+    throw new Error(
+      `the plan of execution ${executionId} batch ${ref.batchId} holds two analysis versions (${String(row.analysis_version)}, ${String(row.last_version)})`,
+    );
+  }
+  return { analysisVersion: String(row.analysis_version), firstRecord: String(row.first_record), lastRecord: String(row.last_record) };
 }

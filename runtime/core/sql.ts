@@ -22,11 +22,14 @@ export type TableName = (tableId: string) => string;
 /** Ids of every statement, as written in their first-line comment. */
 export const STATEMENT_IDS = [
   'plan_assign',
+  'plan_stage',
   'plan_counts',
   'plan_skipped',
   'plan_preview',
+  'plan_measure',
   'plan_events',
   'plan_execution',
+  'batch_span',
   'batch_records',
   'batch_planned',
   'report_plan',
@@ -149,6 +152,37 @@ WHERE (@max_records IS NULL OR row_number <= @max_records)
   );
 }
 
+/**
+ * Copies the text of every record of an execution's plan, and the source columns the prompt
+ * template names, from the source into `batch_inputs`: the one read of the source's text columns
+ * in a run. It does nothing when the execution already has staged rows, so with `plan_assign`
+ * before it a retried planner writes both once: a planner stopped between the two stages the plan
+ * when it runs again, and a generator refuses a batch whose plan rows have no staged rows.
+ *
+ * Two statements, not one transaction: a BigQuery transaction that mutates a table cancels the
+ * other transactions mutating it (two runs planning at once), where plain DML waits its turn
+ * ("Multi-statement transactions", https://cloud.google.com/bigquery/docs/transactions).
+ *
+ * Every plan row gets one staged row per source row of its id (none in the source: one, with a
+ * null text, which the generator records as a missing transcript); a row is never left out.
+ */
+export function planStage(t: TableName, source: SourceRef, executionId: string, extraColumns: readonly string[]): Statement {
+  const columns = extraColumns.length
+    ? `TO_JSON_STRING(JSON_OBJECT(${extraColumns.map((c) => `'${c}', CAST(s.${col(c)} AS STRING)`).join(', ')}))`
+    : 'CAST(NULL AS STRING)';
+  return stmt(
+    'plan_stage',
+    `INSERT INTO ${t(TABLE_NAMES.batchInputs)} (execution_id, batch_id, row_number, record_id, transcript, prompt_columns, planned_at)
+SELECT a.execution_id, a.batch_id, a.row_number, a.record_id, CAST(s.${col(source.textColumn)} AS STRING), ${columns}, a.planned_at
+FROM ${t(TABLE_NAMES.batchAssignments)} a
+LEFT JOIN ${t(source.table)} s ON CAST(s.${col(source.idColumn)} AS STRING) = a.record_id
+WHERE a.execution_id = @execution_id
+  AND NOT EXISTS (SELECT 1 FROM ${t(TABLE_NAMES.batchInputs)} WHERE execution_id = @execution_id)`,
+    { execution_id: executionId },
+    { execution_id: 'STRING' },
+  );
+}
+
 /** What a plan would take, without writing it (dry run). */
 export function planPreview(t: TableName, source: SourceRef, p: PlanParams): Statement {
   const { execution_id: _e, planned_at: _p, batch_size: _b, ...params } = planParams(p);
@@ -164,11 +198,38 @@ WHERE (@max_records IS NULL OR row_number <= @max_records)`,
   );
 }
 
-/** Size of an execution's plan. */
+/**
+ * What a plan would take and how large it is: its records and the bytes of their text (a source id
+ * present twice counts twice), for choosing the batch size before planning (`batchSize: 'auto'`).
+ * It reads the source's text column once more than planning does.
+ */
+export function planMeasure(t: TableName, source: SourceRef, p: PlanParams): Statement {
+  const { execution_id: _e, planned_at: _p, batch_size: _b, ...params } = planParams(p);
+  const { execution_id: _te, planned_at: _tp, batch_size: _tb, ...types } = PLAN_TYPES;
+  return stmt(
+    'plan_measure',
+    `WITH ${eligibleCte(t, source)},
+texts AS (
+  SELECT CAST(${col(source.idColumn)} AS STRING) AS record_id, SUM(COALESCE(BYTE_LENGTH(CAST(${col(source.textColumn)} AS STRING)), 0)) AS text_bytes
+  FROM ${t(source.table)}
+  WHERE ${col(source.idColumn)} IS NOT NULL
+  GROUP BY 1
+)
+SELECT COUNT(*) AS records, COALESCE(SUM(x.text_bytes), 0) AS text_bytes
+FROM numbered n
+LEFT JOIN texts x ON x.record_id = n.record_id
+WHERE (@max_records IS NULL OR n.row_number <= @max_records)`,
+    params,
+    types,
+  );
+}
+
+/** Size of an execution's plan; every batch but the last holds `first_batch_records`, the plan's batch size. */
 export function planCounts(t: TableName, executionId: string): Statement {
   return stmt(
     'plan_counts',
-    `SELECT COUNT(*) AS records, COALESCE(MAX(batch_id) + 1, 0) AS batch_count, MIN(analysis_version) AS analysis_version, MIN(planned_at) AS planned_at
+    `SELECT COUNT(*) AS records, COALESCE(MAX(batch_id) + 1, 0) AS batch_count, MIN(analysis_version) AS analysis_version, MIN(planned_at) AS planned_at,
+  COALESCE(SUM(CASE WHEN batch_id = 0 THEN 1 ELSE 0 END), 0) AS first_batch_records
 FROM ${t(TABLE_NAMES.batchAssignments)}
 WHERE execution_id = @execution_id`,
     { execution_id: executionId },
@@ -285,6 +346,44 @@ function plannedCte(t: TableName, executionId: string, ref: BatchRef): { sql: st
 }
 
 /**
+ * The plan rows of a batch attempt, summed up: how many, their version and the first and last
+ * record id. A plan numbers its records in record id order, so a batch's records lie between its
+ * first and last id; the ledger reads filter on that range and the version as constants, which
+ * lets BigQuery skip the blocks of `processed_records` and the results (clustered by version and
+ * record id) that hold other records, instead of reading the whole ledger for every batch
+ * ("Querying clustered tables", https://cloud.google.com/bigquery/docs/querying-clustered-tables).
+ */
+export interface BatchSpan {
+  readonly analysisVersion: string;
+  readonly firstRecord: string;
+  readonly lastRecord: string;
+}
+
+/** The `BatchSpan` of a batch attempt's plan rows, with their count (no rows: nulls and 0). */
+export function batchSpan(t: TableName, executionId: string, ref: BatchRef): Statement {
+  const planned = plannedCte(t, executionId, ref);
+  return stmt(
+    'batch_span',
+    `WITH ${planned.sql}
+SELECT COUNT(*) AS records, MIN(analysis_version) AS analysis_version, MAX(analysis_version) AS last_version,
+  MIN(record_id) AS first_record, MAX(record_id) AS last_record
+FROM planned`,
+    planned.params,
+    planned.types,
+  );
+}
+
+function spanParams(span: BatchSpan): { params: SqlParams; types: SqlParamTypes } {
+  return {
+    params: { analysis_version: span.analysisVersion, first_record: span.firstRecord, last_record: span.lastRecord },
+    types: { analysis_version: 'STRING', first_record: 'STRING', last_record: 'STRING' },
+  };
+}
+
+const IN_SPAN = (alias: string) =>
+  `${alias}.analysis_version = @analysis_version AND ${alias}.record_id BETWEEN @first_record AND @last_record`;
+
+/**
  * A CTE of the planned records (the CTE `planned`) that have a row in `table` for their version,
  * optionally only rows matching `where` (on alias `t`).
  */
@@ -301,18 +400,21 @@ function ofPlanned(name: string, table: string, where?: string): string {
  * writes: `settled` (it has a `processed_records` row: nothing more to do), `committed` (it has a
  * result, so it is never sent again), `final_error` (a permanent error: never sent again), and
  * `failed_attempts` (its own failed answers so far, in attempts other than this one: a re-run of
- * the same attempt after a crash counts alike).
+ * the same attempt after a crash counts alike). `error_tracking` is clustered by execution first
+ * (what the reports read), and a record's failures come from every run, so its read is filtered on
+ * the span too but prunes less.
  */
 function ledgerCtes(t: TableName): string {
-  return `${ofPlanned('settled', t(TABLE_NAMES.processedRecords))},
-${ofPlanned('committed', t(TABLE_NAMES.results))},
+  return `${ofPlanned('settled', t(TABLE_NAMES.processedRecords), IN_SPAN('t'))},
+${ofPlanned('committed', t(TABLE_NAMES.results), IN_SPAN('t'))},
 attempts AS (
   SELECT e.record_id,
     COUNT(DISTINCT CASE WHEN e.retryable AND ${countsAttempt('e.error_type', 'e.counts_attempt')} THEN e.error_id END) AS failed_attempts,
     MAX(CASE WHEN e.retryable THEN 0 ELSE 1 END) AS final_error
   FROM ${t(TABLE_NAMES.errorTracking)} e
   JOIN planned a ON e.record_id = a.record_id AND e.analysis_version = a.analysis_version
-  WHERE NOT (e.execution_id = @execution_id AND e.batch_id = @batch_id AND e.attempt = @attempt)
+  WHERE ${IN_SPAN('e')}
+    AND NOT (e.execution_id = @execution_id AND e.batch_id = @batch_id AND e.attempt = @attempt)
   GROUP BY e.record_id
 )`;
 }
@@ -325,37 +427,39 @@ LEFT JOIN attempts n ON n.record_id = a.record_id`;
 
 /**
  * The rows a generator reads: the attempt's planned records with their ledger state (see
- * `ledgerCtes`) and their source rows, in plan order. A source id present twice gives two adjacent
- * rows; the generator keeps the first.
+ * `ledgerCtes`) and their staged text (`plan_stage`), in plan order. It reads no source table:
+ * the batch's rows of `batch_inputs` only. `staged` is false for a plan row whose staged rows are
+ * gone (their partition expired). A source id present twice gives two adjacent rows; the generator
+ * keeps the first.
  */
-export function batchRecords(
-  t: TableName,
-  source: SourceRef,
-  executionId: string,
-  ref: BatchRef,
-  attempt: number,
-  extraColumns: readonly string[],
-): Statement {
+export function batchRecords(t: TableName, executionId: string, ref: BatchRef, attempt: number, span: BatchSpan): Statement {
   const planned = plannedCte(t, executionId, ref);
-  const extras = extraColumns.map((c) => `,\n  CAST(s.${col(c)} AS STRING) AS ${col(`col_${c}`)}`).join('');
+  const inSpan = spanParams(span);
+  const rows = ref.rows ? '\n    AND i.row_number BETWEEN @start_row AND @end_row' : '';
   return stmt(
     'batch_records',
     `WITH ${planned.sql},
+staged AS (
+  SELECT i.row_number, i.transcript, i.prompt_columns
+  FROM ${t(TABLE_NAMES.batchInputs)} i
+  WHERE i.execution_id = @execution_id AND i.batch_id = @batch_id${rows}
+),
 ${ledgerCtes(t)}
 SELECT a.row_number, a.batch_id, a.record_id, ${LEDGER_COLUMNS},
-  CAST(s.${col(source.textColumn)} AS STRING) AS transcript${extras}
+  i.row_number IS NOT NULL AS staged, i.transcript, i.prompt_columns
 FROM planned a
 ${LEDGER_JOINS}
-LEFT JOIN ${t(source.table)} s ON CAST(s.${col(source.idColumn)} AS STRING) = a.record_id
+LEFT JOIN staged i ON i.row_number = a.row_number
 ORDER BY a.row_number`,
-    { ...planned.params, attempt },
-    { ...planned.types, attempt: 'INT64' },
+    { ...planned.params, ...inSpan.params, attempt },
+    { ...planned.types, ...inSpan.types, attempt: 'INT64' },
   );
 }
 
 /** The records a processor settles: the attempt's planned records with their ledger state, in plan order. */
-export function batchPlanned(t: TableName, executionId: string, ref: BatchRef, attempt: number): Statement {
+export function batchPlanned(t: TableName, executionId: string, ref: BatchRef, attempt: number, span: BatchSpan): Statement {
   const planned = plannedCte(t, executionId, ref);
+  const inSpan = spanParams(span);
   return stmt(
     'batch_planned',
     `WITH ${planned.sql},
@@ -364,8 +468,8 @@ SELECT a.row_number, a.batch_id, a.record_id, ${LEDGER_COLUMNS}
 FROM planned a
 ${LEDGER_JOINS}
 ORDER BY a.row_number`,
-    { ...planned.params, attempt },
-    { ...planned.types, attempt: 'INT64' },
+    { ...planned.params, ...inSpan.params, attempt },
+    { ...planned.types, ...inSpan.types, attempt: 'INT64' },
   );
 }
 

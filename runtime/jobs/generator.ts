@@ -10,18 +10,9 @@
  * skipped).
  */
 import { batchKey, BatchRef, DEFAULTS, gsUri, JOB_ENV, layout, LIMITS, LOG_EVENTS, ManifestDocument, TABLE_NAMES } from '../contract';
-import {
-  batchAttempt,
-  batchRef,
-  CommonConfig,
-  commonConfig,
-  maxRecordAttempts,
-  optionalInt,
-  sourceRef,
-  templateColumns,
-} from '../core/config';
+import { batchAttempt, batchRef, CommonConfig, commonConfig, maxRecordAttempts, optionalInt, templateColumns } from '../core/config';
 import { loadJobId } from '../core/ids';
-import { commitOnce, CommitPlan, LineWriter, nowOf, num } from '../core/jobkit';
+import { commitOnce, CommitPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
 import { errorRow, ledgerState, processedRow, settledByError } from '../core/matching';
 import type { JobEnv, JobPorts, JobRun } from '../core/ports';
 import { generate, GenerationLimits, requestTemplate } from '../core/requests';
@@ -78,6 +69,42 @@ export const run: JobRun<ManifestDocument> = async (env, ports) => {
   return manifest;
 };
 
+/**
+ * A batch whose plan rows have no staged text: their `batch_inputs` partition expired (see
+ * `workRetentionDays`), or the planner stopped before staging and was never run again. Nothing can
+ * be sent for them; the records are still waiting and a new run plans them again.
+ */
+export class StagedInputGoneError extends Error {
+  constructor(executionId: string, batch: string, row: number) {
+    super(
+      `the staged transcripts of execution ${executionId} batch ${batch} are gone (plan row ${row} has none in ${TABLE_NAMES.batchInputs}): ` +
+        `they expire with the run files, workRetentionDays (${DEFAULTS.workRetentionDays} by default) after planning, so this batch cannot be recovered; ` +
+        'its unsettled records are planned again by a new run (tapctl run)',
+    );
+    this.name = 'StagedInputGoneError';
+  }
+}
+
+/**
+ * The template's columns from a staged row's JSON object. A column the plan did not stage (the
+ * template changed since) is an error, not a silent null in every request.
+ */
+function promptColumns(staged: unknown, names: readonly string[], recordId: string): Record<string, string | null> {
+  if (names.length === 0) return {};
+  const values = typeof staged === 'string' ? (JSON.parse(staged) as Record<string, unknown>) : {};
+  const columns: Record<string, string | null> = {};
+  for (const c of names) {
+    if (!(c in values)) {
+      throw new Error(
+        `record ${recordId} was planned without the column "${c}" that the prompt template names (the template changed since): plan it again with a new run`,
+      );
+    }
+    const v = values[c];
+    columns[c] = v === null || v === undefined ? null : String(v);
+  }
+  return columns;
+}
+
 interface GeneratorOutcome {
   readonly manifest: ManifestDocument;
   readonly records: number;
@@ -105,12 +132,14 @@ async function prepare(cfg: GeneratorConfig, ports: JobPorts): Promise<CommitPla
   let lastId: string | undefined;
   let planned = 0;
   let alreadySettled = 0;
-  const statement = batchRecords((id) => wh.table(id), sourceRef(cfg), cfg.executionId, cfg.batch, cfg.attempt, extraColumns);
-  for await (const row of wh.stream(statement)) {
+  const span = await readBatchSpan(wh, cfg.executionId, cfg.batch);
+  const rows = span ? wh.stream(batchRecords((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt, span)) : [];
+  for await (const row of rows) {
     const recordId = String(row.record_id);
     if (recordId === lastId) continue;
     lastId = recordId;
     planned++;
+    if (row.staged !== true) throw new StagedInputGoneError(cfg.executionId, batch, num(row.row_number) ?? 0);
     const record = {
       recordId,
       batchId: num(row.batch_id) ?? 0,
@@ -129,8 +158,7 @@ async function prepare(cfg: GeneratorConfig, ports: JobPorts): Promise<CommitPla
       await processed.write(JSON.stringify(processedRow(ctx, record, ledger.repair)));
       continue;
     }
-    const columns: Record<string, string | null> = {};
-    for (const c of extraColumns) columns[c] = (row[`col_${c}`] as string | null) ?? null;
+    const columns = promptColumns(row.prompt_columns, extraColumns, recordId);
     const transcript = row.transcript === null || row.transcript === undefined ? null : String(row.transcript);
     const generated = generate(template, { recordId, transcript, columns }, cfg.limits);
     if (generated.kind === 'request') {

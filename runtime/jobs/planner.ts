@@ -1,11 +1,13 @@
 /**
  * The planner job: assigns every source record not yet settled for the analysis version to a batch,
- * in one statement (the plan snapshot), records the run, and writes `plan.json` for the master
- * workflow. Running it again for the same master execution (a retried task) changes nothing and
+ * in one statement (the plan snapshot), stages the planned records' text for the generators in
+ * another (`batch_inputs`: the run's one read of the source's text), records the run, and writes
+ * `plan.json` for the master workflow. Running it again for the same master execution (a retried task) changes nothing and
  * writes the same plan; a different master execution reusing the execution id is refused, since
  * the records it was meant to plan would not be in the old plan.
  */
-import { DEFAULTS, layout, LIMITS, LOG_EVENTS, ModelPrice, PlanDocument, RUN_ENV } from '../contract';
+import { BatchSizeSetting, DEFAULTS, layout, LIMITS, LOG_EVENTS, ModelPrice, PlanDocument, RUN_ENV } from '../contract';
+import { autoBatchSize } from '../core/batch-size';
 import {
   CommonConfig,
   commonConfig,
@@ -15,13 +17,26 @@ import {
   optionalBool,
   optionalInt,
   sourceRef,
+  templateColumns,
 } from '../core/config';
 import { iso, nowOf, num } from '../core/jobkit';
 import type { JobEnv, JobRun } from '../core/ports';
-import { insertExecution, planAssign, planCounts, planEvents, planPreview, planSkipped, reportPlan } from '../core/sql';
+import { generate, requestTemplate } from '../core/requests';
+import {
+  insertExecution,
+  planAssign,
+  planCounts,
+  planEvents,
+  planMeasure,
+  planPreview,
+  planSkipped,
+  planStage,
+  reportPlan,
+} from '../core/sql';
 
 export interface PlannerConfig extends CommonConfig {
-  readonly batchSize: number;
+  readonly batchSize: BatchSizeSetting;
+  readonly maxConcurrentBatches: number;
   readonly limit: number | null;
   readonly dryRun: boolean;
   readonly maxRecordAttempts: number;
@@ -35,7 +50,11 @@ export function config(env: JobEnv): PlannerConfig {
   const common = commonConfig(env);
   return {
     ...common,
-    batchSize: optionalInt(env, RUN_ENV.batchSize, 1, LIMITS.maxBatchSize) ?? DEFAULTS.batchSize,
+    batchSize:
+      env[RUN_ENV.batchSize]?.trim() === 'auto'
+        ? 'auto'
+        : (optionalInt(env, RUN_ENV.batchSize, 1, LIMITS.maxBatchSize) ?? DEFAULTS.batchSize),
+    maxConcurrentBatches: optionalInt(env, RUN_ENV.maxConcurrentBatches, 1, LIMITS.maxConcurrentBatches) ?? DEFAULTS.maxConcurrentBatches,
     limit: optionalInt(env, RUN_ENV.limit, 1, Number.MAX_SAFE_INTEGER) ?? null,
     dryRun: optionalBool(env, RUN_ENV.dryRun),
     maxRecordAttempts: maxRecordAttempts(env),
@@ -56,6 +75,17 @@ export class ExecutionReusedError extends ConfigError {
   }
 }
 
+/**
+ * Bytes of a request whose text is one character, less that character: what every request adds to
+ * its text (instruction, schema, labels, the record part), for a 36-character record id.
+ */
+function requestOverheadBytes(cfg: PlannerConfig): number {
+  const columns = Object.fromEntries(templateColumns(cfg.analysis.promptTemplate).map((c) => [c, '']));
+  const limits = { maxTranscriptChars: LIMITS.maxTranscriptChars, maxRequestBytes: LIMITS.maxRequestBytes };
+  const generated = generate(requestTemplate(cfg.analysis), { recordId: 'x'.repeat(36), transcript: 'x', columns }, limits);
+  return generated.kind === 'request' ? Buffer.byteLength(generated.line) : 0;
+}
+
 export const run: JobRun<PlanDocument> = async (env, ports) => {
   const cfg = config(env);
   const { warehouse: wh, store, log } = ports;
@@ -66,7 +96,7 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
   const planParams = {
     executionId: cfg.executionId,
     analysisVersion: cfg.analysisVersion,
-    batchSize: cfg.batchSize,
+    batchSize: typeof cfg.batchSize === 'number' ? cfg.batchSize : 1,
     limit: cfg.limit,
     plannedAt: now,
   };
@@ -82,18 +112,43 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
   const skippedDedup = num(skipped?.skipped_dedup) ?? 0;
   const skippedExhausted = num(skipped?.skipped_exhausted) ?? 0;
 
+  let measured: number | undefined;
+  if (cfg.batchSize === 'auto') {
+    const [m] = await wh.query(planMeasure(t, source, planParams));
+    measured = num(m?.records) ?? 0;
+    const textBytes = num(m?.text_bytes) ?? 0;
+    const chosen = autoBatchSize({
+      records: measured,
+      textBytes,
+      requestOverheadBytes: requestOverheadBytes(cfg),
+      maxConcurrentBatches: cfg.maxConcurrentBatches,
+    });
+    planParams.batchSize = chosen;
+    log.log('INFO', `batch size ${chosen} chosen for ${measured} records of ${textBytes} bytes`, {
+      records: measured,
+      text_bytes: textBytes,
+      batch_size: chosen,
+      max_concurrent_batches: cfg.maxConcurrentBatches,
+    });
+  }
+
   let records: number;
   let batchCount: number;
+  let batchSize = planParams.batchSize;
   let createdAt = now;
   if (cfg.dryRun) {
-    const [preview] = await wh.query(planPreview(t, source, planParams));
-    records = num(preview?.records) ?? 0;
-    batchCount = Math.ceil(records / cfg.batchSize);
+    records = measured ?? num((await wh.query(planPreview(t, source, planParams)))[0]?.records) ?? 0;
+    batchCount = Math.ceil(records / batchSize);
   } else {
     await wh.query(planAssign(t, source, planParams));
+    await wh.query(planStage(t, source, cfg.executionId, templateColumns(cfg.analysis.promptTemplate)));
     const [counts] = await wh.query(planCounts(t, cfg.executionId));
     records = num(counts?.records) ?? 0;
     batchCount = num(counts?.batch_count) ?? 0;
+    // The plan written is the truth: a retried planner whose `auto` would choose otherwise today
+    // reports the size its first try planned (every batch but the last is full).
+    if (batchCount > 1) batchSize = num(counts?.first_batch_records) ?? batchSize;
+    else batchSize = Math.max(batchSize, records);
     const version = counts?.analysis_version;
     if (records > 0 && version !== cfg.analysisVersion) {
       throw new Error(
@@ -110,7 +165,8 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
           status: 'planned',
           analysisVersion: cfg.analysisVersion,
           params: JSON.stringify({
-            batch_size: cfg.batchSize,
+            batch_size: batchSize,
+            batch_size_setting: cfg.batchSize,
             limit: cfg.limit,
             max_record_attempts: cfg.maxRecordAttempts,
             model: cfg.analysis.model,
@@ -131,7 +187,7 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
   const plan: PlanDocument = {
     execution_id: cfg.executionId,
     analysis_version: cfg.analysisVersion,
-    batch_size: cfg.batchSize,
+    batch_size: batchSize,
     batch_count: batchCount,
     records,
     skipped_dedup: skippedDedup,

@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { batchKey, BatchRef, BatchResultDocument, layout, LOG_EVENTS, parseGsUri, RUN_ENV, TABLE_NAMES } from '../contract';
 import { batchAttempt, batchRef, CommonConfig, commonConfig, ConfigError, maxRecordAttempts, requireString } from '../core/config';
 import { loadJobId } from '../core/ids';
-import { commitOnce, CommitPlan, LineWriter, nowOf, num } from '../core/jobkit';
+import { commitOnce, CommitPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
 import { BatchMatcher, PlannedRecord } from '../core/matching';
 import type { JobEnv, JobPorts, JobRun } from '../core/ports';
 import { parsePrediction } from '../core/responses';
@@ -118,7 +118,9 @@ async function prepare(cfg: ProcessorConfig, ports: JobPorts): Promise<CommitPla
     jobSucceeded,
   });
   async function* plannedRecords(): AsyncGenerator<PlannedRecord> {
-    for await (const row of wh.stream(batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt))) {
+    const span = await readBatchSpan(wh, cfg.executionId, cfg.batch);
+    if (!span) return;
+    for await (const row of wh.stream(batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt, span))) {
       yield {
         recordId: String(row.record_id),
         batchId: num(row.batch_id) ?? 0,

@@ -12,11 +12,12 @@ import {
   LOCAL_LAYOUT,
   TABLE_NAMES,
   workflowEnvironment,
+  type BatchSizeSetting,
 } from '../contract';
 
 export interface LocalSettings {
   readonly analysis: AnalysisSpec;
-  readonly batchSize: number;
+  readonly batchSize: BatchSizeSetting;
   readonly maxConcurrentBatches: number;
   readonly maxBatchAttempts: number;
   readonly maxRecordAttempts: number;

@@ -14,6 +14,7 @@ import {
   PlanDocument,
   SummaryDocument,
   TABLE_NAMES,
+  type BatchSizeSetting,
 } from '../contract';
 import type { ObjectStore } from '../core/ports';
 import { openLocalWorkspace, type DuckDbWarehouse } from '../adapters/local';
@@ -44,7 +45,7 @@ export interface LocalRunOptions extends Omit<SessionOptions, 'onJobFinished'> {
   /** Transcripts to load first (`.jsonl` or `.csv`); a changed transcript replaces the old one. */
   readonly transcripts?: string;
   readonly analysis?: AnalysisSpec;
-  readonly batchSize?: number;
+  readonly batchSize?: BatchSizeSetting;
   readonly maxConcurrentBatches?: number;
   readonly maxBatchAttempts?: number;
   readonly maxRecordAttempts?: number;

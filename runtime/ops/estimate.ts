@@ -5,8 +5,10 @@
  * Token counts are approximations: Gemini counts about four characters of English text per token
  * (Google's own rule of thumb for Gemini models), so the estimate says "about", never "exactly".
  */
+import { autoBatchSize } from '../core/batch-size';
 import {
   AnalysisSpec,
+  BatchSizeSetting,
   DEFAULT_ANALYSIS,
   ModelPrice,
   PRICES_AS_OF,
@@ -33,8 +35,10 @@ export interface EstimateInput {
   readonly avgChars?: number;
   /** Model id. @default - the analysis's model */
   readonly model?: string;
-  /** @default DEFAULTS.batchSize */
-  readonly batchSize?: number;
+  /** A number, or `auto`: the planner's choice for these records. @default DEFAULTS.batchSize */
+  readonly batchSize?: BatchSizeSetting;
+  /** Batches in flight, which `auto` sizes the batches for. @default DEFAULTS.maxConcurrentBatches */
+  readonly maxConcurrentBatches?: number;
   /**
    * Expected output tokens per record (thinking included).
    * @default - a third of the analysis's maxOutputTokens
@@ -44,8 +48,6 @@ export interface EstimateInput {
   readonly analysis?: AnalysisSpec;
   /** A price to use instead of the table's. */
   readonly price?: ModelPrice;
-  /** @default DEFAULTS.maxConcurrentBatches */
-  readonly maxConcurrentBatches?: number;
   /** @default DEFAULTS.pollIntervalSeconds */
   readonly pollIntervalSeconds?: number;
   /** Records already in the ledger tables when the run starts (earlier runs). @default 0 */
@@ -101,9 +103,20 @@ function requirePositiveInteger(name: string, value: number, min: number): void 
 export function estimate(input: EstimateInput): Estimate {
   const analysis = input.analysis ?? DEFAULT_ANALYSIS;
   const model = input.model ?? analysis.model;
-  const batchSize = input.batchSize ?? DEFAULTS.batchSize;
   const avgChars = input.avgChars ?? DEFAULT_AVG_CHARS;
   requirePositiveInteger('records', input.records, 0);
+  const template = analysis.promptTemplate.replace('{transcript}', '');
+  const overheadChars = analysis.systemInstruction.length + template.length + JSON.stringify(responseSchema(analysis)).length;
+  const setting = input.batchSize ?? DEFAULTS.batchSize;
+  const batchSize =
+    setting === 'auto'
+      ? autoBatchSize({
+          records: input.records,
+          textBytes: input.records * avgChars,
+          requestOverheadBytes: overheadChars,
+          maxConcurrentBatches: input.maxConcurrentBatches ?? DEFAULTS.maxConcurrentBatches,
+        })
+      : setting;
   requirePositiveInteger('batch size', batchSize, 1);
   if (batchSize > LIMITS.maxBatchSize) {
     throw new RangeError(`batch size must be at most ${LIMITS.maxBatchSize} (Vertex AI's requests per job), got ${batchSize}`);
@@ -124,8 +137,6 @@ export function estimate(input: EstimateInput): Estimate {
     );
   }
 
-  const template = analysis.promptTemplate.replace('{transcript}', '');
-  const overheadChars = analysis.systemInstruction.length + template.length + JSON.stringify(responseSchema(analysis)).length;
   const overheadTokensPerRecord = tokensOfChars(overheadChars);
   const inputTokens = input.records * (overheadTokensPerRecord + tokensOfChars(avgChars));
   const outputTokens = input.records * outPerRecord;

@@ -63,10 +63,18 @@ export class Harness {
     );
   }
 
-  /** Plans as the master workflow `master-<executionId>` would: planning again continues the plan. */
+  /**
+   * Plans as the master workflow `master-<executionId>` would: planning again continues the plan.
+   * Batches of 1,000 unless `extra` says otherwise, so that a small test plan is one batch.
+   */
   plan(executionId: string, extra: JobEnv = {}): Promise<PlanDocument> {
     return planner.run(
-      this.env({ [RUN_ENV.executionId]: executionId, [RUN_ENV.masterExecution]: `master-${executionId}`, ...extra }),
+      this.env({
+        [RUN_ENV.executionId]: executionId,
+        [RUN_ENV.masterExecution]: `master-${executionId}`,
+        [RUN_ENV.batchSize]: '1000',
+        ...extra,
+      }),
       this.ports,
     );
   }
@@ -137,6 +145,7 @@ export class Harness {
     const out: Record<string, Record<string, unknown>[]> = {};
     for (const t of [
       'batch_assignments',
+      'batch_inputs',
       'transcription_analyzed_transcripts',
       'processed_records',
       'error_tracking',

@@ -48,12 +48,13 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
     });
   });
 
-  test('creates the seven tables, partitioned by day and clustered, with the contract schemas', () => {
+  test('creates the eight tables, partitioned by day and clustered, with the contract schemas', () => {
     const tables = resources(s.json, 'google_bigquery_table').filter(([, t]) => !t.view);
     expect(tables.map(([, t]) => t.table_id).sort()).toEqual(
       [
         TABLE_NAMES.source,
         TABLE_NAMES.batchAssignments,
+        TABLE_NAMES.batchInputs,
         TABLE_NAMES.results,
         TABLE_NAMES.processedRecords,
         TABLE_NAMES.errorTracking,
@@ -61,8 +62,10 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
         TABLE_NAMES.executions,
       ].sort(),
     );
-    for (const [, t] of tables) {
+    for (const [, t] of tables.filter(([, t]) => t.table_id !== TABLE_NAMES.batchInputs)) {
       expect(t.time_partitioning).toEqual({ type: 'DAY', field: expect.any(String) });
+    }
+    for (const [, t] of tables) {
       expect(t.clustering.length).toBeGreaterThan(0);
       expect(t.deletion_protection).toBe(false);
       const columns = JSON.parse(t.schema).map((c: { name: string }) => c.name);
@@ -74,6 +77,12 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
       resultsTable(DEFAULT_ANALYSIS).columns.map((c) => ({ name: c.name, type: c.type, mode: c.mode, description: c.description })),
     );
     expect(results.clustering).toEqual(['analysis_version', 'record_id']);
+  });
+
+  test('the staged transcripts expire with the run files, 30 days after planning by default', () => {
+    const inputs = findResource(s.json, 'google_bigquery_table', (t) => t.table_id === TABLE_NAMES.batchInputs);
+    expect(inputs.time_partitioning).toEqual({ type: 'DAY', field: 'planned_at', expiration_ms: 30 * 86_400_000 });
+    expect(inputs.clustering).toEqual(['execution_id', 'batch_id']);
   });
 
   test('creates the three views in standard SQL over the dataset', () => {
@@ -162,6 +171,7 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
       expect(wf.user_env_vars[WORKFLOW_ENV.batchWorkflow]).toBe('tap-dev-ta-sub-workflow');
       expect(wf.user_env_vars[WORKFLOW_ENV.plannerJob]).toBe('tap-dev-pass1-batch-planner');
       expect(wf.user_env_vars[WORKFLOW_ENV.model]).toBe('publishers/google/models/gemini-2.5-flash');
+      expect(wf.user_env_vars[WORKFLOW_ENV.batchSize]).toBe('auto');
       expect(wf.service_account).toMatch(/Pipeline_Identities_workflows_/);
       expect(wf.source_contents).not.toMatch(/tap-dev|my-project-123/);
     }
@@ -197,7 +207,7 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
     expect(outputs).toContain('my-project-123.tap_dev_transcript_analysis');
     expect(outputs).toContain(analysisVersion(DEFAULT_ANALYSIS));
     expect(outputs).toContain(
-      `gcloud workflows run tap-dev-master-orchestrator --project=my-project-123 --location=europe-west1 --data='{"batch_size":1000}'`,
+      `gcloud workflows run tap-dev-master-orchestrator --project=my-project-123 --location=europe-west1 --data='{"batch_size":"auto"}'`,
     );
   });
 
@@ -240,9 +250,9 @@ describe('TranscriptAnalysisPipeline with options', () => {
   test('reads an existing source table instead of creating one, granting read on it only', () => {
     expect(resources(s.json, 'google_bigquery_table').map(([, t]) => t.table_id)).not.toContain(TABLE_NAMES.source);
     const grants = resources(s.json, 'google_bigquery_table_iam_member').filter(([, g]) => g.table_id === 'transcripts');
-    expect(grants.map(([, g]) => [g.project, g.dataset_id, g.role]).sort()).toEqual([
-      ['data-project-1', 'calls', 'roles/bigquery.dataViewer'],
-      ['data-project-1', 'calls', 'roles/bigquery.dataViewer'],
+    // The planner alone reads it: the generators read the transcripts it staged.
+    expect(grants.map(([, g]) => [g.project, g.dataset_id, g.role, g.member]).sort()).toEqual([
+      ['data-project-1', 'calls', 'roles/bigquery.dataViewer', expect.stringContaining('planner')],
     ]);
     const job = findResource(s.json, 'google_cloud_run_v2_job', (j) => j.name === 'tap-prod-pass1-batch-planner');
     const env = Object.fromEntries(job.template.template.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));

@@ -29,6 +29,7 @@ const CASES: Array<[string, Partial<TranscriptAnalysisPipelineProps> | Record<st
   ['datasetId has a hyphen', { datasetId: 'my-dataset' }, ['datasetId', '"my-dataset"', 'BigQuery dataset id']],
   ['batchSize is 0', { batchSize: 0 }, ['batchSize', 'got 0', 'between 1 and 200000', '200,000 requests']],
   ['batchSize is not an integer', { batchSize: 10.5 }, ['batchSize', 'got 10.5', 'an integer']],
+  ['batchSize is a word other than auto', { batchSize: 'big' as never }, ['batchSize', 'got "big"', 'or give "auto"']],
   ['maxConcurrentBatches is 0', { maxConcurrentBatches: 0 }, ['maxConcurrentBatches', 'got 0', 'between 1 and 20', 'Workflows limit']],
   ['maxConcurrentBatches is 21', { maxConcurrentBatches: 21 }, ['maxConcurrentBatches', 'got 21', 'between 1 and 20']],
   ['maxBatchAttempts is 0', { maxBatchAttempts: 0 }, ['maxBatchAttempts', 'got 0', 'between 1 and 10']],
@@ -167,6 +168,7 @@ describe('prop validation', () => {
 
   test('accepts the defaults and a full valid configuration', () => {
     expect(() => build({})).not.toThrow();
+    expect(() => build({ batchSize: 'auto' })).not.toThrow();
     expect(() =>
       build({
         namePrefix: 'tap-x',

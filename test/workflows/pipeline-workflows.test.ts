@@ -75,6 +75,7 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     expect(planner.env).toEqual({
       TAP_EXECUTION_ID: 'run-1',
       TAP_BATCH_SIZE: '100',
+      TAP_MAX_CONCURRENT_BATCHES: '2',
       TAP_LIMIT: '',
       TAP_DRY_RUN: 'false',
       TAP_MASTER_EXECUTION: expect.any(String),
@@ -377,6 +378,34 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
       expect(outcome.state === 'FAILED' && outcome.error).toMatchObject({ tags: ['ValueError'] });
     }
     expect(cloud.jobRuns).toEqual([]);
+  });
+
+  test('batch_size auto reaches the planner with the concurrency it sizes for; a number, as text or not, is passed as given', async () => {
+    for (const [given, passed] of [
+      ['auto', 'auto'],
+      [250, '250'],
+      ['250', '250'],
+    ] as const) {
+      const cloud = new ScriptedCloud({ batchCount: 2 });
+      const outcome = await cloud.run(cloud.master, { execution_id: 'run-a', batch_size: given, max_concurrent_batches: 3 });
+      expect(outcome.state).toBe('SUCCEEDED');
+      const planner = cloud.jobRuns.find((r) => r.kind === 'planner')!;
+      expect([planner.env.TAP_BATCH_SIZE, planner.env.TAP_MAX_CONCURRENT_BATCHES]).toEqual([passed, '3']);
+    }
+  });
+
+  test('the master refuses a batch_size that is neither auto nor a whole number in range', async () => {
+    for (const [given, says] of [
+      ['big', 'batch_size must be auto or a whole number from 1 to 200000, got "big"'],
+      [0, "batch_size must be auto or a whole number from 1 to 200000 (Vertex AI's requests per job), got 0"],
+      [200001, 'got 200001'],
+    ] as const) {
+      const cloud = new ScriptedCloud({ batchCount: 2 });
+      const outcome = await cloud.run(cloud.master, { execution_id: 'run-b', batch_size: given });
+      expect(outcome.state).toBe('FAILED');
+      expect(JSON.stringify(outcome.state === 'FAILED' && outcome.error)).toContain(JSON.stringify(says).slice(1, -1));
+      expect(cloud.jobRuns).toEqual([]);
+    }
   });
 
   test('the master refuses max_concurrent_batches above the Workflows limit', async () => {

@@ -89,6 +89,7 @@ export const DUCKDB_MACROS: readonly string[] = [
   'CREATE OR REPLACE MACRO timestamp_millis(s) AS CAST(epoch_ms(s) AS TIMESTAMP)',
   'CREATE OR REPLACE MACRO format_timestamp(f, t) AS strftime(t, f)',
   'CREATE OR REPLACE MACRO to_json_string(x) AS CAST(to_json(x) AS VARCHAR)',
+  'CREATE OR REPLACE MACRO byte_length(s) AS strlen(s)',
   'CREATE OR REPLACE MACRO regexp_contains(s, p) AS regexp_matches(s, p)',
   'CREATE OR REPLACE MACRO tap_timestamp(x) AS CAST(CAST(x AS TIMESTAMPTZ) AS TIMESTAMP)',
 ];

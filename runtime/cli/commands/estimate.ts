@@ -12,13 +12,20 @@ const ESTIMATE_OPTIONS = options({
     value: 'M',
     help: `Gemini model id (default ${DEFAULT_ANALYSIS.model}, the package's analysis's); priced models: ${Object.keys(BATCH_PRICES).join(', ')}`,
   }),
-  'batch-size': integer({ value: 'B', min: 1, max: LIMITS.maxBatchSize, default: DEFAULTS.batchSize, help: 'records per batch' }),
+  'batch-size': integer({
+    value: 'B',
+    min: 1,
+    max: LIMITS.maxBatchSize,
+    words: ['auto'],
+    default: DEFAULTS.batchSize,
+    help: "records per batch; auto: the planner's choice for these records",
+  }),
   'max-concurrent-batches': integer({
     value: 'K',
     min: 1,
     max: LIMITS.maxConcurrentBatches,
     default: DEFAULTS.maxConcurrentBatches,
-    help: 'batches in flight at once',
+    help: 'batches at once, which auto sizes the batches for',
   }),
   'poll-interval': integer({
     value: 'S',

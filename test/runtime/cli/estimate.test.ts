@@ -4,7 +4,17 @@ import { estimateJson } from '../../../runtime/cli/commands/estimate';
 
 describe('tapctl estimate', () => {
   test('prints batches, jobs, tokens and cost', async () => {
-    const r = await cli(['estimate', '--records', '250000', '--avg-chars', '8000', '--model', 'gemini-2.5-flash-lite']);
+    const r = await cli([
+      'estimate',
+      '--records',
+      '250000',
+      '--avg-chars',
+      '8000',
+      '--model',
+      'gemini-2.5-flash-lite',
+      '--batch-size',
+      '1000',
+    ]);
     expect(r.code).toBe(0);
     const e = estimate({ records: 250000, avgChars: 8000, model: 'gemini-2.5-flash-lite' });
     expect(r.stdout).toContain('batches            250 of up to 1,000 records');
@@ -21,6 +31,17 @@ describe('tapctl estimate', () => {
     const r = await cli(['estimate', '--records', '100000000']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/warning +100000 batches: one run takes at most 25000/);
+  });
+
+  test('by default (auto) the batches are as many as the lanes, within the input limit of a job', async () => {
+    const lanes = await cli(['estimate', '--records', '250000', '--avg-chars', '8000']);
+    expect(lanes.stdout).toContain('batches            8 of up to 31,250 records');
+    const four = await cli(['estimate', '--records', '250000', '--avg-chars', '8000', '--max-concurrent-batches', '4']);
+    expect(four.stdout).toContain('batches            4 of up to 62,500 records');
+    // 1M transcripts of 40,000 characters are 40 GB: over 8 files of 1 GB, so more, smaller jobs.
+    const long = estimate({ records: 1_000_000, avgChars: 40_000 });
+    expect(long.batches).toBeGreaterThan(40);
+    expect(long.batchSize * 40_000).toBeLessThan(1_000_000_000);
   });
 
   test('--json prints the same numbers as the library', async () => {
@@ -85,6 +106,9 @@ describe('tapctl estimate', () => {
   test('a batch size over the Vertex AI limit is a usage error', async () => {
     const r = await cli(['estimate', '--records', '5', '--batch-size', '300000']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--batch-size must be a whole number from 1 to 200000, got 300000/);
+    expect(r.stderr).toMatch(/--batch-size must be a whole number from 1 to 200000 or auto, got 300000/);
+    const word = await cli(['estimate', '--records', '5', '--batch-size', 'big']);
+    expect(word.code).toBe(2);
+    expect(word.stderr).toContain('--batch-size must be a whole number from 1 to 200000 or auto, got "big"');
   });
 });

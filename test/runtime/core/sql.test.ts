@@ -22,6 +22,7 @@ const plan = {
   plannedAt: '2026-11-28T10:00:00Z',
 };
 const now = '2026-11-28T10:00:00Z';
+const span = { analysisVersion: 'v', firstRecord: 'a', lastRecord: 'z' };
 
 /** Every statement the runtime can issue, in each of its forms. */
 export function allStatements(): Array<[string, Statement]> {
@@ -39,19 +40,21 @@ export function allStatements(): Array<[string, Statement]> {
   return [
     ['plan_assign', sql.planAssign(t, source, plan)],
     ['plan_assign with a limit', sql.planAssign(t, source, { ...plan, limit: 10 })],
+    ['plan_stage', sql.planStage(t, source, 'e', [])],
+    ['plan_stage with template columns', sql.planStage(t, source, 'e', ['channel', 'agent_id'])],
     ['plan_preview', sql.planPreview(t, source, plan)],
+    ['plan_measure', sql.planMeasure(t, source, plan)],
     ['plan_counts', sql.planCounts(t, 'e')],
     ['plan_skipped', sql.planSkipped(t, source, 'v')],
     ['plan_events', sql.planEvents(t, 'e', now)],
     ['plan_execution', sql.insertExecution(t, execution, true)],
     ['report_execution', sql.insertExecution(t, { ...execution, status: 'succeeded', summary: '{}' }, false)],
-    ['batch_records by batch id', sql.batchRecords(t, source, 'e', { batchId: 0 }, 1, [])],
-    [
-      'batch_records over rows of a batch, with template columns',
-      sql.batchRecords(t, source, 'e', { batchId: 0, rows: { startRow: 1, endRow: 9 } }, 2, ['channel', 'agent_id']),
-    ],
-    ['batch_planned by batch id', sql.batchPlanned(t, 'e', { batchId: 0 }, 1)],
-    ['batch_planned over rows of a batch', sql.batchPlanned(t, 'e', { batchId: 0, rows: { startRow: 1, endRow: 9 } }, 3)],
+    ['batch_span by batch id', sql.batchSpan(t, 'e', { batchId: 0 })],
+    ['batch_span over rows of a batch', sql.batchSpan(t, 'e', { batchId: 0, rows: { startRow: 1, endRow: 9 } })],
+    ['batch_records by batch id', sql.batchRecords(t, 'e', { batchId: 0 }, 1, span)],
+    ['batch_records over rows of a batch', sql.batchRecords(t, 'e', { batchId: 0, rows: { startRow: 1, endRow: 9 } }, 2, span)],
+    ['batch_planned by batch id', sql.batchPlanned(t, 'e', { batchId: 0 }, 1, span)],
+    ['batch_planned over rows of a batch', sql.batchPlanned(t, 'e', { batchId: 0, rows: { startRow: 1, endRow: 9 } }, 3, span)],
     ['report_plan', sql.reportPlan(t, 'e')],
     ['report_records', sql.reportRecords(t, 'e')],
     ['report_batches', sql.reportBatches(t, 'e')],
@@ -74,7 +77,7 @@ describe('the SQL module', () => {
 
   test('identifiers are validated, never spliced from input', () => {
     expect(() => sql.planAssign(t, { ...source, idColumn: 'id) OR (1=1' }, plan)).toThrow(/invalid column name/);
-    expect(() => sql.batchRecords(t, source, 'e', { batchId: 0 }, 1, ['x`y'])).toThrow(/invalid column name/);
+    expect(() => sql.planStage(t, source, 'e', ['x`y'])).toThrow(/invalid column name/);
     const s = sql.planCounts(t, "e'; DROP TABLE x; --");
     expect(s.sql).not.toContain('DROP');
     expect(s.params).toEqual({ execution_id: "e'; DROP TABLE x; --" });

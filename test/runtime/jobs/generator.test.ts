@@ -1,5 +1,7 @@
-import { layout } from '../../../runtime/contract';
-import { Harness } from '../../fakes/harness';
+import { layout, TABLE_NAMES } from '../../../runtime/contract';
+import type { Statement, Warehouse } from '../../../runtime/core/ports';
+import { statementId } from '../../../runtime/core/sql';
+import { DATASET, Harness, PROJECT } from '../../fakes/harness';
 
 async function planned(rows: { id: string; text: string | null }[]) {
   const h = await Harness.create();
@@ -104,14 +106,38 @@ describe('generator', () => {
     expect((await h.rows('error_tracking')).map((e) => [e.record_id, e.attempt])).toEqual([['empty', 1]]);
   });
 
-  test('fills other source columns named by the template', async () => {
-    const h = await planned([{ id: 'a', text: 'hello' }]);
+  test('fills other source columns named by the template, as the planner staged them', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts([{ id: 'a', text: 'hello' }]);
     h.spec = { ...h.spec, promptTemplate: 'Call {transcript_id} ({missing_col}): {transcript}' };
-    await expect(h.generate('run-1', 0)).rejects.toThrow(/missing_col/);
+    await expect(h.plan('run-0')).rejects.toThrow(/missing_col/);
     h.spec = { ...h.spec, promptTemplate: 'Call {transcript_id}: {transcript}' };
+    await h.plan('run-1');
     await h.generate('run-1', 0);
     const line = JSON.parse(h.store.objects.get(layout.input('run-1', '0', 1))!.toString('utf8'));
     expect(line.request.contents[0].parts[0].text).toBe('Call a: hello');
+  });
+
+  test('a template column the plan did not stage fails the batch instead of sending nulls', async () => {
+    const h = await planned([{ id: 'a', text: 'hello' }]);
+    h.spec = { ...h.spec, promptTemplate: 'Call {transcript_id}: {transcript}' };
+    await expect(h.generate('run-1', 0)).rejects.toThrow(/record a was planned without the column "transcript_id"/);
+    expect(h.store.objects.has(layout.manifest('run-1', '0', 1))).toBe(false);
+  });
+
+  test('a batch whose staged transcripts expired fails with the reason and sends nothing', async () => {
+    const h = await planned([
+      { id: 'a', text: 'hello' },
+      { id: 'b', text: 'there' },
+    ]);
+    // Partition expiration drops the staged rows; the plan snapshot stays.
+    await h.engine.run({ sql: `DELETE FROM \`${TABLE_NAMES.batchInputs}\`` });
+    await expect(h.generate('run-1', 0, 2)).rejects.toThrow(
+      /the staged transcripts of execution run-1 batch 0 are gone \(plan row 1 has none in batch_inputs\)[\s\S]*cannot be recovered[\s\S]*new run/,
+    );
+    expect(h.store.objects.has(layout.manifest('run-1', '0', 2))).toBe(false);
+    expect(await h.rows('error_tracking')).toEqual([]);
+    expect(await h.rows('processed_records')).toEqual([]);
   });
 
   test('reads only the plan rows of the batch a row-range recovery names', async () => {
@@ -164,6 +190,54 @@ describe('generator', () => {
       ['a', 'succeeded'],
       ['b', 'failed'],
     ]);
+  });
+
+  test('reads no table but the plan, the staged inputs and the ledger: never the source', async () => {
+    const h = await Harness.create();
+    h.spec = { ...h.spec, promptTemplate: 'Agent {agent_id} on {channel}: {transcript}' };
+    await h.addTranscripts(Array.from({ length: 6 }, (_, i) => ({ id: `t${i}`, text: i === 0 ? '' : `call ${i}` })));
+    await h.plan('run-1', { TAP_BATCH_SIZE: '3' });
+    const seen: Array<{ id: string | undefined; tables: string[] }> = [];
+    const tablesOf = (s: Statement) => [...s.sql.matchAll(/`([^`]+\.[^`]+)`/g)].map((m) => m[1]!.split('.').pop()!);
+    const record = (s: Statement) => void seen.push({ id: statementId(s.sql), tables: tablesOf(s) });
+    const wh = h.warehouse;
+    const recording: Warehouse = {
+      table: (id) => wh.table(id),
+      query: (s) => (record(s), wh.query(s)),
+      stream: (s) => (record(s), wh.stream(s)),
+      load: (table, path, jobId) => (seen.push({ id: 'load', tables: [table] }), wh.load(table, path, jobId)),
+      close: () => wh.close(),
+    };
+    const ports = { ...h.ports, warehouse: recording };
+    const { run } = await import('../../../runtime/jobs/generator');
+    const env = (extra: Record<string, string>) => h.env({ TAP_EXECUTION_ID: 'run-1', TAP_ATTEMPT: '1', ...extra });
+    await run(env({ TAP_BATCH_ID: '0' }), ports);
+    await run(env({ TAP_BATCH_ID: '1', TAP_ATTEMPT: '2' }), ports);
+    await run(env({ TAP_BATCH_ID: '1', TAP_START_ROW: '5', TAP_END_ROW: '6', TAP_ATTEMPT: '3' }), ports);
+
+    expect(new Set(seen.map((s) => s.id))).toEqual(new Set(['batch_span', 'batch_records', 'load']));
+    const read = new Set(seen.flatMap((s) => s.tables));
+    expect(read).not.toContain(TABLE_NAMES.source);
+    expect([...read].sort()).toEqual(
+      [
+        TABLE_NAMES.batchAssignments,
+        TABLE_NAMES.batchInputs,
+        TABLE_NAMES.errorTracking,
+        TABLE_NAMES.processedRecords,
+        TABLE_NAMES.results,
+      ].sort(),
+    );
+    // The parse finds the source where a statement names it: the planner's staging does.
+    const sourceName = `\`${PROJECT}.${DATASET}.${TABLE_NAMES.source}\``;
+    expect(h.warehouse.table(`${PROJECT}.${DATASET}.${TABLE_NAMES.source}`)).toBe(sourceName);
+    const { planStage } = await import('../../../runtime/core/sql');
+    const stage = planStage(
+      (id) => h.warehouse.table(id),
+      { table: `${PROJECT}.${DATASET}.${TABLE_NAMES.source}`, idColumn: 'transcript_id', textColumn: 'transcript' },
+      'run-1',
+      [],
+    );
+    expect(tablesOf(stage)).toContain(TABLE_NAMES.source);
   });
 
   test('rows without the batch are refused', async () => {

@@ -1,4 +1,4 @@
-import { DEFAULT_ANALYSIS, analysisVersion } from '../../../runtime/contract';
+import { DEFAULT_ANALYSIS, analysisVersion, TABLE_NAMES } from '../../../runtime/contract';
 import { Harness } from '../../fakes/harness';
 
 const ids = (n: number, from = 0) =>
@@ -159,5 +159,88 @@ describe('planner', () => {
     const h = await Harness.create();
     await expect(h.plan('run-1', { TAP_BATCH_SIZE: '0' })).rejects.toThrow(/TAP_BATCH_SIZE: must be between 1 and 200000, got 0/);
     await expect(h.plan('run-1', { TAP_BATCH_SIZE: 'many' })).rejects.toThrow(/TAP_BATCH_SIZE: must be an integer/);
+  });
+
+  test("stages the text of every planned record once, in the plan's batches and rows", async () => {
+    const h = await Harness.create();
+    await h.addTranscripts([
+      { id: 'b', text: 'second' },
+      { id: 'a', text: 'first' },
+      { id: 'c', text: null },
+    ]);
+    await h.plan('run-1', { TAP_BATCH_SIZE: '2' });
+    await h.plan('run-1', { TAP_BATCH_SIZE: '2' });
+    const staged = await h.rows(TABLE_NAMES.batchInputs);
+    expect(staged.map((r) => [r.batch_id, r.row_number, r.record_id, r.transcript, r.prompt_columns])).toEqual([
+      [0, 1, 'a', 'first', null],
+      [0, 2, 'b', 'second', null],
+      [1, 3, 'c', null, null],
+    ]);
+    const plan = await h.rows(TABLE_NAMES.batchAssignments);
+    expect(staged.map((r) => r.planned_at)).toEqual(plan.map((r) => r.planned_at));
+  });
+
+  test('a dry run stages nothing', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts([{ id: 'a', text: 'hello' }]);
+    await h.plan('run-1', { TAP_DRY_RUN: 'true' });
+    expect(await h.rows(TABLE_NAMES.batchInputs)).toEqual([]);
+  });
+
+  test('a planner stopped between the plan and the staging stages it when it runs again', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts([{ id: 'a', text: 'hello' }]);
+    const plan = await h.plan('run-1');
+    await h.engine.run({ sql: `DELETE FROM \`${TABLE_NAMES.batchInputs}\`` });
+    expect(await h.plan('run-1')).toEqual(plan);
+    expect((await h.rows(TABLE_NAMES.batchInputs)).map((r) => [r.record_id, r.transcript])).toEqual([['a', 'hello']]);
+    await h.plan('run-1');
+    expect(await h.rows(TABLE_NAMES.batchInputs)).toHaveLength(1);
+    expect(await h.generate('run-1', 0)).toMatchObject({ requests: 1 });
+  });
+
+  test('batch size auto spreads the plan over the lanes, records the size chosen, and a number given wins', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts(Array.from({ length: 20 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, text: 'a call' })));
+    const auto = await h.plan('auto-1', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3', TAP_DRY_RUN: 'true' });
+    expect(auto).toMatchObject({ records: 20, batch_size: 7, batch_count: 3 });
+    const planned = await h.plan('auto-2', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3' });
+    expect(planned).toMatchObject({ records: 20, batch_size: 7, batch_count: 3 });
+    const [row] = (await h.rows('executions')).filter((r) => r.execution_id === 'auto-2');
+    expect(JSON.parse(String(row!.params))).toMatchObject({ batch_size: 7, batch_size_setting: 'auto' });
+    const line = h.log.lines.find((l) => l.message === 'batch size 7 chosen for 20 records of 120 bytes');
+    expect(line).toMatchObject({ records: 20, text_bytes: 120, batch_size: 7, max_concurrent_batches: 3 });
+
+    const h2 = await Harness.create();
+    await h2.addTranscripts(Array.from({ length: 20 }, (_, i) => ({ id: `t${i}`, text: 'a call' })));
+    expect(await h2.plan('fixed', { TAP_BATCH_SIZE: '4', TAP_MAX_CONCURRENT_BATCHES: '3' })).toMatchObject({
+      batch_size: 4,
+      batch_count: 5,
+    });
+    expect(h2.log.lines.some((l) => String(l.message).includes('chosen'))).toBe(false);
+  });
+
+  test('a retried planner reports the batch size its plan was written with, whatever auto would choose now', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts(Array.from({ length: 20 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, text: 'a call' })));
+    const first = await h.plan('run-1', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3' });
+    await h.addTranscripts(Array.from({ length: 40 }, (_, i) => ({ id: `u${String(i).padStart(2, '0')}`, text: 'a call' })));
+    const again = await h.plan('run-1', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3' });
+    expect(again).toEqual(first);
+    expect(again.batch_size).toBe(7);
+  });
+
+  test('without a batch size the planner chooses one (auto is the default)', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts(Array.from({ length: 20 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, text: 'a call' })));
+    expect(await h.plan('run-1', { TAP_BATCH_SIZE: undefined, TAP_MAX_CONCURRENT_BATCHES: '4' })).toMatchObject({
+      batch_size: 5,
+      batch_count: 4,
+    });
+  });
+
+  test('the batch size must be auto or a number in range', async () => {
+    const h = await Harness.create();
+    await expect(h.plan('run-1', { TAP_BATCH_SIZE: 'big' })).rejects.toThrow(/^TAP_BATCH_SIZE: must be an integer, got "big"/);
   });
 });

@@ -150,7 +150,7 @@ describe('tapctl local run', () => {
   test.each([
     [['local', 'run', '--faults', 'cosmic-ray:1'], /--faults: unknown fault "cosmic-ray"/],
     [['local', 'run', '--transcripts', '/nonexistent.jsonl'], /--transcripts: file not found/],
-    [['local', 'run', '--batch-size', '0'], /--batch-size must be a whole number from 1 to 200000, got 0/],
+    [['local', 'run', '--batch-size', '0'], /--batch-size must be a whole number from 1 to 200000 or auto, got 0/],
     [['local', 'run', '--max-concurrent-batches', '21'], /--max-concurrent-batches must be a whole number from 1 to 20, got 21/],
     [['local', 'run', '--model-endpoint', 'ftp://x'], /--model-endpoint must be an http\(s\) URL/],
     [['local', 'walk'], /unknown subcommand "walk"/],

@@ -10,6 +10,7 @@ import { analysisVersion, DEFAULT_ANALYSIS, SummaryDocument, TABLE_NAMES } from 
 import { openLocalWorkspace } from '../../../runtime/adapters/local';
 import { parseFaults } from '../../../runtime/local/faults';
 import { LocalRunOptions, runLocalPipeline } from '../../../runtime/local/pipeline';
+import { runLocalRecovery } from '../../../runtime/local/recovery';
 
 const EXAMPLES = path.join(__dirname, '..', '..', '..', 'examples', 'transcripts.jsonl');
 const VERSION = analysisVersion(DEFAULT_ANALYSIS);
@@ -192,6 +193,41 @@ describe('the laptop pipeline end to end', () => {
     expect(summary.batches).toBe(1);
     expect(summary.batches_recovered).toBe(1);
     expect(summary.duration_seconds).toBeGreaterThanOrEqual(72 * 3600);
+    await expectSettled(dir, small.ids);
+  });
+  test('recovering a batch whose staged transcripts expired fails saying so, and the next run plans its records', async () => {
+    const dir = workdir();
+    const small = sample(12);
+    const summary = await run(dir, {
+      transcripts: small.file,
+      batchSize: 20,
+      faults: parseFaults('vertex-job-fail:5', 1),
+      maxBatchAttempts: 2,
+    });
+    expect(summary.batches_failed).toBe(1);
+    const ws = await openLocalWorkspace(dir);
+    let outcomes;
+    try {
+      // What partition expiration does after workRetentionDays: the staged rows go, the plan stays.
+      await ws.warehouse.query({ sql: `DELETE FROM ${ws.warehouse.table(TABLE_NAMES.batchInputs)}` });
+      outcomes = await runLocalRecovery(ws, summary.execution_id, [{ execution_id: summary.execution_id, batch_id: 0 }]);
+    } finally {
+      await ws.close();
+    }
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]!.status).toBe('failed');
+    // The workflow sees the job fail; the job's reason is in the run's log, as in Cloud Logging.
+    const log = fs.readFileSync(path.join(dir, 'logs', `${summary.execution_id}.jsonl`), 'utf8');
+    const reasons = log
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { job?: string; error?: string })
+      .filter((l) => l.job?.endsWith('generator') && l.error);
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const r of reasons) expect(r.error).toMatch(/staged transcripts of execution .* batch 0 are gone[\s\S]*cannot be recovered/);
+    expect((await tables(dir)).results).toEqual([]);
+    const next = await run(dir);
+    expect(next.records_total).toBe(summary.records_total);
     await expectSettled(dir, small.ids);
   });
 });

@@ -45,10 +45,18 @@ describe('the jobs SQL on DuckDB', () => {
     // t3 and t4 are settled; t5 has a permanent error but no processed_records row, so it is planned
     // (its generator writes that row without sending it).
     expect(await ws.warehouse.query(S.planPreview(t, source, plan))).toEqual([{ records: 23 }]);
-    await ws.warehouse.query(S.planAssign(t, source, plan));
-    await ws.warehouse.query(S.planAssign(t, source, plan));
+    // 'text 0' .. 'text 24' without t3 and t4: 8 of 6 bytes and 15 of 7.
+    expect(await ws.warehouse.query(S.planMeasure(t, source, plan))).toEqual([{ records: 23, text_bytes: 8 * 6 + 15 * 7 }]);
+    expect(await ws.warehouse.query(S.planMeasure(t, source, { ...plan, limit: 2 }))).toEqual([{ records: 2, text_bytes: 12 }]);
+    for (let i = 0; i < 2; i++) {
+      await ws.warehouse.query(S.planAssign(t, source, plan));
+      await ws.warehouse.query(S.planStage(t, source, 'e1', ['channel']));
+    }
+    expect(await ws.warehouse.query({ sql: `SELECT COUNT(*) AS n FROM ${t('batch_inputs')} WHERE execution_id = 'e1'` })).toEqual([
+      { n: 23 },
+    ]);
     expect(await ws.warehouse.query(S.planCounts(t, 'e1'))).toEqual([
-      { records: 23, batch_count: 3, analysis_version: 'v1', planned_at: '2026-01-01T00:00:00.000Z' },
+      { records: 23, batch_count: 3, analysis_version: 'v1', planned_at: '2026-01-01T00:00:00.000Z', first_batch_records: 10 },
     ]);
     expect(await ws.warehouse.query(S.planSkipped(t, source, 'v1'))).toEqual([{ skipped_dedup: 1, skipped_exhausted: 1 }]);
   });
@@ -82,14 +90,21 @@ describe('the jobs SQL on DuckDB', () => {
     ]);
   });
 
-  it('reads a batch, or some rows of it, with extra columns and where each record stands in the ledger', async () => {
-    const rows = await ws.warehouse.query<{ row_number: number; transcript: string; col_channel: string }>(
-      S.batchRecords(t, source, 'e1', { batchId: 2 }, 1, ['channel']),
+  it('reads a batch, or some rows of it, with its staged columns and where each record stands in the ledger', async () => {
+    const [span] = await ws.warehouse.query(S.batchSpan(t, 'e1', { batchId: 2 }));
+    expect(span).toMatchObject({ records: 3, analysis_version: 'v1', last_version: 'v1' });
+    const inSpan = { analysisVersion: 'v1', firstRecord: String(span!.first_record), lastRecord: String(span!.last_record) };
+    const rows = await ws.warehouse.query<{ row_number: number; transcript: string; prompt_columns: string }>(
+      S.batchRecords(t, 'e1', { batchId: 2 }, 1, inSpan),
     );
     expect(rows.map((r) => r.row_number)).toEqual([21, 22, 23]);
-    expect(rows[0]).toMatchObject({ col_channel: 'phone', settled: false, committed: false, final_error: false, failed_attempts: 0 });
-    const planned = await ws.warehouse.query(S.batchPlanned(t, 'e1', { batchId: 0, rows: { startRow: 1, endRow: 3 } }, 1));
-    expect(planned).toHaveLength(3);
+    expect(rows[0]).toMatchObject({ staged: true, settled: false, committed: false, final_error: false, failed_attempts: 0 });
+    expect(JSON.parse(rows[0]!.prompt_columns)).toEqual({ channel: 'phone' });
+    const some = { batchId: 0, rows: { startRow: 1, endRow: 3 } };
+    const [first] = await ws.warehouse.query(S.batchSpan(t, 'e1', some));
+    const firstSpan = { analysisVersion: 'v1', firstRecord: String(first!.first_record), lastRecord: String(first!.last_record) };
+    expect(await ws.warehouse.query(S.batchRecords(t, 'e1', some, 1, firstSpan))).toHaveLength(3);
+    expect(await ws.warehouse.query(S.batchPlanned(t, 'e1', some, 1, firstSpan))).toHaveLength(3);
   });
 
   it('answers the report queries', async () => {
