@@ -52,7 +52,7 @@ export interface EstimateInput {
   readonly pollIntervalSeconds?: number;
   /** Records already in the ledger tables when the run starts (earlier runs). @default 0 */
   readonly ledgerRecords?: number;
-  /** Price each generator joining the whole source, as today's `batch_records` does. @default false */
+  /** Price each generator joining the whole source, as before the planner staged the batch inputs (a baseline). @default false */
   readonly generatorReadsSource?: boolean;
   /** Cloud prices to use instead of the table's (`runtime/contract/cloud-prices.ts`). */
   readonly cloudPrices?: Partial<CloudPrices>;

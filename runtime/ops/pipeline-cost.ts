@@ -79,9 +79,9 @@ export interface PipelineCostInput {
   /** Records already in the ledger tables (earlier runs, all versions) when the run starts. @default 0 */
   readonly ledgerRecords?: number;
   /**
-   * Whether each generator joins the whole source table, as `batch_records` does today. By default
-   * the model assumes the planner stages the batch inputs into a table clustered by
-   * (execution_id, batch_id), so that a generator reads only its own batch's rows (DESIGN, "Scale").
+   * Whether each generator joins the whole source table, as it did before the planner staged the
+   * batch inputs (a baseline for comparison). By default a generator reads only its own batch's
+   * rows of `batch_inputs`, clustered by (execution_id, batch_id).
    * @default false
    */
   readonly generatorReadsSource?: boolean;
@@ -229,8 +229,7 @@ export function pipelineCost(input: PipelineCostInput): PipelineCost {
   const plannerBytes =
     billed((ledger0 + n) * id, ledger0 * (key + STATUS_BYTES)) + // plan_skipped
     billed((ledger0 + n) * id, ledger0 * key, ledger0 * errorsPer * a.errorRowBytes, ledger0 * assignment) + // plan_assign
-    // The batch inputs staged once, clustered by (execution_id, batch_id): the change DESIGN's
-    // "Scale" asks for, which the model assumes unless generatorReadsSource says otherwise.
+    // plan_stage: the batch inputs staged once, clustered by (execution_id, batch_id).
     (input.generatorReadsSource ? 0 : billed((ledger0 + n) * sourceRow, n * assignment)) +
     billed(n * assignment) + // plan_counts
     billed(n * assignment, 0) + // plan_events
@@ -243,8 +242,8 @@ export function pipelineCost(input: PipelineCostInput): PipelineCost {
   const ledgerScan = (rows: { a: number; b: number }) => sumFloored(rows.a, rows.b, batches, min);
   const ledgerPerLookup = 2 * ledgerScan(keys) + ledgerScan(errors);
   const batchOwn = batches * Math.max(min, perBatch * assignment);
-  // Assumed: each generator reads only its own batch's staged rows (a cluster of the staged table);
-  // today's batch_records joins the whole source instead, which generatorReadsSource models.
+  // Each generator reads only its own batch's staged rows (a cluster of batch_inputs);
+  // generatorReadsSource prices the former join of the whole source instead.
   const generatorInput = input.generatorReadsSource
     ? batches * Math.max(min, (ledger0 + n) * sourceRow)
     : batches * Math.max(min, perBatch * sourceRow);
