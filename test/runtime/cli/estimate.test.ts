@@ -16,7 +16,7 @@ describe('tapctl estimate', () => {
       '1000',
     ]);
     expect(r.code).toBe(0);
-    const e = estimate({ records: 250000, avgChars: 8000, model: 'gemini-2.5-flash-lite' });
+    const e = estimate({ records: 250000, avgChars: 8000, model: 'gemini-2.5-flash-lite', batchSize: 1000 });
     expect(r.stdout).toContain('batches            250 of up to 1,000 records');
     expect(r.stdout).toContain('Vertex AI jobs     250');
     expect(r.stdout).toContain(`about ${e.inputTokens.toLocaleString('en-US')}`);
@@ -28,7 +28,7 @@ describe('tapctl estimate', () => {
   });
 
   test('prints the warning of a plan too large for one run', async () => {
-    const r = await cli(['estimate', '--records', '100000000']);
+    const r = await cli(['estimate', '--records', '100000000', '--batch-size', '1000']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/warning +100000 batches: one run takes at most 25000/);
   });
