@@ -101,8 +101,8 @@ in batches of ${int(hundredMSmall!.batchSize)}, the smallest that fits one run, 
 
 BigQuery bytes scanned per run against the source's text bytes: ${(scanned(oneM!) / sourceBytes(oneM!)).toFixed(2)}x at 1M and
 ${(scanned(hundredM!) / sourceBytes(hundredM!)).toFixed(2)}x at 100M with the defaults. The baseline, computed in the same run: a
-generator joining the whole source per batch, as before the planner staged each batch's inputs, reads
-${int(joinedGenerator.quantity / 2 ** 40)} TiB at 1M in batches of 1,000 (${usd(joinedGenerator.usd)}); reading the staged batch, ${(
+generator joining the whole source per batch, as before the planner staged each batch's inputs: the generators'
+queries read ${int(joinedGenerator.quantity / 2 ** 40)} TiB at 1M in batches of 1,000 (${usd(joinedGenerator.usd)}); reading the staged batch, with their ledger lookups, ${(
     stagedGenerator.quantity /
     2 ** 30
   ).toFixed(1)} GiB (${usd(stagedGenerator.usd)}), ${(joinedGenerator.quantity / stagedGenerator.quantity).toFixed(0)}x less.
