@@ -24,12 +24,16 @@ import {
   CLOUD_PRICES,
   RUN_ASSUMPTIONS,
 } from '../contract';
-import { PipelineCost, pipelineCost } from './pipeline-cost';
+import { PipelineCost, PipelineCostInput, pipelineCost } from './pipeline-cost';
 
 /** Typical length of a call transcript (about ten minutes of conversation). */
 export const DEFAULT_AVG_CHARS = 6000;
 
-export interface EstimateInput {
+/** The run to estimate; the pipeline's settings are those of `pipelineCost`. */
+export interface EstimateInput extends Pick<
+  PipelineCostInput,
+  'pollIntervalSeconds' | 'ledgerRecords' | 'generatorReadsSource' | 'assumptions'
+> {
   readonly records: number;
   /** Average transcript length in characters. @default DEFAULT_AVG_CHARS */
   readonly avgChars?: number;
@@ -48,16 +52,8 @@ export interface EstimateInput {
   readonly analysis?: AnalysisSpec;
   /** A price to use instead of the table's. */
   readonly price?: ModelPrice;
-  /** @default DEFAULTS.pollIntervalSeconds */
-  readonly pollIntervalSeconds?: number;
-  /** Records already in the ledger tables when the run starts (earlier runs). @default 0 */
-  readonly ledgerRecords?: number;
-  /** Price each generator joining the whole source, as before the planner staged the batch inputs (a baseline). @default false */
-  readonly generatorReadsSource?: boolean;
   /** Cloud prices to use instead of the table's (`runtime/contract/cloud-prices.ts`). */
   readonly cloudPrices?: Partial<CloudPrices>;
-  /** Latencies, throughputs and sizes to use instead of the model's assumptions. */
-  readonly assumptions?: Partial<RunAssumptions>;
 }
 
 export interface Estimate {
