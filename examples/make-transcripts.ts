@@ -12,6 +12,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import * as path from 'node:path';
+import { seededRandom } from '../runtime/core/random';
 
 /** A row of the source table, as `tapctl local run --transcripts` reads it. */
 export interface TranscriptRow {
@@ -25,17 +26,8 @@ export interface TranscriptRow {
   customer_id: string;
 }
 
-/** A small, fast, seeded random number generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The generator's random numbers: the same seed gives the same transcripts. */
+export const rng = seededRandom;
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

@@ -98,6 +98,11 @@ export interface RunAssumptions {
   readonly vertexQueueSeconds: number;
   /** Seconds a running Vertex AI job spends per request, all of its requests in one job together. */
   readonly vertexSecondsPerRecord: number;
+  /**
+   * How many times longer than the others a slow Vertex AI job takes, queued and running: the tail
+   * `tapctl rehearse --vertex-latency slow-share=P` gives a share P of the jobs.
+   */
+  readonly vertexSlowFactor: number;
   /** Seconds from a Cloud Run job execution's start to the container's first line (billed). */
   readonly jobStartSeconds: number;
   /** Seconds a job waits for one BigQuery query (submitted, run, first rows back). */
@@ -125,6 +130,7 @@ export interface RunAssumptions {
 export const RUN_ASSUMPTIONS: RunAssumptions = {
   vertexQueueSeconds: 900,
   vertexSecondsPerRecord: 0.1,
+  vertexSlowFactor: 4,
   jobStartSeconds: 10,
   querySeconds: 3,
   loadJobSeconds: 3,

@@ -44,6 +44,20 @@ export const LIMITS = {
    * included ("Optimize load jobs"); each batch's processor loads each table it writes once.
    */
   bigqueryTableOperationsPerDay: 1500,
+  /** Load jobs one project runs per day (BigQuery quotas, "Load jobs"). */
+  bigqueryLoadJobsPerProjectPerDay: 100_000,
+  /**
+   * Hours a Vertex AI batch prediction job may wait in the queue before it expires, and run before
+   * it is cancelled, keeping what it completed ("Batch prediction for Gemini", limits).
+   */
+  vertexQueueHours: 72,
+  vertexRunHours: 24,
+  /** Workflows executions active at once per project and region (Workflows quotas). */
+  workflowsConcurrentExecutions: 10_000,
+  /** Workflows executions created per minute per location (Workflows quotas). */
+  workflowsExecutionCreatesPerMinute: 6000,
+  /** Cloud Run job executions running at once per project and region (Cloud Run quotas). */
+  cloudRunRunningExecutions: 1000,
 } as const;
 
 /** Defaults of the settings, for the construct, the jobs and the commands alike. */
@@ -83,14 +97,18 @@ export const DEFAULTS = {
 export type BatchSizeSetting = number | 'auto';
 
 /**
- * How the planner chooses a batch size under `auto`: the fewest Vertex AI jobs that keep every
- * lane busy, about `ceil(records / maxConcurrentBatches)` records per batch, but no more than
- * `LIMITS.maxBatchSize` requests and no more than `inputBytesShare` of `LIMITS.maxBatchInputBytes`
- * of estimated input per job. A request's size is estimated as its staged text plus the bytes of a
- * request with no text (prompt, schema, labels); the share left over covers what the estimate
- * misses (escaped characters, the template's other columns, batches of longer than average texts).
+ * How the planner chooses a batch size under `auto`: batches of equal size, a whole number of
+ * waves over the lanes (`maxConcurrentBatches`), at least `batchesPerLane` waves so that one slow
+ * Vertex AI job holds up a quarter of a lane's work rather than all of it (`tapctl rehearse` shows
+ * the effect), and more waves only when a job would otherwise exceed `LIMITS.maxBatchSize`
+ * requests or `inputBytesShare` of `LIMITS.maxBatchInputBytes` of estimated input. A request's
+ * size is estimated as its staged text plus the bytes of a request with no text (prompt, schema,
+ * labels); the share left over covers what the estimate misses (escaped characters, the
+ * template's other columns, batches of longer than average texts). A batch is never smaller than
+ * `minRecords` unless the plan is: a smaller job would spend longer in Vertex AI's queue than
+ * running, so splitting a small plan further only adds queue time.
  */
-export const AUTO_BATCH_SIZE = { inputBytesShare: 0.8 } as const;
+export const AUTO_BATCH_SIZE = { inputBytesShare: 0.8, batchesPerLane: 4, minRecords: 5000 } as const;
 
 /** Characters of English text per model token, for estimates before any token is counted. */
 export const CHARS_PER_TOKEN = 4;

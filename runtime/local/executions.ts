@@ -142,6 +142,11 @@ export class LocalExecutions {
     return { executions: page.map((e) => this.view(e, view)), ...(next ? { nextPageToken: next } : {}) };
   }
 
+  /** Every execution this twin started, in the order it started them. */
+  all(): readonly LocalExecution[] {
+    return this.known;
+  }
+
   /** Whether this twin started executions of the workflow `parent` names. */
   knows(parent: string): boolean {
     const id = /\/workflows\/([^/]+)$/.exec(parent)?.[1];

@@ -58,6 +58,10 @@ export interface EstimateInput extends Pick<
 
 export interface Estimate {
   readonly records: number;
+  /** Average transcript length in characters. */
+  readonly avgChars: number;
+  /** Characters every request carries besides the transcript: instructions, prompt, response schema. */
+  readonly overheadChars: number;
   readonly model: string;
   readonly batchSize: number;
   readonly batches: number;
@@ -175,6 +179,8 @@ export function estimate(input: EstimateInput): Estimate {
   }
   return {
     records: input.records,
+    avgChars,
+    overheadChars,
     model,
     batchSize,
     batches,

@@ -31,6 +31,7 @@ import {
   DEFAULTS,
   RUN_ASSUMPTIONS,
   RunAssumptions,
+  TABLE_NAMES,
 } from '../contract';
 
 /**
@@ -45,7 +46,7 @@ export const MASTER_STEPS = { outsideRounds: 100, perRound: 10, perBatch: 2, per
 
 /** The master's pause between two looks at its running children, by seconds waited so far in the round. */
 export function masterPauseSeconds(waited: number): number {
-  return Math.min(3600, Math.max(60, Math.floor(waited / 50)));
+  return Math.min(3600, Math.max(60, Math.floor(waited / 200)));
 }
 
 /** The services a run pays for besides the model, as `--json`'s `pipeline_cost_breakdown` names them. */
@@ -214,48 +215,23 @@ export function pipelineCost(input: PipelineCostInput): PipelineCost {
   const add = (service: Service, item: string, quantity: number, unit: string, usd: number) =>
     items.push({ service, item, quantity, unit, usd });
 
-  // Sizes of the columns each statement reads (BigQuery bills logical bytes of the columns read).
-  const id = stringBytes(a.recordIdChars);
-  const version = stringBytes(analysisVersion(DEFAULT_ANALYSIS).length);
-  const key = id + version;
-  const assignment = stringBytes(a.executionIdChars) + 2 * INT64_BYTES + key;
-  const sourceRow = id + stringBytes(input.avgChars);
-  const requestBytes = (input.overheadChars + input.avgChars) * a.requestBytesPerChar;
-  const outputBytes = requestBytes + input.outputTokensPerRecord * CHARS_PER_TOKEN + a.outputLineOverheadBytes;
-  const errorsPer = a.errorFraction;
-
-  // BigQuery queries, table by table, each at least the minimum.
-  const billed = (...tables: number[]) => tables.reduce((sum, bytes) => sum + Math.max(min, bytes), 0);
-  const plannerBytes =
-    billed((ledger0 + n) * id, ledger0 * (key + STATUS_BYTES)) + // plan_skipped
-    billed((ledger0 + n) * id, ledger0 * key, ledger0 * errorsPer * a.errorRowBytes, ledger0 * assignment) + // plan_assign
-    // plan_stage: the batch inputs staged once, clustered by (execution_id, batch_id).
-    (input.generatorReadsSource ? 0 : billed((ledger0 + n) * sourceRow, n * assignment)) +
-    billed(n * assignment) + // plan_counts
-    billed(n * assignment, 0) + // plan_events
-    billed(0) + // plan_execution
-    billed(0); // report_plan, read by the planner first
-  // Per batch: the ledger tables hold what earlier batches committed; a linear growth by batch.
+  const m = jobWork(input);
+  const { key, assignment, sourceRow, requestBytes, outputBytes, errorsPer } = m.sizes;
+  const plannerBytes = m.planner(n, ledger0).bytesBilled;
+  // Per batch: the ledger tables hold what earlier batches committed, a linear growth by batch;
+  // summed in closed form here (the same sums as m.generator and m.processor batch by batch).
   const ledgerRows = (i0: number, perStep: number, bytes: number) => ({ a: i0 * bytes, b: perStep * bytes });
   const keys = ledgerRows(ledger0, perBatch, key);
   const errors = ledgerRows(ledger0 * errorsPer, perBatch * errorsPer, a.errorRowBytes);
   const ledgerScan = (rows: { a: number; b: number }) => sumFloored(rows.a, rows.b, batches, min);
   const ledgerPerLookup = 2 * ledgerScan(keys) + ledgerScan(errors);
   const batchOwn = batches * Math.max(min, perBatch * assignment);
-  // Each generator reads only its own batch's staged rows (a cluster of batch_inputs);
-  // generatorReadsSource prices the former join of the whole source instead.
   const generatorInput = input.generatorReadsSource
     ? batches * Math.max(min, (ledger0 + n) * sourceRow)
     : batches * Math.max(min, perBatch * sourceRow);
   const generatorBytes = ledgerPerLookup + batchOwn + generatorInput;
   const processorBytes = 2 * (ledgerPerLookup + batchOwn);
-  const reporterBytes =
-    billed(0) + // report_plan
-    billed(n * assignment, (ledger0 + n) * key, (ledger0 + n) * (key + STATUS_BYTES)) + // report_records
-    billed(0) + // report_batches
-    billed((ledger0 + n) * errorsPer * a.errorRowBytes) + // report_errors
-    billed(0) + // report_usage
-    billed(0); // report_execution
+  const reporterBytes = m.reporter(n, ledger0).bytesBilled;
   const queryUsd = (bytes: number) => (bytes / TIB) * prices.bigqueryOnDemandPerTiB;
   add('bigquery', 'planner queries (source scanned once)', plannerBytes, 'bytes', queryUsd(plannerBytes));
   add('bigquery', 'generator queries (batch rows + ledger lookups)', generatorBytes, 'bytes', queryUsd(generatorBytes));
@@ -271,8 +247,7 @@ export function pipelineCost(input: PipelineCostInput): PipelineCost {
   );
   // The processor loads results, processed records and its event, and errors when it has some;
   // the generator loads only rows a first attempt rarely has (records it cannot send, repairs).
-  const errorLoads = perBatch * errorsPer >= 1 ? 1 : 0;
-  const loadJobs = batches * (3 + errorLoads);
+  const loadJobs = batches * m.processor(perBatch, ledger0).loads.length;
   const committedBytes = n * (a.resultRowBytes + PROCESSED_ROW_JSON_BYTES) + n * errorsPer * a.errorRowBytes;
   if (input.commit === 'storage-write-api') {
     add('bigquery', 'commits (Storage Write API)', committedBytes, 'bytes', (committedBytes / GIB) * prices.bigqueryStorageWritePerGiB);
@@ -281,12 +256,10 @@ export function pipelineCost(input: PipelineCostInput): PipelineCost {
   }
 
   // Cloud Run: seconds each job runs, billed per 100 ms.
-  const seconds = (queries: number, loads: number, bytes: number) =>
-    Math.ceil((a.jobStartSeconds + queries * a.querySeconds + loads * a.loadJobSeconds + bytes / a.jobBytesPerSecond) * 10) / 10;
-  const plannerSeconds = seconds(7, 0, 0);
-  const generatorSeconds = seconds(1, 0, perBatch * (sourceRow + requestBytes));
-  const processorSeconds = seconds(2, 3 + errorLoads, perBatch * (outputBytes + a.resultRowBytes + PROCESSED_ROW_JSON_BYTES));
-  const reporterSeconds = seconds(7, 0, 0);
+  const plannerSeconds = m.planner(n, ledger0).seconds;
+  const generatorSeconds = m.generator(perBatch, ledger0).seconds;
+  const processorSeconds = m.processor(perBatch, ledger0).seconds;
+  const reporterSeconds = m.reporter(n, ledger0).seconds;
   const runUsd = (s: number) => s * (cpu * prices.cloudRunVcpuSecond + memoryGiB * prices.cloudRunGibSecond);
   const jobSeconds = plannerSeconds + reporterSeconds + batches * (generatorSeconds + processorSeconds);
   add('cloud_run', `job executions (${cpu} vCPU, ${memoryGiB} GiB)`, jobSeconds, 'seconds', runUsd(jobSeconds));
@@ -316,13 +289,14 @@ export function pipelineCost(input: PipelineCostInput): PipelineCost {
   // Every call the workflows make goes to *.googleapis.com: no external steps.
   add('workflows', 'external HTTP calls', 0, 'steps', 0);
 
-  // Cloud Storage: objects written and read per batch, and what the work bucket keeps.
-  // Class A per batch: claim; generator's input, two staged files, commit plan, manifest; Vertex
-  // AI's output file; processor's listing, four staged files, commit plan, result. Per run: plan, summary.
-  const classA = batches * 14 + 2;
-  // Class B per batch: the workflow reads manifest and result; each job checks its commit plan;
-  // Vertex AI reads the input; the processor reads the output; each load reads its staged file.
-  const classB = batches * (7 + 3 + errorLoads) + 2;
+  // Cloud Storage: objects written and read per batch and per run, and what the work bucket keeps.
+  const ops = WORKFLOW_OBJECT_OPERATIONS;
+  const gen = m.generator(perBatch, ledger0);
+  const proc = m.processor(perBatch, ledger0);
+  const perRun = (k: 'classA' | 'classB') => m.planner(n, ledger0)[k] + m.reporter(n, ledger0)[k] + ops.master[k];
+  const perBatchOps = (k: 'classA' | 'classB') => gen[k] + proc[k] + ops.batch[k] + ops.vertexJob[k];
+  const classA = batches * perBatchOps('classA') + perRun('classA');
+  const classB = batches * perBatchOps('classB') + perRun('classB');
   add('cloud_storage', 'Class A operations', classA, 'operations', (classA / 1000) * prices.storageClassAPerThousand);
   add('cloud_storage', 'Class B operations', classB, 'operations', (classB / 1000) * prices.storageClassBPerThousand);
   const storedBytes = n * (requestBytes + outputBytes + a.resultRowBytes + PROCESSED_ROW_JSON_BYTES);
@@ -348,5 +322,146 @@ export function pipelineCost(input: PipelineCostInput): PipelineCost {
     expectedHours: (plannerSeconds + round.seconds + reporterSeconds) / 3600,
     prices,
     assumptions: a,
+  };
+}
+
+/** The sizes, in bytes, that a run's statements and files are priced by. */
+export interface RecordSizes {
+  /** A record id as BigQuery stores it. */
+  readonly id: number;
+  /** A record id and an analysis version: what the ledger lookups read per row. */
+  readonly key: number;
+  /** A `batch_assignments` row's columns the statements read. */
+  readonly assignment: number;
+  /** A source row's id and text. */
+  readonly sourceRow: number;
+  /** One request line of `input.jsonl`. */
+  readonly requestBytes: number;
+  /** One line of Vertex AI's output: the echoed request and the answer. */
+  readonly outputBytes: number;
+  /** `error_tracking` rows per record. */
+  readonly errorsPer: number;
+}
+
+/** What one job run is billed for: query bytes, seconds of Cloud Run, and the tables it loads. */
+export interface JobWork {
+  readonly bytesBilled: number;
+  /** Seconds the execution runs, rounded up to Cloud Run's 100 ms. */
+  readonly seconds: number;
+  /** The tables it loads, one load job (one table operation) each. */
+  readonly loads: readonly string[];
+  /** Cloud Storage objects it writes or lists (Class A) and reads (Class B). */
+  readonly classA: number;
+  readonly classB: number;
+}
+
+/**
+ * Cloud Storage operations besides the jobs': the batch workflow claims an attempt and reads its
+ * manifest and result; the master reads the plan and the summary; a Vertex AI job reads its input
+ * and writes its output file.
+ */
+export const WORKFLOW_OBJECT_OPERATIONS = {
+  batch: { classA: 1, classB: 2 },
+  master: { classA: 0, classB: 2 },
+  vertexJob: { classA: 1, classB: 1 },
+} as const;
+
+/** The work of each job of a run, for `records` records when the ledger holds `ledgerRows` rows. */
+export interface JobWorkModel {
+  readonly sizes: RecordSizes;
+  planner(records: number, ledgerRows: number): JobWork;
+  generator(records: number, ledgerRows: number): JobWork;
+  processor(records: number, ledgerRows: number): JobWork;
+  reporter(records: number, ledgerRows: number): JobWork;
+}
+
+/**
+ * Each job's billable work, statement by statement, as `pipelineCost` sums it for a whole run and
+ * `tapctl rehearse` counts it job by job. `records` is what the job works on (the plan for the
+ * planner and the reporter, one batch for the others); `ledgerRows` the rows the ledger tables hold
+ * when it starts (earlier runs and batches).
+ */
+export function jobWork(input: PipelineCostInput): JobWorkModel {
+  const prices: CloudPrices = { ...CLOUD_PRICES, ...input.prices };
+  const a: RunAssumptions = { ...RUN_ASSUMPTIONS, ...input.assumptions };
+  const min = prices.bigqueryMinBytesPerTable;
+  // Sizes of the columns each statement reads (BigQuery bills logical bytes of the columns read).
+  const id = stringBytes(a.recordIdChars);
+  const version = stringBytes(analysisVersion(DEFAULT_ANALYSIS).length);
+  const key = id + version;
+  const assignment = stringBytes(a.executionIdChars) + 2 * INT64_BYTES + key;
+  const sourceRow = id + stringBytes(input.avgChars);
+  const requestBytes = (input.overheadChars + input.avgChars) * a.requestBytesPerChar;
+  const outputBytes = requestBytes + input.outputTokensPerRecord * CHARS_PER_TOKEN + a.outputLineOverheadBytes;
+  const errorsPer = a.errorFraction;
+  const errorRow = a.errorRowBytes;
+  // BigQuery queries, table by table, each at least the minimum.
+  const billed = (...tables: number[]) => tables.reduce((sum, bytes) => sum + Math.max(min, bytes), 0);
+  const seconds = (queries: number, loads: number, bytes: number) =>
+    Math.ceil((a.jobStartSeconds + queries * a.querySeconds + loads * a.loadJobSeconds + bytes / a.jobBytesPerSecond) * 10) / 10;
+  // The ledger lookups of `batch_records` and `batch_planned`: ids and versions of processed
+  // records and results, and the error rows, whole (they cannot prune by cluster).
+  const lookup = (ledger: number) => billed(ledger * key, ledger * key, ledger * errorsPer * errorRow);
+  const processorLoads = (records: number): string[] => [
+    TABLE_NAMES.results,
+    TABLE_NAMES.processedRecords,
+    TABLE_NAMES.batchEvents,
+    ...(records * errorsPer >= 1 ? [TABLE_NAMES.errorTracking] : []),
+  ];
+  return {
+    sizes: { id, key, assignment, sourceRow, requestBytes, outputBytes, errorsPer },
+    planner: (n, ledger) => ({
+      bytesBilled:
+        billed((ledger + n) * id, ledger * (key + STATUS_BYTES)) + // plan_skipped
+        billed((ledger + n) * id, ledger * key, ledger * errorsPer * errorRow, ledger * assignment) + // plan_assign
+        // plan_stage: the batch inputs staged once, clustered by (execution_id, batch_id).
+        (input.generatorReadsSource ? 0 : billed((ledger + n) * sourceRow, n * assignment)) +
+        billed(n * assignment) + // plan_counts
+        billed(n * assignment, 0) + // plan_events
+        billed(0) + // plan_execution
+        billed(0), // report_plan, read by the planner first
+      seconds: seconds(7, 0, 0),
+      loads: [],
+      // plan.json; its commit plan checked.
+      classA: 1,
+      classB: 0,
+    }),
+    generator: (records, ledger) => ({
+      // Its own batch's staged rows (a cluster of batch_inputs) and its assignments, and the
+      // ledger lookups; generatorReadsSource prices the former join of the whole source instead.
+      bytesBilled:
+        lookup(ledger) +
+        billed(records * assignment) +
+        billed(input.generatorReadsSource ? ((input.ledgerRecords ?? 0) + input.records) * sourceRow : records * sourceRow),
+      seconds: seconds(1, 0, records * (sourceRow + requestBytes)),
+      loads: [],
+      // input.jsonl, two staged files and their commit plan, manifest.json; the commit plan checked.
+      classA: 5,
+      classB: 1,
+    }),
+    processor: (records, ledger) => ({
+      // batch_planned twice: to plan the matching, and to settle.
+      bytesBilled: 2 * (lookup(ledger) + billed(records * assignment)),
+      seconds: seconds(2, processorLoads(records).length, records * (outputBytes + a.resultRowBytes + PROCESSED_ROW_JSON_BYTES)),
+      loads: processorLoads(records),
+      // The output listed; four staged files, their commit plan, result.json. The commit plan
+      // checked twice, the output read, each load's staged file read.
+      classA: 7,
+      classB: 3 + processorLoads(records).length,
+    }),
+    reporter: (n, ledger) => ({
+      bytesBilled:
+        billed(0) + // report_plan
+        billed(n * assignment, (ledger + n) * key, (ledger + n) * (key + STATUS_BYTES)) + // report_records
+        billed(0) + // report_batches
+        billed((ledger + n) * errorsPer * errorRow) + // report_errors
+        billed(0) + // report_usage
+        billed(0), // report_execution
+      seconds: seconds(7, 0, 0),
+      loads: [],
+      // summary.json.
+      classA: 1,
+      classB: 0,
+    }),
   };
 }

@@ -488,7 +488,7 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
     // Ten waves of a day each: without growing waits, a look a minute would be 14,400 looks.
     const looks = cloud.listCalls.filter((filter) => filter.includes('state="ACTIVE"') && filter.includes('labels.tap_round')).length;
     expect(looks).toBeGreaterThan(10);
-    expect(looks).toBeLessThan(600);
+    expect(looks).toBeLessThan(1200);
     expect(outcome.stats.steps).toBeLessThan(40 * 2 + looks * 6 + 100);
   });
 

@@ -5,7 +5,8 @@ import { BATCH_PRICES, CLOUD_PRICES_AS_OF, DEFAULT_ANALYSIS, DEFAULTS, LIMITS, P
 import { integer as count, table, usd } from '../../ops/format';
 import { decimal, integer, list, options, parseOptions, text, toggle, usageText } from '../options';
 
-const ESTIMATE_OPTIONS = options({
+/** The run's size, model and settings: what `estimate` and `rehearse` both take. */
+export const ESTIMATE_OPTIONS = options({
   records: integer({ value: 'N', min: 0, required: true, help: 'records to analyse' }),
   'avg-chars': decimal({ value: 'C', min: 0, default: DEFAULT_AVG_CHARS, help: 'average transcript length in characters' }),
   model: text({
@@ -58,7 +59,12 @@ contacted. Prices and assumptions live in runtime/contract/cloud-prices.ts; --se
   [['Options', ESTIMATE_OPTIONS]],
 );
 
-const SERVICE_NAMES = { bigquery: 'BigQuery', cloud_run: 'Cloud Run', workflows: 'Workflows', cloud_storage: 'Cloud Storage' } as const;
+export const SERVICE_NAMES = {
+  bigquery: 'BigQuery',
+  cloud_run: 'Cloud Run',
+  workflows: 'Workflows',
+  cloud_storage: 'Cloud Storage',
+} as const;
 
 /** The estimate as `--json` prints it: the library's fields, and the snake_case summary scripts read. */
 export function estimateJson(e: Estimate): Record<string, unknown> {

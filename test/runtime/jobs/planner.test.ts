@@ -1,4 +1,4 @@
-import { DEFAULT_ANALYSIS, analysisVersion, TABLE_NAMES } from '../../../runtime/contract';
+import { AUTO_BATCH_SIZE, DEFAULT_ANALYSIS, analysisVersion, TABLE_NAMES } from '../../../runtime/contract';
 import { Harness } from '../../fakes/harness';
 
 const ids = (n: number, from = 0) =>
@@ -199,17 +199,17 @@ describe('planner', () => {
     expect(await h.generate('run-1', 0)).toMatchObject({ requests: 1 });
   });
 
-  test('batch size auto spreads the plan over the lanes, records the size chosen, and a number given wins', async () => {
+  test('batch size auto runs a small plan as one batch of at least minRecords, records the size chosen, and a number given wins', async () => {
     const h = await Harness.create();
     await h.addTranscripts(Array.from({ length: 20 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, text: 'a call' })));
     const auto = await h.plan('auto-1', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3', TAP_DRY_RUN: 'true' });
-    expect(auto).toMatchObject({ records: 20, batch_size: 7, batch_count: 3 });
+    expect(auto).toMatchObject({ records: 20, batch_size: AUTO_BATCH_SIZE.minRecords, batch_count: 1 });
     const planned = await h.plan('auto-2', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3' });
-    expect(planned).toMatchObject({ records: 20, batch_size: 7, batch_count: 3 });
+    expect(planned).toMatchObject({ records: 20, batch_size: AUTO_BATCH_SIZE.minRecords, batch_count: 1 });
     const [row] = (await h.rows('executions')).filter((r) => r.execution_id === 'auto-2');
-    expect(JSON.parse(String(row!.params))).toMatchObject({ batch_size: 7, batch_size_setting: 'auto' });
-    const line = h.log.lines.find((l) => l.message === 'batch size 7 chosen for 20 records of 120 bytes');
-    expect(line).toMatchObject({ records: 20, text_bytes: 120, batch_size: 7, max_concurrent_batches: 3 });
+    expect(JSON.parse(String(row!.params))).toMatchObject({ batch_size: AUTO_BATCH_SIZE.minRecords, batch_size_setting: 'auto' });
+    const line = h.log.lines.find((l) => l.message === `batch size ${AUTO_BATCH_SIZE.minRecords} chosen for 20 records of 120 bytes`);
+    expect(line).toMatchObject({ records: 20, text_bytes: 120, batch_size: AUTO_BATCH_SIZE.minRecords, max_concurrent_batches: 3 });
 
     const h2 = await Harness.create();
     await h2.addTranscripts(Array.from({ length: 20 }, (_, i) => ({ id: `t${i}`, text: 'a call' })));
@@ -227,15 +227,16 @@ describe('planner', () => {
     await h.addTranscripts(Array.from({ length: 40 }, (_, i) => ({ id: `u${String(i).padStart(2, '0')}`, text: 'a call' })));
     const again = await h.plan('run-1', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3' });
     expect(again).toEqual(first);
-    expect(again.batch_size).toBe(7);
+    expect(again.records).toBe(20);
+    expect(again.batch_size).toBe(AUTO_BATCH_SIZE.minRecords);
   });
 
   test('without a batch size the planner chooses one (auto is the default)', async () => {
     const h = await Harness.create();
     await h.addTranscripts(Array.from({ length: 20 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, text: 'a call' })));
     expect(await h.plan('run-1', { TAP_BATCH_SIZE: undefined, TAP_MAX_CONCURRENT_BATCHES: '4' })).toMatchObject({
-      batch_size: 5,
-      batch_count: 4,
+      batch_size: AUTO_BATCH_SIZE.minRecords,
+      batch_count: 1,
     });
   });
 

@@ -86,7 +86,7 @@ describe('estimate', () => {
   test('the scale goal: at 1M transcripts of 6,000 characters the defaults stay under 0.5%; batches of 1,000 miss it, led by the Vertex AI polls', () => {
     const defaults = estimate({ records: 1_000_000, avgChars: 6000 });
     expect(defaults.overheadRatio).toBeLessThan(0.005);
-    expect(defaults.vertexJobs).toBeLessThanOrEqual(2 * DEFAULTS.maxConcurrentBatches);
+    expect(defaults.vertexJobs).toBe(4 * DEFAULTS.maxConcurrentBatches);
     const small = estimate({ records: 1_000_000, avgChars: 6000, batchSize: 1000 });
     expect(small.overheadRatio).toBeGreaterThan(0.005);
     const largest = [...small.pipeline.items].sort((x, y) => y.usd - x.usd)[0];
