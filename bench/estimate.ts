@@ -108,7 +108,7 @@ queries read ${int(joinedGenerator.quantity / 2 ** 40)} TiB at 1M in batches of 
   ).toFixed(1)} GiB (${usd(stagedGenerator.usd)}), ${(joinedGenerator.quantity / stagedGenerator.quantity).toFixed(0)}x less.
 
 The expected hours come from a simulation of the master's round: it starts batches only when it looks, and its
-pause between looks grows with the round's age (a fiftieth of the time waited, 1 min to 1 h), so long runs
+pause between looks grows with the round's age (a two-hundredth of the time waited, 1 min to 1 h), so long runs
 leave lanes idle.
 
 ${breakdown(`1M records, batches of up to ${int(oneM!.batchSize)} (the defaults)`, oneM!)}

@@ -162,6 +162,8 @@ export interface Rehearsal {
   };
   readonly counts: {
     readonly bigqueryBytesBilled: number;
+    /** Of which each job kind's queries. */
+    readonly bytesBilledByJob: Readonly<Record<string, number>>;
     readonly loadJobs: number;
     readonly cloudRunSeconds: number;
     readonly workflowSteps: number;
@@ -260,6 +262,7 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
   const jobs = new Map<string, StandInJob>();
   // What the stand-ins count.
   let bytesBilled = 0;
+  const bytesByJob: Record<string, number> = {};
   let cloudRunSeconds = 0;
   let classA = 0;
   let classB = 0;
@@ -274,8 +277,9 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
   let longest = 0;
   const attemptStart = new Map<string, number>();
 
-  const count = (w: JobWork, started: number, ended: number) => {
+  const count = (kind: string, w: JobWork, started: number, ended: number) => {
     bytesBilled += w.bytesBilled;
+    bytesByJob[kind] = (bytesByJob[kind] ?? 0) + w.bytesBilled;
     cloudRunSeconds += w.seconds;
     classA += w.classA;
     classB += w.classB;
@@ -412,7 +416,7 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
       };
     }
     await ctx.sleep(w.seconds);
-    count(w, started, ctx.now());
+    count(kind, w, started, ctx.now());
     finish();
   };
 
@@ -674,6 +678,7 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
     },
     counts: {
       bigqueryBytesBilled: bytesBilled,
+      bytesBilledByJob: bytesByJob,
       loadJobs: loads.length,
       cloudRunSeconds,
       workflowSteps: steps,
