@@ -136,7 +136,7 @@ describe('tapctl on a laptop run with faults', () => {
     expect(JSON.parse(report.stdout)).toMatchObject({ records_total: 10, records_succeeded: 10, batches: 2, batches_failed: 0 });
   });
 
-  test('--batch-size auto sizes the batches for the lanes: 10 records over 4 lanes are 4 batches of 3 at most', async () => {
+  test('--batch-size auto sizes the batches as the cloud does: 10 records are one batch, smaller than the least auto splits', async () => {
     await cli(['clear-history', '--local', work(), '--execution', 'second-run', '--yes']);
     const auto = await cli([
       'run',
@@ -151,7 +151,7 @@ describe('tapctl on a laptop run with faults', () => {
     ]);
     expect(auto.code).toBe(0);
     const report = await cli(['report', '--local', work(), '--execution', 'auto-run', '--json']);
-    expect(JSON.parse(report.stdout)).toMatchObject({ records_total: 10, records_succeeded: 10, batches: 4, batches_failed: 0 });
+    expect(JSON.parse(report.stdout)).toMatchObject({ records_total: 10, records_succeeded: 10, batches: 1, batches_failed: 0 });
     const bad = await cli(['run', '--local', work(), '--batch-size', 'many']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--batch-size must be a whole number from 1 to 200000 or auto, got "many"');
