@@ -3,6 +3,7 @@
  * `<analysis>_latest` view (the latest result per record with the source's descriptive columns), the
  * source columns the explorer charts against, and the explorer's bounds.
  */
+import { AnalysisSpec, resultsTable } from './analysis';
 import { SOURCE_TABLE, TABLE_NAMES } from './tables';
 
 /** The analysis every pipeline has: the construct's `analysis` prop, results in `TABLE_NAMES.results`. */
@@ -84,9 +85,15 @@ export interface LatestSource {
   readonly table: string;
   /** Its record id column. */
   readonly idColumn: string;
-  /** The descriptive columns to carry (never the transcript). */
-  readonly columns: readonly string[];
+  /**
+   * The descriptive columns to carry (never the transcript), as columns of their own; or, for a
+   * source whose columns are not known in advance, the text column to leave out of a `source`
+   * STRUCT that carries every other column (BigQuery only).
+   */
+  readonly columns: readonly string[] | { readonly allBut: string };
 }
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,299}$/;
 
 /**
  * The latest view's SQL, one text for BigQuery and DuckDB: per record, the result of the most
@@ -94,11 +101,16 @@ export interface LatestSource {
  * descriptive columns. A source column named like a result column is carried as `source_<name>`.
  */
 export function latestResultsSql(t: TableResolver, tables: AnalysisTables, resultColumns: readonly string[], source: LatestSource): string {
-  for (const name of [...resultColumns, ...source.columns, source.idColumn]) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,299}$/.test(name)) throw new Error(`invalid column name ${JSON.stringify(name)} for the latest view`);
+  const named = Array.isArray(source.columns) ? (source.columns as readonly string[]) : [];
+  const allBut = Array.isArray(source.columns) ? undefined : (source.columns as { readonly allBut: string }).allBut;
+  for (const name of [...resultColumns, ...named, source.idColumn, ...(allBut === undefined ? [] : [allBut])]) {
+    if (!IDENTIFIER.test(name)) throw new Error(`invalid column name ${JSON.stringify(name)} for the latest view`);
   }
   const taken = new Set(resultColumns);
-  const sourceSelect = source.columns.filter((c) => c !== source.idColumn).map((c) => (taken.has(c) ? `s.${c} AS source_${c}` : `s.${c}`));
+  const sourceSelect =
+    allBut === undefined
+      ? named.filter((c) => c !== source.idColumn).map((c) => (taken.has(c) ? `s.${c} AS source_${c}` : `s.${c}`))
+      : [`(SELECT AS STRUCT * EXCEPT (${allBut}) FROM UNNEST([s])) AS source`];
   return `SELECT ${[...resultColumns.map((c) => `r.${c}`), ...sourceSelect].join(', ')}
 FROM (
   SELECT * FROM ${t(tables.results)}
@@ -106,4 +118,18 @@ FROM (
   QUALIFY ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY processed_at DESC, analysis_version DESC) = 1
 ) AS r
 LEFT JOIN ${t(source.table)} AS s ON s.${source.idColumn} = r.record_id`;
+}
+
+/** The source the construct creates and the laptop loads: its descriptive columns, flat. */
+export const CONTRACT_SOURCE: LatestSource = { table: TABLE_NAMES.source, idColumn: SOURCE_ROLES.id, columns: SOURCE_DESCRIPTIVE_COLUMNS };
+
+/** The `<analysis>_latest` view of an analysis declared by `spec`, over `source`. */
+export function latestViewSql(
+  t: TableResolver,
+  spec: AnalysisSpec,
+  tables: AnalysisTables = analysisTables(),
+  source: LatestSource = CONTRACT_SOURCE,
+): string {
+  const columns = resultsTable(spec, tables.results).columns.map((c) => c.name);
+  return latestResultsSql(t, tables, columns, source);
 }

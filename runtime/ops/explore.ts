@@ -356,8 +356,10 @@ class ExplorerQueries {
         return { kind: 'categories', counts, other: num(all?.n) - shown };
       }
       case 'boolean': {
-        const [r] = await this.run(`SELECT COUNTIF(${c}) AS yes, COUNTIF(NOT ${c}) AS no, COUNTIF(${c} IS NULL) AS missing FROM calls`);
-        return { kind: 'share', yes: num(r?.yes), no: num(r?.no), missing: num(r?.missing) };
+        const [r] = await this.run(
+          `SELECT COUNTIF(${c}) AS yes_count, COUNTIF(NOT ${c}) AS no_count, COUNTIF(${c} IS NULL) AS missing FROM calls`,
+        );
+        return { kind: 'share', yes: num(r?.yes_count), no: num(r?.no_count), missing: num(r?.missing) };
       }
       case 'number': {
         const [r] = await this.run(
