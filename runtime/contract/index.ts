@@ -14,3 +14,4 @@ export * from './logging';
 export * from './local';
 export * from './deployment';
 export * from './results';
+export * from './launcher';
