@@ -3,7 +3,10 @@
  * Workflows client against the in-process Executions API fake.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { bundleJob } from '../../../lib/private/bundling';
 import { LAUNCHER_ENV, LAUNCHER_EXIT } from '../../../runtime/contract';
 import { MemoryLogger } from '../../../runtime/core/log';
 import { config, launch, LauncherConfig, outcome, WorkflowExecutions } from '../../../runtime/jobs/launcher';
@@ -137,9 +140,14 @@ describe('the launcher job as a process, with Google’s Workflows client', () =
   });
   afterEach(() => fake.stop());
 
-  function runJob(env: Record<string, string>): Promise<{ code: number | null; lines: Record<string, unknown>[] }> {
+  const SOURCE = ['--require', 'tsx/cjs', path.join(ROOT, 'runtime', 'jobs', 'launcher.ts')];
+
+  function runJob(
+    env: Record<string, string>,
+    args: readonly string[] = SOURCE,
+  ): Promise<{ code: number | null; lines: Record<string, unknown>[] }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(ROOT, 'runtime', 'jobs', 'launcher.ts')], {
+      const child = spawn(process.execPath, args, {
         cwd: ROOT,
         env: {
           PATH: process.env.PATH,
@@ -206,4 +214,19 @@ describe('the launcher job as a process, with Google’s Workflows client', () =
     expect(code).toBe(1);
     expect(String(lines[0]!.message)).toContain('could not start projects/my-project/locations/europe-west1/workflows/other-master');
   });
+
+  test('the deployed bundle does the same, as the stock image runs it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-launcher-bundle-'));
+    try {
+      const bundle = bundleJob('launcher', dir);
+      fake.statesOfNew = ['SUCCEEDED'];
+      fake.resultOfNew = JSON.stringify({ ...SUMMARY, batches_unfinished: 1 });
+      const { code, lines } = await runJob({ [LAUNCHER_ENV.batchSize]: '2000' }, [bundle.file]);
+      expect(code).toBe(3);
+      expect(JSON.parse([...fake.executions.values()][0]!.argument)).toEqual({ batch_size: 2000 });
+      expect(lines[lines.length - 1]).toMatchObject({ job: 'launcher', exit_code: 3 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
