@@ -26,6 +26,11 @@ export const LAUNCHER_ENV = {
   batchSize: RUN_ENV.batchSize,
   maxConcurrentBatches: RUN_ENV.maxConcurrentBatches,
   dryRun: RUN_ENV.dryRun,
+  /**
+   * `true`: when another run is active, end quietly (exit 0, the master's `run_skipped`) instead of
+   * failing; for a schedule that may fire during a long run.
+   */
+  skipIfBusy: 'TAP_SKIP_IF_BUSY',
   /** The analysis to run, one of `TAP_ANALYSES`. */
   analysis: 'TAP_RUN_ANALYSIS',
   /** Seconds between two looks at the execution. */

@@ -43,6 +43,7 @@ export function config(env: JobEnv): LauncherConfig {
   const limit = optionalInt(env, LAUNCHER_ENV.limit, 1, Number.MAX_SAFE_INTEGER);
   if (limit !== undefined) argument.limit = limit;
   if (optionalBool(env, LAUNCHER_ENV.dryRun)) argument.dry_run = true;
+  if (optionalBool(env, LAUNCHER_ENV.skipIfBusy)) argument.skip_if_busy = true;
   const analysis = env[LAUNCHER_ENV.analysis]?.trim();
   if (analysis) {
     const analyses = (env[LAUNCHER_ENV.analyses] ?? '')

@@ -31,9 +31,17 @@ describe('launcher configuration', () => {
       [LAUNCHER_ENV.maxConcurrentBatches]: '4',
       [LAUNCHER_ENV.dryRun]: 'true',
       [LAUNCHER_ENV.analysis]: 'pass1',
+      [LAUNCHER_ENV.skipIfBusy]: 'true',
     });
     expect(cfg.workflow).toBe('projects/my-project/locations/europe-west1/workflows/tap-master-orchestrator');
-    expect(cfg.argument).toEqual({ limit: 500, batch_size: 'auto', max_concurrent_batches: 4, dry_run: true, analysis: 'pass1' });
+    expect(cfg.argument).toEqual({
+      limit: 500,
+      batch_size: 'auto',
+      max_concurrent_batches: 4,
+      dry_run: true,
+      analysis: 'pass1',
+      skip_if_busy: true,
+    });
     expect(config({ ...ENV, [LAUNCHER_ENV.batchSize]: '1000' }).argument).toEqual({ batch_size: 1000 });
   });
 
