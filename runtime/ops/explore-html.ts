@@ -204,7 +204,7 @@ svg text{font-size:12px;fill:#333}svg .tick{font-size:11px;fill:#666}svg .axis-l
 .legend span{margin-right:12px;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 #filters{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:6px 0}#filters label{font-size:12px;color:#555}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top;font-size:13px}
-th{background:#f0f0f0;position:sticky;top:0}tbody tr{cursor:pointer}tbody tr:hover{background:#e3f2fd}tr.selected{background:#bbdefb}
+th{background:#f0f0f0;position:sticky;top:0;cursor:pointer}th[data-sorted=ascending]::after{content:' ▲'}th[data-sorted=descending]::after{content:' ▼'}tbody tr{cursor:pointer}tbody tr:hover{background:#e3f2fd}tr.selected{background:#bbdefb}
 #call{background:#fff;border-top:2px solid #1565c0}#call dl{display:grid;grid-template-columns:200px 1fr;gap:2px 12px;margin:0}
 #call dt{color:#555}#call dd{margin:0;white-space:pre-wrap}#call pre{white-space:pre-wrap;background:#f5f5f5;padding:8px;border-radius:4px;max-height:420px;overflow:auto}
 .empty{color:#777}
@@ -220,7 +220,7 @@ const SCRIPT = `
   var NONE = data.none;
   var rows = data.calls.rows;
   var matching = data.calls.matching;
-  var state = { equals: {}, search: '' };
+  var state = { equals: {}, search: '', sort: null };
   var filters = document.getElementById('filters');
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -262,11 +262,33 @@ const SCRIPT = `
     var texts = [row.transcript, row.values.record_id].concat(data.searched.map(function (n) { return show(row.values[n]); }));
     return texts.some(function (t) { return t && String(t).toLowerCase().indexOf(state.search) >= 0; });
   }
+  function compare(a, b) {
+    var x = a.values[state.sort.column], y = b.values[state.sort.column];
+    if (x === null || x === undefined) return y === null || y === undefined ? 0 : 1;
+    if (y === null || y === undefined) return -1;
+    var c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0;
+    return state.sort.descending ? -c : c;
+  }
+  document.querySelectorAll('#calls th').forEach(function (th) {
+    th.addEventListener('click', function () {
+      var column = th.getAttribute('data-column');
+      state.sort = { column: column, descending: state.sort && state.sort.column === column ? !state.sort.descending : false };
+      document.querySelectorAll('#calls th').forEach(function (h) { h.removeAttribute('data-sorted'); });
+      th.setAttribute('data-sorted', state.sort.descending ? 'descending' : 'ascending');
+      refresh();
+    });
+  });
   function refresh() {
-    if (!data.served) { render(rows.filter(matches), null); return; }
+    if (!data.served) {
+      var list = rows.filter(matches);
+      if (state.sort) list = list.slice().sort(compare);
+      render(list, null);
+      return;
+    }
     var q = new URLSearchParams();
     for (var name in state.equals) q.append('eq', name + '=' + state.equals[name]);
     if (state.search) q.set('q', state.search);
+    if (state.sort) q.set('sort', (state.sort.descending ? '-' : '') + state.sort.column);
     fetch(data.callsPath + '?' + q.toString()).then(function (r) { return r.json(); }).then(function (page) {
       if (page.error) { document.getElementById('shown').textContent = page.error; return; }
       rows = page.rows; render(rows, page.matching);
@@ -350,7 +372,7 @@ export function explorerHtml(input: ExplorerPageInput): string {
 <p class="meta"><span data-metric="calls" data-value="${summary.calls}">${integer(summary.calls)}</span> calls (${escapeHtml(span)} by ${escapeHtml(explorer.timeColumn)}${explorer.since ? `, since ${escapeHtml(explorer.since)}` : ''}), from ${escapeHtml(explorer.resultsTable)}, the latest result per record; analysis version${summary.versions.length === 1 ? '' : 's'} ${escapeHtml(summary.versions.join(', ') || 'none')}. Generated ${escapeHtml(generatedAt)}.</p>
 <p class="notice" id="sample-note" data-carried="${carried}" data-total="${summary.calls}">${escapeHtml(notice)}</p></header>`;
   const table = `<section id="list"><h2>Calls</h2><div id="filters"></div><p class="note" id="shown"></p>
-<div style="max-height:520px;overflow:auto"><table id="calls"><thead><tr>${tableColumns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody></tbody></table></div></section>
+<div style="max-height:520px;overflow:auto"><table id="calls"><thead><tr>${tableColumns.map((c) => `<th data-column="${escapeHtml(c)}" title="sort">${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody></tbody></table></div></section>
 <section id="call" hidden></section>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -32,7 +32,7 @@ export interface ExplorerServer {
   close(): Promise<void>;
 }
 
-/** The filter of a calls request: `eq=field=value` (repeated), `q=text`, `offset=N`. */
+/** The filter of a calls request: `eq=field=value` (repeated), `q=text`, `sort=column` (`-column`: highest first), `offset=N`. */
 export function callsQuery(search: URLSearchParams): { filter: CallFilter; offset: number } {
   const equals: Record<string, string> = {};
   for (const pair of search.getAll('eq')) {
@@ -43,7 +43,9 @@ export function callsQuery(search: URLSearchParams): { filter: CallFilter; offse
   const offsetText = search.get('offset') ?? '0';
   const offset = Number(offsetText);
   if (!Number.isSafeInteger(offset) || offset < 0) throw new UsageError(`offset must be a whole number from 0, got ${offsetText}`);
-  return { filter: { equals, search: search.get('q') ?? undefined }, offset };
+  const sort = search.get('sort') ?? '';
+  const orderBy = sort ? { column: sort.replace(/^-/, ''), descending: sort.startsWith('-') } : undefined;
+  return { filter: { equals, search: search.get('q') ?? undefined, orderBy }, offset };
 }
 
 /** Starts the server; it answers until `close`. */

@@ -110,6 +110,11 @@ export interface CallRow {
 export interface CallFilter {
   readonly equals?: Readonly<Record<string, string>>;
   readonly search?: string;
+  /**
+   * The order of the calls: a column of the call rows, lowest first unless `descending`.
+   * @default - the most recent call first
+   */
+  readonly orderBy?: { readonly column: string; readonly descending?: boolean };
 }
 
 export interface CallPage {
@@ -260,7 +265,18 @@ export async function openExplorer(w: ExploreWarehouse, options: ExplorerOptions
     columns,
     filterable,
     summarize: (progress) => q.summarize(fields, columns, progress ?? (() => undefined)),
-    calls: (filter, offset, limit) => q.calls(fields, filterable, filter, offset, limit),
+    calls: (filter, offset, limit) => {
+      const order = filter.orderBy;
+      if (order && !columns.some((c) => c.name === order.column && c.kind !== 'list' && c.kind !== 'other')) {
+        throw new UsageError(
+          `cannot sort calls by ${order.column}: sort by one of ${columns
+            .filter((c) => c.kind !== 'list' && c.kind !== 'other')
+            .map((c) => c.name)
+            .join(', ')}`,
+        );
+      }
+      return q.calls(fields, filterable, filter, offset, limit);
+    },
   };
 }
 
@@ -513,7 +529,7 @@ ORDER BY records DESC, error_type`,
     const [count] = await this.run(`SELECT COUNT(*) AS n FROM calls AS c ${join} ${where}`, params, types);
     const rows = await this.run(
       `SELECT c.*, ${text} AS tap_transcript FROM calls AS c ${join} ${where}
-ORDER BY c.${this.timeColumn} DESC NULLS LAST, c.record_id LIMIT @limit OFFSET @offset`,
+ORDER BY ${filter.orderBy ? `c.${filter.orderBy.column} ${filter.orderBy.descending ? 'DESC' : 'ASC'} NULLS LAST` : `c.${this.timeColumn} DESC NULLS LAST`}, c.record_id LIMIT @limit OFFSET @offset`,
       { ...params, limit, offset },
       { ...types, limit: 'INT64', offset: 'INT64' },
     );

@@ -33,6 +33,18 @@ async function count(where: string, params: Record<string, string> = {}): Promis
   }
 }
 
+async function max(column: string): Promise<number> {
+  const ws = await openLocalWorkspace(dir);
+  try {
+    const [row] = await ws.warehouse.query<{ m: number }>({
+      sql: `SELECT MAX(s.${column}) AS m FROM transcription_analyzed_transcripts r JOIN transcription_pass_2 s ON s.transcript_id = r.record_id`,
+    });
+    return Number(row!.m);
+  } finally {
+    await ws.close();
+  }
+}
+
 interface Page {
   matching: number;
   rows: { values: Record<string, unknown>; transcript: string }[];
@@ -81,6 +93,17 @@ describe('tapctl serve', () => {
     expect(body.matching).toBe(expected);
     expect(expected).toBeGreaterThan(0);
     expect(body.rows.every((r) => r.values.resolution === 'unresolved')).toBe(true);
+  });
+
+  test('sorts by a column in the query: the longest calls first', async () => {
+    const { status, body } = await get('sort=-duration_seconds');
+    expect(status).toBe(200);
+    const durations = body.rows.map((r) => Number(r.values.duration_seconds));
+    expect(durations).toEqual([...durations].sort((a, b) => b - a));
+    expect(durations[0]).toBe(await max('duration_seconds'));
+    const bad = await get('sort=transcript');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/^cannot sort calls by transcript: sort by one of record_id, analysis_version, /);
   });
 
   test('a filter on an unknown field, or a bad offset, is refused with a message', async () => {

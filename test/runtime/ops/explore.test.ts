@@ -195,6 +195,28 @@ JOIN transcription_pass_2 s ON s.transcript_id = r.record_id ORDER BY s.call_sta
     expect(seen.searched).toEqual(withBill.map((r) => r.record_id));
   });
 
+  test('a click on a column sorts the calls by it, lowest first, then highest first', async () => {
+    const seen = await withPage(page, 1280, 900, async (p) => {
+      const at = (await p.$$eval('#calls th', (ths) => ths.map((th) => th.textContent))).indexOf('satisfaction');
+      const column = () =>
+        p.$$eval(
+          '#calls tbody tr',
+          (trs, i) => trs.map((tr) => (tr as unknown as { cells: { textContent: string }[] }).cells[i]!.textContent),
+          at,
+        );
+      await p.click('#calls th[data-column="satisfaction"]');
+      const up = await column();
+      await p.click('#calls th[data-column="satisfaction"]');
+      return { at, up, down: await column() };
+    });
+    expect(seen.at).toBeGreaterThan(0);
+    const up = seen.up.map(Number);
+    expect(up.length).toBe(SAMPLE);
+    expect(up).toEqual([...up].sort((a, b) => a - b));
+    expect(seen.down.map(Number)).toEqual([...up].sort((a, b) => b - a));
+    expect(up[0]).toBeLessThan(up[up.length - 1]!);
+  });
+
   test("a call's view shows its transcript, every field and its errors", async () => {
     // A call answered on its second run: the first left an error row.
     const [call] = await sql(
