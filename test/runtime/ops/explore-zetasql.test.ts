@@ -88,6 +88,7 @@ describe('BigQuery SQL of the results explorer, checked by ZetaSQL', () => {
     ]);
     await explorer.summarize();
     await explorer.calls({ equals: { sentiment: 'negative', escalated: 'true', resolution: '(none)' }, search: 'bill' }, 0, 10);
+    await explorer.calls({ orderBy: { column: 'satisfaction', descending: true } }, 0, 10);
     expect(seen.length).toBeGreaterThanOrEqual(20);
     for (const s of seen) {
       expect({ sql: s.sql, error: await zeta.check(s.sql, paramTypes(s), ANALYSIS) }).toEqual({ sql: s.sql, error: undefined });
