@@ -402,7 +402,8 @@ export class TranscriptAnalysisPipeline extends Construct {
         namePrefix: prefix,
         masterWorkflowName: names.masterWorkflow,
         batchWorkflowName: names.batchWorkflow,
-        jobNames: JOB_KINDS.map((k) => names.jobs[k]),
+        // The launcher's job_failed lines (a run it could not start) count as job failures too.
+        jobNames: [...JOB_KINDS.map((k) => names.jobs[k]), names.launcherJob],
         notificationChannels: props.notificationChannels,
         batchFailureRateThreshold: props.batchFailureRateThreshold,
         labels,

@@ -47,6 +47,11 @@ describe('the launcher job', () => {
     }
   });
 
+  test('its failures (a run it could not start) count in the job failures metric', () => {
+    const metric = findResource(s.json, 'google_logging_metric', (m) => m.name === 'tap-dev-job-failures');
+    expect(metric.filter).toContain('"tap-dev-run"');
+  });
+
   test('an output gives the command that starts a run through it and waits for the outcome', () => {
     const outputs = Object.entries(s.json.output ?? {}).find(([k]) => k.includes('launch_command'));
     expect(outputs?.[1].value).toBe('gcloud run jobs execute tap-dev-run --project=my-project-123 --region=europe-west1 --wait');
