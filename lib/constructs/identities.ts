@@ -32,6 +32,11 @@ export interface RoleAccess {
   readonly artifactsBucket?: 'read';
   /** Runs the Cloud Run jobs with overrides and reads their executions (on each job). */
   readonly runsJobs?: boolean;
+  /**
+   * Starts and reads executions of workflows, and nothing else: a custom role with exactly
+   * `LAUNCHER_PERMISSIONS`, on the project (Workflows grants roles on the project only).
+   */
+  readonly startsRuns?: boolean;
 }
 
 const JOB_USER = { role: 'roles/bigquery.jobUser', why: 'run queries and load jobs (BigQuery has no per-dataset role for jobs)' };
@@ -85,6 +90,14 @@ export const ACCESS: Readonly<Record<IdentityRole, RoleAccess>> = {
     writes: ['executions'],
     workBucket: 'readWrite',
     artifactsBucket: 'read',
+  },
+  launcher: {
+    purpose: 'starts a run and follows it to its end (the <prefix>-run Cloud Run job)',
+    projectRoles: [],
+    reads: [],
+    writes: [],
+    artifactsBucket: 'read',
+    startsRuns: true,
   },
   scheduler: {
     purpose: 'starts the master workflow on the schedule (only with `schedule`)',

@@ -8,8 +8,7 @@ import { CloudRunV2Job } from '@cdktf/provider-google/lib/cloud-run-v2-job';
 import { CloudRunV2JobIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-job-iam-member';
 import { StorageBucketObject } from '@cdktf/provider-google/lib/storage-bucket-object';
 import { DEFAULTS } from '../../runtime/contract/limits';
-import { JobKind } from '../../runtime/contract/names';
-import { bundleJob, JobBundle } from '../private/bundling';
+import { bundleJob, BundleKind, JobBundle } from '../private/bundling';
 import { checkOneOf, checkPattern, checkRange, fail, IMAGE } from '../private/validation';
 
 /** The stock image the bundles run in. Docker Hub images can be used by Cloud Run directly. */
@@ -23,7 +22,7 @@ export const JOB_CPUS = [1, 2, 4, 6, 8] as const;
 
 export interface RuntimeJobProps {
   /** Which entry point of `runtime/jobs/` the job runs. */
-  readonly kind: JobKind;
+  readonly kind: BundleKind;
   readonly projectId: string;
   readonly region: string;
   /** Cloud Run job name. */

@@ -5,12 +5,15 @@ import { TerraformOutput, TerraformProvider, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { ProjectService } from '@cdktf/provider-google/lib/project-service';
 import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member';
+import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
 import { AnalysisSpec, analysisVersion, DEFAULT_ANALYSIS } from '../../runtime/contract/analysis';
 import { jobEnvironment, workflowEnvironment } from '../../runtime/contract/deployment';
 import { DEFAULTS } from '../../runtime/contract/limits';
 import { JOB_KINDS, JobKind } from '../../runtime/contract/names';
+import { LAUNCHER, LAUNCHER_ENV, LAUNCHER_PERMISSIONS } from '../../runtime/contract/launcher';
+import { DEFAULT_ANALYSIS_NAME } from '../../runtime/contract/results';
 import { ModelPrice } from '../../runtime/contract/prices';
 import { IdentityRole, pipelineNames, PipelineNames } from '../private/naming';
 import { validatePipelineProps } from '../private/pipeline-validation';
@@ -195,6 +198,15 @@ export class TranscriptAnalysisPipeline extends Construct {
   public readonly vertexServiceAgent: GoogleProjectServiceIdentity;
   /** The four Cloud Run jobs, by kind. */
   public readonly jobs: Readonly<Record<JobKind, RuntimeJob>>;
+  /**
+   * The fifth job, `<prefix>-run`: starts the master workflow with the run's settings from its
+   * environment, follows the run and exits 0 (succeeded), 3 (batches left failed) or 1 (failed).
+   */
+  public readonly launcherJob: RuntimeJob;
+  /** The launcher's custom role: exactly `LAUNCHER_PERMISSIONS`, bound on the project to its account only. */
+  public readonly launcherRole: ProjectIamCustomRole;
+  /** `gcloud run jobs execute <prefix>-run ... --wait`: starts a run and waits for its outcome. */
+  public readonly launchCommand: string;
   /** The master orchestrator and batch workflows, and the schedule when one is asked for. */
   public readonly orchestration: Orchestration;
   /** Log metrics, alerts and the dashboard; absent when `monitoring` is false. */
@@ -270,7 +282,7 @@ export class TranscriptAnalysisPipeline extends Construct {
       dependsOn,
     });
 
-    const roles: IdentityRole[] = ['workflows', ...JOB_KINDS, ...(props.schedule ? (['scheduler'] as const) : [])];
+    const roles: IdentityRole[] = ['workflows', ...JOB_KINDS, LAUNCHER.kind, ...(props.schedule ? (['scheduler'] as const) : [])];
     this.identities = new Identities(this, 'Identities', {
       projectId,
       accountId: names.serviceAccountId,
@@ -350,6 +362,38 @@ export class TranscriptAnalysisPipeline extends Construct {
       dependsOn: [...dependsOn, ...Object.values(jobs).map((j) => j.job)],
     });
 
+    // The launcher follows a run to its end: a retried task would start a second run, and a run may
+    // take the longest timeout a task can have.
+    this.launcherJob = new RuntimeJob(this, `Job-${LAUNCHER.kind}`, {
+      kind: LAUNCHER.kind,
+      projectId,
+      region,
+      jobName: names.launcherJob,
+      serviceAccountEmail: this.identities.email(LAUNCHER.kind),
+      artifactsBucket: this.artifactsBucket.bucket.name,
+      env: {
+        [LAUNCHER_ENV.projectId]: projectId,
+        [LAUNCHER_ENV.region]: region,
+        [LAUNCHER_ENV.masterWorkflow]: names.masterWorkflow,
+        [LAUNCHER_ENV.analyses]: DEFAULT_ANALYSIS_NAME,
+      },
+      image: props.image,
+      memoryMiB: 512,
+      cpu: 1,
+      taskTimeoutSeconds: 86400,
+      maxRetries: 0,
+      labels,
+      dependsOn: [...dependsOn, this.orchestration.masterWorkflow],
+    });
+    this.launcherRole = new ProjectIamCustomRole(this, 'LauncherRole', {
+      project: projectId,
+      roleId: names.launcherRole,
+      title: `TAP ${prefix} launcher`,
+      description: 'Starts and reads executions of the transcript analysis master workflow.',
+      permissions: [...LAUNCHER_PERMISSIONS],
+      dependsOn,
+    });
+
     this.grantAccess(projectId);
 
     if (props.monitoring !== false) {
@@ -358,7 +402,8 @@ export class TranscriptAnalysisPipeline extends Construct {
         namePrefix: prefix,
         masterWorkflowName: names.masterWorkflow,
         batchWorkflowName: names.batchWorkflow,
-        jobNames: JOB_KINDS.map((k) => names.jobs[k]),
+        // The launcher's job_failed lines (a run it could not start) count as job failures too.
+        jobNames: [...JOB_KINDS.map((k) => names.jobs[k]), names.launcherJob],
         notificationChannels: props.notificationChannels,
         batchFailureRateThreshold: props.batchFailureRateThreshold,
         labels,
@@ -377,6 +422,8 @@ export class TranscriptAnalysisPipeline extends Construct {
     output('work_bucket', names.workBucket, 'Bucket with run files (plan, requests, predictions, summaries).');
     output('analysis_version', this.analysisVersion, 'Version of the deployed analysis.');
     output('run_command', this.runCommand, 'Starts a run.');
+    this.launchCommand = `gcloud run jobs execute ${names.launcherJob} --project=${projectId} --region=${region} --wait`;
+    output('launch_command', this.launchCommand, 'Starts a run through the launcher job and waits for its outcome (exit 0, 3 or 1).');
   }
 
   /** Binds exactly the access of `ACCESS` to each identity. */
@@ -397,7 +444,11 @@ export class TranscriptAnalysisPipeline extends Construct {
       if (access.workBucket === 'read' || access.workBucket === 'readCreate') this.workBucket.grantRead(member, role);
       if (access.workBucket === 'readCreate') this.workBucket.grantCreate(member, `${role}-create`);
       if (access.workBucket === 'readWrite') this.workBucket.grantReadWrite(member, role);
-      if (access.artifactsBucket === 'read' && this.jobs[role as JobKind]?.bundle) this.artifactsBucket.grantRead(member, role);
+      const job = role === LAUNCHER.kind ? this.launcherJob : this.jobs[role as JobKind];
+      if (access.artifactsBucket === 'read' && job?.bundle) this.artifactsBucket.grantRead(member, role);
+      if (access.startsRuns) {
+        new ProjectIamMember(this, `ProjectRole-${role}-launcher`, { project: projectId, role: this.launcherRole.name, member });
+      }
       if (access.runsJobs) for (const kind of JOB_KINDS) this.jobs[kind].grantRun(member, role);
     }
   }

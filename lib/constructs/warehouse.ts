@@ -10,6 +10,7 @@ import { AnalysisSpec, resultsTable } from '../../runtime/contract/analysis';
 import { DEFAULTS } from '../../runtime/contract/limits';
 import { BATCH_INPUTS_TABLE, FIXED_TABLES, SOURCE_TABLE, TABLE_NAMES, TableKey, TableSpec } from '../../runtime/contract/tables';
 import { VIEW_KEYS, VIEW_NAMES, ViewKey, viewSql } from '../../runtime/contract/views';
+import { analysisTables, CONTRACT_SOURCE, latestViewSql, SOURCE_ROLES } from '../../runtime/contract/results';
 
 /** Where the transcripts are read from, when it is not the table the construct creates. */
 export interface SourceTable {
@@ -73,6 +74,12 @@ export class Warehouse extends Construct {
   public readonly tables: Readonly<Partial<Record<TableKey, BigqueryTable>>>;
   /** The views over the tables, by key. */
   public readonly views: Readonly<Record<ViewKey, BigqueryTable>>;
+  /**
+   * Per analysis, the view `<analysis>_latest`: the latest result per record with the source's
+   * descriptive columns, for BI tools such as Looker Studio (a source named in props is carried
+   * as one `source` STRUCT of all its columns but the transcript).
+   */
+  public readonly latestViews: Readonly<Record<string, BigqueryTable>>;
   /** `project.dataset.table` of the source table. */
   public readonly sourceTable: string;
   /** The source table's column holding each transcript's id. */
@@ -149,6 +156,29 @@ export class Warehouse extends Construct {
       });
     }
     this.views = views as Record<ViewKey, BigqueryTable>;
+
+    const latest = analysisTables();
+    const source = props.source
+      ? {
+          table: props.source.table,
+          idColumn: props.source.idColumn ?? SOURCE_ROLES.id,
+          columns: { allBut: props.source.textColumn ?? SOURCE_ROLES.text },
+        }
+      : CONTRACT_SOURCE;
+    // A `project.dataset.table` source is quoted as it is; the pipeline's own tables are in the dataset.
+    const resolve = (tableId: string) => (tableId.includes('.') ? `\`${tableId}\`` : qualified(tableId));
+    this.latestViews = {
+      [latest.analysis]: new BigqueryTable(this, `View-latest-${latest.analysis}`, {
+        project: props.projectId,
+        datasetId: this.dataset.datasetId,
+        tableId: latest.latest,
+        description: `The latest result of analysis ${latest.analysis} per record, with the source's descriptive columns.`,
+        view: { query: latestViewSql(resolve, props.analysis, latest, source), useLegacySql: false },
+        deletionProtection: false,
+        labels,
+        dependsOn: Object.values(tables),
+      }),
+    };
 
     this.sourceTable = props.source?.table ?? `${props.projectId}.${props.datasetId}.${TABLE_NAMES.source}`;
     this.sourceIdColumn = props.source?.idColumn ?? 'transcript_id';

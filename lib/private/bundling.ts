@@ -8,7 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BuildOptions } from 'esbuild';
-import { JOB_KINDS, JobKind } from '../../runtime/contract/names';
+import { JOB_KINDS } from '../../runtime/contract/names';
+import { LAUNCHER } from '../../runtime/contract/launcher';
+
+/** Every entry point bundled for a Cloud Run job: the pipeline's four and the launcher. */
+export const BUNDLE_KINDS = [...JOB_KINDS, LAUNCHER.kind] as const;
+export type BundleKind = (typeof BUNDLE_KINDS)[number];
 
 /** The package root (where package.json is), from the source or the compiled tree. */
 export function packageRoot(): string {
@@ -22,7 +27,7 @@ export function packageRoot(): string {
 }
 
 export interface JobBundle {
-  readonly kind: JobKind;
+  readonly kind: BundleKind;
   /** The bundled code. */
   readonly code: string;
   /** First 16 hex digits of the code's SHA-256. */
@@ -40,22 +45,22 @@ export interface JobBundle {
 export const DEFAULT_BUNDLE_DIR = path.join(os.tmpdir(), 'transcript-analysis-pipeline', 'bundles');
 
 /** Bundles already made by this process, per output folder. */
-const memory = new Map<string, Readonly<Record<JobKind, JobBundle>>>();
+const memory = new Map<string, Readonly<Record<BundleKind, JobBundle>>>();
 
 /** What the previous build read, so that an unchanged tree is not bundled again. */
 interface Manifest {
   readonly key: string;
   readonly inputs: Readonly<Record<string, string>>;
-  readonly outputs: Readonly<Record<JobKind, string>>;
+  readonly outputs: Readonly<Record<BundleKind, string>>;
 }
 
 function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function buildOptions(root: string, entries: Readonly<Record<JobKind, string>>): BuildOptions {
+function buildOptions(root: string, entries: Readonly<Record<BundleKind, string>>): BuildOptions {
   return {
-    entryPoints: JOB_KINDS.map((kind) => ({ in: entries[kind], out: kind })),
+    entryPoints: BUNDLE_KINDS.map((kind) => ({ in: entries[kind], out: kind })),
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -98,14 +103,14 @@ function writeAtomically(file: string, text: string): void {
 }
 
 /**
- * Bundles all four `runtime/jobs/<kind>.ts` for Node.js 22, in one esbuild run (the modules they
+ * Bundles every `runtime/jobs/<kind>.ts` of `BUNDLE_KINDS` for Node.js 22, in one esbuild run (the modules they
  * share are read once), and writes them under `outDir` as `<kind>-<hash>.js`.
  *
  * A manifest of the files the last build read, with their hashes, is kept beside the bundles: when
  * none of them changed, the bundles on disk are used again without running esbuild. Within one
  * process the result is also kept in memory.
  */
-export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record<JobKind, JobBundle>> {
+export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record<BundleKind, JobBundle>> {
   const remembered = memory.get(outDir);
   if (remembered) return remembered;
 
@@ -118,7 +123,7 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
   const jobsDir = path.join(root, 'runtime', 'jobs') + path.sep;
   const runner = path.join(root, 'runtime', 'adapters', 'gcp', 'main.ts');
   if (!fs.existsSync(runner)) throw new Error(`job runner not found: ${runner}`);
-  for (const kind of JOB_KINDS) {
+  for (const kind of BUNDLE_KINDS) {
     const entry = path.join(jobsDir, `${kind}.ts`);
     if (!path.resolve(entry).startsWith(jobsDir)) throw new Error(`job entry ${entry} is not under ${jobsDir}`);
     if (!fs.existsSync(entry)) throw new Error(`job entry point not found: ${entry}`);
@@ -127,15 +132,21 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
   fs.mkdirSync(outDir, { recursive: true });
   const entriesDir = path.join(outDir, 'entries');
   fs.mkdirSync(entriesDir, { recursive: true });
-  const entries = {} as Record<JobKind, string>;
-  for (const kind of JOB_KINDS) {
+  const entries = {} as Record<BundleKind, string>;
+  for (const kind of BUNDLE_KINDS) {
     const file = path.join(entriesDir, `${kind}.ts`);
-    const text = [
-      `import { run } from ${JSON.stringify(path.join(jobsDir, kind))};`,
-      `import { runAsMain } from ${JSON.stringify(runner.replace(/\.ts$/, ''))};`,
-      `void runAsMain(${JSON.stringify(kind)}, run);`,
-      '',
-    ].join('\n');
+    // The launcher talks to Workflows only: it has its own main, not the jobs' BigQuery and Storage ports.
+    const text = (
+      kind === LAUNCHER.kind
+        ? [`import { main } from ${JSON.stringify(path.join(jobsDir, kind))};`, 'void main().then((code) => { process.exitCode = code; });']
+        : [
+            `import { run } from ${JSON.stringify(path.join(jobsDir, kind))};`,
+            `import { runAsMain } from ${JSON.stringify(runner.replace(/\.ts$/, ''))};`,
+            `void runAsMain(${JSON.stringify(kind)}, run);`,
+          ]
+    )
+      .concat('')
+      .join('\n');
     if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) writeAtomically(file, text);
     entries[kind] = file;
   }
@@ -145,8 +156,8 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
   const esbuildVersion = (require('esbuild/package.json') as { version: string }).version;
   const key = sha256(JSON.stringify({ esbuildVersion, root, options }));
   const manifestFile = path.join(outDir, 'manifest.json');
-  const bundles = {} as Record<JobKind, JobBundle>;
-  const make = (kind: JobKind, code: string, verified = false): JobBundle => {
+  const bundles = {} as Record<BundleKind, JobBundle>;
+  const make = (kind: BundleKind, code: string, verified = false): JobBundle => {
     const hash = sha256(code).slice(0, 16);
     const file = path.join(outDir, `${kind}-${hash}.js`);
     if (!verified && !(fs.existsSync(file) && fs.readFileSync(file, 'utf8') === code)) writeAtomically(file, code);
@@ -156,14 +167,14 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
   const previous = fs.existsSync(manifestFile) ? (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest) : undefined;
   if (previous && previous.key === key) {
     const now = hashInputs(root, Object.keys(previous.inputs));
-    const files = JOB_KINDS.map((kind) => path.join(outDir, `${kind}-${previous.outputs[kind]}.js`));
+    const files = BUNDLE_KINDS.map((kind) => path.join(outDir, `${kind}-${previous.outputs[kind]}.js`));
     if (now && JSON.stringify(now) === JSON.stringify(previous.inputs) && files.every((f) => fs.existsSync(f))) {
-      JOB_KINDS.forEach((kind, i) => {
+      BUNDLE_KINDS.forEach((kind, i) => {
         const code = fs.readFileSync(files[i]!, 'utf8');
         // A bundle edited on disk no longer matches its name: build again rather than ship it.
         if (sha256(code).slice(0, 16) === previous.outputs[kind]) bundles[kind] = make(kind, code, true);
       });
-      if (JOB_KINDS.every((kind) => bundles[kind])) {
+      if (BUNDLE_KINDS.every((kind) => bundles[kind])) {
         memory.set(outDir, bundles);
         return bundles;
       }
@@ -173,7 +184,7 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
   // Loaded only now: a synth whose bundles are current never needs esbuild.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const result = (require('esbuild') as typeof import('esbuild')).buildSync(options);
-  for (const kind of JOB_KINDS) {
+  for (const kind of BUNDLE_KINDS) {
     const output = result.outputFiles!.find((o) => path.basename(o.path) === `${kind}.js`);
     if (!output) throw new Error(`esbuild produced no bundle for ${kind}`);
     bundles[kind] = make(kind, output.text);
@@ -187,7 +198,7 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
     const manifest: Manifest = {
       key,
       inputs,
-      outputs: Object.fromEntries(JOB_KINDS.map((k) => [k, bundles[k].hash])) as Record<JobKind, string>,
+      outputs: Object.fromEntries(BUNDLE_KINDS.map((k) => [k, bundles[k].hash])) as Record<BundleKind, string>,
     };
     writeAtomically(manifestFile, JSON.stringify(manifest));
   }
@@ -212,7 +223,7 @@ function hasSources(root: string): boolean {
  * hashes, for the package to ship. The bytes, and so the hashes, are those a synth in the checkout
  * produces.
  */
-export function prebuildJobs(): Readonly<Record<JobKind, JobBundle>> {
+export function prebuildJobs(): Readonly<Record<BundleKind, JobBundle>> {
   const root = packageRoot();
   if (!hasSources(root)) throw new Error(`the job sources are not under ${root}: prebuilt bundles are made in a checkout`);
   const built = bundleJobs();
@@ -220,7 +231,7 @@ export function prebuildJobs(): Readonly<Record<JobKind, JobBundle>> {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const index: Record<string, string> = {};
-  for (const kind of JOB_KINDS) {
+  for (const kind of BUNDLE_KINDS) {
     fs.writeFileSync(path.join(dir, `${kind}-${built[kind].hash}.js`), built[kind].code);
     index[kind] = built[kind].hash;
   }
@@ -229,7 +240,7 @@ export function prebuildJobs(): Readonly<Record<JobKind, JobBundle>> {
 }
 
 /** The bundles the installed package ships, each checked against the hash in its name. */
-function prebuiltBundles(root: string): Readonly<Record<JobKind, JobBundle>> {
+function prebuiltBundles(root: string): Readonly<Record<BundleKind, JobBundle>> {
   const dir = path.join(root, PREBUILT_DIR);
   const indexFile = path.join(dir, PREBUILT_INDEX);
   if (!fs.existsSync(indexFile)) {
@@ -237,9 +248,9 @@ function prebuiltBundles(root: string): Readonly<Record<JobKind, JobBundle>> {
       `job bundles not found: neither the sources under ${path.join(root, 'runtime', 'jobs')} nor ${indexFile} (a package must be packed with npm pack, whose prepack step builds them)`,
     );
   }
-  const index = JSON.parse(fs.readFileSync(indexFile, 'utf8')) as Partial<Record<JobKind, string>>;
-  const bundles = {} as Record<JobKind, JobBundle>;
-  for (const kind of JOB_KINDS) {
+  const index = JSON.parse(fs.readFileSync(indexFile, 'utf8')) as Partial<Record<BundleKind, string>>;
+  const bundles = {} as Record<BundleKind, JobBundle>;
+  for (const kind of BUNDLE_KINDS) {
     const file = path.join(dir, `${kind}-${index[kind]}.js`);
     if (!index[kind] || !fs.existsSync(file)) throw new Error(`job bundle for ${kind} missing from ${dir}`);
     const code = fs.readFileSync(file, 'utf8');
@@ -251,9 +262,9 @@ function prebuiltBundles(root: string): Readonly<Record<JobKind, JobBundle>> {
   return bundles;
 }
 
-/** The bundle of one job (all four are built together; see `bundleJobs`). */
-export function bundleJob(kind: JobKind, outDir: string = DEFAULT_BUNDLE_DIR): JobBundle {
-  if (!JOB_KINDS.includes(kind)) throw new Error(`unknown job kind "${kind}"; expected one of ${JOB_KINDS.join(', ')}`);
+/** The bundle of one job (all are built together; see `bundleJobs`). */
+export function bundleJob(kind: BundleKind, outDir: string = DEFAULT_BUNDLE_DIR): JobBundle {
+  if (!BUNDLE_KINDS.includes(kind)) throw new Error(`unknown job kind "${kind}"; expected one of ${BUNDLE_KINDS.join(', ')}`);
   return bundleJobs(outDir)[kind];
 }
 

@@ -3,9 +3,10 @@
  * environments, or two instances in one project) never collide.
  */
 import { DEFAULT_JOB_NAMES, DEFAULT_WORKFLOW_NAMES, JOB_KINDS, JobKind } from '../../runtime/contract/names';
+import { LAUNCHER } from '../../runtime/contract/launcher';
 
 /** Roles that get a service account of their own. */
-export const IDENTITY_ROLES = ['workflows', ...JOB_KINDS, 'scheduler'] as const;
+export const IDENTITY_ROLES = ['workflows', ...JOB_KINDS, 'scheduler', LAUNCHER.kind] as const;
 export type IdentityRole = (typeof IDENTITY_ROLES)[number];
 
 export interface PipelineNames {
@@ -14,6 +15,10 @@ export interface PipelineNames {
   readonly workBucket: string;
   readonly artifactsBucket: string;
   readonly jobs: Readonly<Record<JobKind, string>>;
+  /** The launcher job, `<prefix>-run`. */
+  readonly launcherJob: string;
+  /** The launcher's custom role id (letters, digits, `_` and `.`). */
+  readonly launcherRole: string;
   readonly masterWorkflow: string;
   readonly batchWorkflow: string;
   readonly serviceAccountId: (role: IdentityRole) => string;
@@ -35,6 +40,8 @@ export function pipelineNames(prefix: string, projectId: string, datasetId?: str
     workBucket: `${projectId}-${prefix}-work`,
     artifactsBucket: `${projectId}-${prefix}-artifacts`,
     jobs,
+    launcherJob: `${prefix}-${LAUNCHER.jobName}`,
+    launcherRole: `${snake(prefix)}_launcher`,
     masterWorkflow: `${prefix}-${DEFAULT_WORKFLOW_NAMES.master}`,
     batchWorkflow: `${prefix}-${DEFAULT_WORKFLOW_NAMES.batch}`,
     serviceAccountId: (role) => `${prefix}-${role}`,

@@ -13,3 +13,5 @@ export * from './views';
 export * from './logging';
 export * from './local';
 export * from './deployment';
+export * from './results';
+export * from './launcher';

@@ -12,6 +12,7 @@ import {
   DEFAULT_ANALYSIS,
   JOB_ENV,
   JOB_KINDS,
+  LAUNCHER,
   resultsTable,
   TABLE_NAMES,
   VIEW_NAMES,
@@ -115,7 +116,9 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
       resources(s.json, 'google_service_account')
         .map(([, a]) => a.account_id)
         .sort(),
-    ).toEqual(['tap-dev-workflows', 'tap-dev-planner', 'tap-dev-generator', 'tap-dev-processor', 'tap-dev-reporter'].sort());
+    ).toEqual(
+      ['tap-dev-workflows', 'tap-dev-planner', 'tap-dev-generator', 'tap-dev-processor', 'tap-dev-reporter', 'tap-dev-launcher'].sort(),
+    );
   });
 
   test('creates the Vertex AI service agent with the beta provider and lets it use the work bucket', () => {
@@ -129,7 +132,8 @@ describe('TranscriptAnalysisPipeline with defaults', () => {
   });
 
   test('creates four Cloud Run jobs running content-hashed bundles from the read-only artifacts mount', () => {
-    const jobs = resources(s.json, 'google_cloud_run_v2_job');
+    // The fifth, the launcher, has its own test (test/lib/launcher.test.ts).
+    const jobs = resources(s.json, 'google_cloud_run_v2_job').filter(([, j]) => j.labels['tap-job'] !== LAUNCHER.kind);
     expect(jobs.map(([, j]) => j.name).sort()).toEqual(JOB_KINDS.map((k) => `tap-dev-pass1-batch-${k}`).sort());
     for (const [, job] of jobs) {
       const kind = job.labels['tap-job'];
@@ -268,7 +272,7 @@ describe('TranscriptAnalysisPipeline with options', () => {
     for (const [, job] of resources(s.json, 'google_cloud_run_v2_job')) {
       const t = job.template.template;
       expect(t.containers[0].image).toBe('europe-west1-docker.pkg.dev/my-project-123/tap/jobs:1.0.0');
-      expect(t.containers[0].resources.limits).toEqual({ cpu: '2', memory: '2048Mi' });
+      if (job.labels['tap-job'] !== LAUNCHER.kind) expect(t.containers[0].resources.limits).toEqual({ cpu: '2', memory: '2048Mi' });
       expect(t.volumes).toBeUndefined();
       expect(t.containers[0].args).toEqual([job.labels['tap-job']]);
     }

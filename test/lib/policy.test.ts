@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
 import { escapeTerraformTemplate } from '../../lib';
-import { WORKFLOW_FILES } from '../../runtime/contract';
+import { LAUNCHER_PERMISSIONS, WORKFLOW_FILES } from '../../runtime/contract';
 import { buildApp } from '../../main';
 import { resources, synthPipelines, TfJson } from './helpers';
 
@@ -50,10 +50,16 @@ function bindings(json: TfJson): Set<string> {
       else if (type === 'google_storage_bucket_iam_member')
         on = `${deref(json, b.bucket)!.name.endsWith('-work') ? 'work' : 'artifacts'} bucket`;
       else on = `table ${deref(json, b.table_id)?.table_id ?? b.table_id}`;
-      out.add(`${who} | ${b.role} | ${on}`);
+      out.add(`${who} | ${roleName(json, b.role)} | ${on}`);
     }
   }
   return out;
+}
+
+/** A predefined role as it is; a custom role of the stack as `custom role (its permissions)`. */
+function roleName(json: TfJson, role: string): string {
+  const custom = /^\$\{google_project_iam_custom_role\./.test(role) ? deref(json, role) : undefined;
+  return custom ? `custom role (${[...custom.permissions].sort().join(', ')})` : role;
 }
 
 /** The README's access table, expanded to one line per identity, role and target. */
@@ -63,9 +69,14 @@ function readmeBindings(): Set<string> {
   const out = new Set<string>();
   for (const line of section.split('\n')) {
     const cells = line.split('|').map((c) => c.trim());
-    if (cells.length < 5 || !cells[2]!.startsWith('`roles/')) continue;
+    if (cells.length < 5 || !(cells[2]!.startsWith('`roles/') || cells[2]!.startsWith('custom role'))) continue;
     const who = cells[1]!.replace(/`/g, '');
-    const role = cells[2]!.replace(/`/g, '');
+    const role = cells[2]!.startsWith('custom role')
+      ? `custom role (${[...cells[2]!.matchAll(/`([a-z.]+)`/g)]
+          .map((m) => m[1]!)
+          .sort()
+          .join(', ')})`
+      : cells[2]!.replace(/`/g, '');
     const on = cells[3]!;
     const tables = [...on.matchAll(/`([a-z_0-9]+)`/g)].map((m) => m[1]!);
     if (on.startsWith('tables') || on.startsWith('table') || on.startsWith('views'))
@@ -134,7 +145,10 @@ describe('policy over every synthesized stack', () => {
 
   test('grants project-level roles only where no resource-level role exists', () => {
     const allowed = new Set(['roles/bigquery.jobUser', 'roles/aiplatform.user', 'roles/workflows.invoker', 'roles/logging.logWriter']);
-    for (const [, json] of stacks) for (const [, b] of resources(json, 'google_project_iam_member')) expect(allowed).toContain(b.role);
+    // The launcher's custom role holds exactly the two Workflows permissions it uses.
+    allowed.add(`custom role (${[...LAUNCHER_PERMISSIONS].sort().join(', ')})`);
+    for (const [, json] of stacks)
+      for (const [, b] of resources(json, 'google_project_iam_member')) expect(allowed).toContain(roleName(json, b.role));
   });
 });
 
@@ -149,6 +163,7 @@ describe('two pipelines in one stack', () => {
       ['google_workflows_workflow', 'name'],
       ['google_logging_metric', 'name'],
       ['google_cloud_scheduler_job', 'name'],
+      ['google_project_iam_custom_role', 'role_id'],
     ];
     for (const [type, key] of named) {
       const values = resources(json, type).map(([, r]) => String(r[key]));
@@ -156,10 +171,10 @@ describe('two pipelines in one stack', () => {
     }
     // The same bundle goes to each pipeline's own artifacts bucket.
     const objects = resources(json, 'google_storage_bucket_object').map(([, o]) => `${o.bucket}/${o.name}`);
-    expect(new Set(objects).size).toBe(8);
-    expect(resources(json, 'google_cloud_run_v2_job')).toHaveLength(8);
+    expect(new Set(objects).size).toBe(10);
+    expect(resources(json, 'google_cloud_run_v2_job')).toHaveLength(10);
     expect(resources(json, 'google_workflows_workflow')).toHaveLength(4);
-    expect(Object.keys(json.output ?? {}).length).toBe(14);
+    expect(Object.keys(json.output ?? {}).length).toBe(16);
     expect(resources(json, 'google_logging_metric').every(([, m]) => m.name.startsWith('tap-a-'))).toBe(true);
     // Both find the one google-beta provider the first created for the Vertex AI service agent.
     expect((json.provider?.['google-beta'] ?? []).length).toBe(1);

@@ -29,6 +29,9 @@ import {
 } from '@duckdb/node-api';
 import {
   DEFAULT_ANALYSIS,
+  analysisTables,
+  CONTRACT_SOURCE,
+  latestResultsSql,
   FIXED_TABLES,
   SOURCE_TABLE,
   VIEW_KEYS,
@@ -49,7 +52,7 @@ export const LOAD_JOBS_TABLE = '_load_jobs';
 const SCHEMA_TABLE = '_schema';
 
 /** Changes with how `ensureSchema` builds the schema, so that a database made otherwise is brought up to date. */
-const SCHEMA_FORMAT = 1;
+const SCHEMA_FORMAT = 2; // 2: the `<analysis>_latest` view
 
 /** Files up to this size are checked from memory. */
 const SMALL_FILE_BYTES = 1 << 20;
@@ -190,7 +193,10 @@ export class DuckDbWarehouse implements Warehouse {
   async ensureSchema(analysis: AnalysisSpec = DEFAULT_ANALYSIS): Promise<void> {
     this.check();
     const specs = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis)];
-    const views = VIEW_KEYS.map((key) => [VIEW_NAMES[key], translateSql(viewSql(key, (id) => this.table(id)))[0]!.sql] as const);
+    const views: Array<readonly [string, string]> = VIEW_KEYS.map(
+      (key) => [VIEW_NAMES[key], translateSql(viewSql(key, (id) => this.table(id)))[0]!.sql] as const,
+    );
+    const latest = analysisTables();
     // What the schema is made from: when a database already holds it, opening it again costs one read.
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([SCHEMA_FORMAT, DUCKDB_MACROS, specs, views]))
@@ -207,6 +213,15 @@ export class DuckDbWarehouse implements Warehouse {
       );
       for (const spec of specs) await createTable(w, spec);
       for (const [name, sql] of views) await w.run(`CREATE OR REPLACE VIEW ${duckIdent(name)} AS ${sql}`);
+      // The BI view of the latest result per record, as the deployed dataset has it, over every
+      // column the results table has now (those of fields an older analysis declared too).
+      const described = await w.runAndReadAll(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $t ORDER BY ordinal_position`,
+        { t: latest.results },
+      );
+      const resultColumns = (described.getRowObjectsJS() as Array<{ column_name: string }>).map((r) => r.column_name);
+      const latestSql = translateSql(latestResultsSql((id) => this.table(id), latest, resultColumns, CONTRACT_SOURCE))[0]!.sql;
+      await w.run(`CREATE OR REPLACE VIEW ${duckIdent(latest.latest)} AS ${latestSql}`);
       await w.run(`DELETE FROM ${duckIdent(SCHEMA_TABLE)}`);
       await w.run(`INSERT INTO ${duckIdent(SCHEMA_TABLE)} VALUES ($f)`, { f: fingerprint });
     });

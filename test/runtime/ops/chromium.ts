@@ -85,13 +85,13 @@ export async function closeChromium(): Promise<void> {
   if (open) await (await open).close();
 }
 
-/** Opens `file` in a page of `width` x `height` CSS pixels, and gives the page to `use`. */
-async function withPage<T>(file: string, width: number, height: number, use: (page: Page) => Promise<T>): Promise<T> {
+/** Opens `file` (or an http URL) in a page of `width` x `height` CSS pixels, and gives the page to `use`. */
+export async function withPage<T>(file: string, width: number, height: number, use: (page: Page) => Promise<T>): Promise<T> {
   const page = await (await openBrowser()).newPage();
   try {
     page.setDefaultTimeout(PAGE_TIMEOUT_MS);
     await page.setViewport({ width, height, deviceScaleFactor: 1 });
-    await page.goto(`file://${file}`, { waitUntil: 'load' });
+    await page.goto(/^https?:\/\//.test(file) ? file : `file://${file}`, { waitUntil: 'load' });
     return await use(page);
   } finally {
     await page.close();

@@ -5,7 +5,8 @@
  *   `POST /v1/{parent=projects/*\/locations/*\/workflows/*}/executions` with an `Execution` body whose
  *   `argument` is "the JSON-encoded argument of the execution" as a string; answers the `Execution`
  *   (`name`, `state` ACTIVE, `startTime`, `argument`). `GET /v1/{name=…/executions/*}` answers the
- *   `Execution` with `state` one of ACTIVE, SUCCEEDED, FAILED, CANCELLED, and `error.payload`.
+ *   `Execution` with `state` one of ACTIVE, SUCCEEDED, FAILED, CANCELLED, `error.payload` once FAILED,
+ *   and `result` ("Output of the execution represented as a JSON string") once SUCCEEDED.
  * - Vertex AI API v1 (https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.batchPredictionJobs/get):
  *   `GET /v1/{name=projects/*\/locations/*\/batchPredictionJobs/*}` answers a `BatchPredictionJob`
  *   with `state` (`JOB_STATE_…`) and `completionStats` {successfulCount, failedCount,
@@ -43,6 +44,8 @@ export interface FakeExecution {
   /** States returned by successive GETs; the last one stays. */
   states: string[];
   error?: string;
+  /** `result` (the JSON text the workflow returned) once it has SUCCEEDED. */
+  result?: string;
 }
 
 export interface FakeGcpOptions {
@@ -62,6 +65,8 @@ export class FakeGcp {
   statesOfNew: string[] = ['ACTIVE'];
   /** `error.payload` of a new execution once it has FAILED. */
   errorOfNew?: string;
+  /** `result` of a new execution once it has SUCCEEDED. */
+  resultOfNew?: string;
   /** APIs that answer 403 PERMISSION_DENIED. */
   readonly denied = new Set<Api>();
   private server?: http.Server;
@@ -145,7 +150,7 @@ export class FakeGcp {
       JSON.parse(argument);
       const id = `0000000${++this.counter}-fake-execution`;
       const name = `projects/${p}/locations/${l}/workflows/${w}/executions/${id}`;
-      this.executions.set(name, { name, argument, states: [...this.statesOfNew], error: this.errorOfNew });
+      this.executions.set(name, { name, argument, states: [...this.statesOfNew], error: this.errorOfNew, result: this.resultOfNew });
       return [200, { name, state: 'ACTIVE', argument, startTime: '2026-11-28T12:00:00.000000Z', workflowRevisionId: '000001-abc' }];
     }
     const get = /^\/v1\/(projects\/[^/]+\/locations\/[^/]+\/workflows\/[^/]+\/executions\/[^/]+)$/.exec(path);
@@ -161,6 +166,7 @@ export class FakeGcp {
           argument: e.argument,
           startTime: '2026-11-28T08:00:00Z',
           ...(e.error && state === 'FAILED' ? { error: { payload: e.error, context: '' } } : {}),
+          ...(e.result !== undefined && state === 'SUCCEEDED' ? { result: e.result } : {}),
         },
       ];
     }

@@ -5,7 +5,7 @@
  */
 import * as net from 'node:net';
 import { LanguageOptions, ZetaSQLClient, runServer, terminateServer } from '@fivetrandevelopers/zetasql';
-import { DEFAULT_ANALYSIS, FIXED_TABLES, SOURCE_TABLE, resultsTable, type TableSpec } from '../../../runtime/contract';
+import { DEFAULT_ANALYSIS, FIXED_TABLES, SOURCE_TABLE, resultsTable, type AnalysisSpec, type TableSpec } from '../../../runtime/contract';
 import type { SqlParamTypes } from '../../../runtime/core/ports';
 
 const TYPE_KINDS: Readonly<Record<string, string>> = {
@@ -59,9 +59,12 @@ export class ZetaSql {
     terminateServer();
   }
 
-  /** Analyses one statement; resolves to undefined when it is valid, or ZetaSQL's error message. */
-  async check(sql: string, params: SqlParamTypes = {}): Promise<string | undefined> {
-    const tables = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(DEFAULT_ANALYSIS)].map(tableProto);
+  /**
+   * Analyses one statement; resolves to undefined when it is valid, or ZetaSQL's error message.
+   * The results table has the columns of `analysis`.
+   */
+  async check(sql: string, params: SqlParamTypes = {}, analysis: AnalysisSpec = DEFAULT_ANALYSIS): Promise<string | undefined> {
+    const tables = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis)].map(tableProto);
     try {
       await this.client.analyze({
         sqlStatement: sql,
