@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AnalysisSpec, checkAnalysis, DEFAULT_ANALYSIS, describeProblem, SOURCE_TABLE, SummaryDocument } from '../contract';
+import { AnalysisSpec, checkAnalysis, DEFAULT_ANALYSIS, describeProblem, LAUNCHER_EXIT, SOURCE_TABLE, SummaryDocument } from '../contract';
 import { Faults, parseFaults } from '../local/faults';
 import { ProcessDeath } from '../local/mortal';
 import { LocalProgress, LocalRunResult, runLocalPipeline } from '../local/pipeline';
@@ -131,11 +131,11 @@ export async function runOnLaptop(
 /** What is left to recover after a run that ended, or nothing: the command to paste, and exit 3. */
 export function leftFailed(summary: SummaryDocument, workdir: string, io: CommandIo): number {
   const left = summary.batches_failed + summary.batches_unfinished;
-  if (left === 0) return 0;
+  if (left === 0) return LAUNCHER_EXIT.succeeded;
   io.stderr.write(
     `${left} batch(es) left failed or unfinished: ${recoverCommand({ kind: 'local', dir: workdir }, summary.execution_id, io.cwd)}\n`,
   );
-  return 3;
+  return LAUNCHER_EXIT.batchesLeft;
 }
 
 /** The report as an aligned table. */

@@ -7,6 +7,8 @@ import { leftFailed, runOnLaptop } from '../laptop-run';
 import { resolveTarget, targetArgs } from '../../ops/config';
 import { withTarget } from '../../ops/target';
 import { waitForExecutions } from '../../ops/gcp';
+import { outcome } from '../../jobs/launcher';
+import { LAUNCHER_EXIT } from '../../contract';
 
 const usage = usageText(
   'usage: tapctl run [run settings] [--wait] (--local DIR [laptop options] | [which pipeline])',
@@ -60,14 +62,11 @@ export const command: Command = {
         io.stderr.write(`${e.id}: ${e.state}\n`),
       );
       const where = targetArgs(target, io.cwd);
-      if (finished!.state !== 'SUCCEEDED') {
-        io.stderr.write(
-          `the run ${finished!.state.toLowerCase()}${finished!.error ? `: ${finished!.error.split('\n')[0]}` : ''}; see tapctl status ${where} --execution ${id}\n`,
-        );
-        return 1;
-      }
-      io.stderr.write(`the run succeeded; see tapctl report ${where} --execution ${id}\n`);
-      return 0;
+      // The same exit codes as the launcher job and a laptop run: 0, 3 with batches left, 1.
+      const ended = outcome(finished!.state, finished!.result ?? undefined, finished!.error ?? undefined);
+      const next = ended.code === LAUNCHER_EXIT.failed ? `tapctl status ${where}` : `tapctl report ${where}`;
+      io.stderr.write(`${ended.message}; see ${next} --execution ${id}\n`);
+      return ended.code;
     });
   },
 };

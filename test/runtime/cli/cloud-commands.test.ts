@@ -274,6 +274,20 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     );
   });
 
+  test('run --wait exits 3 with the recover command when the run succeeded but left batches failed, 0 when it left none', async () => {
+    fake.statesOfNew = ['ACTIVE', 'SUCCEEDED'];
+    fake.resultOfNew = JSON.stringify({ execution_id: 'e9', batches_failed: 2, batches_unfinished: 0, failed_batches: [3, 7] });
+    const left = await run(['run', '--wait', '--interval', '0']);
+    expect(left.code).toBe(3);
+    expect(left.stderr).toContain(
+      'the run ended with 2 batch(es) left failed or unfinished ([3,7]): recover them with tapctl recover --execution e9 --all-failed',
+    );
+    fake.resultOfNew = JSON.stringify({ execution_id: 'e10', batches_failed: 0, batches_unfinished: 0, failed_batches: [] });
+    const clean = await run(['run', '--wait', '--interval', '0']);
+    expect(clean.code).toBe(0);
+    expect(clean.stderr).toMatch(/the run succeeded; see tapctl report .* --execution 0000000\d-fake-execution/);
+  });
+
   test('recover by row range uses the seed recovery form', async () => {
     const r = await run(['recover', '--execution', 'e1', '--start-row', '21', '--end-row', '30']);
     expect(r.code).toBe(0);
