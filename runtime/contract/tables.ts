@@ -174,6 +174,7 @@ export const ERROR_TRACKING_TABLE: TableSpec = {
       'BOOLEAN',
       "Whether the error uses up one of the record's attempts (the record's own answer); null in rows written before this column: counted.",
     ),
+    opt('analysis', 'STRING', 'Name of the analysis the record was sent for; null in rows written before this column: pass1.'),
   ],
   partitionColumn: 'created_at',
   clusterColumns: ['execution_id', 'error_type', 'record_id'],

@@ -34,6 +34,7 @@ import {
   VIEW_KEYS,
   VIEW_NAMES,
   resultsTable,
+  resultsTableName,
   viewSql,
   type AnalysisSpec,
   type Column,
@@ -184,12 +185,13 @@ export class DuckDbWarehouse implements Warehouse {
 
   /**
    * Creates what the pipeline needs and is missing: macros, the contract's tables (the results
-   * table for `analysis`, with new field columns added to an older one), the views and the load
+   * table for `analysis` and one for each analysis in `more`, with new field columns added to an older one), the views and the load
    * bookkeeping table. Safe to run on every open.
    */
-  async ensureSchema(analysis: AnalysisSpec = DEFAULT_ANALYSIS): Promise<void> {
+  async ensureSchema(analysis: AnalysisSpec = DEFAULT_ANALYSIS, more: Readonly<Record<string, AnalysisSpec>> = {}): Promise<void> {
     this.check();
-    const specs = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis)];
+    const others = Object.entries(more).map(([name, spec]) => resultsTable(spec, resultsTableName(name)));
+    const specs = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis), ...others];
     const views = VIEW_KEYS.map((key) => [VIEW_NAMES[key], translateSql(viewSql(key, (id) => this.table(id)))[0]!.sql] as const);
     // What the schema is made from: when a database already holds it, opening it again costs one read.
     const fingerprint = createHash('sha256')
