@@ -120,6 +120,8 @@ export interface BatchResultDocument {
 /** `summary.json` and `executions.summary`: the run's report. */
 export interface SummaryDocument {
   readonly execution_id: string;
+  /** Name of the analysis the run analysed (`pass1` unless the pipeline has several). */
+  readonly analysis: string;
   readonly analysis_version: string;
   readonly status: 'succeeded' | 'failed';
   readonly records_total: number;

@@ -87,6 +87,8 @@ export async function runSummary(warehouse: Pick<Warehouse, 'table' | 'query'>, 
   const t = (id: string) => warehouse.table(id);
   const plan = await plannedRun(warehouse, executionId);
   if (!plan) throw new Error(`execution ${executionId} has no planned row in executions: was it planned?`);
+  // The planner keeps the analysis's name with the plan (runs from before several analyses: pass1).
+  const analysis = typeof plan.params.analysis === 'string' ? plan.params.analysis : PRIMARY_ANALYSIS;
   const [[records], batchRows, errorRows, [usage]] = await Promise.all([
     // The planner keeps the analysis's name with the plan (runs before several analyses: pass1).
     warehouse.query(
@@ -113,6 +115,7 @@ export async function runSummary(warehouse: Pick<Warehouse, 'table' | 'query'>, 
   const price = plannedPrice(plan.params, undefined);
   return {
     execution_id: executionId,
+    analysis,
     analysis_version: plan.analysisVersion,
     status: batches.batches_failed === 0 && batches.batches_unfinished === 0 ? 'succeeded' : 'failed',
     records_total: total,

@@ -76,6 +76,20 @@ describe('several analyses on the laptop', () => {
       expect(rows).toBe(records);
     }
 
+    // The example QA score: the weights of the questions answered yes over those that applied.
+    const ws = await openLocalWorkspace(dir, DEFAULT_ANALYSIS, ANALYSES);
+    const scores = await ws.warehouse.query({ sql: fs.readFileSync(path.join(ROOT, 'examples', 'analyses', 'qa-score.sql'), 'utf8') });
+    await ws.close();
+    expect(scores).toHaveLength(analysed);
+    expect(scores.some((r) => typeof r.qa_score === 'number')).toBe(true);
+    const WEIGHTS = { verified_identity: 30, offered_upsell: 10, explained_next_steps: 30, closed_properly: 30 };
+    for (const row of scores) {
+      const applied = Object.entries(WEIGHTS).filter(([q]) => row[q] !== 'not_applicable');
+      const yes = applied.filter(([q]) => row[q] === 'yes');
+      const sum = (xs: [string, number][]) => xs.reduce((n, [, w]) => n + w, 0);
+      expect(row.qa_score).toBe(applied.length === 0 ? null : (100 * sum(yes)) / sum(applied));
+    }
+
     // Nothing new: a second run plans nothing for any analysis.
     const again = await runLocalPipeline({ workdir: dir, analyses: ANALYSES, executionId: 'again' });
     expect(again.summaries!.map((s) => s.records_total)).toEqual([0, 0, 0, 0]);

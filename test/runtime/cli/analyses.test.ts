@@ -1,0 +1,89 @@
+/**
+ * `--analysis` on the command line: NAME=FILE declares analyses on the laptop, FILE replaces pass1,
+ * NAME runs one analysis (and what it reads), on the laptop or a deployment.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { cli } from './run-cli';
+import { parseOptions } from '../../../runtime/cli/options';
+import { analysisChoice, DEPLOYED_RUN_OPTIONS, RUN_OPTIONS, runArgument } from '../../../runtime/cli/run-options';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const EXAMPLES = path.join(ROOT, 'examples', 'analyses');
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'tap-cli-analyses-'));
+  const lines = readFileSync(path.join(ROOT, 'examples', 'transcripts.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(0, 8);
+  writeFileSync(path.join(dir, 'calls.jsonl'), lines.join('\n') + '\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('--analysis values', () => {
+  test('NAME=FILE declares, FILE replaces pass1, NAME runs one', () => {
+    expect(analysisChoice(['qa=qa.json', 'mine.json', 'followup'])).toEqual({
+      pass1File: 'mine.json',
+      files: { qa: 'qa.json' },
+      only: 'followup',
+    });
+    expect(analysisChoice(['pass1=mine.json']).pass1File).toBe('mine.json');
+  });
+
+  test('refuses two files for pass1, two names to run, a bad name', () => {
+    expect(() => analysisChoice(['a.json', 'pass1=b.json'])).toThrow(
+      '--analysis a.json and --analysis pass1=... both replace pass1: give one',
+    );
+    expect(() => analysisChoice(['qa', 'reasons'])).toThrow('--analysis names one analysis to run, got qa and reasons');
+    expect(() => analysisChoice(['QA=x.json'])).toThrow('--analysis QA=x.json: the name must be a lowercase letter');
+  });
+
+  test('a deployed run passes the name to run, and refuses files', () => {
+    const parse = (argv: string[]) => parseOptions(argv, { ...RUN_OPTIONS, ...DEPLOYED_RUN_OPTIONS }).values;
+    expect(runArgument(parse(['--analysis', 'qa']))).toEqual({ analysis: 'qa' });
+    expect(() => runArgument(parse(['--analysis', 'qa=qa.json']))).toThrow(/declare analyses on the laptop only/);
+  });
+});
+
+describe('tapctl local run with several analyses', () => {
+  test('runs the analyses given as NAME=FILE with pass1, and reports each', async () => {
+    const r = await cli([
+      'local',
+      'run',
+      '--local',
+      path.join(dir, 'work'),
+      '--transcripts',
+      path.join(dir, 'calls.jsonl'),
+      '--analysis',
+      `qa=${path.join(EXAMPLES, 'qa-scorecard.json')}`,
+      '--analysis',
+      `followup=${path.join(EXAMPLES, 'follow-up.json')}`,
+      '--execution-id',
+      'cli-1',
+      '--json',
+    ]);
+    expect(r.stderr).not.toContain('failed');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { execution_id: string; analyses: { analysis: string; execution_id: string }[] };
+    expect(report.execution_id).toBe('cli-1');
+    expect(report.analyses.map((a) => [a.analysis, a.execution_id])).toEqual([
+      ['pass1', 'cli-1'],
+      ['followup', 'cli-1-followup'],
+      ['qa', 'cli-1-qa'],
+    ]);
+  });
+
+  test('refuses a chained analysis whose upstream is not given, before anything runs', async () => {
+    const followup = JSON.parse(readFileSync(path.join(EXAMPLES, 'follow-up.json'), 'utf8')) as Record<string, unknown>;
+    const file = path.join(dir, 'after-qa.json');
+    writeFileSync(file, JSON.stringify({ ...followup, after: 'qa', promptTemplate: 'Score: {qa.qa_score}' }));
+    const work = path.join(dir, 'refused');
+    const r = await cli(['local', 'run', '--local', work, '--analysis', `next=${file}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('analyses.next.after must be the name of another analysis of the pipeline (pass1), got "qa"');
+    expect(existsSync(work)).toBe(false);
+  });
+});
