@@ -21,7 +21,7 @@ import {
 } from '../contract';
 import type { ObjectStore } from '../core/ports';
 import { openLocalWorkspace, type DuckDbWarehouse } from '../adapters/local';
-import { saveAnalysis } from './deployment';
+import { savePipeline } from './deployment';
 import { LocalSession, openSession, SessionOptions } from './session';
 import { markRunning } from './runs';
 import { ExecutionReusedError } from '../jobs/planner';
@@ -145,7 +145,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
   const analysis = options.analysis ?? DEFAULT_ANALYSIS;
   const analyses = options.analyses ?? {};
   // Refused before anything is written: a bad name, an unknown upstream, a cycle.
-  planAnalyses(
+  const planned = planAnalyses(
     { ...analyses, [PRIMARY_ANALYSIS]: analysis },
     SOURCE_TABLE.columns.map((c) => c.name),
   );
@@ -175,7 +175,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
       const [planned] = await warehouse.query(reportPlan((id) => warehouse.table(id), executionId));
       if (planned) throw new ExecutionReusedError(executionId, iso(planned.event_time) ?? 'an earlier time');
     }
-    for (const spec of [analysis, ...Object.values(analyses)]) await saveAnalysis(store, spec);
+    await savePipeline(store, planned);
     const input = options.transcripts ? await loadTranscripts(options.transcripts, warehouse, store, options.onInputProblem) : undefined;
 
     const onLog = (entry: LogEntry) => {

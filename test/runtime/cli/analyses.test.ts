@@ -86,4 +86,63 @@ describe('tapctl local run with several analyses', () => {
     expect(r.stderr).toContain('analyses.next.after must be the name of another analysis of the pipeline (pass1), got "qa"');
     expect(existsSync(work)).toBe(false);
   });
+
+  test('a failed batch of a chained analysis is recovered under that analysis', async () => {
+    const work = path.join(dir, 'recovered');
+    const followup = `followup=${path.join(EXAMPLES, 'follow-up.json')}`;
+    const base = ['--local', work, '--analysis', followup];
+    const run = await cli([
+      'local',
+      'run',
+      ...base,
+      '--transcripts',
+      path.join(dir, 'calls.jsonl'),
+      '--faults',
+      'vertex-job-fail:1',
+      '--max-batch-attempts',
+      '1',
+      '--execution-id',
+      'rec',
+      '--json',
+    ]);
+    expect(run.code).toBe(3);
+    const failed = (JSON.parse(run.stdout) as { analyses: { execution_id: string; batches_failed: number }[] }).analyses;
+    expect(failed.map((a) => [a.execution_id, a.batches_failed])).toEqual([
+      ['rec', 1],
+      ['rec-followup', 0],
+    ]);
+    // pass1 failed whole: the chained pass had nothing to plan. Recover pass1, then run again.
+    const recovered = await cli(['recover', '--local', work, '--execution', 'rec', '--all-failed']);
+    expect(recovered.code).toBe(0);
+    const again = await cli([
+      'local',
+      'run',
+      ...base,
+      '--faults',
+      'vertex-job-fail:1',
+      '--max-batch-attempts',
+      '1',
+      '--execution-id',
+      'rec2',
+      '--json',
+    ]);
+    const second = (JSON.parse(again.stdout) as { analyses: { execution_id: string; records_total: number; batches_failed: number }[] })
+      .analyses;
+    expect(second.map((a) => [a.execution_id, a.records_total > 0, a.batches_failed])).toEqual([
+      ['rec2', false, 0],
+      ['rec2-followup', true, 1],
+    ]);
+    const chained = await cli(['recover', '--local', work, '--execution', 'rec2-followup', '--all-failed']);
+    expect(chained.stderr).toBe('');
+    expect(chained.code).toBe(0);
+    const report = await cli(['report', '--local', work, '--execution', 'rec2-followup', '--json']);
+    const summary = JSON.parse(report.stdout) as {
+      analysis: string;
+      records_open: number;
+      batches_failed: number;
+      records_succeeded: number;
+    };
+    expect(summary).toMatchObject({ analysis: 'followup', records_open: 0, batches_failed: 0 });
+    expect(summary.records_succeeded).toBe(second[1]!.records_total);
+  });
 });
