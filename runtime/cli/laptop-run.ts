@@ -26,7 +26,8 @@ import type { CommandIo } from './command';
 import type { Values } from './options';
 import { analysisChoice, LAPTOP_OPTIONS, RUN_OPTIONS } from './run-options';
 
-function readAnalysis(file: string, cwd: string, name?: string): AnalysisSpec {
+/** Reads and checks an analysis declaration file given with `--analysis`; `name` when it declares another analysis than pass1. */
+export function readAnalysis(file: string, cwd: string, name?: string): AnalysisSpec {
   const full = path.resolve(cwd, file);
   if (!fs.existsSync(full)) throw new UsageError(`--analysis: file not found: ${full}`);
   let spec: unknown;

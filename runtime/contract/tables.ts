@@ -223,6 +223,30 @@ export const EXECUTIONS_TABLE: TableSpec = {
   clusterColumns: ['execution_id'],
 };
 
+/**
+ * What `tapctl compare` writes: a candidate analysis's answers on a sample of records, beside the
+ * results tables and never into them. The pipeline's jobs never read it.
+ */
+export const COMPARISONS_TABLE: TableSpec = {
+  name: 'analysis_comparisons',
+  description: "A candidate analysis's answers on a sample of records (tapctl compare); never read by the pipeline.",
+  columns: [
+    req('comparison_id', 'STRING', 'One comparison: its candidate, baseline, sample and seed.'),
+    req('record_id', 'STRING', 'Source transcript id.'),
+    req('baseline_analysis', 'STRING', 'Name of the analysis compared against.'),
+    req('baseline_version', 'STRING', 'Version of the results compared against.'),
+    req('candidate_version', 'STRING', 'Version the candidate declaration would have.'),
+    opt('answer', 'STRING', "The candidate's answer, JSON; null when it failed."),
+    opt('error_type', 'STRING', 'Why the candidate has no answer (see ERROR_TYPES).'),
+    opt('message', 'STRING', 'What went wrong, for a person.'),
+    opt('prompt_tokens', 'INTEGER', 'usageMetadata.promptTokenCount.'),
+    opt('output_tokens', 'INTEGER', 'usageMetadata.candidatesTokenCount.'),
+    req('compared_at', 'TIMESTAMP', 'When the answer was written.'),
+  ],
+  partitionColumn: 'compared_at',
+  clusterColumns: ['comparison_id', 'record_id'],
+};
+
 /** The pipeline's own tables, except the results table whose columns depend on the analysis. */
 export const FIXED_TABLES: readonly TableSpec[] = [
   BATCH_ASSIGNMENTS_TABLE,

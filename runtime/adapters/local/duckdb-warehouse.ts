@@ -34,6 +34,7 @@ import {
   VIEW_KEYS,
   VIEW_NAMES,
   resultsTable,
+  COMPARISONS_TABLE,
   resultsTableName,
   viewSql,
   type AnalysisSpec,
@@ -191,7 +192,7 @@ export class DuckDbWarehouse implements Warehouse {
   async ensureSchema(analysis: AnalysisSpec = DEFAULT_ANALYSIS, more: Readonly<Record<string, AnalysisSpec>> = {}): Promise<void> {
     this.check();
     const others = Object.entries(more).map(([name, spec]) => resultsTable(spec, resultsTableName(name)));
-    const specs = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis), ...others];
+    const specs = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis), ...others, COMPARISONS_TABLE];
     const views = VIEW_KEYS.map((key) => [VIEW_NAMES[key], translateSql(viewSql(key, (id) => this.table(id)))[0]!.sql] as const);
     // What the schema is made from: when a database already holds it, opening it again costs one read.
     const fingerprint = createHash('sha256')
