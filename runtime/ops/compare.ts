@@ -305,3 +305,90 @@ Error rate: baseline ${(r.error_rate.baseline * 100).toFixed(1)}%, candidate ${(
 ${examples}</table></body></html>
 `;
 }
+
+/** One human label: a record and the values a person expects for some of the analysis's fields. */
+export interface GoldLabel {
+  readonly recordId: string;
+  readonly expected: Readonly<Record<string, unknown>>;
+}
+
+export interface EvaluateReport {
+  readonly analysis: string;
+  readonly version: string;
+  /** Labelled records, those with a result under the version (evaluated), and those without. */
+  readonly records: { readonly labelled: number; readonly evaluated: number; readonly without_result: readonly string[] };
+  /** Per field, over the evaluated records labelled for it: the results (baseline) against the labels (candidate). */
+  readonly fields: readonly FieldAgreement[];
+}
+
+/**
+ * The agreement of an analysis's current results with human labels: `tapctl evaluate`. A field is
+ * measured over the records labelled for it; the examples show result -> label.
+ */
+export async function evaluateAnalysis(options: {
+  readonly warehouse: Warehouse;
+  readonly store: ObjectStore;
+  readonly analysis: string;
+  readonly gold: readonly GoldLabel[];
+}): Promise<EvaluateReport> {
+  const { warehouse, store, analysis, gold } = options;
+  const table = resultsTableName(analysis);
+  const version = await latestVersion(warehouse, table).catch(() => undefined);
+  if (!version)
+    throw new OperatorError(`${analysis} has no results in this work folder (table ${table})`, 'run it first: tapctl local run');
+  const spec = await baselineSpec(store, analysis, version);
+  const unknown = [...new Set(gold.flatMap((g) => Object.keys(g.expected)))].filter((k) => !spec.fields.some((f) => f.name === k));
+  if (unknown.length > 0) {
+    throw new OperatorError(
+      `the labels name ${unknown.join(', ')}, which ${analysis} does not declare`,
+      `label only its fields: ${spec.fields.map((f) => f.name).join(', ')}`,
+    );
+  }
+  const results = new Map<string, Row>();
+  for (const g of gold) {
+    const [row] = await warehouse.query<Row>({
+      sql: `SELECT * FROM ${warehouse.table(table)} WHERE analysis_version = @v AND record_id = @id LIMIT 1`,
+      params: { v: version, id: g.recordId },
+      types: { v: 'STRING', id: 'STRING' },
+    });
+    if (row) results.set(g.recordId, row);
+  }
+  const evaluated = gold.filter((g) => results.has(g.recordId));
+  const fields = spec.fields.flatMap((field) => {
+    const labelled = evaluated.filter((g) => field.name in g.expected);
+    if (labelled.length === 0) return [];
+    const pairs = labelled.map((g) => ({ recordId: g.recordId, baseline: results.get(g.recordId)!, candidate: g.expected }));
+    return fieldAgreement([field], pairs);
+  });
+  return {
+    analysis,
+    version,
+    records: {
+      labelled: gold.length,
+      evaluated: evaluated.length,
+      without_result: gold.filter((g) => !results.has(g.recordId)).map((g) => g.recordId),
+    },
+    fields,
+  };
+}
+
+/** The evaluation as text. */
+export function evaluateText(r: EvaluateReport): string {
+  const out = [
+    `${r.analysis} ${r.version} against ${r.records.labelled} labelled records (${r.records.evaluated} with a result)`,
+    ...(r.records.without_result.length
+      ? [`no result for: ${r.records.without_result.slice(0, 10).join(', ')}${r.records.without_result.length > 10 ? ', ...' : ''}`]
+      : []),
+    '',
+    `${'field'.padEnd(24)}${'kind'.padEnd(13)}${'records'.padEnd(9)}${'agreement'.padEnd(11)}kappa`,
+    ...r.fields.map(
+      (f) =>
+        `${f.name.padEnd(24)}${f.kind.padEnd(13)}${String(f.compared).padEnd(9)}${f.agreement.toFixed(3).padEnd(11)}${f.kappa === undefined ? '' : f.kappa.toFixed(3)}`,
+    ),
+  ];
+  const wrong = r.fields.flatMap((f) =>
+    f.examples.map((e) => `  ${f.name} ${e.record_id}: ${JSON.stringify(e.baseline)} (label ${JSON.stringify(e.candidate)})`),
+  );
+  if (wrong.length > 0) out.push('', 'disagreements (some):', ...wrong.slice(0, 12));
+  return out.join('\n') + '\n';
+}

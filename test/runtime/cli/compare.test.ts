@@ -136,3 +136,57 @@ describe('tapctl compare --local', () => {
     expect(cloud.stderr).toContain('compare runs on a laptop work folder for now: give --local DIR');
   });
 });
+
+describe('tapctl evaluate --local', () => {
+  async function results(n: number) {
+    const ws = await openLocalWorkspace(work());
+    try {
+      return await ws.warehouse.query<{ record_id: string; sentiment: string; summary: string }>({
+        sql: `SELECT record_id, sentiment, summary FROM ${ws.warehouse.table(TABLE_NAMES.results)} ORDER BY record_id LIMIT ${n}`,
+      });
+    } finally {
+      await ws.close();
+    }
+  }
+
+  test('labels equal to the results agree 1.0; a changed label shows as a disagreement', async () => {
+    const rows = await results(6);
+    const gold = path.join(dir, 'gold.jsonl');
+    const flipped = rows[0]!.sentiment === 'negative' ? 'positive' : 'negative';
+    writeFileSync(
+      gold,
+      [
+        ...rows.map((r, i) =>
+          JSON.stringify({ record_id: r.record_id, sentiment: i === 0 ? flipped : r.sentiment, ...(i < 3 ? { summary: r.summary } : {}) }),
+        ),
+        JSON.stringify({ record_id: 'not-a-record', sentiment: 'neutral' }),
+      ].join('\n') + '\n',
+    );
+    const r = await cli(['evaluate', '--local', work(), '--gold', gold, '--json']);
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout) as {
+      records: { labelled: number; evaluated: number; without_result: string[] };
+      fields: { name: string; agreement: number; compared: number; examples: { record_id: string }[] }[];
+    };
+    expect(report.records).toEqual({ labelled: 7, evaluated: 6, without_result: ['not-a-record'] });
+    expect(report.fields.map((f) => [f.name, f.compared])).toEqual([
+      ['summary', 3],
+      ['sentiment', 6],
+    ]);
+    expect(report.fields[0]!.agreement).toBe(1);
+    expect(report.fields[1]!.agreement).toBeCloseTo(5 / 6, 5);
+    expect(report.fields[1]!.examples.map((e) => e.record_id)).toEqual([rows[0]!.record_id]);
+  });
+
+  test('refuses labels of fields the analysis does not declare, and bad lines with their numbers', async () => {
+    const gold = path.join(dir, 'bad.jsonl');
+    writeFileSync(gold, '{"record_id": "a", "mood": "sad"}\n');
+    const unknown = await cli(['evaluate', '--local', work(), '--gold', gold]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('the labels name mood, which pass1 does not declare');
+    writeFileSync(gold, '{"record_id": "a"}\nnot json\n{"sentiment": "neutral"}\n');
+    const bad = await cli(['evaluate', '--local', work(), '--gold', gold]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/line 2: not JSON[\s\S]*line 3: needs a record_id string/);
+  });
+});
