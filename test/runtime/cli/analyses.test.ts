@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { cli } from './run-cli';
 import { parseOptions } from '../../../runtime/cli/options';
+import { openLocalWorkspace } from '../../../runtime/adapters/local';
+import { DEFAULT_ANALYSIS, TABLE_NAMES } from '../../../runtime/contract';
 import { analysisChoice, DEPLOYED_RUN_OPTIONS, RUN_OPTIONS, runArgument } from '../../../runtime/cli/run-options';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -74,6 +76,25 @@ describe('tapctl local run with several analyses', () => {
       ['followup', 'cli-1-followup'],
       ['qa', 'cli-1-qa'],
     ]);
+  });
+
+  test("clear-history of one analysis's execution clears that analysis's results only", async () => {
+    const counts = async () => {
+      const ws = await openLocalWorkspace(path.join(dir, 'work'), DEFAULT_ANALYSIS, {});
+      try {
+        const n = async (table: string) =>
+          Number((await ws.warehouse.query<{ n: number }>({ sql: `SELECT COUNT(*) AS n FROM ${ws.warehouse.table(table)}` }))[0]!.n);
+        return { pass1: await n(TABLE_NAMES.results), qa: await n('qa_results'), processed: await n(TABLE_NAMES.processedRecords) };
+      } finally {
+        await ws.close();
+      }
+    };
+    const before = await counts();
+    expect(before.qa).toBeGreaterThan(0);
+    const r = await cli(['clear-history', '--local', path.join(dir, 'work'), '--execution', 'cli-1-qa', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`wrote ${before.qa} results`);
+    expect(await counts()).toEqual({ pass1: before.pass1, qa: 0, processed: before.processed - before.qa });
   });
 
   test('refuses a chained analysis whose upstream is not given, before anything runs', async () => {
