@@ -5,6 +5,7 @@
  */
 import { AnalysisSpec, analysisVersion, resultsTable, versionInPipeline } from './analysis';
 import { ANALYSIS_NAME, AnalysisProblem, checkAnalysis, describeProblem } from './analysis-check';
+import { LIMITS } from './limits';
 import { TABLE_NAMES, TableSpec } from './tables';
 
 /** The analysis that the `analysis` prop (and a bare `--analysis FILE`) declares; it keeps the seed's results table. */
@@ -91,6 +92,15 @@ export function checkAnalyses(analyses: Readonly<Record<string, unknown>>, sourc
         allowed: `the name of another analysis of the pipeline (${names.filter((n) => n !== name).join(', ') || 'there is none'})`,
       });
     }
+  }
+  const others = JSON.stringify(Object.fromEntries(names.filter((n) => n !== PRIMARY_ANALYSIS).map((n) => [n, analyses[n]]))).length;
+  if (others > LIMITS.maxAnalysisJsonChars) {
+    problems.push({
+      path: 'analyses',
+      value: JSON.stringify(`${others} characters of JSON besides ${PRIMARY_ANALYSIS}`),
+      allowed: `at most ${LIMITS.maxAnalysisJsonChars} characters (they travel together as one Cloud Run environment variable)`,
+      fix: 'Shorten the instructions and descriptions, or split the analyses between two pipelines',
+    });
   }
   if (problems.length === 0) {
     const cycle = findCycle(Object.fromEntries(names.map((n) => [n, (analyses[n] as { after?: string }).after])));

@@ -111,6 +111,14 @@ describe('checks', () => {
     ]);
   });
 
+  test('refuses analyses too large to travel together as one environment variable', () => {
+    const big = { ...DEFAULT_ANALYSIS, systemInstruction: 'x'.repeat(20_000) };
+    expect(messages({ pass1: big, a: big })).toEqual([]);
+    expect(messages({ pass1: DEFAULT_ANALYSIS, a: big, b: big })[0]).toMatch(
+      /^analyses must be at most 32768 characters \(they travel together as one Cloud Run environment variable\), got "\d+ characters of JSON besides pass1"/,
+    );
+  });
+
   test('checks source placeholders against the source columns when given', () => {
     const columns = SOURCE_TABLE.columns.map((c) => c.name);
     expect(
