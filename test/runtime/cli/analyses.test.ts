@@ -78,6 +78,25 @@ describe('tapctl local run with several analyses', () => {
     ]);
   });
 
+  test('tapctl run --local with several analyses says what each analysed', async () => {
+    const r = await cli([
+      'run',
+      '--local',
+      path.join(dir, 'run-local'),
+      '--transcripts',
+      path.join(dir, 'calls.jsonl'),
+      '--analysis',
+      `qa=${path.join(EXAMPLES, 'qa-scorecard.json')}`,
+      '--execution-id',
+      'runl',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('runl\n');
+    expect(r.stderr).toMatch(
+      /^execution runl SUCCEEDED: pass1 \d+ records analysed, 0 batches failed; qa \d+ records analysed, 0 batches failed\n$/m,
+    );
+  });
+
   test("clear-history of one analysis's execution clears that analysis's results only", async () => {
     const counts = async () => {
       const ws = await openLocalWorkspace(path.join(dir, 'work'), DEFAULT_ANALYSIS, {});
