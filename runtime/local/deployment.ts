@@ -12,6 +12,7 @@ import {
   JOB_KINDS,
   JobKind,
   LOCAL_LAYOUT,
+  modelResource,
   PlannedAnalysis,
   PRIMARY_ANALYSIS,
   WORKFLOW_FILES,
@@ -158,14 +159,18 @@ export function localDeployment(options: LocalDeploymentOptions): LocalDeploymen
       }),
   });
   const endpoint = options.modelEndpoint;
+  const declaredModels = new Map(
+    [settings.analysis, ...Object.values(settings.analyses ?? {})].map((spec) => [modelResource(spec.model), spec.model]),
+  );
   const analyze: LineAnalyzer =
     options.analyze ??
     (endpoint
-      ? async (line) =>
+      ? async (line, model) =>
           (await answerLine(JSON.stringify(line), {
             url: endpoint.url,
             apiKey: endpoint.apiKey,
-            model: settings.analysis.model,
+            // The job's model is its analysis's, as the analysis declares it.
+            model: declaredModels.get(model) ?? settings.analysis.model,
           })) as unknown as Record<string, unknown>
       : (line) => analyzeLine(line, { now }) as unknown as Record<string, unknown>);
   const vertex = new LocalVertexAi({ store, analyze, project: LOCAL_LAYOUT.projectId, region: LOCAL_LAYOUT.region, faults });

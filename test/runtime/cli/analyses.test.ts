@@ -3,6 +3,7 @@
  * NAME runs one analysis (and what it reads), on the laptop or a deployment.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { cli } from './run-cli';
@@ -184,5 +185,53 @@ describe('tapctl local run with several analyses', () => {
     };
     expect(summary).toMatchObject({ analysis: 'followup', records_open: 0, batches_failed: 0 });
     expect(summary.records_succeeded).toBe(second[1]!.records_total);
+  });
+
+  test("--model-endpoint asks each analysis's own model", async () => {
+    const models: string[] = [];
+    // An OpenAI-compatible server: POST {base}/chat/completions answers {choices: [{message: {content}, finish_reason}], usage}.
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        models.push((JSON.parse(body) as { model: string }).model);
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            choices: [
+              { message: { role: 'assistant', content: JSON.stringify({ summary: 'ok', sentiment: 'neutral' }) }, finish_reason: 'stop' },
+            ],
+            usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const pro = path.join(dir, 'pro.json');
+      writeFileSync(pro, JSON.stringify({ ...DEFAULT_ANALYSIS, model: 'gemini-2.5-pro', systemInstruction: 'Another look.' }));
+      const lines = readFileSync(path.join(dir, 'calls.jsonl'), 'utf8').trim().split('\n').slice(0, 3);
+      const three = path.join(dir, 'three.jsonl');
+      writeFileSync(three, lines.join('\n') + '\n');
+      const port = (server.address() as { port: number }).port;
+      const r = await cli([
+        'local',
+        'run',
+        '--local',
+        path.join(dir, 'endpoint'),
+        '--transcripts',
+        three,
+        '--analysis',
+        `pro=${pro}`,
+        '--model-endpoint',
+        `http://127.0.0.1:${port}/v1`,
+        '--json',
+      ]);
+      expect(r.code).toBe(0);
+      const answered = lines.filter((l) => (JSON.parse(l) as { transcript: string | null }).transcript).length;
+      expect(models.sort()).toEqual([...Array(answered).fill('gemini-2.5-flash'), ...Array(answered).fill('gemini-2.5-pro')]);
+    } finally {
+      server.close();
+    }
   });
 });
