@@ -22,18 +22,9 @@ import {
   modelResource,
   TABLE_NAMES,
 } from '../contract';
-import {
-  batchAttempt,
-  batchRef,
-  CommonConfig,
-  commonConfig,
-  forVersion,
-  maxRecordAttempts,
-  optionalInt,
-  promptInputs,
-} from '../core/config';
+import { batchAttempt, batchRef, CommonConfig, commonConfig, maxRecordAttempts, optionalInt, promptInputs } from '../core/config';
 import { loadJobId } from '../core/ids';
-import { commitOnce, CommitPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
+import { commitOnce, CommitPlan, configForPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
 import { errorRow, ledgerState, processedRow, settledByError } from '../core/matching';
 import type { JobEnv, JobPorts, JobRun } from '../core/ports';
 import { generate, GenerationLimits, requestTemplate } from '../core/requests';
@@ -137,7 +128,7 @@ async function prepare(given: GeneratorConfig, ports: JobPorts): Promise<CommitP
   const { warehouse: wh, store } = ports;
   const span = await readBatchSpan(wh, given.executionId, given.batch);
   // The plan names the analysis by its version: each analysis of a run has its own executions.
-  const cfg = span ? forVersion(given, span.analysisVersion) : given;
+  const cfg = await configForPlan(wh, given, span);
   const now = nowOf(ports).toISOString();
   const batch = batchKey(cfg.batch);
   const paths = {

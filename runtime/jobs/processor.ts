@@ -13,18 +13,9 @@
  */
 import { createInterface } from 'node:readline';
 import { batchKey, BatchRef, BatchResultDocument, layout, LOG_EVENTS, parseGsUri, RUN_ENV, TABLE_NAMES } from '../contract';
-import {
-  batchAttempt,
-  batchRef,
-  CommonConfig,
-  commonConfig,
-  ConfigError,
-  forVersion,
-  maxRecordAttempts,
-  requireString,
-} from '../core/config';
+import { batchAttempt, batchRef, CommonConfig, commonConfig, ConfigError, maxRecordAttempts, requireString } from '../core/config';
 import { loadJobId } from '../core/ids';
-import { commitOnce, CommitPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
+import { commitOnce, CommitPlan, configForPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
 import { BatchMatcher, PlannedRecord } from '../core/matching';
 import type { JobEnv, JobPorts, JobRun } from '../core/ports';
 import { parsePrediction } from '../core/responses';
@@ -111,7 +102,7 @@ async function prepare(given: ProcessorConfig, ports: JobPorts): Promise<CommitP
   const { warehouse: wh, store, log } = ports;
   const span = await readBatchSpan(wh, given.executionId, given.batch);
   // The plan names the analysis by its version: each analysis of a run has its own executions.
-  const cfg = span ? forVersion(given, span.analysisVersion) : given;
+  const cfg = await configForPlan(wh, given, span);
   const now = nowOf(ports).toISOString();
   const batch = batchKey(cfg.batch);
   const staging = (table: string) => layout.staging(cfg.executionId, batch, cfg.attempt, table);
