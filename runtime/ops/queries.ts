@@ -164,10 +164,11 @@ ORDER BY error_rows DESC, error_type`,
 
   /** Records the execution left in error: in error_tracking and never analysed in this execution. */
   async recordsFailed(executionId: string): Promise<number> {
+    const results = await this.resultsOf(executionId);
     const [row] = await this.run<Record<string, unknown>>({
       sql: `SELECT COUNT(DISTINCT e.record_id) AS n
 FROM ${this.t('errorTracking')} e
-LEFT JOIN (SELECT DISTINCT record_id FROM ${this.t('results')} WHERE execution_id = @execution_id) r ON r.record_id = e.record_id
+LEFT JOIN (SELECT DISTINCT record_id FROM ${results} WHERE execution_id = @execution_id) r ON r.record_id = e.record_id
 WHERE e.execution_id = @execution_id AND r.record_id IS NULL`,
       params: { execution_id: executionId },
     });
@@ -176,9 +177,10 @@ WHERE e.execution_id = @execution_id AND r.record_id IS NULL`,
 
   /** Results committed by the execution, with their tokens, per model. */
   async resultsByModel(executionId: string): Promise<{ model: string; records: number; tokensIn: number; tokensOut: number }[]> {
+    const results = await this.resultsOf(executionId);
     const rows = await this.run<Record<string, unknown>>({
       sql: `SELECT model, COUNT(*) AS records, COALESCE(SUM(prompt_tokens), 0) AS tokens_in, COALESCE(SUM(output_tokens), 0) AS tokens_out
-FROM ${this.t('results')}
+FROM ${results}
 WHERE execution_id = @execution_id
 GROUP BY model
 ORDER BY model`,
