@@ -9,3 +9,5 @@ export * from './constructs/monitoring';
 export { PropError } from './private/validation';
 export { DEFAULT_ANALYSIS, DEFAULT_MODEL, analysisVersion, responseSchema, resultsTable } from '../runtime/contract/analysis';
 export type { AnalysisSpec, AnalysisField, AnalysisFieldType, GenerationConfig } from '../runtime/contract/analysis';
+export { PRIMARY_ANALYSIS, planAnalyses, resultsTableName } from '../runtime/contract/analyses';
+export type { PlannedAnalysis } from '../runtime/contract/analyses';

@@ -8,12 +8,12 @@ import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member'
 import { ProjectIamCustomRole } from '@cdktf/provider-google/lib/project-iam-custom-role';
 import { GoogleBetaProvider } from '@cdktf/provider-google-beta/lib/provider';
 import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/google-project-service-identity';
-import { AnalysisSpec, analysisVersion, DEFAULT_ANALYSIS } from '../../runtime/contract/analysis';
+import { AnalysisSpec, DEFAULT_ANALYSIS } from '../../runtime/contract/analysis';
+import { PlannedAnalysis, planAnalyses, PRIMARY_ANALYSIS } from '../../runtime/contract/analyses';
 import { jobEnvironment, workflowEnvironment } from '../../runtime/contract/deployment';
 import { DEFAULTS } from '../../runtime/contract/limits';
 import { JOB_KINDS, JobKind } from '../../runtime/contract/names';
 import { LAUNCHER, LAUNCHER_ENV, LAUNCHER_PERMISSIONS } from '../../runtime/contract/launcher';
-import { DEFAULT_ANALYSIS_NAME } from '../../runtime/contract/results';
 import { ModelPrice } from '../../runtime/contract/prices';
 import { IdentityRole, pipelineNames, PipelineNames } from '../private/naming';
 import { validatePipelineProps } from '../private/pipeline-validation';
@@ -53,6 +53,16 @@ export interface TranscriptAnalysisPipelineProps {
    * @default DEFAULT_ANALYSIS - summary, sentiment, topics, resolution, action items, customer intent
    */
   readonly analysis?: AnalysisSpec;
+  /**
+   * More analyses of the same transcripts, by name (a lowercase letter, then up to 25 lowercase
+   * letters, digits or `_`). Each has its own results table (`<name>_results`), version, ledger
+   * rows and Vertex AI jobs; one run runs them all, every upstream before the analyses that read it
+   * (`after`). `pass1` is the `analysis` prop, whose results table keeps the name
+   * `transcription_analyzed_transcripts`; declare it here instead of `analysis` if you like, not in both.
+   *
+   * @default - `pass1` alone
+   */
+  readonly analyses?: Readonly<Record<string, AnalysisSpec>>;
   /**
    * Region of the Vertex AI batch prediction jobs; the work bucket must be there too.
    *
@@ -184,6 +194,8 @@ export class TranscriptAnalysisPipeline extends Construct {
   public readonly analysis: AnalysisSpec;
   /** Hash of the analysis: records are analysed again when it changes. */
   public readonly analysisVersion: string;
+  /** Every analysis of the pipeline (`pass1` first), in the order a run runs them, with its version and results table. */
+  public readonly analyses: readonly PlannedAnalysis[];
   /** The Google APIs the pipeline switches on in the project; everything else depends on them. */
   public readonly apis: readonly ProjectService[];
   /** The BigQuery dataset, its tables and views, with per-table grants. */
@@ -225,8 +237,12 @@ export class TranscriptAnalysisPipeline extends Construct {
     claimPrefix(this, projectId, prefix);
     const names = pipelineNames(prefix, projectId, props.datasetId);
     this.names = names;
-    this.analysis = props.analysis ?? DEFAULT_ANALYSIS;
-    this.analysisVersion = analysisVersion(this.analysis);
+    const allAnalyses = { [PRIMARY_ANALYSIS]: props.analysis ?? DEFAULT_ANALYSIS, ...props.analyses };
+    this.analyses = planAnalyses(allAnalyses);
+    const primary = this.analyses.find((a) => a.name === PRIMARY_ANALYSIS)!;
+    this.analysis = primary.spec;
+    this.analysisVersion = primary.version;
+    const otherAnalyses = Object.fromEntries(this.analyses.filter((a) => a !== primary).map((a) => [a.name, a.spec]));
     this.labels = { ...DEFAULT_LABELS, 'tap-pipeline': prefix, ...props.labels };
     const labels = this.labels;
     const protect = props.deletionProtection ?? true;
@@ -257,6 +273,7 @@ export class TranscriptAnalysisPipeline extends Construct {
       datasetId: names.dataset,
       location: region,
       analysis: this.analysis,
+      analyses: otherAnalyses,
       source: props.source,
       runFilesRetentionDays: props.workRetentionDays ?? DEFAULTS.workRetentionDays,
       deletionProtection: protect,
@@ -309,6 +326,7 @@ export class TranscriptAnalysisPipeline extends Construct {
       sourceIdColumn: this.warehouse.sourceIdColumn,
       sourceTextColumn: this.warehouse.sourceTextColumn,
       analysis: this.analysis,
+      analyses: otherAnalyses,
       maxRecordAttempts: props.maxRecordAttempts ?? DEFAULTS.maxRecordAttempts,
       maxTranscriptChars: props.maxTranscriptChars ?? DEFAULTS.maxTranscriptChars,
       maxRequestBytes: props.maxRequestBytes ?? DEFAULTS.maxRequestBytes,
@@ -353,6 +371,7 @@ export class TranscriptAnalysisPipeline extends Construct {
         pollIntervalSeconds: props.pollIntervalSeconds ?? DEFAULTS.pollIntervalSeconds,
         jobTimeoutSeconds: props.jobTimeoutSeconds ?? 3600,
         labels,
+        analyses: allAnalyses,
       }),
       workflowsDir: props.workflowsDir,
       schedule: props.schedule,
@@ -375,7 +394,7 @@ export class TranscriptAnalysisPipeline extends Construct {
         [LAUNCHER_ENV.projectId]: projectId,
         [LAUNCHER_ENV.region]: region,
         [LAUNCHER_ENV.masterWorkflow]: names.masterWorkflow,
-        [LAUNCHER_ENV.analyses]: DEFAULT_ANALYSIS_NAME,
+        [LAUNCHER_ENV.analyses]: this.analyses.map((a) => a.name).join(','),
       },
       image: props.image,
       memoryMiB: 512,
@@ -421,6 +440,13 @@ export class TranscriptAnalysisPipeline extends Construct {
     output('dataset', `${projectId}.${names.dataset}`, 'BigQuery dataset with results, errors and batch history.');
     output('work_bucket', names.workBucket, 'Bucket with run files (plan, requests, predictions, summaries).');
     output('analysis_version', this.analysisVersion, 'Version of the deployed analysis.');
+    if (this.analyses.length > 1) {
+      output(
+        'analyses',
+        JSON.stringify(Object.fromEntries(this.analyses.map((a) => [a.name, { version: a.version, results_table: a.resultsTable }]))),
+        'Every analysis with its version and results table (JSON).',
+      );
+    }
     output('run_command', this.runCommand, 'Starts a run.');
     this.launchCommand = `gcloud run jobs execute ${names.launcherJob} --project=${projectId} --region=${region} --wait`;
     output('launch_command', this.launchCommand, 'Starts a run through the launcher job and waits for its outcome (exit 0, 3 or 1).');
@@ -441,6 +467,17 @@ export class TranscriptAnalysisPipeline extends Construct {
       }
       for (const key of access.reads) this.warehouse.grantRead(key, member, `${role}-read-${key}`);
       for (const key of access.writes) this.warehouse.grantWrite(key, member, `${role}-write-${key}`);
+      // Each analysis's results table, as `results` is pass1's; the planner reads an upstream's to plan what reads it.
+      for (const a of this.analyses) {
+        if (a.name === PRIMARY_ANALYSIS) continue;
+        if (access.writes.includes('results')) this.warehouse.grantResults(a.name, 'write', member, `${role}-write-results-${a.name}`);
+        else if (access.reads.includes('results')) this.warehouse.grantResults(a.name, 'read', member, `${role}-read-results-${a.name}`);
+      }
+      if (role === 'planner') {
+        for (const upstream of new Set(this.analyses.flatMap((a) => (a.upstream ? [a.upstream.name] : [])))) {
+          this.warehouse.grantResults(upstream, 'read', member, `${role}-read-results-${upstream}-upstream`);
+        }
+      }
       if (access.workBucket === 'read' || access.workBucket === 'readCreate') this.workBucket.grantRead(member, role);
       if (access.workBucket === 'readCreate') this.workBucket.grantCreate(member, `${role}-create`);
       if (access.workBucket === 'readWrite') this.workBucket.grantReadWrite(member, role);

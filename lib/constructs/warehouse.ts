@@ -7,6 +7,7 @@ import { BigqueryDataset } from '@cdktf/provider-google/lib/bigquery-dataset';
 import { BigqueryTable } from '@cdktf/provider-google/lib/bigquery-table';
 import { BigqueryTableIamMember } from '@cdktf/provider-google/lib/bigquery-table-iam-member';
 import { AnalysisSpec, resultsTable } from '../../runtime/contract/analysis';
+import { PRIMARY_ANALYSIS, resultsTableName } from '../../runtime/contract/analyses';
 import { DEFAULTS } from '../../runtime/contract/limits';
 import { BATCH_INPUTS_TABLE, FIXED_TABLES, SOURCE_TABLE, TABLE_NAMES, TableKey, TableSpec } from '../../runtime/contract/tables';
 import { VIEW_KEYS, VIEW_NAMES, ViewKey, viewSql } from '../../runtime/contract/views';
@@ -30,6 +31,12 @@ export interface WarehouseProps {
   readonly location: string;
   /** The analysis whose fields become the results table's columns. */
   readonly analysis: AnalysisSpec;
+  /**
+   * The pipeline's other analyses, by name: each gets its results table, `<name>_results`.
+   *
+   * @default - none
+   */
+  readonly analyses?: Readonly<Record<string, AnalysisSpec>>;
   /**
    * An existing source table. It is read, never written or created.
    *
@@ -80,6 +87,8 @@ export class Warehouse extends Construct {
    * as one `source` STRUCT of all its columns but the transcript).
    */
   public readonly latestViews: Readonly<Record<string, BigqueryTable>>;
+  /** The results table of each analysis, by analysis name (`pass1` is `tables.results`). */
+  public readonly resultsTables: Readonly<Record<string, BigqueryTable>>;
   /** `project.dataset.table` of the source table. */
   public readonly sourceTable: string;
   /** The source table's column holding each transcript's id. */
@@ -140,6 +149,23 @@ export class Warehouse extends Construct {
     }
     this.tables = tables;
 
+    const resultsTables: Record<string, BigqueryTable> = { [PRIMARY_ANALYSIS]: tables.results! };
+    for (const [name, analysis] of Object.entries(props.analyses ?? {})) {
+      const spec = resultsTable(analysis, resultsTableName(name));
+      resultsTables[name] = new BigqueryTable(this, `Table-results-${name}`, {
+        project: props.projectId,
+        datasetId: this.dataset.datasetId,
+        tableId: spec.name,
+        description: `Results of the analysis ${name}, one row per record and analysis version.`,
+        schema: schemaJson(spec),
+        timePartitioning: { type: 'DAY', field: spec.partitionColumn },
+        clustering: [...spec.clusterColumns],
+        deletionProtection: protect,
+        labels,
+      });
+    }
+    this.resultsTables = resultsTables;
+
     const qualified = (tableId: string) => `\`${props.projectId}.${props.datasetId}.${tableId}\``;
     const views: Partial<Record<ViewKey, BigqueryTable>> = {};
     for (const key of VIEW_KEYS) {
@@ -157,7 +183,6 @@ export class Warehouse extends Construct {
     }
     this.views = views as Record<ViewKey, BigqueryTable>;
 
-    const latest = analysisTables();
     const source = props.source
       ? {
           table: props.source.table,
@@ -167,18 +192,23 @@ export class Warehouse extends Construct {
       : CONTRACT_SOURCE;
     // A `project.dataset.table` source is quoted as it is; the pipeline's own tables are in the dataset.
     const resolve = (tableId: string) => (tableId.includes('.') ? `\`${tableId}\`` : qualified(tableId));
-    this.latestViews = {
-      [latest.analysis]: new BigqueryTable(this, `View-latest-${latest.analysis}`, {
-        project: props.projectId,
-        datasetId: this.dataset.datasetId,
-        tableId: latest.latest,
-        description: `The latest result of analysis ${latest.analysis} per record, with the source's descriptive columns.`,
-        view: { query: latestViewSql(resolve, props.analysis, latest, source), useLegacySql: false },
-        deletionProtection: false,
-        labels,
-        dependsOn: Object.values(tables),
+    const analysisSpecs: Record<string, AnalysisSpec> = { [PRIMARY_ANALYSIS]: props.analysis, ...props.analyses };
+    this.latestViews = Object.fromEntries(
+      Object.entries(analysisSpecs).map(([name, spec]) => {
+        const latest = analysisTables(name);
+        const view = new BigqueryTable(this, `View-latest-${name}`, {
+          project: props.projectId,
+          datasetId: this.dataset.datasetId,
+          tableId: latest.latest,
+          description: `The latest result of analysis ${name} per record, with the source's descriptive columns.`,
+          view: { query: latestViewSql(resolve, spec, latest, source), useLegacySql: false },
+          deletionProtection: false,
+          labels,
+          dependsOn: [...Object.values(tables), ...Object.values(this.resultsTables)],
+        });
+        return [name, view];
       }),
-    };
+    );
 
     this.sourceTable = props.source?.table ?? `${props.projectId}.${props.datasetId}.${TABLE_NAMES.source}`;
     this.sourceIdColumn = props.source?.idColumn ?? 'transcript_id';
@@ -194,6 +224,24 @@ export class Warehouse extends Construct {
   public grantWrite(key: TableKey, member: string, grantId: string): BigqueryTableIamMember {
     if (key === 'source') throw new Error('the source table is read-only for the pipeline');
     return this.grant(key, 'roles/bigquery.dataEditor', member, grantId);
+  }
+
+  /**
+   * Read (`roles/bigquery.dataViewer`) or read and append (`roles/bigquery.dataEditor`) the results
+   * table of one analysis.
+   */
+  public grantResults(analysis: string, access: 'read' | 'write', member: string, grantId: string): BigqueryTableIamMember {
+    const table = this.resultsTables[analysis];
+    if (!table) throw new Error(`the pipeline has no analysis named "${analysis}" (${Object.keys(this.resultsTables).join(', ')})`);
+    if (this.grantIds.has(grantId)) throw new Error(`grant id "${grantId}" is used twice on ${this.node.path}`);
+    this.grantIds.add(grantId);
+    return new BigqueryTableIamMember(this, `Grant-${grantId}`, {
+      project: this.props.projectId,
+      datasetId: this.props.datasetId,
+      tableId: table.tableId,
+      role: access === 'read' ? 'roles/bigquery.dataViewer' : 'roles/bigquery.dataEditor',
+      member,
+    });
   }
 
   private ref(key: TableKey | ViewKey): TableRef {

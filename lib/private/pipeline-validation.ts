@@ -2,8 +2,9 @@
  * The pipeline's prop rules, as one table, checked before any resource is created.
  */
 import type { TranscriptAnalysisPipelineProps } from '../constructs/transcript-analysis-pipeline';
-import { AnalysisSpec } from '../../runtime/contract/analysis';
+import { AnalysisSpec, DEFAULT_ANALYSIS } from '../../runtime/contract/analysis';
 import { checkAnalysis, describeProblem } from '../../runtime/contract/analysis-check';
+import { checkAnalyses, PRIMARY_ANALYSIS } from '../../runtime/contract/analyses';
 import { LIMITS } from '../../runtime/contract/limits';
 import { SOURCE_TABLE } from '../../runtime/contract/tables';
 import {
@@ -126,5 +127,19 @@ export function validatePipelineProps(props: TranscriptAnalysisPipelineProps): v
   }
   if (props.analysis !== undefined) {
     validateAnalysis(props.analysis, props.source === undefined ? SOURCE_TABLE.columns.map((c) => c.name) : undefined);
+  }
+  if (props.analyses !== undefined) {
+    if (props.analysis !== undefined && PRIMARY_ANALYSIS in props.analyses) {
+      throw new PropError(
+        `give analysis or analyses.${PRIMARY_ANALYSIS}, not both: analysis is the shorthand for analyses.${PRIMARY_ANALYSIS}. Move it into analyses, or leave ${PRIMARY_ANALYSIS} out of analyses`,
+      );
+    }
+    const all = { [PRIMARY_ANALYSIS]: props.analysis ?? DEFAULT_ANALYSIS, ...props.analyses };
+    const [first, ...rest] = checkAnalyses(all, props.source === undefined ? SOURCE_TABLE.columns.map((c) => c.name) : undefined);
+    if (first) {
+      throw new PropError(
+        describeProblem(first) + (rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : ''),
+      );
+    }
   }
 }

@@ -6,7 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AnalysisSpec, checkAnalysis, DEFAULT_ANALYSIS, describeProblem, LAUNCHER_EXIT, SOURCE_TABLE, SummaryDocument } from '../contract';
+import {
+  AnalysesError,
+  AnalysisSpec,
+  checkAnalysis,
+  DEFAULT_ANALYSIS,
+  describeProblem,
+  LAUNCHER_EXIT,
+  planAnalyses,
+  PRIMARY_ANALYSIS,
+  SOURCE_TABLE,
+  SummaryDocument,
+} from '../contract';
 import { Faults, parseFaults } from '../local/faults';
 import { ProcessDeath } from '../local/mortal';
 import { LocalProgress, LocalRunResult, runLocalPipeline } from '../local/pipeline';
@@ -14,9 +25,10 @@ import { recoverCommand, targetArgs } from '../ops/config';
 import { UsageError } from '../ops/errors';
 import type { CommandIo } from './command';
 import type { Values } from './options';
-import { LAPTOP_OPTIONS, RUN_OPTIONS } from './run-options';
+import { analysisChoice, LAPTOP_OPTIONS, RUN_OPTIONS } from './run-options';
 
-function readAnalysis(file: string, cwd: string): AnalysisSpec {
+/** Reads and checks an analysis declaration file given with `--analysis`; `name` when it declares another analysis than pass1. */
+export function readAnalysis(file: string, cwd: string, name?: string): AnalysisSpec {
   const full = path.resolve(cwd, file);
   if (!fs.existsSync(full)) throw new UsageError(`--analysis: file not found: ${full}`);
   let spec: unknown;
@@ -26,7 +38,13 @@ function readAnalysis(file: string, cwd: string): AnalysisSpec {
     throw new UsageError(`--analysis ${file}: not valid JSON (${(error as Error).message})`);
   }
   // The laptop's source table has known columns: the prompt's placeholders are checked against them.
+  // A chained analysis's upstream fields are checked with the others (planAnalyses).
   const problems = checkAnalysis(spec, { sourceColumns: SOURCE_TABLE.columns.map((c) => c.name) });
+  if (name === undefined && (spec as { after?: unknown })?.after !== undefined) {
+    throw new UsageError(
+      `--analysis ${file}: ${PRIMARY_ANALYSIS} reads the transcripts and has no after; give a chained analysis as NAME=FILE`,
+    );
+  }
   if (problems.length > 0) {
     throw new UsageError(`--analysis ${file}:\n${problems.map((p) => `  ${describeProblem(p, 'analysis')}`).join('\n')}`);
   }
@@ -66,7 +84,21 @@ export async function runOnLaptop(
   }
   const transcripts = laptop.transcripts === undefined ? undefined : path.resolve(io.cwd, laptop.transcripts);
   if (transcripts && !fs.existsSync(transcripts)) throw new UsageError(`--transcripts: file not found: ${transcripts}`);
-  const analysis = laptop.analysis === undefined ? DEFAULT_ANALYSIS : readAnalysis(laptop.analysis, io.cwd);
+  const choice = analysisChoice(run.analysis);
+  const analysis = choice.pass1File === undefined ? DEFAULT_ANALYSIS : readAnalysis(choice.pass1File, io.cwd);
+  const analyses: Record<string, AnalysisSpec> = {};
+  for (const [name, file] of Object.entries(choice.files)) {
+    if (name !== PRIMARY_ANALYSIS) analyses[name] = readAnalysis(file, io.cwd, name);
+  }
+  try {
+    planAnalyses(
+      { ...analyses, [PRIMARY_ANALYSIS]: analysis },
+      SOURCE_TABLE.columns.map((c) => c.name),
+    );
+  } catch (error) {
+    if (error instanceof AnalysesError) throw new UsageError(`--analysis:\n${error.message.replace(/^/gm, '  ')}`);
+    throw error;
+  }
   const endpoint = laptop['model-endpoint'];
   const workdir = path.resolve(io.cwd, dir);
   const executionId = run['execution-id'] ?? randomUUID();
@@ -90,6 +122,8 @@ export async function runOnLaptop(
       workdir,
       transcripts,
       analysis,
+      analyses,
+      only: choice.only,
       batchSize: run['batch-size'],
       maxConcurrentBatches: run['max-concurrent-batches'],
       maxBatchAttempts: run['max-batch-attempts'],

@@ -2,10 +2,11 @@
  * The settings of a run, declared once for `tapctl run` (deployed or `--local`) and `tapctl local
  * run`, and what the laptop adds to them.
  */
-import { DEFAULTS, EXECUTION_ID, LIMITS, LOCAL_LAYOUT } from '../contract';
+import { ANALYSIS_NAME, DEFAULTS, EXECUTION_ID, LIMITS, LOCAL_LAYOUT, PRIMARY_ANALYSIS } from '../contract';
+import { UsageError } from '../ops/errors';
 import { DEFAULT_LOCAL_SETTINGS } from '../local/environment';
 import { FAULT_HELP } from '../local/faults';
-import { decimal, integer, options, text, toggle, Values } from './options';
+import { decimal, integer, list, options, text, toggle, Values } from './options';
 import { TARGET_OPTIONS } from './target-options';
 
 const laptop = DEFAULT_LOCAL_SETTINGS;
@@ -38,6 +39,10 @@ export const RUN_OPTIONS = options({
     help: "the run's id (default: the workflow execution's id, a UUID)",
     pattern: { test: EXECUTION_ID.pattern, says: EXECUTION_ID.says },
   }),
+  analysis: list(
+    "NAME: run only that analysis and those it reads (default: all). On the laptop also NAME=FILE: add or replace the analysis NAME with the declaration in FILE (JSON; with after when chained), and FILE alone: replace pass1 (the package's call-transcript analysis by default); a changed declaration analyses everything again",
+    'NAME|NAME=FILE|FILE',
+  ),
 });
 
 /** What only a deployed run has: a laptop work folder runs one run at a time. */
@@ -50,10 +55,6 @@ export const LAPTOP_OPTIONS = options({
   transcripts: text({
     value: 'FILE',
     help: '.jsonl or .csv with transcript_id and transcript columns, loaded first (by transcript_id: a changed transcript replaces the old one); without it, the run analyses what the source table holds',
-  }),
-  analysis: text({
-    value: 'FILE',
-    help: "the analysis declaration as JSON (prompt, model, fields; default: the package's call-transcript analysis); a change analyses everything again",
   }),
   'max-record-attempts': integer({
     value: 'N',
@@ -80,6 +81,53 @@ export const WAIT_OPTIONS = options({
 /** `tapctl local run`'s work folder: the `--local` of the other commands, with a default. */
 export const WORK_FOLDER_OPTION = options({ local: { ...TARGET_OPTIONS.local, default: LOCAL_LAYOUT.defaultWorkdir } });
 
+/** What `--analysis` values say: analyses declared from files (laptop), and the one analysis to run. */
+export interface AnalysisChoice {
+  /** `FILE` alone: the declaration replacing pass1. */
+  readonly pass1File?: string;
+  /** `NAME=FILE`: declarations by name. */
+  readonly files: Readonly<Record<string, string>>;
+  /** `NAME`: run only this one (and what it reads). */
+  readonly only?: string;
+}
+
+/** Reads the `--analysis` values: `NAME=FILE`, `NAME` (a bare analysis name), or `FILE`. */
+export function analysisChoice(values: readonly string[]): AnalysisChoice {
+  const files: Record<string, string> = {};
+  let pass1File: string | undefined;
+  let only: string | undefined;
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq > 0) {
+      const name = value.slice(0, eq);
+      if (!ANALYSIS_NAME.pattern.test(name)) throw new UsageError(`--analysis ${value}: the name must be ${ANALYSIS_NAME.says}`);
+      if (name in files) throw new UsageError(`--analysis ${name}=... is given twice`);
+      files[name] = value.slice(eq + 1);
+    } else if (ANALYSIS_NAME.pattern.test(value)) {
+      if (only !== undefined) throw new UsageError(`--analysis names one analysis to run, got ${only} and ${value}`);
+      only = value;
+    } else {
+      if (pass1File !== undefined)
+        throw new UsageError(`--analysis FILE replaces ${PRIMARY_ANALYSIS} and is given twice: ${pass1File} and ${value}`);
+      pass1File = value;
+    }
+  }
+  if (pass1File !== undefined && PRIMARY_ANALYSIS in files) {
+    throw new UsageError(`--analysis ${pass1File} and --analysis ${PRIMARY_ANALYSIS}=... both replace ${PRIMARY_ANALYSIS}: give one`);
+  }
+  return { pass1File: pass1File ?? files[PRIMARY_ANALYSIS], files, only };
+}
+
+function analysisToRun(values: readonly string[]): string | undefined {
+  const choice = analysisChoice(values);
+  if (choice.pass1File !== undefined || Object.keys(choice.files).length > 0) {
+    throw new UsageError(
+      '--analysis FILE and NAME=FILE declare analyses on the laptop only; a deployment runs the analyses it was deployed with (give --analysis NAME to run one)',
+    );
+  }
+  return choice.only;
+}
+
 /** The master workflow's argument: only the settings given, so the deployment's defaults hold for the rest. */
 export function runArgument(values: Values<typeof RUN_OPTIONS> & Values<typeof DEPLOYED_RUN_OPTIONS>): Record<string, unknown> {
   const argument: Record<string, unknown> = {
@@ -90,6 +138,7 @@ export function runArgument(values: Values<typeof RUN_OPTIONS> & Values<typeof D
     dry_run: values['dry-run'] || undefined,
     allow_concurrent: values['allow-concurrent'] || undefined,
     execution_id: values['execution-id'],
+    analysis: analysisToRun(values.analysis),
   };
   return Object.fromEntries(Object.entries(argument).filter(([, v]) => v !== undefined));
 }

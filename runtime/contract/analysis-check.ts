@@ -34,10 +34,20 @@ export const FIELD_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 export const MODEL_NAME =
   /^([a-z0-9][a-z0-9._-]*|projects\/[^/]+\/locations\/[^/]+\/(publishers\/[^/]+\/)?(models|endpoints)\/[^/]+|publishers\/[^/]+\/models\/[^/]+)$/;
 
+/**
+ * An analysis name: a lowercase letter, then up to 25 lowercase letters, digits or `_`. It names
+ * a results table (`<name>_results`) and is appended to the run's execution id (`<id>-<name>`),
+ * which Vertex AI takes as a label value of at most 63 characters: a 36-character UUID leaves 27.
+ */
+export const ANALYSIS_NAME = {
+  pattern: /^[a-z][a-z0-9_]{0,25}$/,
+  says: 'a lowercase letter, then up to 25 lowercase letters, digits or _',
+} as const;
+
 /** A `{placeholder}` of a prompt template. */
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 
-const TOP_KEYS = ['systemInstruction', 'promptTemplate', 'model', 'generationConfig', 'fields'];
+const TOP_KEYS = ['systemInstruction', 'promptTemplate', 'model', 'generationConfig', 'fields', 'after'];
 const FIELD_KEYS = ['name', 'type', 'description', 'required', 'enum'];
 
 /** The generation settings the pipeline passes on, with their bounds (Gemini's `generationConfig`). */
@@ -69,6 +79,11 @@ export interface AnalysisCheckOptions {
    * them (or `transcript`). @default - placeholders are only checked to be column names
    */
   readonly sourceColumns?: readonly string[];
+  /**
+   * The fields of the analysis named in `after`, when known: every `{after.field}` placeholder must
+   * name one of them. @default - upstream placeholders are only checked to name `after`
+   */
+  readonly upstreamFields?: readonly string[];
 }
 
 /** Every problem of a declaration, in the order of its keys; empty when it is valid. */
@@ -85,13 +100,38 @@ export function checkAnalysis(spec: unknown, options: AnalysisCheckOptions = {})
   }
   if (typeof spec.systemInstruction !== 'string') problem('systemInstruction', spec.systemInstruction, 'a string (it may be empty)');
 
+  const after = spec.after;
+  if (after !== undefined && (typeof after !== 'string' || !ANALYSIS_NAME.pattern.test(after))) {
+    problem('after', after, `the name of the analysis this one reads (${ANALYSIS_NAME.says})`);
+  }
+  const chained = typeof after === 'string';
   const template = spec.promptTemplate;
-  if (typeof template !== 'string' || !template.includes('{transcript}')) {
-    problem('promptTemplate', template, 'a string containing {transcript}', 'Put {transcript} where the call text goes');
+  const upstreamNamed = typeof template === 'string' && chained && template.includes(`{${after}.`);
+  if (typeof template !== 'string' || (!template.includes('{transcript}') && !upstreamNamed)) {
+    problem(
+      'promptTemplate',
+      template,
+      chained ? `a string containing {transcript} or a field of ${after} such as {${after}.summary}` : 'a string containing {transcript}',
+      'Put {transcript} where the call text goes',
+    );
   } else {
     for (const match of template.matchAll(PLACEHOLDER)) {
       const name = match[1]!;
       if (name === 'transcript') continue;
+      const dotted = /^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$/.exec(name);
+      if (dotted) {
+        if (!chained || dotted[1] !== after) {
+          problem(
+            'promptTemplate',
+            `{${name}}`,
+            chained ? `a placeholder naming a field of ${after}, the analysis in after` : 'a placeholder naming a source column',
+            chained ? undefined : `Set "after": "${dotted[1]}" to read that analysis's results`,
+          );
+        } else if (options.upstreamFields && !options.upstreamFields.includes(dotted[2]!)) {
+          problem('promptTemplate', `{${name}}`, `a placeholder naming a field of ${after}: ${options.upstreamFields.join(', ')}`);
+        }
+        continue;
+      }
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
         problem(
           'promptTemplate',

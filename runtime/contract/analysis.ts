@@ -42,6 +42,14 @@ export interface AnalysisSpec {
   readonly model: string;
   readonly generationConfig: GenerationConfig;
   readonly fields: readonly AnalysisField[];
+  /**
+   * The analysis this one reads (a chained pass): it runs only for records that have a result of
+   * that analysis under its current version, and its prompt may name that result's fields as
+   * `{analysis.field}` next to the source columns (`{transcript}` is then optional).
+   *
+   * @default - none: the analysis reads the source table
+   */
+  readonly after?: string;
 }
 
 /** Default model: a current Gemini Flash model, which batch prediction supports. */
@@ -163,9 +171,16 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The analysis version: a hash of everything that changes an answer (prompt, fields, model,
- * generation config). Records are analysed again under a new version, never mixed with the old.
+ * generation config) and, in a pipeline of several analyses, its name and its upstream's version
+ * (see `pipelineAnalysisVersion`). Records are analysed again under a new version, never mixed with
+ * the old.
  */
 export function analysisVersion(spec: AnalysisSpec): string {
+  return versionInPipeline(spec, {});
+}
+
+/** `analysisVersion` with the analysis's name and upstream version hashed in (see `pipelineAnalysisVersion`). */
+export function versionInPipeline(spec: AnalysisSpec, context: { readonly name?: string; readonly upstreamVersion?: string }): string {
   const digest = createHash('sha256')
     .update(
       canonicalJson({
@@ -174,6 +189,9 @@ export function analysisVersion(spec: AnalysisSpec): string {
         model: spec.model,
         generationConfig: spec.generationConfig,
         fields: spec.fields,
+        after: spec.after,
+        analysis: context.name,
+        upstreamVersion: context.upstreamVersion,
       }),
     )
     .digest('hex');

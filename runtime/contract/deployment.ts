@@ -3,6 +3,7 @@
  * jobs and the workflows, and what the laptop twin gives them in-process.
  */
 import { AnalysisSpec, modelResource } from './analysis';
+import { analysisRuns, PRIMARY_ANALYSIS, planAnalyses } from './analyses';
 import { JOB_ENV, WORKFLOW_ENV } from './env';
 import type { JobKind } from './names';
 import type { BatchSizeSetting } from './limits';
@@ -21,7 +22,10 @@ export interface JobEnvironment extends DeploymentTarget {
   readonly sourceTable: string;
   readonly sourceIdColumn: string;
   readonly sourceTextColumn: string;
+  /** The `pass1` analysis. */
   readonly analysis: AnalysisSpec;
+  /** The pipeline's other analyses, by name. @default - none */
+  readonly analyses?: Readonly<Record<string, AnalysisSpec>>;
   readonly maxRecordAttempts: number;
   readonly maxTranscriptChars?: number;
   readonly maxRequestBytes?: number;
@@ -39,6 +43,7 @@ export function jobEnvironment(e: JobEnvironment): Record<string, string> {
     [JOB_ENV.sourceIdColumn]: e.sourceIdColumn,
     [JOB_ENV.sourceTextColumn]: e.sourceTextColumn,
     [JOB_ENV.analysis]: JSON.stringify(e.analysis),
+    ...(e.analyses && Object.keys(e.analyses).length > 0 ? { [JOB_ENV.analyses]: JSON.stringify(e.analyses) } : {}),
     [JOB_ENV.maxRecordAttempts]: String(e.maxRecordAttempts),
     ...(e.maxTranscriptChars !== undefined ? { [JOB_ENV.maxTranscriptChars]: String(e.maxTranscriptChars) } : {}),
     ...(e.maxRequestBytes !== undefined ? { [JOB_ENV.maxRequestBytes]: String(e.maxRequestBytes) } : {}),
@@ -60,6 +65,8 @@ export interface WorkflowEnvironment extends DeploymentTarget {
   readonly pollIntervalSeconds: number;
   readonly jobTimeoutSeconds?: number;
   readonly labels: Readonly<Record<string, string>>;
+  /** Every analysis of the pipeline, `pass1` included. @default - `pass1` alone */
+  readonly analyses?: Readonly<Record<string, AnalysisSpec>>;
 }
 
 /** The workflows' user environment variables (WORKFLOW_ENV). */
@@ -82,5 +89,8 @@ export function workflowEnvironment(e: WorkflowEnvironment): Record<string, stri
     [WORKFLOW_ENV.pollIntervalSeconds]: String(e.pollIntervalSeconds),
     ...(e.jobTimeoutSeconds !== undefined ? { [WORKFLOW_ENV.jobTimeoutSeconds]: String(e.jobTimeoutSeconds) } : {}),
     [WORKFLOW_ENV.labels]: JSON.stringify(e.labels),
+    [WORKFLOW_ENV.analysisRuns]: JSON.stringify(
+      analysisRuns(e.analyses ? planAnalyses(e.analyses) : [{ name: PRIMARY_ANALYSIS, needs: [PRIMARY_ANALYSIS] }]),
+    ),
   };
 }

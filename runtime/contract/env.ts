@@ -16,6 +16,8 @@ export const JOB_ENV = {
   sourceTextColumn: 'TAP_SOURCE_TEXT_COLUMN',
   /** The analysis declaration as JSON (`AnalysisSpec`). */
   analysis: 'TAP_ANALYSIS',
+  /** The pipeline's other analyses as JSON, `{name: AnalysisSpec}` (`pass1` is `TAP_ANALYSIS`); absent when there are none. */
+  analyses: 'TAP_ANALYSES',
   maxRecordAttempts: 'TAP_MAX_RECORD_ATTEMPTS',
   maxTranscriptChars: 'TAP_MAX_TRANSCRIPT_CHARS',
   maxRequestBytes: 'TAP_MAX_REQUEST_BYTES',
@@ -47,6 +49,8 @@ export const RUN_ENV = {
    * continues its plan; another execution reusing the execution id is refused.
    */
   masterExecution: 'TAP_MASTER_EXECUTION',
+  /** The analysis the planner plans and the reporter reports (`pass1` when unset). */
+  analysisName: 'TAP_ANALYSIS_NAME',
 } as const;
 
 /** The workflows' user environment variables (never starting with GOOGLE_ or WORKFLOWS_). */
@@ -70,6 +74,8 @@ export const WORKFLOW_ENV = {
   maxBatchAttempts: 'TAP_MAX_BATCH_ATTEMPTS',
   pollIntervalSeconds: 'TAP_POLL_INTERVAL_SECONDS',
   jobTimeoutSeconds: 'TAP_JOB_TIMEOUT_SECONDS',
+  /** The analyses a run runs, in order, JSON (`AnalysisRun[]`). */
+  analysisRuns: 'TAP_ANALYSIS_RUNS',
   /** Labels for the Vertex AI jobs, JSON object. */
   labels: 'TAP_LABELS',
 } as const;

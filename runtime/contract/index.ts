@@ -4,6 +4,7 @@ export * from './names';
 export * from './tables';
 export * from './analysis';
 export * from './analysis-check';
+export * from './analyses';
 export * from './limits';
 export * from './errors';
 export * from './layout';

@@ -19,8 +19,8 @@ export const LAUNCHER_ENV = {
   region: JOB_ENV.region,
   /** Short name (workflow id) of the master workflow. */
   masterWorkflow: 'TAP_MASTER_WORKFLOW',
-  /** The analyses the pipeline has, comma-separated (`pass1` today). */
-  analyses: 'TAP_ANALYSES',
+  /** The analyses the pipeline has, comma-separated, in run order. */
+  analyses: 'TAP_ANALYSIS_NAMES',
   /** The run's settings: the master workflow's argument. */
   limit: RUN_ENV.limit,
   batchSize: RUN_ENV.batchSize,

@@ -54,6 +54,8 @@ export function parseGsUri(uri: string): { bucket: string; path: string } {
 /** `plan.json`, written by the planner. Small at any scale: batches are numbered 0..batch_count-1. */
 export interface PlanDocument {
   readonly execution_id: string;
+  /** Name of the analysis planned (`pass1` unless the run has several). */
+  readonly analysis: string;
   readonly analysis_version: string;
   readonly batch_size: number;
   readonly batch_count: number;
@@ -83,6 +85,10 @@ export interface ManifestDocument {
   readonly input_uri: string;
   /** `gs://` URI to give Vertex AI as `outputUriPrefix`. */
   readonly output_uri_prefix: string;
+  /** Vertex AI model resource of the batch's analysis, which the batch workflow gives the job. */
+  readonly model: string;
+  /** Name of the batch's analysis. */
+  readonly analysis: string;
   readonly created_at: string;
 }
 
@@ -114,6 +120,8 @@ export interface BatchResultDocument {
 /** `summary.json` and `executions.summary`: the run's report. */
 export interface SummaryDocument {
   readonly execution_id: string;
+  /** Name of the analysis the run analysed (`pass1` unless the pipeline has several). */
+  readonly analysis: string;
   readonly analysis_version: string;
   readonly status: 'succeeded' | 'failed';
   readonly records_total: number;

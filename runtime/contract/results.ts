@@ -4,10 +4,9 @@
  * source columns the explorer charts against, and the explorer's bounds.
  */
 import { AnalysisSpec, resultsTable } from './analysis';
+import { ANALYSIS_NAME } from './analysis-check';
+import { PRIMARY_ANALYSIS, resultsTableName } from './analyses';
 import { SOURCE_TABLE, TABLE_NAMES } from './tables';
-
-/** The analysis every pipeline has: the construct's `analysis` prop, results in `TABLE_NAMES.results`. */
-export const DEFAULT_ANALYSIS_NAME = 'pass1';
 
 /** The tables and views of one analysis. */
 export interface AnalysisTables {
@@ -21,18 +20,14 @@ export interface AnalysisTables {
 
 import type { TableResolver } from './views';
 
-const ANALYSIS_NAME = /^[a-z][a-z0-9_]{0,29}$/;
-
 /**
- * The table and view ids of an analysis: `pass1` keeps the seed design's results table, any other
- * analysis `<name>_results`; each has the view `<name>_latest`.
+ * The table and view ids of an analysis: its results table (`resultsTableName`) and its view
+ * `<name>_latest`.
  */
-export function analysisTables(analysis: string = DEFAULT_ANALYSIS_NAME, resultsTableId?: string): AnalysisTables {
-  if (!ANALYSIS_NAME.test(analysis)) {
-    throw new Error(`analysis name must be 1-30 lowercase letters, digits or _ starting with a letter, got ${JSON.stringify(analysis)}`);
-  }
-  const results = resultsTableId ?? (analysis === DEFAULT_ANALYSIS_NAME ? TABLE_NAMES.results : `${analysis}_results`);
-  return { analysis, results, latest: `${analysis}_latest` };
+export function analysisTables(analysis: string = PRIMARY_ANALYSIS): AnalysisTables {
+  if (!ANALYSIS_NAME.pattern.test(analysis))
+    throw new Error(`analysis name must be ${ANALYSIS_NAME.says}, got ${JSON.stringify(analysis)}`);
+  return { analysis, results: resultsTableName(analysis), latest: `${analysis}_latest` };
 }
 
 /** What some source columns mean to the people reading the results (columns of `SOURCE_TABLE`). */

@@ -174,6 +174,7 @@ export const ERROR_TRACKING_TABLE: TableSpec = {
       'BOOLEAN',
       "Whether the error uses up one of the record's attempts (the record's own answer); null in rows written before this column: counted.",
     ),
+    opt('analysis', 'STRING', 'Name of the analysis the record was sent for; null in rows written before this column: pass1.'),
   ],
   partitionColumn: 'created_at',
   clusterColumns: ['execution_id', 'error_type', 'record_id'],
@@ -220,6 +221,30 @@ export const EXECUTIONS_TABLE: TableSpec = {
   ],
   partitionColumn: 'event_time',
   clusterColumns: ['execution_id'],
+};
+
+/**
+ * What `tapctl compare` writes: a candidate analysis's answers on a sample of records, beside the
+ * results tables and never into them. The pipeline's jobs never read it.
+ */
+export const COMPARISONS_TABLE: TableSpec = {
+  name: 'analysis_comparisons',
+  description: "A candidate analysis's answers on a sample of records (tapctl compare); never read by the pipeline.",
+  columns: [
+    req('comparison_id', 'STRING', 'One comparison: its candidate, baseline, sample and seed.'),
+    req('record_id', 'STRING', 'Source transcript id.'),
+    req('baseline_analysis', 'STRING', 'Name of the analysis compared against.'),
+    req('baseline_version', 'STRING', 'Version of the results compared against.'),
+    req('candidate_version', 'STRING', 'Version the candidate declaration would have.'),
+    opt('answer', 'STRING', "The candidate's answer, JSON; null when it failed."),
+    opt('error_type', 'STRING', 'Why the candidate has no answer (see ERROR_TYPES).'),
+    opt('message', 'STRING', 'What went wrong, for a person.'),
+    opt('prompt_tokens', 'INTEGER', 'usageMetadata.promptTokenCount.'),
+    opt('output_tokens', 'INTEGER', 'usageMetadata.candidatesTokenCount.'),
+    req('compared_at', 'TIMESTAMP', 'When the answer was written.'),
+  ],
+  partitionColumn: 'compared_at',
+  clusterColumns: ['comparison_id', 'record_id'],
 };
 
 /** The pipeline's own tables, except the results table whose columns depend on the analysis. */

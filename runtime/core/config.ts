@@ -3,9 +3,13 @@
  * variable, the value received and what is allowed, so a bad deployment fails fast and says why.
  */
 import {
+  AnalysesError,
   AnalysisSpec,
-  analysisVersion,
   BatchRef,
+  PlannedAnalysis,
+  planAnalyses,
+  PRIMARY_ANALYSIS,
+  upstreamPlaceholders,
   checkAnalysis,
   DEFAULTS,
   describeProblem,
@@ -16,7 +20,7 @@ import {
   RUN_ENV,
 } from '../contract';
 import type { JobEnv } from './ports';
-import type { SourceRef } from './sql';
+import type { SourceRef, UpstreamField } from './sql';
 
 /** A configuration mistake: the job logs it naming `variable` and exits 1. */
 export class ConfigError extends Error {
@@ -99,13 +103,48 @@ export function parseAnalysis(env: JobEnv): AnalysisSpec {
   return spec as AnalysisSpec;
 }
 
-/** Source columns a prompt template names besides `{transcript}`. */
+/**
+ * The pipeline's analyses: `pass1` from `TAP_ANALYSIS`, the others from `TAP_ANALYSES`, in the
+ * order a run runs them.
+ */
+export function parseAnalyses(env: JobEnv): PlannedAnalysis[] {
+  const all: Record<string, AnalysisSpec> = { [PRIMARY_ANALYSIS]: parseAnalysis(env) };
+  const text = raw(env, JOB_ENV.analyses);
+  if (text !== undefined) {
+    let more: unknown;
+    try {
+      more = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError(JOB_ENV.analyses, `is not valid JSON (${(e as Error).message})`);
+    }
+    if (more === null || typeof more !== 'object' || Array.isArray(more) || PRIMARY_ANALYSIS in more) {
+      throw new ConfigError(
+        JOB_ENV.analyses,
+        `must be a JSON object of analyses by name, without ${PRIMARY_ANALYSIS} (that one is ${JOB_ENV.analysis})`,
+      );
+    }
+    Object.assign(all, more);
+  }
+  try {
+    return planAnalyses(all);
+  } catch (e) {
+    if (e instanceof AnalysesError) throw new ConfigError(JOB_ENV.analyses, e.message);
+    throw e;
+  }
+}
+
+/** Source columns a prompt template names besides `{transcript}` (upstream fields, `{analysis.field}`, are not columns). */
 export function templateColumns(template: string): string[] {
   const names = new Set<string>();
   for (const match of template.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
     if (match[1] !== 'transcript') names.add(match[1]!);
   }
   return [...names].sort();
+}
+
+/** What a record's prompt takes besides its transcript: source columns, then `analysis.field` upstream fields. */
+export function promptInputs(template: string): string[] {
+  return [...templateColumns(template), ...upstreamPlaceholders(template)];
 }
 
 /** What every job reads. */
@@ -116,9 +155,30 @@ export interface CommonConfig {
   readonly sourceTable: string;
   readonly sourceIdColumn: string;
   readonly sourceTextColumn: string;
+  /** The analysis this job works for: `TAP_ANALYSIS_NAME`, or the one its plan was made for (see `forVersion`). */
+  readonly analysisName: string;
   readonly analysis: AnalysisSpec;
   readonly analysisVersion: string;
+  /** Results table id of the analysis. */
+  readonly resultsTable: string;
+  /** The analysis it reads, for a chained analysis. */
+  readonly upstream?: PlannedAnalysis['upstream'];
+  /** Every analysis of the pipeline, in run order. */
+  readonly analyses: readonly PlannedAnalysis[];
   readonly executionId: string;
+}
+
+function withAnalysis<C extends CommonConfig>(cfg: C, a: PlannedAnalysis): C {
+  return { ...cfg, analysisName: a.name, analysis: a.spec, analysisVersion: a.version, resultsTable: a.resultsTable, upstream: a.upstream };
+}
+
+/**
+ * The configuration for the analysis whose current version is `version` (what a plan was made
+ * for), or `cfg` unchanged when no analysis has that version (the declaration changed since).
+ */
+export function forVersion<C extends CommonConfig>(cfg: C, version: string): C {
+  const a = cfg.analyses.find((x) => x.version === version);
+  return a && a.name !== cfg.analysisName ? withAnalysis(cfg, a) : cfg;
 }
 
 export function commonConfig(env: JobEnv): CommonConfig {
@@ -134,27 +194,55 @@ export function commonConfig(env: JobEnv): CommonConfig {
   }
   const sourceIdColumn = requireIdentifier(JOB_ENV.sourceIdColumn, raw(env, JOB_ENV.sourceIdColumn) ?? 'transcript_id');
   const sourceTextColumn = requireIdentifier(JOB_ENV.sourceTextColumn, raw(env, JOB_ENV.sourceTextColumn) ?? 'transcript');
-  const analysis = parseAnalysis(env);
+  const analyses = parseAnalyses(env);
+  const name = raw(env, RUN_ENV.analysisName) ?? PRIMARY_ANALYSIS;
+  const selected = analyses.find((a) => a.name === name);
+  if (!selected) {
+    throw new ConfigError(
+      RUN_ENV.analysisName,
+      `"${name}" is not an analysis of this pipeline (${analyses.map((a) => a.name).join(', ')})`,
+    );
+  }
   const executionId = requireString(env, RUN_ENV.executionId);
   if (!EXECUTION_ID.test(executionId)) {
     throw new ConfigError(RUN_ENV.executionId, `"${executionId}" must be 1-128 letters, digits, _ or -`);
   }
-  return {
+  const common: CommonConfig = {
     projectId,
     dataset,
     workBucket,
     sourceTable,
     sourceIdColumn,
     sourceTextColumn,
-    analysis,
-    analysisVersion: analysisVersion(analysis),
+    analysisName: selected.name,
+    analysis: selected.spec,
+    analysisVersion: selected.version,
+    resultsTable: selected.resultsTable,
+    analyses,
     executionId,
   };
+  return withAnalysis(common, selected);
 }
 
 /** Where the jobs read transcripts. */
 export function sourceRef(cfg: CommonConfig): SourceRef {
-  return { table: cfg.sourceTable, idColumn: cfg.sourceIdColumn, textColumn: cfg.sourceTextColumn };
+  return {
+    table: cfg.sourceTable,
+    idColumn: cfg.sourceIdColumn,
+    textColumn: cfg.sourceTextColumn,
+    ...(cfg.upstream ? { upstream: { table: cfg.upstream.resultsTable, version: cfg.upstream.version } } : {}),
+  };
+}
+
+/** The upstream fields a chained analysis's prompt names, as the planner stages them. */
+export function upstreamFields(cfg: CommonConfig): UpstreamField[] {
+  const upstream = cfg.upstream;
+  if (!upstream) return [];
+  return upstreamPlaceholders(cfg.analysis.promptTemplate).map((key) => {
+    const column = key.slice(key.indexOf('.') + 1);
+    const field = upstream.spec.fields.find((f) => f.name === column);
+    return { key, column, repeated: field?.type === 'string_array' };
+  });
 }
 
 /**

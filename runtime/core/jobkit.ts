@@ -1,9 +1,10 @@
 /** Small pieces the four jobs share: writing JSONL objects, loading them once, reading row values. */
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import type { BatchRef } from '../contract';
+import { PRIMARY_ANALYSIS, type BatchRef } from '../contract';
+import { CommonConfig, forVersion } from './config';
 import type { JobPorts, ObjectStore, Warehouse } from './ports';
-import { batchSpan, BatchSpan } from './sql';
+import { batchSpan, BatchSpan, reportPlan } from './sql';
 
 /**
  * Buffers lines into large chunks and respects back-pressure. A failed upload surfaces at the next
@@ -171,4 +172,29 @@ export async function readBatchSpan(wh: Warehouse, executionId: string, ref: Bat
     );
   }
   return { analysisVersion: String(row.analysis_version), firstRecord: String(row.first_record), lastRecord: String(row.last_record) };
+}
+
+/**
+ * The configuration for the analysis a batch's plan was made for: the analysis whose current
+ * version is the plan's. When none is (the declarations changed since the plan), the plan's own
+ * record of its analysis decides: a plan of `cfg`'s analysis goes on under the current declaration,
+ * as it always has; a plan of another analysis is refused, since its declaration is gone.
+ */
+export async function configForPlan<C extends CommonConfig>(wh: Warehouse, cfg: C, span: BatchSpan | null): Promise<C> {
+  if (!span) return cfg;
+  const found = forVersion(cfg, span.analysisVersion);
+  if (found.analysisVersion === span.analysisVersion || found !== cfg) return found;
+  const [plan] = await wh.query(reportPlan((id) => wh.table(id), cfg.executionId));
+  let analysis = PRIMARY_ANALYSIS;
+  try {
+    const params = typeof plan?.params === 'string' ? (JSON.parse(plan.params) as { analysis?: unknown }) : {};
+    if (typeof params.analysis === 'string') analysis = params.analysis;
+  } catch {
+    // Unreadable params: a plan from before several analyses, of pass1.
+  }
+  if (analysis === cfg.analysisName) return cfg;
+  throw new Error(
+    `execution ${cfg.executionId} was planned for the analysis ${analysis} at version ${span.analysisVersion}, which this deployment no longer has ` +
+      `(its analyses now: ${cfg.analyses.map((a) => `${a.name} ${a.version}`).join(', ')}): its open records are planned again by a new run`,
+  );
 }

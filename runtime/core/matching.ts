@@ -11,7 +11,7 @@
  * when the job ended early. Results are handed on as soon as they are decided; what is held is a
  * 64-bit hash and a packed number per planned record, and the pending errors.
  */
-import { AnalysisSpec, countsAttempt, ErrorType, isRetryable, RecordStatus } from '../contract';
+import { AnalysisSpec, countsAttempt, ErrorType, isRetryable, PRIMARY_ANALYSIS, RecordStatus } from '../contract';
 import { errorId } from './ids';
 import { recordLabel } from './requests';
 import type { Prediction } from './responses';
@@ -66,6 +66,8 @@ export interface BatchContext {
   readonly batch: string;
   readonly attempt: number;
   readonly analysisVersion: string;
+  /** Name of the analysis, written on error rows. @default - pass1 */
+  readonly analysis?: string;
   readonly model: string;
   readonly vertexJob: string;
   readonly maxRecordAttempts: number;
@@ -94,6 +96,7 @@ export interface ErrorRow {
   readonly vertex_job: string | null;
   readonly created_at: string;
   readonly counts_attempt: boolean;
+  readonly analysis: string;
 }
 
 export interface ProcessedRow {
@@ -107,7 +110,7 @@ export interface ProcessedRow {
 }
 
 export function errorRow(
-  ctx: Pick<BatchContext, 'executionId' | 'batch' | 'attempt' | 'analysisVersion' | 'now'>,
+  ctx: Pick<BatchContext, 'executionId' | 'batch' | 'attempt' | 'analysisVersion' | 'analysis' | 'now'>,
   record: PlannedRecord,
   type: ErrorType,
   message: string,
@@ -127,6 +130,7 @@ export function errorRow(
     vertex_job: vertexJob,
     created_at: ctx.now,
     counts_attempt: countsAttempt(type),
+    analysis: ctx.analysis ?? PRIMARY_ANALYSIS,
   };
 }
 

@@ -55,9 +55,9 @@ export function requestTemplate(spec: AnalysisSpec): RequestTemplate {
   };
 }
 
-/** The prompt of a record: `{transcript}` and `{column}` placeholders replaced. */
+/** The prompt of a record: `{transcript}`, `{column}` and a chained analysis's `{analysis.field}` placeholders replaced. */
 export function renderPrompt(template: string, record: SourceRecord): string {
-  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}/g, (whole, name: string) => {
     if (name === 'transcript') return record.transcript ?? '';
     const columns = record.columns ?? {};
     return name in columns ? (columns[name] ?? '') : whole;

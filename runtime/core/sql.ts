@@ -61,6 +61,25 @@ export interface SourceRef {
   readonly table: string;
   readonly idColumn: string;
   readonly textColumn: string;
+  /**
+   * For a chained analysis: the upstream's results table and current version. Only source records
+   * with a result there under that version are planned.
+   */
+  readonly upstream?: UpstreamRef;
+}
+
+export interface UpstreamRef {
+  /** Results table id of the upstream analysis. */
+  readonly table: string;
+  readonly version: string;
+}
+
+/** An upstream field a chained prompt names: `{pass1.summary}` is key `pass1.summary`, column `summary`. */
+export interface UpstreamField {
+  readonly key: string;
+  readonly column: string;
+  /** A REPEATED column (`string_array`), staged as its values joined by ", ". */
+  readonly repeated: boolean;
 }
 
 export interface PlanParams {
@@ -89,11 +108,7 @@ function countsAttempt(typeColumn: string, flagColumn: string): string {
  * planned again, and its generator writes that row without sending it (see `ledgerState`).
  */
 function eligibleCte(t: TableName, source: SourceRef): string {
-  return `source_ids AS (
-  SELECT DISTINCT CAST(${col(source.idColumn)} AS STRING) AS record_id
-  FROM ${t(source.table)}
-  WHERE ${col(source.idColumn)} IS NOT NULL
-),
+  return `${sourceIdsCte(t, source)},
 settled AS (
   SELECT DISTINCT record_id FROM ${t(TABLE_NAMES.processedRecords)} WHERE analysis_version = @analysis_version
 ),
@@ -114,6 +129,32 @@ numbered AS (
   SELECT record_id, record_attempt, ROW_NUMBER() OVER (ORDER BY record_id) AS row_number
   FROM eligible
 )`;
+}
+
+/**
+ * The records an analysis may plan: every source id, or for a chained analysis those with a result
+ * of the upstream under its current version (`@upstream_version`).
+ */
+function sourceIdsCte(t: TableName, source: SourceRef): string {
+  if (!source.upstream) {
+    return `source_ids AS (
+  SELECT DISTINCT CAST(${col(source.idColumn)} AS STRING) AS record_id
+  FROM ${t(source.table)}
+  WHERE ${col(source.idColumn)} IS NOT NULL
+)`;
+  }
+  return `source_ids AS (
+  SELECT DISTINCT CAST(s.${col(source.idColumn)} AS STRING) AS record_id
+  FROM ${t(source.table)} s
+  JOIN ${t(source.upstream.table)} u ON u.record_id = CAST(s.${col(source.idColumn)} AS STRING) AND u.analysis_version = @upstream_version
+  WHERE s.${col(source.idColumn)} IS NOT NULL
+)`;
+}
+
+function upstreamParams(source: SourceRef): { params: SqlParams; types: SqlParamTypes } {
+  return source.upstream
+    ? { params: { upstream_version: source.upstream.version }, types: { upstream_version: 'STRING' } }
+    : { params: {}, types: {} };
 }
 
 const PLAN_TYPES: SqlParamTypes = {
@@ -147,8 +188,8 @@ SELECT @execution_id, CAST(FLOOR((row_number - 1) / @batch_size) AS INT64), row_
 FROM numbered
 WHERE (@max_records IS NULL OR row_number <= @max_records)
   AND NOT EXISTS (SELECT 1 FROM ${t(TABLE_NAMES.batchAssignments)} WHERE execution_id = @execution_id)`,
-    planParams(p),
-    PLAN_TYPES,
+    { ...planParams(p), ...upstreamParams(source).params },
+    { ...PLAN_TYPES, ...upstreamParams(source).types },
   );
 }
 
@@ -166,20 +207,36 @@ WHERE (@max_records IS NULL OR row_number <= @max_records)
  * Every plan row gets one staged row per source row of its id (none in the source: one, with a
  * null text, which the generator records as a missing transcript); a row is never left out.
  */
-export function planStage(t: TableName, source: SourceRef, executionId: string, extraColumns: readonly string[]): Statement {
-  const columns = extraColumns.length
-    ? `TO_JSON_STRING(JSON_OBJECT(${extraColumns.map((c) => `'${c}', CAST(s.${col(c)} AS STRING)`).join(', ')}))`
-    : 'CAST(NULL AS STRING)';
+export function planStage(
+  t: TableName,
+  source: SourceRef,
+  executionId: string,
+  extraColumns: readonly string[],
+  upstreamFields: readonly UpstreamField[] = [],
+): Statement {
+  const values = [
+    ...extraColumns.map((c) => `'${c}', CAST(s.${col(c)} AS STRING)`),
+    ...upstreamFields.map((f) => {
+      if (!/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/.test(f.key)) throw new Error(`invalid upstream field "${f.key}"`);
+      return `'${f.key}', ${f.repeated ? `ARRAY_TO_STRING(u.${col(f.column)}, ', ')` : `CAST(u.${col(f.column)} AS STRING)`}`;
+    }),
+  ];
+  const columns = values.length ? `TO_JSON_STRING(JSON_OBJECT(${values.join(', ')}))` : 'CAST(NULL AS STRING)';
+  const upstream =
+    source.upstream && upstreamFields.length > 0
+      ? `\nLEFT JOIN ${t(source.upstream.table)} u ON u.record_id = a.record_id AND u.analysis_version = @upstream_version`
+      : '';
+  const up = upstream ? upstreamParams(source) : { params: {}, types: {} };
   return stmt(
     'plan_stage',
     `INSERT INTO ${t(TABLE_NAMES.batchInputs)} (execution_id, batch_id, row_number, record_id, transcript, prompt_columns, planned_at)
 SELECT a.execution_id, a.batch_id, a.row_number, a.record_id, CAST(s.${col(source.textColumn)} AS STRING), ${columns}, a.planned_at
 FROM ${t(TABLE_NAMES.batchAssignments)} a
-LEFT JOIN ${t(source.table)} s ON CAST(s.${col(source.idColumn)} AS STRING) = a.record_id
+LEFT JOIN ${t(source.table)} s ON CAST(s.${col(source.idColumn)} AS STRING) = a.record_id${upstream}
 WHERE a.execution_id = @execution_id
   AND NOT EXISTS (SELECT 1 FROM ${t(TABLE_NAMES.batchInputs)} WHERE execution_id = @execution_id)`,
-    { execution_id: executionId },
-    { execution_id: 'STRING' },
+    { execution_id: executionId, ...up.params },
+    { execution_id: 'STRING', ...up.types },
   );
 }
 
@@ -193,8 +250,8 @@ export function planPreview(t: TableName, source: SourceRef, p: PlanParams): Sta
 SELECT COUNT(*) AS records
 FROM numbered
 WHERE (@max_records IS NULL OR row_number <= @max_records)`,
-    params,
-    types,
+    { ...params, ...upstreamParams(source).params },
+    { ...types, ...upstreamParams(source).types },
   );
 }
 
@@ -219,8 +276,8 @@ SELECT COUNT(*) AS records, COALESCE(SUM(x.text_bytes), 0) AS text_bytes
 FROM numbered n
 LEFT JOIN texts x ON x.record_id = n.record_id
 WHERE (@max_records IS NULL OR n.row_number <= @max_records)`,
-    params,
-    types,
+    { ...params, ...upstreamParams(source).params },
+    { ...types, ...upstreamParams(source).types },
   );
 }
 
@@ -241,11 +298,7 @@ WHERE execution_id = @execution_id`,
 export function planSkipped(t: TableName, source: SourceRef, analysisVersion: string): Statement {
   return stmt(
     'plan_skipped',
-    `WITH source_ids AS (
-  SELECT DISTINCT CAST(${col(source.idColumn)} AS STRING) AS record_id
-  FROM ${t(source.table)}
-  WHERE ${col(source.idColumn)} IS NOT NULL
-),
+    `WITH ${sourceIdsCte(t, source)},
 settled AS (
   SELECT record_id, MAX(CASE WHEN status = 'exhausted' THEN 1 ELSE 0 END) AS exhausted
   FROM ${t(TABLE_NAMES.processedRecords)}
@@ -257,8 +310,8 @@ SELECT
   COALESCE(SUM(CASE WHEN d.exhausted = 1 THEN 1 ELSE 0 END), 0) AS skipped_exhausted
 FROM source_ids s
 JOIN settled d ON d.record_id = s.record_id`,
-    { analysis_version: analysisVersion },
-    { analysis_version: 'STRING' },
+    { analysis_version: analysisVersion, ...upstreamParams(source).params },
+    { analysis_version: 'STRING', ...upstreamParams(source).types },
   );
 }
 
@@ -404,9 +457,9 @@ function ofPlanned(name: string, table: string, where?: string): string {
  * (what the reports read), and a record's failures come from every run, so its read is filtered on
  * the span too but prunes less.
  */
-function ledgerCtes(t: TableName): string {
+function ledgerCtes(t: TableName, resultsTable: string): string {
   return `${ofPlanned('settled', t(TABLE_NAMES.processedRecords), IN_SPAN('t'))},
-${ofPlanned('committed', t(TABLE_NAMES.results), IN_SPAN('t'))},
+${ofPlanned('committed', t(resultsTable), IN_SPAN('t'))},
 attempts AS (
   SELECT e.record_id,
     COUNT(DISTINCT CASE WHEN e.retryable AND ${countsAttempt('e.error_type', 'e.counts_attempt')} THEN e.error_id END) AS failed_attempts,
@@ -432,7 +485,14 @@ LEFT JOIN attempts n ON n.record_id = a.record_id`;
  * gone (their partition expired). A source id present twice gives two adjacent rows; the generator
  * keeps the first.
  */
-export function batchRecords(t: TableName, executionId: string, ref: BatchRef, attempt: number, span: BatchSpan): Statement {
+export function batchRecords(
+  t: TableName,
+  executionId: string,
+  ref: BatchRef,
+  attempt: number,
+  span: BatchSpan,
+  resultsTable: string = TABLE_NAMES.results,
+): Statement {
   const planned = plannedCte(t, executionId, ref);
   const inSpan = spanParams(span);
   const rows = ref.rows ? '\n    AND i.row_number BETWEEN @start_row AND @end_row' : '';
@@ -444,7 +504,7 @@ staged AS (
   FROM ${t(TABLE_NAMES.batchInputs)} i
   WHERE i.execution_id = @execution_id AND i.batch_id = @batch_id${rows}
 ),
-${ledgerCtes(t)}
+${ledgerCtes(t, resultsTable)}
 SELECT a.row_number, a.batch_id, a.record_id, ${LEDGER_COLUMNS},
   i.row_number IS NOT NULL AS staged, i.transcript, i.prompt_columns
 FROM planned a
@@ -457,13 +517,20 @@ ORDER BY a.row_number`,
 }
 
 /** The records a processor settles: the attempt's planned records with their ledger state, in plan order. */
-export function batchPlanned(t: TableName, executionId: string, ref: BatchRef, attempt: number, span: BatchSpan): Statement {
+export function batchPlanned(
+  t: TableName,
+  executionId: string,
+  ref: BatchRef,
+  attempt: number,
+  span: BatchSpan,
+  resultsTable: string = TABLE_NAMES.results,
+): Statement {
   const planned = plannedCte(t, executionId, ref);
   const inSpan = spanParams(span);
   return stmt(
     'batch_planned',
     `WITH ${planned.sql},
-${ledgerCtes(t)}
+${ledgerCtes(t, resultsTable)}
 SELECT a.row_number, a.batch_id, a.record_id, ${LEDGER_COLUMNS}
 FROM planned a
 ${LEDGER_JOINS}
@@ -491,7 +558,7 @@ LIMIT 1`,
  * Where the run's planned records stand now: analysed (a result for the version), settled by an
  * error (failed or exhausted), or neither (open). The three add up to the plan.
  */
-export function reportRecords(t: TableName, executionId: string): Statement {
+export function reportRecords(t: TableName, executionId: string, resultsTable: string = TABLE_NAMES.results): Statement {
   return stmt(
     'report_records',
     `WITH planned AS (
@@ -499,7 +566,7 @@ export function reportRecords(t: TableName, executionId: string): Statement {
   FROM ${t(TABLE_NAMES.batchAssignments)}
   WHERE execution_id = @execution_id
 ),
-${ofPlanned('analysed', t(TABLE_NAMES.results))},
+${ofPlanned('analysed', t(resultsTable))},
 ${ofPlanned('settled_by_error', t(TABLE_NAMES.processedRecords), "t.status <> 'succeeded'")}
 SELECT COUNT(*) AS records_total,
   COALESCE(SUM(CASE WHEN n.record_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS records_succeeded,

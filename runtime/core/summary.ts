@@ -8,7 +8,7 @@
  * Tokens and cost: every answer the run's Vertex AI jobs returned, valid or not, as Vertex AI bills
  * them, at the price the run was planned with.
  */
-import { ErrorType, estimateCostUsd, ModelPrice, priceOf, SummaryDocument } from '../contract';
+import { ErrorType, estimateCostUsd, ModelPrice, priceOf, PRIMARY_ANALYSIS, resultsTableName, SummaryDocument } from '../contract';
 import { iso, num } from './jobkit';
 import type { Warehouse } from './ports';
 import { reportBatches, reportErrors, reportPlan, reportRecords, reportUsage } from './sql';
@@ -87,8 +87,13 @@ export async function runSummary(warehouse: Pick<Warehouse, 'table' | 'query'>, 
   const t = (id: string) => warehouse.table(id);
   const plan = await plannedRun(warehouse, executionId);
   if (!plan) throw new Error(`execution ${executionId} has no planned row in executions: was it planned?`);
+  // The planner keeps the analysis's name with the plan (runs from before several analyses: pass1).
+  const analysis = typeof plan.params.analysis === 'string' ? plan.params.analysis : PRIMARY_ANALYSIS;
   const [[records], batchRows, errorRows, [usage]] = await Promise.all([
-    warehouse.query(reportRecords(t, executionId)),
+    // The planner keeps the analysis's name with the plan (runs before several analyses: pass1).
+    warehouse.query(
+      reportRecords(t, executionId, resultsTableName(typeof plan.params.analysis === 'string' ? plan.params.analysis : PRIMARY_ANALYSIS)),
+    ),
     warehouse.query(reportBatches(t, executionId)),
     warehouse.query(reportErrors(t, executionId)),
     warehouse.query(reportUsage(t, executionId)),
@@ -110,6 +115,7 @@ export async function runSummary(warehouse: Pick<Warehouse, 'table' | 'query'>, 
   const price = plannedPrice(plan.params, undefined);
   return {
     execution_id: executionId,
+    analysis,
     analysis_version: plan.analysisVersion,
     status: batches.batches_failed === 0 && batches.batches_unfinished === 0 ? 'succeeded' : 'failed',
     records_total: total,

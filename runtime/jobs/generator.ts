@@ -9,10 +9,22 @@
  * execution, batch, attempt and table) and for a later one (what an earlier attempt settled is
  * skipped).
  */
-import { batchKey, BatchRef, DEFAULTS, gsUri, JOB_ENV, layout, LIMITS, LOG_EVENTS, ManifestDocument, TABLE_NAMES } from '../contract';
-import { batchAttempt, batchRef, CommonConfig, commonConfig, maxRecordAttempts, optionalInt, templateColumns } from '../core/config';
+import {
+  batchKey,
+  BatchRef,
+  DEFAULTS,
+  gsUri,
+  JOB_ENV,
+  layout,
+  LIMITS,
+  LOG_EVENTS,
+  ManifestDocument,
+  modelResource,
+  TABLE_NAMES,
+} from '../contract';
+import { batchAttempt, batchRef, CommonConfig, commonConfig, maxRecordAttempts, optionalInt, promptInputs } from '../core/config';
 import { loadJobId } from '../core/ids';
-import { commitOnce, CommitPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
+import { commitOnce, CommitPlan, configForPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
 import { errorRow, ledgerState, processedRow, settledByError } from '../core/matching';
 import type { JobEnv, JobPorts, JobRun } from '../core/ports';
 import { generate, GenerationLimits, requestTemplate } from '../core/requests';
@@ -112,8 +124,11 @@ interface GeneratorOutcome {
 }
 
 /** Reads the attempt's records against the ledger and stages the requests and the rows to commit. */
-async function prepare(cfg: GeneratorConfig, ports: JobPorts): Promise<CommitPlan<GeneratorOutcome>> {
+async function prepare(given: GeneratorConfig, ports: JobPorts): Promise<CommitPlan<GeneratorOutcome>> {
   const { warehouse: wh, store } = ports;
+  const span = await readBatchSpan(wh, given.executionId, given.batch);
+  // The plan names the analysis by its version: each analysis of a run has its own executions.
+  const cfg = await configForPlan(wh, given, span);
   const now = nowOf(ports).toISOString();
   const batch = batchKey(cfg.batch);
   const paths = {
@@ -122,18 +137,24 @@ async function prepare(cfg: GeneratorConfig, ports: JobPorts): Promise<CommitPla
     errors: layout.staging(cfg.executionId, batch, cfg.attempt, `generator-${TABLE_NAMES.errorTracking}`),
     processed: layout.staging(cfg.executionId, batch, cfg.attempt, `generator-${TABLE_NAMES.processedRecords}`),
   };
-  const extraColumns = templateColumns(cfg.analysis.promptTemplate);
+  const extraColumns = promptInputs(cfg.analysis.promptTemplate);
   const template = requestTemplate(cfg.analysis);
   const input = new LineWriter(store.openWrite(paths.input));
   const errors = new LineWriter(store.openWrite(paths.errors));
   const processed = new LineWriter(store.openWrite(paths.processed));
   const byType: Record<string, number> = {};
-  const ctx = { executionId: cfg.executionId, batch, attempt: cfg.attempt, analysisVersion: cfg.analysisVersion, now };
+  const ctx = {
+    executionId: cfg.executionId,
+    batch,
+    attempt: cfg.attempt,
+    analysisVersion: cfg.analysisVersion,
+    analysis: cfg.analysisName,
+    now,
+  };
   let lastId: string | undefined;
   let planned = 0;
   let alreadySettled = 0;
-  const span = await readBatchSpan(wh, cfg.executionId, cfg.batch);
-  const rows = span ? wh.stream(batchRecords((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt, span)) : [];
+  const rows = span ? wh.stream(batchRecords((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt, span, cfg.resultsTable)) : [];
   for await (const row of rows) {
     const recordId = String(row.record_id);
     if (recordId === lastId) continue;
@@ -206,6 +227,8 @@ async function prepare(cfg: GeneratorConfig, ports: JobPorts): Promise<CommitPla
         bytes: input.bytes,
         input_uri: input.lines > 0 ? gsUri(store.bucket, paths.input) : '',
         output_uri_prefix: gsUri(store.bucket, paths.output),
+        model: modelResource(cfg.analysis.model),
+        analysis: cfg.analysisName,
         created_at: now,
       },
     },

@@ -94,11 +94,18 @@ export function outcome(state: string, result: string | undefined, error: string
   if (value.skipped === true)
     return { code: LAUNCHER_EXIT.succeeded, message: 'the run was skipped: another run of the pipeline is active' };
   if (value.dry_run === true) return { code: LAUNCHER_EXIT.succeeded, message: 'the dry run planned the run' };
-  const left = Number(value.batches_failed ?? 0) + Number(value.batches_unfinished ?? 0);
-  if (left > 0) {
+  // A run of several analyses returns {execution_id, analyses: [summary, ...]}; of one, its summary.
+  const summaries = Array.isArray(value.analyses) ? (value.analyses as Record<string, unknown>[]) : [value];
+  const leftOf = (s: Record<string, unknown>) => Number(s.batches_failed ?? 0) + Number(s.batches_unfinished ?? 0);
+  const unfinished = summaries.filter((s) => leftOf(s) > 0);
+  if (unfinished.length > 0) {
+    const left = unfinished.reduce((t, s) => t + leftOf(s), 0);
+    const each = unfinished.map(
+      (s) => `tapctl recover --execution ${String(s.execution_id)} --all-failed (${JSON.stringify(s.failed_batches ?? [])})`,
+    );
     return {
       code: LAUNCHER_EXIT.batchesLeft,
-      message: `the run ended with ${left} batch(es) left failed or unfinished (${JSON.stringify(value.failed_batches ?? [])}): recover them with tapctl recover --execution ${String(value.execution_id)} --all-failed`,
+      message: `the run ended with ${left} batch(es) left failed or unfinished: recover them with ${each.join('; ')}`,
     };
   }
   return { code: LAUNCHER_EXIT.succeeded, message: 'the run succeeded' };

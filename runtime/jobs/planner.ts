@@ -16,8 +16,10 @@ import {
   modelPrice,
   optionalBool,
   optionalInt,
+  promptInputs,
   sourceRef,
   templateColumns,
+  upstreamFields,
 } from '../core/config';
 import { iso, nowOf, num } from '../core/jobkit';
 import type { JobEnv, JobRun } from '../core/ports';
@@ -80,7 +82,7 @@ export class ExecutionReusedError extends ConfigError {
  * its text (instruction, schema, labels, the record part), for a 36-character record id.
  */
 function requestOverheadBytes(cfg: PlannerConfig): number {
-  const columns = Object.fromEntries(templateColumns(cfg.analysis.promptTemplate).map((c) => [c, '']));
+  const columns = Object.fromEntries(promptInputs(cfg.analysis.promptTemplate).map((c) => [c, '']));
   const limits = { maxTranscriptChars: LIMITS.maxTranscriptChars, maxRequestBytes: LIMITS.maxRequestBytes };
   const generated = generate(requestTemplate(cfg.analysis), { recordId: 'x'.repeat(36), transcript: 'x', columns }, limits);
   return generated.kind === 'request' ? Buffer.byteLength(generated.line) : 0;
@@ -92,7 +94,12 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
   const t = (id: string) => wh.table(id);
   const now = nowOf(ports).toISOString();
   const source = sourceRef(cfg);
-  log.log('INFO', 'planning', { event: LOG_EVENTS.jobStarted, analysis_version: cfg.analysisVersion, batch_size: cfg.batchSize });
+  log.log('INFO', 'planning', {
+    event: LOG_EVENTS.jobStarted,
+    analysis: cfg.analysisName,
+    analysis_version: cfg.analysisVersion,
+    batch_size: cfg.batchSize,
+  });
   const planParams = {
     executionId: cfg.executionId,
     analysisVersion: cfg.analysisVersion,
@@ -141,7 +148,7 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
     batchCount = Math.ceil(records / batchSize);
   } else {
     await wh.query(planAssign(t, source, planParams));
-    await wh.query(planStage(t, source, cfg.executionId, templateColumns(cfg.analysis.promptTemplate)));
+    await wh.query(planStage(t, source, cfg.executionId, templateColumns(cfg.analysis.promptTemplate), upstreamFields(cfg)));
     const [counts] = await wh.query(planCounts(t, cfg.executionId));
     records = num(counts?.records) ?? 0;
     batchCount = num(counts?.batch_count) ?? 0;
@@ -170,6 +177,7 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
             limit: cfg.limit,
             max_record_attempts: cfg.maxRecordAttempts,
             model: cfg.analysis.model,
+            analysis: cfg.analysisName,
             price: cfg.price,
             master_execution: cfg.masterExecution,
           }),
@@ -186,6 +194,7 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
 
   const plan: PlanDocument = {
     execution_id: cfg.executionId,
+    analysis: cfg.analysisName,
     analysis_version: cfg.analysisVersion,
     batch_size: batchSize,
     batch_count: batchCount,

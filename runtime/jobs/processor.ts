@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { batchKey, BatchRef, BatchResultDocument, layout, LOG_EVENTS, parseGsUri, RUN_ENV, TABLE_NAMES } from '../contract';
 import { batchAttempt, batchRef, CommonConfig, commonConfig, ConfigError, maxRecordAttempts, requireString } from '../core/config';
 import { loadJobId } from '../core/ids';
-import { commitOnce, CommitPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
+import { commitOnce, CommitPlan, configForPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
 import { BatchMatcher, PlannedRecord } from '../core/matching';
 import type { JobEnv, JobPorts, JobRun } from '../core/ports';
 import { parsePrediction } from '../core/responses';
@@ -98,8 +98,11 @@ export const run: JobRun<BatchResultDocument> = async (env, ports) => {
 };
 
 /** Reads the output, decides every record against the ledger, and stages the commit's files. */
-async function prepare(cfg: ProcessorConfig, ports: JobPorts): Promise<CommitPlan<BatchResultDocument>> {
+async function prepare(given: ProcessorConfig, ports: JobPorts): Promise<CommitPlan<BatchResultDocument>> {
   const { warehouse: wh, store, log } = ports;
+  const span = await readBatchSpan(wh, given.executionId, given.batch);
+  // The plan names the analysis by its version: each analysis of a run has its own executions.
+  const cfg = await configForPlan(wh, given, span);
   const now = nowOf(ports).toISOString();
   const batch = batchKey(cfg.batch);
   const staging = (table: string) => layout.staging(cfg.executionId, batch, cfg.attempt, table);
@@ -111,6 +114,7 @@ async function prepare(cfg: ProcessorConfig, ports: JobPorts): Promise<CommitPla
     batch,
     attempt: cfg.attempt,
     analysisVersion: cfg.analysisVersion,
+    analysis: cfg.analysisName,
     model: cfg.analysis.model,
     vertexJob: cfg.vertexJob,
     maxRecordAttempts: cfg.maxRecordAttempts,
@@ -118,9 +122,10 @@ async function prepare(cfg: ProcessorConfig, ports: JobPorts): Promise<CommitPla
     jobSucceeded,
   });
   async function* plannedRecords(): AsyncGenerator<PlannedRecord> {
-    const span = await readBatchSpan(wh, cfg.executionId, cfg.batch);
     if (!span) return;
-    for await (const row of wh.stream(batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt, span))) {
+    for await (const row of wh.stream(
+      batchPlanned((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt, span, cfg.resultsTable),
+    )) {
       yield {
         recordId: String(row.record_id),
         batchId: num(row.batch_id) ?? 0,
@@ -134,7 +139,7 @@ async function prepare(cfg: ProcessorConfig, ports: JobPorts): Promise<CommitPla
   for await (const record of plannedRecords()) matcher.plan(record);
 
   const files = (await store.list(cfg.outputPrefix)).filter((p) => p.endsWith('.jsonl')).sort();
-  const results = new LineWriter(store.openWrite(staging(TABLE_NAMES.results)));
+  const results = new LineWriter(store.openWrite(staging(cfg.resultsTable)));
   let lines = 0;
   for (const file of files) {
     const reader = createInterface({ input: store.openRead(file), crlfDelay: Infinity });
@@ -193,7 +198,7 @@ async function prepare(cfg: ProcessorConfig, ports: JobPorts): Promise<CommitPla
   });
   return {
     loads: [
-      load(TABLE_NAMES.results, results.lines, 'results'),
+      load(cfg.resultsTable, results.lines, 'results'),
       load(TABLE_NAMES.errorTracking, errors.lines, 'errors'),
       load(TABLE_NAMES.processedRecords, processed.lines, 'processed'),
       load(TABLE_NAMES.batchEvents, 1, 'event'),

@@ -5,7 +5,18 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AnalysisSpec, analysisVersion, DEFAULT_WORKFLOW_NAMES, JOB_KINDS, JobKind, LOCAL_LAYOUT, WORKFLOW_FILES } from '../contract';
+import {
+  AnalysisSpec,
+  analysisVersion,
+  DEFAULT_WORKFLOW_NAMES,
+  JOB_KINDS,
+  JobKind,
+  LOCAL_LAYOUT,
+  modelResource,
+  PlannedAnalysis,
+  PRIMARY_ANALYSIS,
+  WORKFLOW_FILES,
+} from '../contract';
 import type { JobPorts, JobRun, Logger, ObjectStore, Warehouse } from '../core/ports';
 import { iso } from '../core/jobkit';
 import { clockLatest } from '../core/sql';
@@ -148,14 +159,18 @@ export function localDeployment(options: LocalDeploymentOptions): LocalDeploymen
       }),
   });
   const endpoint = options.modelEndpoint;
+  const declaredModels = new Map(
+    [settings.analysis, ...Object.values(settings.analyses ?? {})].map((spec) => [modelResource(spec.model), spec.model]),
+  );
   const analyze: LineAnalyzer =
     options.analyze ??
     (endpoint
-      ? async (line) =>
+      ? async (line, model) =>
           (await answerLine(JSON.stringify(line), {
             url: endpoint.url,
             apiKey: endpoint.apiKey,
-            model: settings.analysis.model,
+            // The job's model is its analysis's, as the analysis declares it.
+            model: declaredModels.get(model) ?? settings.analysis.model,
           })) as unknown as Record<string, unknown>
       : (line) => analyzeLine(line, { now }) as unknown as Record<string, unknown>);
   const vertex = new LocalVertexAi({ store, analyze, project: LOCAL_LAYOUT.projectId, region: LOCAL_LAYOUT.region, faults });
@@ -176,10 +191,39 @@ export async function saveAnalysis(store: ObjectStore, analysis: AnalysisSpec): 
   if (!(await store.exists(path))) await store.writeText(path, JSON.stringify(analysis, null, 2) + '\n');
 }
 
-/** The analysis declaration a work folder ran under `version`, if it kept one. */
+/** The analysis declaration a work folder ran under `version`, if it kept one (`pass1`'s: see `savedPipeline`). */
 export async function savedAnalysis(store: ObjectStore, version: string): Promise<AnalysisSpec | undefined> {
+  return (await savedPipeline(store, version))?.analysis;
+}
+
+/** A pipeline's analyses as a work folder keeps them: `pass1`, and the others by name. */
+export interface SavedPipeline {
+  readonly analysis: AnalysisSpec;
+  readonly analyses?: Readonly<Record<string, AnalysisSpec>>;
+}
+
+/**
+ * Keeps the analyses of a run in the work folder, so that recovery can use them: `pass1`'s
+ * declaration under its version (as before several analyses), and every other analysis's version
+ * with the whole set, which its version depends on (its name, its upstream's version).
+ */
+export async function savePipeline(store: ObjectStore, planned: readonly PlannedAnalysis[]): Promise<void> {
+  const all = Object.fromEntries(planned.map((a) => [a.name, a.spec]));
+  for (const a of planned) {
+    if (a.name === PRIMARY_ANALYSIS) await saveAnalysis(store, a.spec);
+    else if (!(await store.exists(analysisPath(a.version)))) {
+      await store.writeText(analysisPath(a.version), JSON.stringify({ analyses: all }, null, 2) + '\n');
+    }
+  }
+}
+
+/** The analyses a work folder ran with an analysis of version `version`, if it kept them. */
+export async function savedPipeline(store: ObjectStore, version: string): Promise<SavedPipeline | undefined> {
   if (!/^[A-Za-z0-9_-]+$/.test(version)) return undefined;
   const path = analysisPath(version);
   if (!(await store.exists(path))) return undefined;
-  return JSON.parse(await store.readText(path)) as AnalysisSpec;
+  const saved = JSON.parse(await store.readText(path)) as AnalysisSpec | { analyses: Record<string, AnalysisSpec> };
+  if (!('analyses' in saved)) return { analysis: saved };
+  const { [PRIMARY_ANALYSIS]: analysis, ...analyses } = saved.analyses;
+  return { analysis: analysis!, analyses };
 }

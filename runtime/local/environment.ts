@@ -10,13 +10,17 @@ import {
   jobEnvironment,
   JobKind,
   LOCAL_LAYOUT,
+  PRIMARY_ANALYSIS,
   TABLE_NAMES,
   workflowEnvironment,
   type BatchSizeSetting,
 } from '../contract';
 
 export interface LocalSettings {
+  /** The `pass1` analysis. */
   readonly analysis: AnalysisSpec;
+  /** The pipeline's other analyses, by name. @default - none */
+  readonly analyses?: Readonly<Record<string, AnalysisSpec>>;
   readonly batchSize: BatchSizeSetting;
   readonly maxConcurrentBatches: number;
   readonly maxBatchAttempts: number;
@@ -26,7 +30,7 @@ export interface LocalSettings {
 }
 
 /** The deployed defaults, but for smaller batches and fewer lanes: a laptop run is small. */
-export const DEFAULT_LOCAL_SETTINGS: Omit<LocalSettings, 'analysis'> = {
+export const DEFAULT_LOCAL_SETTINGS: Omit<LocalSettings, 'analysis' | 'analyses'> = {
   batchSize: 50,
   maxConcurrentBatches: 4,
   maxBatchAttempts: DEFAULTS.maxBatchAttempts,
@@ -51,6 +55,7 @@ export function localJobEnv(settings: LocalSettings): Record<string, string> {
     sourceIdColumn: 'transcript_id',
     sourceTextColumn: 'transcript',
     analysis: settings.analysis,
+    analyses: settings.analyses,
     maxRecordAttempts: settings.maxRecordAttempts,
   });
 }
@@ -68,5 +73,6 @@ export function localWorkflowEnv(settings: LocalSettings): Record<string, string
     maxBatchAttempts: settings.maxBatchAttempts,
     pollIntervalSeconds: settings.pollIntervalSeconds,
     labels: { 'tap-env': 'local' },
+    analyses: { ...settings.analyses, [PRIMARY_ANALYSIS]: settings.analysis },
   });
 }

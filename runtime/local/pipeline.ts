@@ -12,13 +12,16 @@ import {
   DEFAULT_WORKFLOW_NAMES,
   LOCAL_LAYOUT,
   PlanDocument,
+  planAnalyses,
+  PRIMARY_ANALYSIS,
+  SOURCE_TABLE,
   SummaryDocument,
   TABLE_NAMES,
   type BatchSizeSetting,
 } from '../contract';
 import type { ObjectStore } from '../core/ports';
 import { openLocalWorkspace, type DuckDbWarehouse } from '../adapters/local';
-import { saveAnalysis } from './deployment';
+import { savePipeline } from './deployment';
 import { LocalSession, openSession, SessionOptions } from './session';
 import { markRunning } from './runs';
 import { ExecutionReusedError } from '../jobs/planner';
@@ -44,7 +47,12 @@ export interface LocalRunOptions extends Omit<SessionOptions, 'onJobFinished'> {
   readonly workdir?: string;
   /** Transcripts to load first (`.jsonl` or `.csv`); a changed transcript replaces the old one. */
   readonly transcripts?: string;
+  /** The `pass1` analysis. @default DEFAULT_ANALYSIS */
   readonly analysis?: AnalysisSpec;
+  /** The pipeline's other analyses, by name (each may read another with `after`). @default - none */
+  readonly analyses?: Readonly<Record<string, AnalysisSpec>>;
+  /** Run only this analysis and those it reads. @default - every analysis */
+  readonly only?: string;
   readonly batchSize?: BatchSizeSetting;
   readonly maxConcurrentBatches?: number;
   readonly maxBatchAttempts?: number;
@@ -62,8 +70,10 @@ export interface LocalRunOptions extends Omit<SessionOptions, 'onJobFinished'> {
 export interface LocalRunResult {
   readonly executionId: string;
   readonly state: 'SUCCEEDED' | 'FAILED';
-  /** The reporter's summary (absent for a dry run or a failed run). */
+  /** The reporter's summary (absent for a dry run or a failed run); with several analyses, the last one's. */
   readonly summary?: SummaryDocument;
+  /** Every analysis's summary, in run order (one element for a run of `pass1` alone). */
+  readonly summaries?: readonly SummaryDocument[];
   /** The plan, for a dry run. */
   readonly plan?: PlanDocument;
   /** The workflow error, for a failed run. */
@@ -116,8 +126,12 @@ async function loadTranscripts(
 }
 
 /** The laptop's settings with the ones given in place of the defaults. */
-export function localSettings(analysis: AnalysisSpec, given: Partial<Omit<LocalSettings, 'analysis'>>): LocalSettings {
-  const settings: Record<string, unknown> = { ...DEFAULT_LOCAL_SETTINGS, analysis };
+export function localSettings(
+  analysis: AnalysisSpec,
+  given: Partial<Omit<LocalSettings, 'analysis'>>,
+  analyses?: Readonly<Record<string, AnalysisSpec>>,
+): LocalSettings {
+  const settings: Record<string, unknown> = { ...DEFAULT_LOCAL_SETTINGS, analysis, ...(analyses ? { analyses } : {}) };
   for (const key of Object.keys(DEFAULT_LOCAL_SETTINGS) as (keyof typeof DEFAULT_LOCAL_SETTINGS)[]) {
     if (given[key] !== undefined) settings[key] = given[key];
   }
@@ -129,7 +143,13 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
   const started = Date.now();
   const workdir = path.resolve(options.workdir ?? LOCAL_LAYOUT.defaultWorkdir);
   const analysis = options.analysis ?? DEFAULT_ANALYSIS;
-  const workspace = await openLocalWorkspace(workdir, analysis);
+  const analyses = options.analyses ?? {};
+  // Refused before anything is written: a bad name, an unknown upstream, a cycle.
+  const planned = planAnalyses(
+    { ...analyses, [PRIMARY_ANALYSIS]: analysis },
+    SOURCE_TABLE.columns.map((c) => c.name),
+  );
+  const workspace = await openLocalWorkspace(workdir, analysis, analyses);
   const executionId = options.executionId ?? randomUUID();
   const ended = markRunning(workdir, executionId);
   let session: LocalSession | undefined;
@@ -140,7 +160,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
   const report = () =>
     options.onProgress?.({ batchesTotal, batchesDone, batchesFailed, records, elapsedSeconds: (Date.now() - started) / 1000 });
   try {
-    session = await openSession(workspace, executionId, localSettings(analysis, options), {
+    session = await openSession(workspace, executionId, localSettings(analysis, options, analyses), {
       ...options,
       onJobFinished: (kind, result) => {
         if (kind === 'planner') {
@@ -155,7 +175,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
       const [planned] = await warehouse.query(reportPlan((id) => warehouse.table(id), executionId));
       if (planned) throw new ExecutionReusedError(executionId, iso(planned.event_time) ?? 'an earlier time');
     }
-    await saveAnalysis(store, analysis);
+    await savePipeline(store, planned);
     const input = options.transcripts ? await loadTranscripts(options.transcripts, warehouse, store, options.onInputProblem) : undefined;
 
     const onLog = (entry: LogEntry) => {
@@ -184,6 +204,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
         execution_id: executionId,
         ...(options.limit !== undefined ? { limit: options.limit } : {}),
         ...(options.dryRun ? { dry_run: true } : {}),
+        ...(options.only !== undefined ? { analysis: options.only } : {}),
       },
       env: workflowEnv,
       handlers,
@@ -203,8 +224,12 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
       workdir,
     };
     if (outcome.state === 'FAILED') return { ...common, state: 'FAILED', error: outcome.error };
-    if (options.dryRun) return { ...common, state: 'SUCCEEDED', plan: (outcome.result as { plan: PlanDocument }).plan };
-    return { ...common, state: 'SUCCEEDED', summary: outcome.result as SummaryDocument };
+    // Several analyses come back as {execution_id, analyses: [...]}, one as its own outcome.
+    const outcomes = ((outcome.result as { analyses?: unknown[] }).analyses ?? [outcome.result]) as Record<string, unknown>[];
+    const last = outcomes[outcomes.length - 1]!;
+    if (options.dryRun) return { ...common, state: 'SUCCEEDED', plan: (last as { plan: PlanDocument }).plan };
+    const summaries = outcomes as unknown as SummaryDocument[];
+    return { ...common, state: 'SUCCEEDED', summary: summaries[summaries.length - 1], summaries };
   } finally {
     ended();
     await session?.log.close();

@@ -23,8 +23,10 @@ function errorText(error: unknown): string {
 }
 
 export interface LocalRecoveryOptions extends Omit<SessionOptions, 'onJobFinished'> {
-  /** The analysis the run was planned with. @default DEFAULT_ANALYSIS */
+  /** The `pass1` analysis of the pipeline the run was planned with. @default DEFAULT_ANALYSIS */
   readonly analysis?: AnalysisSpec;
+  /** Its other analyses, by name. @default - none */
+  readonly analyses?: Readonly<Record<string, AnalysisSpec>>;
   /** The run's settings (its record attempts, above all). @default - the laptop's defaults */
   readonly settings?: Partial<Omit<LocalSettings, 'analysis'>>;
 }
@@ -39,7 +41,7 @@ export async function runLocalRecovery(
   const session = await openSession(
     workspace,
     executionId,
-    localSettings(options.analysis ?? DEFAULT_ANALYSIS, options.settings ?? {}),
+    localSettings(options.analysis ?? DEFAULT_ANALYSIS, options.settings ?? {}, options.analyses),
     options,
   );
   try {

@@ -13,7 +13,11 @@ import type { ObjectStore } from '../core/ports';
 import { chance, Faults, NO_FAULTS } from './faults';
 
 /** Answers one input line (`{"request": …}`) with one output line, as Vertex AI writes it. */
-export type LineAnalyzer = (inputLine: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
+/** Answers one input line; `model` is the job's model resource (each analysis of a run may have its own). */
+export type LineAnalyzer = (
+  inputLine: Record<string, unknown>,
+  model: string,
+) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /** How long each phase lasts on the virtual clock. */
 export interface VertexTimings {
@@ -281,7 +285,7 @@ export class LocalVertexAi {
         if (lineNo >= limit) break;
         lineNo++;
         const input = JSON.parse(text) as Record<string, unknown>;
-        const output = this.withFaults(await this.options.analyze(input), text, now);
+        const output = this.withFaults(await this.options.analyze(input, job.model), text, now);
         if (output.status) failed++;
         else ok++;
         if (!out.write(JSON.stringify(output) + '\n')) await once(out, 'drain');

@@ -6,7 +6,7 @@
  */
 import type { OpsWarehouse } from './queries';
 import type { LocalWorkspace } from '../adapters/local';
-import { savedAnalysis } from '../local/deployment';
+import { savedPipeline } from '../local/deployment';
 import type { Statement } from '../core/ports';
 import {
   AnalysisField,
@@ -14,6 +14,7 @@ import {
   AnalysisTables,
   EXPLORER_LIMITS,
   KEYWORD_STOPWORDS,
+  PRIMARY_ANALYSIS,
   RESULT_KEY_COLUMNS,
   RESULT_TRAILING_COLUMNS,
   SOURCE_ROLES,
@@ -598,7 +599,8 @@ export async function openWorkspaceExplorer(local: LocalWorkspace, options: { an
     const [latest] = await w.query<Row>({
       sql: `SELECT analysis_version FROM ${w.table(tables.results)} ORDER BY processed_at DESC, analysis_version DESC LIMIT 1`,
     });
-    if (latest) spec = await savedAnalysis(local.store, String(latest.analysis_version));
+    const saved = latest ? await savedPipeline(local.store, String(latest.analysis_version)) : undefined;
+    spec = tables.analysis === PRIMARY_ANALYSIS ? saved?.analysis : saved?.analyses?.[tables.analysis];
   }
   return openExplorer(w, { tables, spec, since: options.since });
 }

@@ -4,7 +4,7 @@
  * parameters. Rows come back normalised: numbers as numbers, timestamps as ISO strings.
  */
 import type { Statement, Warehouse } from '../core/ports';
-import { batchEventOrder, ErrorType, SummaryDocument, TABLE_NAMES, TableKey } from '../contract';
+import { batchEventOrder, ErrorType, PRIMARY_ANALYSIS, resultsTableName, SummaryDocument, TABLE_NAMES, TableKey } from '../contract';
 import { runSummary } from '../core/summary';
 
 /** What the operator commands need from a warehouse: names and queries. */
@@ -164,10 +164,11 @@ ORDER BY error_rows DESC, error_type`,
 
   /** Records the execution left in error: in error_tracking and never analysed in this execution. */
   async recordsFailed(executionId: string): Promise<number> {
+    const results = await this.resultsOf(executionId);
     const [row] = await this.run<Record<string, unknown>>({
       sql: `SELECT COUNT(DISTINCT e.record_id) AS n
 FROM ${this.t('errorTracking')} e
-LEFT JOIN (SELECT DISTINCT record_id FROM ${this.t('results')} WHERE execution_id = @execution_id) r ON r.record_id = e.record_id
+LEFT JOIN (SELECT DISTINCT record_id FROM ${results} WHERE execution_id = @execution_id) r ON r.record_id = e.record_id
 WHERE e.execution_id = @execution_id AND r.record_id IS NULL`,
       params: { execution_id: executionId },
     });
@@ -176,9 +177,10 @@ WHERE e.execution_id = @execution_id AND r.record_id IS NULL`,
 
   /** Results committed by the execution, with their tokens, per model. */
   async resultsByModel(executionId: string): Promise<{ model: string; records: number; tokensIn: number; tokensOut: number }[]> {
+    const results = await this.resultsOf(executionId);
     const rows = await this.run<Record<string, unknown>>({
       sql: `SELECT model, COUNT(*) AS records, COALESCE(SUM(prompt_tokens), 0) AS tokens_in, COALESCE(SUM(output_tokens), 0) AS tokens_out
-FROM ${this.t('results')}
+FROM ${results}
 WHERE execution_id = @execution_id
 GROUP BY model
 ORDER BY model`,
@@ -187,18 +189,38 @@ ORDER BY model`,
     return rows.map((r) => ({ model: String(r.model), records: num(r.records), tokensIn: num(r.tokens_in), tokensOut: num(r.tokens_out) }));
   }
 
+  /**
+   * The results table of the analysis an execution ran: the one its plan names (the planner keeps
+   * it with the plan; runs from before several analyses ran pass1).
+   */
+  private async resultsOf(executionId: string): Promise<string> {
+    const [plan] = await this.run<Record<string, unknown>>({
+      sql: `SELECT params FROM ${this.t('executions')} WHERE execution_id = @execution_id AND status = 'planned' LIMIT 1`,
+      params: { execution_id: executionId },
+    });
+    let analysis = PRIMARY_ANALYSIS;
+    try {
+      const params = typeof plan?.params === 'string' ? (JSON.parse(plan.params) as { analysis?: unknown }) : {};
+      if (typeof params.analysis === 'string') analysis = params.analysis;
+    } catch {
+      // Unreadable params: a run from before several analyses.
+    }
+    return analysis === PRIMARY_ANALYSIS ? this.t('results') : this.warehouse.table(resultsTableName(analysis));
+  }
+
   /** What `clear-history` would delete: the execution's results, and the `processed_records` rows that settle them. */
   async historyCounts(executionId: string): Promise<{ processedRecords: number; results: number }> {
+    const results = await this.resultsOf(executionId);
     const [p] = await this.run<Record<string, unknown>>({
       sql: `SELECT COUNT(*) AS n FROM ${this.t('processedRecords')} p
 WHERE p.status = 'succeeded' AND EXISTS (
-  SELECT 1 FROM ${this.t('results')} r
+  SELECT 1 FROM ${results} r
   WHERE r.execution_id = @execution_id AND r.record_id = p.record_id AND r.analysis_version = p.analysis_version
 )`,
       params: { execution_id: executionId },
     });
     const [r] = await this.run<Record<string, unknown>>({
-      sql: `SELECT COUNT(*) AS n FROM ${this.t('results')} WHERE execution_id = @execution_id`,
+      sql: `SELECT COUNT(*) AS n FROM ${results} WHERE execution_id = @execution_id`,
       params: { execution_id: executionId },
     });
     return { processedRecords: num(p?.n), results: num(r?.n) };
@@ -212,15 +234,16 @@ WHERE p.status = 'succeeded' AND EXISTS (
    * simply be run again); the other order would leave records settled with no result at all.
    */
   async clearHistory(executionId: string): Promise<void> {
+    const results = await this.resultsOf(executionId);
     await this.run({
       sql: `DELETE FROM ${this.t('processedRecords')} p
 WHERE p.status = 'succeeded' AND EXISTS (
-  SELECT 1 FROM ${this.t('results')} r
+  SELECT 1 FROM ${results} r
   WHERE r.execution_id = @execution_id AND r.record_id = p.record_id AND r.analysis_version = p.analysis_version
 )`,
       params: { execution_id: executionId },
     });
-    await this.run({ sql: `DELETE FROM ${this.t('results')} WHERE execution_id = @execution_id`, params: { execution_id: executionId } });
+    await this.run({ sql: `DELETE FROM ${results} WHERE execution_id = @execution_id`, params: { execution_id: executionId } });
   }
 }
 

@@ -25,6 +25,8 @@ import {
   DEFAULTS,
   LIMITS,
   LOCAL_LAYOUT,
+  modelResource,
+  PRIMARY_ANALYSIS,
   RUN_ASSUMPTIONS,
   RunAssumptions,
   TABLE_NAMES,
@@ -256,7 +258,8 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
   const batchModel = (b: number) => jobWork({ ...pipelineInput, avgChars: batchChars[b]! });
 
   const executionId = `rehearsal-${input.seed ?? 1}`;
-  const version = analysisVersion(input.analysis ?? DEFAULT_ANALYSIS);
+  const analysis = input.analysis ?? DEFAULT_ANALYSIS;
+  const version = analysisVersion(analysis);
   const bucket = LOCAL_LAYOUT.bucketName;
   const objects = new Map<string, string>();
   const jobs = new Map<string, StandInJob>();
@@ -316,6 +319,7 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
       finish = () => {
         const plan: PlanDocument = {
           execution_id: executionId,
+          analysis: PRIMARY_ANALYSIS,
           analysis_version: version,
           batch_size: batchSize,
           batch_count: batchCount,
@@ -338,6 +342,8 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
       finish = () => {
         const manifest: ManifestDocument = {
           execution_id: executionId,
+          analysis: PRIMARY_ANALYSIS,
+          model: modelResource(analysis.model),
           batch: String(batch),
           attempt,
           requests: open,
@@ -393,6 +399,7 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
         const analysed = ids.reduce((t, i) => t + (answered.get(i) ?? 0), 0);
         const summary: SummaryDocument = {
           execution_id: executionId,
+          analysis: PRIMARY_ANALYSIS,
           analysis_version: version,
           status: failed.length === 0 && done.length === batchCount ? 'succeeded' : 'failed',
           records_total: n,
@@ -534,7 +541,7 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
   const outcome = await runWorkflow(master, {
     argument: { execution_id: executionId, max_batch_attempts: input.maxBatchAttempts ?? DEFAULTS.maxBatchAttempts },
     env: localWorkflowEnv({
-      analysis: input.analysis ?? DEFAULT_ANALYSIS,
+      analysis,
       batchSize: input.batchSize ?? DEFAULTS.batchSize,
       maxConcurrentBatches: lanes,
       maxBatchAttempts: input.maxBatchAttempts ?? DEFAULTS.maxBatchAttempts,

@@ -145,6 +145,8 @@ describe('the packed package, installed in a fresh cdktf app', () => {
       'workflows/master-orchestrator.yaml',
       'workflows/batch.yaml',
       'examples/transcripts.jsonl',
+      'examples/analyses/qa-scorecard.json',
+      'examples/analyses/follow-up.json',
     ]) {
       expect({ file, packed: packed.includes(file) }).toEqual({ file, packed: true });
     }

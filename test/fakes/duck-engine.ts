@@ -43,12 +43,15 @@ export class DuckEngine {
     const engine = new DuckEngine(await instance.connect());
     for (const macro of DUCKDB_MACROS) await engine.connection.run(macro);
     const source: TableSpec = { ...SOURCE_TABLE, columns: [...SOURCE_TABLE.columns, ...extraSourceColumns] };
-    for (const table of [source, ...FIXED_TABLES, resultsTable(spec)]) {
-      engine.tables.set(table.name, table);
-      const columns = table.columns.map((c) => `"${c.name}" ${duckType(c)}${c.mode === 'REQUIRED' ? ' NOT NULL' : ''}`);
-      await engine.connection.run(`CREATE TABLE "${table.name}" (${columns.join(', ')})`);
-    }
+    for (const table of [source, ...FIXED_TABLES, resultsTable(spec)]) await engine.createTable(table);
     return engine;
+  }
+
+  /** Creates a table from its spec (another analysis's results table, say). */
+  async createTable(table: TableSpec): Promise<void> {
+    this.tables.set(table.name, table);
+    const columns = table.columns.map((c) => `"${c.name}" ${duckType(c)}${c.mode === 'REQUIRED' ? ' NOT NULL' : ''}`);
+    await this.connection.run(`CREATE TABLE "${table.name}" (${columns.join(', ')})`);
   }
 
   async run(statement: Statement): Promise<EngineRows> {

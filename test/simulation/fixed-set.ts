@@ -5,12 +5,13 @@ import { historiesHold } from './histories';
 export const HISTORIES_PER_SEED = 50;
 
 /** One jest test per seed; a failure prints the history shrunk to the smallest one that fails, with its seed. */
-export function checkHistories(seeds: readonly number[]): void {
-  describe('the ledger under random histories of runs, crashes and recoveries', () => {
+export function checkHistories(seeds: readonly number[], options: { readonly several?: boolean; readonly runs?: number } = {}): void {
+  const what = options.several ? ', with three analyses (one chained) in every run' : '';
+  describe(`the ledger under random histories of runs, crashes and recoveries${what}`, () => {
     test.each(seeds)(
       'seed %d: every history keeps every invariant',
       async (seed) => {
-        await fc.assert(historiesHold(), { seed, numRuns: HISTORIES_PER_SEED });
+        await fc.assert(historiesHold(undefined, options), { seed, numRuns: options.runs ?? HISTORIES_PER_SEED });
       },
       900_000,
     );

@@ -37,3 +37,21 @@ describe('histories the random search found', () => {
     });
   });
 });
+
+describe('histories with several analyses', () => {
+  // pass1, an unchained analysis and one chained on pass1's summary, in every run: each keeps its
+  // own ledger through crashes at every point of a run, recoveries, and a change of pass1 (which
+  // re-runs the chained analysis under a new version, and not the other).
+  test.each([9, 17, 25, 33, 41])('a crash after write %d, a recovery of every failed batch, then clean runs', async (after) => {
+    const lab = Lab.create({ several: true });
+    try {
+      await lab.run({ ...clean, add: 3, empties: 1, batchSize: 2, lanes: 2, crashAfter: { counting: 'writes', after } });
+      await lab.recover({ execution: 0, form: { kind: 'all-failed' }, faults: {}, crashAfter: null });
+      await lab.run({ ...clean, add: 1, batchSize: 2 });
+      lab.switchAnalysis();
+      await lab.run({ ...clean, change: 1, batchSize: 3, batchAttempts: 3 });
+    } finally {
+      await lab.dispose();
+    }
+  });
+});

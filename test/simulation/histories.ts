@@ -152,10 +152,13 @@ export const commands: fc.Arbitrary<Iterable<Command>> = fc.commands(
   { maxCommands: 12 },
 );
 
-/** The property: every history keeps every invariant. */
-export function historiesHold(onHistory?: () => void): fc.IAsyncPropertyWithHooks<[Iterable<Command>]> {
+/** The property: every history keeps every invariant; with `several`, every run runs three analyses, one chained. */
+export function historiesHold(
+  onHistory?: () => void,
+  options: { readonly several?: boolean } = {},
+): fc.IAsyncPropertyWithHooks<[Iterable<Command>]> {
   return fc.asyncProperty(commands, async (cmds) => {
-    const lab = Lab.create();
+    const lab = Lab.create(options);
     try {
       await fc.asyncModelRun(() => ({ model: { executions: 0 }, real: lab }), cmds);
     } finally {

@@ -19,8 +19,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openLocalWorkspace, type LocalWorkspace } from '../../runtime/adapters/local';
 import {
-  analysisVersion,
   AnalysisSpec,
+  planAnalyses,
+  resultsTableName,
   BATCH_STATUS_RANK,
   BatchStatus,
   DEFAULT_ANALYSIS,
@@ -47,7 +48,20 @@ export const ANALYSES: readonly [AnalysisSpec, AnalysisSpec] = [
   { ...DEFAULT_ANALYSIS, promptTemplate: `${DEFAULT_ANALYSIS.promptTemplate}\n\nBe brief.` },
 ];
 
-const VERSIONS = ANALYSES.map(analysisVersion);
+/**
+ * Analyses a lab may run beside `pass1` (`Lab.create({ several: true })`): one that reads the
+ * transcripts, and one chained on pass1's summary. Their fields are pass1's, so the lab's one answer
+ * fits them all; their system instructions tell the lab's model which analysis a request is for.
+ */
+export const MORE_ANALYSES: Readonly<Record<string, AnalysisSpec>> = {
+  qa: { ...DEFAULT_ANALYSIS, systemInstruction: 'Score the call.' },
+  next: { ...DEFAULT_ANALYSIS, systemInstruction: 'Read the summary.', after: 'pass1', promptTemplate: 'Summary: {pass1.summary}' },
+};
+
+/** Every results table's id in a set of analyses. */
+function resultsTables(more: Readonly<Record<string, AnalysisSpec>>): string[] {
+  return [TABLE_NAMES.results, ...Object.keys(more).map(resultsTableName)];
+}
 
 /** Records run out of attempts after this many failed answers of their own. */
 export const MAX_RECORD_ATTEMPTS = 2;
@@ -147,13 +161,24 @@ export class Lab {
   private eventsBefore = new Set<string>();
   readonly log: string[] = [];
 
-  private constructor(dir: string) {
+  /** The analyses run beside pass1 (none unless the lab was created with several). */
+  readonly more: Readonly<Record<string, AnalysisSpec>>;
+
+  private constructor(dir: string, more: Readonly<Record<string, AnalysisSpec>>) {
     this.dir = dir;
     this.workdir = path.join(dir, 'work');
+    this.more = more;
   }
 
-  static create(): Lab {
-    return new Lab(fs.mkdtempSync(path.join(scratchRoot(), 'tap-ledger-')));
+  /** A lab over a new work folder; with `several`, every run runs `MORE_ANALYSES` too. */
+  static create(options: { readonly several?: boolean } = {}): Lab {
+    return new Lab(fs.mkdtempSync(path.join(scratchRoot(), 'tap-ledger-')), options.several ? MORE_ANALYSES : {});
+  }
+
+  /** Versions of every analysis when pass1 is `ANALYSES[current]`, by system instruction (what tells requests apart). */
+  private versionsBy(current: number): Map<string, string> {
+    const planned = planAnalyses({ ...this.more, pass1: ANALYSES[current] });
+    return new Map(planned.map((a) => [a.spec.systemInstruction, a.version]));
   }
 
   async dispose(): Promise<void> {
@@ -183,7 +208,6 @@ export class Lab {
     }
     const file = await this.writeInputs();
     const executionId = `x${this.executions.length + 1}`;
-    const version = VERSIONS[this.current]!;
     await this.before();
     this.executions.push({ id: executionId, analysis: this.current });
     let crashed = false;
@@ -192,13 +216,14 @@ export class Lab {
         workdir: this.workdir,
         transcripts: file,
         analysis: ANALYSES[this.current],
+        analyses: this.more,
         executionId,
         batchSize: p.batchSize,
         maxConcurrentBatches: p.lanes,
         maxBatchAttempts: p.batchAttempts,
         maxRecordAttempts: MAX_RECORD_ATTEMPTS,
         faults: { ...NO_FAULTS, ...p.faults, ...crashFaults(p.crashAfter) },
-        analyze: this.analyzer(version),
+        analyze: this.analyzer(this.current),
         wrapStorage: (s) => this.observe(s),
       });
       crashed = result.state === 'FAILED' && p.crashAfter !== null;
@@ -214,7 +239,7 @@ export class Lab {
     this.log.push(`run ${executionId} ${JSON.stringify(p)}${crashed ? ' (crashed)' : ''}`);
     await this.after();
     const clean = !crashed && p.crashAfter === null && Object.values(p.faults).every((v) => v === 0 || v === null || v === undefined);
-    if (clean) await this.checkNothingOpen(version);
+    if (clean) await this.checkNothingOpen();
   }
 
   /** A run that reuses an execution id must be refused and change nothing. */
@@ -229,8 +254,9 @@ export class Lab {
       await runLocalPipeline({
         workdir: this.workdir,
         analysis: ANALYSES[this.current],
+        analyses: this.more,
         executionId: id,
-        analyze: this.analyzer(VERSIONS[this.current]!),
+        analyze: this.analyzer(this.current),
       });
     } catch (error) {
       if (!(error instanceof ExecutionReusedError)) throw error;
@@ -249,7 +275,7 @@ export class Lab {
     const { id, analysis } = this.executions[p.execution % this.executions.length]!;
     await this.before();
     let note = '';
-    const ws = await openLocalWorkspace(this.workdir, ANALYSES[analysis]);
+    const ws = await openLocalWorkspace(this.workdir, ANALYSES[analysis], this.more);
     try {
       const open = {
         target: { kind: 'local', dir: this.workdir },
@@ -287,9 +313,10 @@ export class Lab {
           try {
             await runLocalRecovery(ws, id, plan.arguments, {
               analysis: ANALYSES[analysis],
+              analyses: this.more,
               settings: { maxRecordAttempts: MAX_RECORD_ATTEMPTS },
               faults: { ...NO_FAULTS, ...p.faults, ...crashFaults(p.crashAfter) },
-              analyze: this.analyzer(VERSIONS[analysis]!),
+              analyze: this.analyzer(analysis),
               wrapStorage: (s) => this.observe(s),
             });
           } catch (error) {
@@ -361,11 +388,16 @@ export class Lab {
 
   private checkSourceLater = false;
 
-  /** Answers as Gemini would, and checks I3 on every request: nothing analysed is sent again. */
-  private analyzer(version: string) {
+  /**
+   * Answers as Gemini would, and checks I3 on every request: nothing analysed is sent again. The
+   * request's system instruction says its analysis, so its version (pass1 being `ANALYSES[current]`).
+   */
+  private analyzer(current: number) {
+    const versions = this.versionsBy(current);
     return (line: Record<string, unknown>): Record<string, unknown> => {
-      const request = line.request as { labels?: Record<string, string> };
+      const request = line.request as { labels?: Record<string, string>; systemInstruction?: { parts?: { text?: string }[] } };
       const recordId = request.labels?.taprecord ?? '?';
+      const version = versions.get(request.systemInstruction?.parts?.[0]?.text ?? '') ?? '?';
       this.sends.push(recordId);
       count('requests sent to the model');
       if (this.analysed.has(key(recordId, version))) {
@@ -386,12 +418,13 @@ export class Lab {
   /** Keeps the set of analysed records current as results are loaded. */
   private observe(storage: LocalStorage): LocalStorage {
     const analysed = this.analysed;
+    const tables = resultsTables(this.more);
     const warehouse = new Proxy(storage.warehouse, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver) as unknown;
         if (property !== 'load') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         const note = async (table: string, objectPath: string) => {
-          if (table !== TABLE_NAMES.results) return;
+          if (!tables.includes(table)) return;
           for (const line of (await storage.store.readText(objectPath)).split('\n')) {
             if (!line.trim()) continue;
             const row = JSON.parse(line) as Row;
@@ -423,7 +456,7 @@ export class Lab {
   private checker?: LocalWorkspace;
 
   private async withWarehouse<T>(body: (w: Warehouse, ws: LocalWorkspace) => Promise<T>): Promise<T> {
-    this.checker ??= await openLocalWorkspace(this.workdir, ANALYSES[0]);
+    this.checker ??= await openLocalWorkspace(this.workdir, ANALYSES[0], this.more);
     return body(this.checker.warehouse, this.checker);
   }
 
@@ -431,10 +464,19 @@ export class Lab {
     return w.query<Row>({ sql: `SELECT * FROM ${w.table(table)} ORDER BY ${order}` });
   }
 
+  /** The rows of every analysis's results table (their versions keep them apart), with the analysis's name. */
+  private async results(w: Warehouse, order: string): Promise<Row[]> {
+    const all: Row[] = [];
+    for (const table of resultsTables(this.more)) {
+      for (const row of await this.rows(w, table, order)) all.push({ ...row, results_table: table });
+    }
+    return all;
+  }
+
   /** Every table, for "nothing changed" comparisons. */
   private dump(): Promise<Record<string, Row[]>> {
     return this.withWarehouse(async (w) => ({
-      results: await this.rows(w, TABLE_NAMES.results, 'record_id, analysis_version, execution_id'),
+      results: await this.results(w, 'record_id, analysis_version, execution_id'),
       processed: await this.rows(w, TABLE_NAMES.processedRecords, 'record_id, analysis_version'),
       errors: await this.rows(w, TABLE_NAMES.errorTracking, 'error_id'),
       events: await this.rows(w, TABLE_NAMES.batchEvents, 'execution_id, batch_id, attempt, status'),
@@ -456,7 +498,7 @@ export class Lab {
   private async beforeChecks(): Promise<void> {
     if (!fs.existsSync(this.workdir)) return;
     await this.withWarehouse(async (w) => {
-      this.analysed = new Set((await this.rows(w, TABLE_NAMES.results, 'record_id')).map((r) => key(r.record_id, r.analysis_version)));
+      this.analysed = new Set((await this.results(w, 'record_id')).map((r) => key(r.record_id, r.analysis_version)));
       const events = await this.rows(w, TABLE_NAMES.batchEvents, 'event_time');
       this.eventsBefore = new Set(events.map((e) => JSON.stringify(e)));
       this.lastEventTime = Math.max(0, ...events.map((e) => Date.parse(String(e.event_time))));
@@ -478,7 +520,7 @@ export class Lab {
     if (this.violations.length > 0) throw new Violation(this.violations.join('; '));
     if (!fs.existsSync(this.workdir)) return;
     await this.withWarehouse(async (w, ws) => {
-      const results = await this.rows(w, TABLE_NAMES.results, 'record_id');
+      const results = await this.results(w, 'record_id');
       const processed = await this.rows(w, TABLE_NAMES.processedRecords, 'record_id');
       const errors = await this.rows(w, TABLE_NAMES.errorTracking, 'error_id');
       const events = await this.rows(w, TABLE_NAMES.batchEvents, 'event_time');
@@ -580,23 +622,28 @@ export class Lab {
     });
   }
 
-  /** After a clean run: nothing a source record needs is left open for the version. */
-  private async checkNothingOpen(version: string): Promise<void> {
+  /**
+   * After a clean run: nothing is left open for any analysis's current version: every source record
+   * (every record with a result of the upstream's version, for a chained analysis) is analysed or
+   * settled by an error.
+   */
+  private async checkNothingOpen(): Promise<void> {
     await this.withWarehouse(async (w) => {
-      const analysed = new Set(
-        (await this.rows(w, TABLE_NAMES.results, 'record_id'))
-          .filter((r) => r.analysis_version === version)
-          .map((r) => String(r.record_id)),
-      );
-      const settled = new Set(
-        (await this.rows(w, TABLE_NAMES.processedRecords, 'record_id'))
-          .filter((r) => r.analysis_version === version && r.status !== 'succeeded')
-          .map((r) => String(r.record_id)),
-      );
-      for (const r of await this.rows(w, TABLE_NAMES.source, 'transcript_id')) {
-        const id = String(r.transcript_id);
-        if (!analysed.has(id) && !settled.has(id))
-          throw new Violation(`I2: after a clean run, record ${id} is still open for version ${version}`);
+      const results = await this.results(w, 'record_id');
+      const processed = await this.rows(w, TABLE_NAMES.processedRecords, 'record_id');
+      const sources = (await this.rows(w, TABLE_NAMES.source, 'transcript_id')).map((r) => String(r.transcript_id));
+      const withResult = (version: string) =>
+        new Set(results.filter((r) => r.analysis_version === version).map((r) => String(r.record_id)));
+      for (const a of planAnalyses({ ...this.more, pass1: ANALYSES[this.current] })) {
+        const analysed = withResult(a.version);
+        const settled = new Set(
+          processed.filter((r) => r.analysis_version === a.version && r.status !== 'succeeded').map((r) => String(r.record_id)),
+        );
+        const due = a.upstream ? [...withResult(a.upstream.version)].filter((id) => sources.includes(id)) : sources;
+        for (const id of due) {
+          if (!analysed.has(id) && !settled.has(id))
+            throw new Violation(`I2: after a clean run, record ${id} is still open for ${a.name}, version ${a.version}`);
+        }
       }
     });
   }

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import { lintSource } from '../../runtime/local/engine';
-import { TABLE_NAMES, WORKFLOW_ENV, WORKFLOW_FILES } from '../../runtime/contract';
+import { analysisRuns, DEFAULT_ANALYSIS, planAnalyses, TABLE_NAMES, WORKFLOW_ENV, WORKFLOW_FILES } from '../../runtime/contract';
 import { ScriptedCloud } from './scripted-cloud';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -79,6 +79,7 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
       TAP_LIMIT: '',
       TAP_DRY_RUN: 'false',
       TAP_MASTER_EXECUTION: expect.any(String),
+      TAP_ANALYSIS_NAME: 'pass1',
     });
     const body = cloud.vertexBodies[0] as any;
     expect(body).toMatchObject({
@@ -500,5 +501,68 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
       message: expect.stringMatching(/30000 batches.*batch_size/),
     });
     expect(cloud.jobRuns.map((r) => r.kind)).toEqual(['planner']);
+  });
+
+  describe('several analyses', () => {
+    const chained = { ...DEFAULT_ANALYSIS, after: 'pass1', promptTemplate: 'Summary: {pass1.summary}' };
+    const env = {
+      TAP_ANALYSIS_RUNS: JSON.stringify(analysisRuns(planAnalyses({ pass1: DEFAULT_ANALYSIS, qa: DEFAULT_ANALYSIS, next: chained }))),
+    };
+    const planned = (cloud: ScriptedCloud) =>
+      cloud.jobRuns.filter((r) => r.kind === 'planner').map((r) => [r.env.TAP_EXECUTION_ID, r.env.TAP_ANALYSIS_NAME]);
+
+    test('one run runs every analysis in order, each under its own execution id, and returns every summary', async () => {
+      const cloud = new ScriptedCloud({
+        batchCount: 2,
+        model: (e) => (e.endsWith('-qa') ? 'publishers/google/models/gemini-2.5-pro' : undefined),
+      });
+      const outcome = await cloud.run(cloud.master, { execution_id: 'run-1' }, env);
+      expect(outcome.state).toBe('SUCCEEDED');
+      expect(planned(cloud)).toEqual([
+        ['run-1', 'pass1'],
+        ['run-1-next', 'next'],
+        ['run-1-qa', 'qa'],
+      ]);
+      const result = (outcome as { result: { execution_id: string; analyses: { execution_id: string; batches: number }[] } }).result;
+      expect(result.execution_id).toBe('run-1');
+      expect(result.analyses.map((a) => [a.execution_id, a.batches])).toEqual([
+        ['run-1', 2],
+        ['run-1-next', 2],
+        ['run-1-qa', 2],
+      ]);
+      // The Vertex AI job takes the model the generator wrote for the batch's analysis.
+      const models = cloud.vertexBodies.map((b) => [
+        /runs\/([^/]+)\//.exec(JSON.stringify((b as { inputConfig: unknown }).inputConfig))![1],
+        (b as { model: string }).model,
+      ]);
+      expect(new Set(models.map(([e, m]) => `${e} ${m}`))).toEqual(
+        new Set([
+          'run-1 publishers/google/models/gemini-2.5-flash',
+          'run-1-next publishers/google/models/gemini-2.5-flash',
+          'run-1-qa publishers/google/models/gemini-2.5-pro',
+        ]),
+      );
+    });
+
+    test('a run of one analysis runs what it reads first, and nothing else', async () => {
+      const cloud = new ScriptedCloud({ batchCount: 1 });
+      expect((await cloud.run(cloud.master, { execution_id: 'run-2', analysis: 'next' }, env)).state).toBe('SUCCEEDED');
+      expect(planned(cloud)).toEqual([
+        ['run-2', 'pass1'],
+        ['run-2-next', 'next'],
+      ]);
+      const alone = new ScriptedCloud({ batchCount: 1 });
+      const outcome = await alone.run(alone.master, { execution_id: 'run-3', analysis: 'qa' }, env);
+      expect(planned(alone)).toEqual([['run-3-qa', 'qa']]);
+      expect(outcome.state === 'SUCCEEDED' && outcome.result).toMatchObject({ execution_id: 'run-3-qa', batches: 1 });
+    });
+
+    test('an analysis the pipeline does not have is refused before anything runs', async () => {
+      const cloud = new ScriptedCloud({ batchCount: 1 });
+      const outcome = await cloud.run(cloud.master, { execution_id: 'run-4', analysis: 'pass2' }, env);
+      expect(outcome.state).toBe('FAILED');
+      expect(JSON.stringify(outcome)).toContain('analysis must be one of [\\"pass1\\",\\"next\\",\\"qa\\"], got \\"pass2\\"');
+      expect(cloud.jobRuns).toEqual([]);
+    });
   });
 });

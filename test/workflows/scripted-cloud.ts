@@ -12,6 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { analysisRuns, PRIMARY_ANALYSIS } from '../../runtime/contract';
 import {
   parseWorkflow,
   runWorkflow,
@@ -46,6 +47,7 @@ export const ENV = {
   TAP_MAX_BATCH_ATTEMPTS: '3',
   TAP_POLL_INTERVAL_SECONDS: '60',
   TAP_LABELS: '{"env":"test"}',
+  TAP_ANALYSIS_RUNS: JSON.stringify(analysisRuns([{ name: PRIMARY_ANALYSIS, needs: [PRIMARY_ANALYSIS] }])),
 };
 
 /** What happens to one Vertex AI job: its states, one per poll, the last one final. */
@@ -70,6 +72,8 @@ export interface Script {
   childSeconds?: number;
   /** Virtual seconds a job run takes. @default 30 */
   jobSeconds?: number;
+  /** The model a generator of the execution writes in its manifest. @default - none (an older manifest) */
+  model?: (executionId: string) => string | undefined;
   /** Other active executions of the master workflow when a run starts. @default 0 */
   otherActiveRuns?: number;
 }
@@ -142,6 +146,7 @@ export class ScriptedCloud {
             already_settled: 0,
             input_uri: `gs://work/${dir}/input.jsonl`,
             output_uri_prefix: `gs://work/${dir}/output`,
+            ...(this.script.model?.(exec) ? { model: this.script.model(exec) } : {}),
           });
           if (requests === 0) this.inFlight.delete(batch);
         } else if (kind === 'processor') {

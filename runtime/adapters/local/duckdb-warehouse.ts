@@ -29,6 +29,7 @@ import {
 } from '@duckdb/node-api';
 import {
   DEFAULT_ANALYSIS,
+  PRIMARY_ANALYSIS,
   analysisTables,
   CONTRACT_SOURCE,
   latestResultsSql,
@@ -37,6 +38,8 @@ import {
   VIEW_KEYS,
   VIEW_NAMES,
   resultsTable,
+  COMPARISONS_TABLE,
+  resultsTableName,
   viewSql,
   type AnalysisSpec,
   type Column,
@@ -187,16 +190,17 @@ export class DuckDbWarehouse implements Warehouse {
 
   /**
    * Creates what the pipeline needs and is missing: macros, the contract's tables (the results
-   * table for `analysis`, with new field columns added to an older one), the views and the load
+   * table for `analysis` and one for each analysis in `more`, with new field columns added to an older one), the views and the load
    * bookkeeping table. Safe to run on every open.
    */
-  async ensureSchema(analysis: AnalysisSpec = DEFAULT_ANALYSIS): Promise<void> {
+  async ensureSchema(analysis: AnalysisSpec = DEFAULT_ANALYSIS, more: Readonly<Record<string, AnalysisSpec>> = {}): Promise<void> {
     this.check();
-    const specs = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis)];
+    const others = Object.entries(more).map(([name, spec]) => resultsTable(spec, resultsTableName(name)));
+    const specs = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis), ...others, COMPARISONS_TABLE];
     const views: Array<readonly [string, string]> = VIEW_KEYS.map(
       (key) => [VIEW_NAMES[key], translateSql(viewSql(key, (id) => this.table(id)))[0]!.sql] as const,
     );
-    const latest = analysisTables();
+    const latestOf = [PRIMARY_ANALYSIS, ...Object.keys(more)].map((name) => analysisTables(name));
     // What the schema is made from: when a database already holds it, opening it again costs one read.
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([SCHEMA_FORMAT, DUCKDB_MACROS, specs, views]))
@@ -213,15 +217,17 @@ export class DuckDbWarehouse implements Warehouse {
       );
       for (const spec of specs) await createTable(w, spec);
       for (const [name, sql] of views) await w.run(`CREATE OR REPLACE VIEW ${duckIdent(name)} AS ${sql}`);
-      // The BI view of the latest result per record, as the deployed dataset has it, over every
-      // column the results table has now (those of fields an older analysis declared too).
-      const described = await w.runAndReadAll(
-        `SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $t ORDER BY ordinal_position`,
-        { t: latest.results },
-      );
-      const resultColumns = (described.getRowObjectsJS() as Array<{ column_name: string }>).map((r) => r.column_name);
-      const latestSql = translateSql(latestResultsSql((id) => this.table(id), latest, resultColumns, CONTRACT_SOURCE))[0]!.sql;
-      await w.run(`CREATE OR REPLACE VIEW ${duckIdent(latest.latest)} AS ${latestSql}`);
+      // Each analysis's BI view of the latest result per record, as the deployed dataset has it,
+      // over every column its results table has now (those of fields an older analysis declared too).
+      for (const latest of latestOf) {
+        const described = await w.runAndReadAll(
+          `SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $t ORDER BY ordinal_position`,
+          { t: latest.results },
+        );
+        const resultColumns = (described.getRowObjectsJS() as Array<{ column_name: string }>).map((r) => r.column_name);
+        const latestSql = translateSql(latestResultsSql((id) => this.table(id), latest, resultColumns, CONTRACT_SOURCE))[0]!.sql;
+        await w.run(`CREATE OR REPLACE VIEW ${duckIdent(latest.latest)} AS ${latestSql}`);
+      }
       await w.run(`DELETE FROM ${duckIdent(SCHEMA_TABLE)}`);
       await w.run(`INSERT INTO ${duckIdent(SCHEMA_TABLE)} VALUES ($f)`, { f: fingerprint });
     });

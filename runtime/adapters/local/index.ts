@@ -32,17 +32,19 @@ export interface LocalWorkspace {
  *
  * @param dir the work folder. @default - `LOCAL_LAYOUT.defaultWorkdir` in the current directory
  * @param analysis the analysis whose results table to create. @default DEFAULT_ANALYSIS
+ * @param more the pipeline's other analyses by name, each with its results table. @default - none
  */
 export async function openLocalWorkspace(
   dir: string = LOCAL_LAYOUT.defaultWorkdir,
   analysis: AnalysisSpec = DEFAULT_ANALYSIS,
+  more: Readonly<Record<string, AnalysisSpec>> = {},
 ): Promise<LocalWorkspace> {
   const root = path.resolve(dir);
   const store = new FolderStore(path.join(root, LOCAL_LAYOUT.bucket), LOCAL_LAYOUT.bucketName);
   await fs.mkdir(store.root, { recursive: true });
   const warehouse = await DuckDbWarehouse.open({ file: path.join(root, LOCAL_LAYOUT.database), store });
   try {
-    await warehouse.ensureSchema(analysis);
+    await warehouse.ensureSchema(analysis, more);
   } catch (e) {
     await warehouse.close();
     throw e;

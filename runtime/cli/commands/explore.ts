@@ -8,11 +8,11 @@ import { withTarget } from '../../ops/target';
 import { UsageError } from '../../ops/errors';
 import { openWorkspaceExplorer } from '../../ops/explore';
 import { explorerHtml } from '../../ops/explore-html';
-import { DEFAULT_ANALYSIS_NAME, EXPLORER_LIMITS } from '../../contract';
+import { PRIMARY_ANALYSIS, EXPLORER_LIMITS } from '../../contract';
 
 /** Options shared with `tapctl serve`: which analysis and which calls. */
 export const EXPLORE_OPTIONS = options({
-  analysis: text({ value: 'NAME', default: DEFAULT_ANALYSIS_NAME, help: 'the analysis whose results to explore' }),
+  analysis: text({ value: 'NAME', default: PRIMARY_ANALYSIS, help: 'the analysis whose results to explore' }),
   since: text({ value: 'DATE', help: 'only calls from this date or instant on (by the call time, or when analysed without one)' }),
 });
 

@@ -31,9 +31,18 @@ async function localRun(argv: readonly string[], io: CommandIo): Promise<number>
     io.stdout.write(values.json ? JSON.stringify(result.plan) + '\n' : `dry run: ${JSON.stringify(result.plan, null, 2)}\n`);
     return 0;
   }
-  const summary = result.summary!;
-  io.stdout.write(values.json ? JSON.stringify(summary) + '\n' : renderSummary(summary, result.elapsedSeconds));
-  return leftFailed(summary, result.workdir, io);
+  const summaries = result.summaries!;
+  if (summaries.length === 1) {
+    io.stdout.write(values.json ? JSON.stringify(summaries[0]) + '\n' : renderSummary(summaries[0]!, result.elapsedSeconds));
+    return leftFailed(summaries[0]!, result.workdir, io);
+  }
+  // Several analyses: the master workflow's own shape, and one report per analysis.
+  io.stdout.write(
+    values.json
+      ? JSON.stringify({ execution_id: result.executionId, analyses: summaries }) + '\n'
+      : summaries.map((s) => `analysis ${s.analysis}\n${renderSummary(s, result.elapsedSeconds)}`).join('\n'),
+  );
+  return Math.max(...summaries.map((s) => leftFailed(s, result.workdir, io)));
 }
 
 export const command: Command = {

@@ -106,8 +106,9 @@ export const command: Command = {
       }
       if (!open.local) throw new OperatorError('no pipeline to recover', 'give --local DIR or the deployment');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { savedAnalysis } = require('../../local/deployment') as typeof import('../../local/deployment');
-      const analysis = execution.analysisVersion ? await savedAnalysis(open.local.store, execution.analysisVersion) : undefined;
+      const { savedPipeline } = require('../../local/deployment') as typeof import('../../local/deployment');
+      const saved = execution.analysisVersion ? await savedPipeline(open.local.store, execution.analysisVersion) : undefined;
+      const analysis = saved?.analysis;
       if (!analysis && execution.analysisVersion && execution.analysisVersion !== analysisVersion(DEFAULT_ANALYSIS)) {
         throw new OperatorError(
           `execution ${executionId} was planned for analysis version ${execution.analysisVersion}, and this work folder does not hold that analysis`,
@@ -119,6 +120,7 @@ export const command: Command = {
       const maxRecordAttempts = Number(execution.params.max_record_attempts);
       const outcomes = await runLocalRecovery(open.local, executionId, plan.arguments, {
         analysis,
+        analyses: saved?.analyses,
         settings: Number.isInteger(maxRecordAttempts) && maxRecordAttempts > 0 ? { maxRecordAttempts } : {},
       });
       let failed = 0;

@@ -41,12 +41,14 @@ export const command: Command = {
       const outcome = await runOnLaptop(target.dir, values, values, io, true);
       if ('code' in outcome) return outcome.code;
       const { result } = outcome;
-      const s = result.summary;
-      io.stderr.write(
-        `execution ${result.executionId} ${result.state}${s ? `: ${s.records_succeeded} records analysed, ${s.failed_batches.length} batches failed` : ''}\n`,
+      const all = result.summaries ?? [];
+      const told = all.map(
+        (s) =>
+          `${all.length > 1 ? `${s.analysis} ` : ''}${s.records_succeeded} records analysed, ${s.failed_batches.length} batches failed`,
       );
+      io.stderr.write(`execution ${result.executionId} ${result.state}${told.length ? `: ${told.join('; ')}` : ''}\n`);
       io.stdout.write(`${result.executionId}\n`);
-      return s ? leftFailed(s, result.workdir, io) : 0;
+      return Math.max(0, ...all.map((s) => leftFailed(s, result.workdir, io)));
     }
     const laptopOnly = Object.keys(LAPTOP_OPTIONS).filter((k) => given.has(k as keyof typeof ALL));
     if (laptopOnly.length > 0)

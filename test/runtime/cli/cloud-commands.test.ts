@@ -280,7 +280,7 @@ describe('tapctl against the deployed pipeline (fake Google APIs)', () => {
     const left = await run(['run', '--wait', '--interval', '0']);
     expect(left.code).toBe(3);
     expect(left.stderr).toContain(
-      'the run ended with 2 batch(es) left failed or unfinished ([3,7]): recover them with tapctl recover --execution e9 --all-failed',
+      'the run ended with 2 batch(es) left failed or unfinished: recover them with tapctl recover --execution e9 --all-failed ([3,7])',
     );
     fake.resultOfNew = JSON.stringify({ execution_id: 'e10', batches_failed: 0, batches_unfinished: 0, failed_batches: [] });
     const clean = await run(['run', '--wait', '--interval', '0']);

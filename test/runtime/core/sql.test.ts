@@ -3,7 +3,19 @@
  * contract's table schemas, and run on DuckDB (the local warehouse's engine) for the dialects'
  * common ground.
  */
-import { DEFAULT_ANALYSIS, FIXED_TABLES, resultsTable, SOURCE_TABLE, VIEW_KEYS, viewSql } from '../../../runtime/contract';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  AnalysisSpec,
+  DEFAULT_ANALYSIS,
+  FIXED_TABLES,
+  resultsTable,
+  resultsTableName,
+  SOURCE_TABLE,
+  TABLE_NAMES,
+  VIEW_KEYS,
+  viewSql,
+} from '../../../runtime/contract';
 import type { Statement } from '../../../runtime/core/ports';
 import * as sql from '../../../runtime/core/sql';
 import { DuckEngine } from '../../fakes/duck-engine';
@@ -23,6 +35,12 @@ const plan = {
 };
 const now = '2026-11-28T10:00:00Z';
 const span = { analysisVersion: 'v', firstRecord: 'a', lastRecord: 'z' };
+/** A chained analysis's source: the records with a pass1 result under pass1's current version. */
+const chained = { ...source, upstream: { table: TABLE_NAMES.results, version: 'v-up' } };
+const upstreamFields = [
+  { key: 'pass1.summary', column: 'summary', repeated: false },
+  { key: 'pass1.topics', column: 'topics', repeated: true },
+];
 
 /** Every statement the runtime can issue, in each of its forms. */
 export function allStatements(): Array<[string, Statement]> {
@@ -42,6 +60,11 @@ export function allStatements(): Array<[string, Statement]> {
     ['plan_assign with a limit', sql.planAssign(t, source, { ...plan, limit: 10 })],
     ['plan_stage', sql.planStage(t, source, 'e', [])],
     ['plan_stage with template columns', sql.planStage(t, source, 'e', ['channel', 'agent_id'])],
+    ['plan_assign for a chained analysis', sql.planAssign(t, chained, plan)],
+    ['plan_stage for a chained analysis, with upstream fields', sql.planStage(t, chained, 'e', ['channel'], upstreamFields)],
+    ['plan_preview for a chained analysis', sql.planPreview(t, chained, plan)],
+    ['plan_measure for a chained analysis', sql.planMeasure(t, chained, plan)],
+    ['plan_skipped for a chained analysis', sql.planSkipped(t, chained, 'v')],
     ['plan_preview', sql.planPreview(t, source, plan)],
     ['plan_measure', sql.planMeasure(t, source, plan)],
     ['plan_counts', sql.planCounts(t, 'e')],
@@ -68,6 +91,10 @@ const tables = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(DEFAULT_ANALYSIS)].m
   fullName: `${PROJECT}.${DATASET}.${spec.name}`,
   spec,
 }));
+const EXAMPLES = path.join(__dirname, '..', '..', '..', 'examples', 'analyses');
+/** The shipped QA score query reads the results table of the example scorecard, named as the README says. */
+const qaScorecard = JSON.parse(fs.readFileSync(path.join(EXAMPLES, 'qa-scorecard.json'), 'utf8')) as AnalysisSpec;
+const qaTable = { fullName: 'qa_results', spec: resultsTable(qaScorecard, resultsTableName('qa')) };
 
 describe('the SQL module', () => {
   test('every statement id is covered and starts its statement', () => {
@@ -78,6 +105,10 @@ describe('the SQL module', () => {
   test('identifiers are validated, never spliced from input', () => {
     expect(() => sql.planAssign(t, { ...source, idColumn: 'id) OR (1=1' }, plan)).toThrow(/invalid column name/);
     expect(() => sql.planStage(t, source, 'e', ['x`y'])).toThrow(/invalid column name/);
+    expect(() => sql.planStage(t, chained, 'e', [], [{ key: "pass1.x'y", column: 'x', repeated: false }])).toThrow(
+      /invalid upstream field/,
+    );
+    expect(() => sql.planStage(t, chained, 'e', [], [{ key: 'pass1.x', column: 'x`y', repeated: false }])).toThrow(/invalid column name/);
     const s = sql.planCounts(t, "e'; DROP TABLE x; --");
     expect(s.sql).not.toContain('DROP');
     expect(s.params).toEqual({ execution_id: "e'; DROP TABLE x; --" });
@@ -106,7 +137,7 @@ describe('the SQL module', () => {
 describe('ZetaSQL analysis of every BigQuery statement', () => {
   let zeta: ZetaSql;
   beforeAll(async () => {
-    zeta = await ZetaSql.start(tables);
+    zeta = await ZetaSql.start([...tables, qaTable]);
   }, 60_000);
   afterAll(() => zeta?.stop());
 
@@ -116,6 +147,10 @@ describe('ZetaSQL analysis of every BigQuery statement', () => {
 
   test.each(VIEW_KEYS)('the view %s (runtime/contract/views.ts) analyses with no error', async (view) => {
     expect(await zeta.analyze({ sql: viewSql(view, t) })).toBeUndefined();
+  });
+
+  test('the example QA score query (examples/analyses/qa-score.sql) analyses with no error', async () => {
+    expect(await zeta.analyze({ sql: fs.readFileSync(path.join(EXAMPLES, 'qa-score.sql'), 'utf8') })).toBeUndefined();
   });
 
   test('a misspelled column is caught', async () => {

@@ -75,8 +75,26 @@ describe('launcher outcome', () => {
     );
     expect(left.code).toBe(LAUNCHER_EXIT.batchesLeft);
     expect(left.message).toBe(
-      'the run ended with 2 batch(es) left failed or unfinished ([2]): recover them with tapctl recover --execution run-1 --all-failed',
+      'the run ended with 2 batch(es) left failed or unfinished: recover them with tapctl recover --execution run-1 --all-failed ([2])',
     );
+  });
+
+  test('3 when any analysis of a run of several left batches, naming each one to recover', () => {
+    const several = (pass1: number, qa: number) =>
+      JSON.stringify({
+        execution_id: 'run-1',
+        analyses: [
+          { ...SUMMARY, batches_failed: pass1, failed_batches: pass1 ? [0] : [] },
+          { ...SUMMARY, execution_id: 'run-1-qa', batches_failed: qa, failed_batches: qa ? [4, 5] : [] },
+        ],
+      });
+    const left = outcome('SUCCEEDED', several(0, 2), undefined);
+    expect(left.code).toBe(LAUNCHER_EXIT.batchesLeft);
+    expect(left.message).toBe(
+      'the run ended with 2 batch(es) left failed or unfinished: recover them with tapctl recover --execution run-1-qa --all-failed ([4,5])',
+    );
+    expect(outcome('SUCCEEDED', several(0, 0), undefined).code).toBe(LAUNCHER_EXIT.succeeded);
+    expect(outcome('SUCCEEDED', several(1, 2), undefined).message).toMatch(/3 batch\(es\).*run-1 --all-failed \(\[0\]\); .*run-1-qa/);
   });
 
   test('1 when the run failed or was cancelled', () => {

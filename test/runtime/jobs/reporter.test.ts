@@ -17,6 +17,7 @@ describe('reporter', () => {
     const summary = await h.report('run-1');
     expect(summary).toEqual({
       execution_id: 'run-1',
+      analysis: 'pass1',
       analysis_version: expect.stringMatching(/^v-/),
       status: 'failed',
       records_total: 5,

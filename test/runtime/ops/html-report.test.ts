@@ -11,6 +11,7 @@ const at = (minutes: number) => new Date(t0 + minutes * 60_000).toISOString();
 
 const summary: SummaryDocument = {
   execution_id: 'run-42',
+  analysis: 'pass1',
   analysis_version: 'v-abc123',
   status: 'failed',
   records_total: 5200,

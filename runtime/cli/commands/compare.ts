@@ -1,0 +1,88 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command } from '../command';
+import { integer, options, parseOptions, text, toggle, usageText } from '../options';
+import { TARGET_OPTIONS, TARGET_TITLE } from '../target-options';
+import { readAnalysis } from '../laptop-run';
+import { resolveTarget } from '../../ops/config';
+import { UsageError } from '../../ops/errors';
+import { withTarget } from '../../ops/target';
+import { compareAnalyses, compareHtml, compareText } from '../../ops/compare';
+import { ANALYSIS_NAME, LIMITS, PRIMARY_ANALYSIS } from '../../contract';
+
+const COMPARE_OPTIONS = options({
+  analysis: text({ value: 'FILE', required: true, help: 'the candidate declaration (JSON), a changed version of the baseline' }),
+  baseline: text({
+    value: 'NAME',
+    default: PRIMARY_ANALYSIS,
+    help: 'the analysis whose current results the candidate is compared with',
+    pattern: { test: ANALYSIS_NAME.pattern, says: ANALYSIS_NAME.says },
+  }),
+  sample: integer({ value: 'N', min: 1, max: LIMITS.maxBatchSize, required: true, help: 'records to run the candidate on' }),
+  seed: integer({ value: 'S', min: 0, max: 2 ** 31, default: 1, help: 'seed of the sample: the same seed draws the same records' }),
+  'model-endpoint': text({
+    value: 'URL',
+    help: "send the candidate's requests to a real model instead of the local analyzer: the Gemini API's version root or an OpenAI-compatible /v1 root; the key, if any, is read from $TAP_MODEL_API_KEY",
+    pattern: { test: /^https?:\/\/\S+$/, says: 'an http(s) URL' },
+  }),
+  json: toggle('print the report as JSON'),
+  html: text({ value: 'FILE', help: 'also write the report as a page that opens offline in any browser' }),
+});
+
+const usage = usageText(
+  'usage: tapctl compare --analysis CANDIDATE.json --sample N [--baseline NAME] [--seed S] [--json] [--html FILE] --local DIR',
+  `Runs a changed analysis on a reproducible sample of records that have a result of the baseline
+(stratified over its categorical fields), writes the candidate's answers to the table
+analysis_comparisons (never to a results table), and reports per field how far the two agree
+(categories and numbers: the share of equal values, with Cohen's kappa for categories; text and
+lists: word and item overlap), changed values, tokens and cost per record for both, what
+re-analysing every record would cost, and both error rates. An unchanged declaration agrees 1.0.
+Runs on a laptop work folder for now.`,
+  [
+    ['Options', COMPARE_OPTIONS],
+    [TARGET_TITLE, TARGET_OPTIONS],
+  ],
+);
+
+export const command: Command = {
+  name: 'compare',
+  summary: 'Try a changed analysis on a sample of analysed records: agreement per field, cost and errors, before running it on all.',
+  usage,
+  async run(argv, io) {
+    const { values } = parseOptions(argv, { ...COMPARE_OPTIONS, ...TARGET_OPTIONS });
+    const target = resolveTarget(values, io.env, io.cwd);
+    if (target.kind !== 'local') throw new UsageError('compare runs on a laptop work folder for now: give --local DIR');
+    const candidate = readAnalysis(values.analysis, io.cwd, 'candidate');
+    const endpoint = values['model-endpoint'];
+    return withTarget(target, io.env, async (open) => {
+      const local = open.local!;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { analyzeLine } = require('../../adapters/local/analyzer') as typeof import('../../adapters/local/analyzer');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { answerLine } = require('../../adapters/local/model-endpoint') as typeof import('../../adapters/local/model-endpoint');
+      const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
+      const report = await compareAnalyses({
+        warehouse: local.warehouse,
+        store: local.store,
+        candidate,
+        baseline: values.baseline,
+        sample: values.sample,
+        seed: values.seed,
+        answer: endpoint
+          ? (line) => answerLine(line, { url: endpoint, apiKey: io.env.TAP_MODEL_API_KEY || undefined, model: candidate.model })
+          : async (line) => analyzeLine(line),
+        onAnswer: (done, total) => {
+          if (tty) io.stderr.write(`\r${done}/${total} records answered\x1b[K${done === total ? '\n' : ''}`);
+        },
+      });
+      io.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : compareText(report));
+      if (values.html) {
+        const file = path.resolve(io.cwd, values.html);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, compareHtml(report));
+        io.stderr.write(`wrote ${file}\n`);
+      }
+      return 0;
+    });
+  },
+};

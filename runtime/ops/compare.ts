@@ -1,0 +1,394 @@
+/**
+ * Comparing a changed analysis with the current one before paying for all of it (`tapctl compare`),
+ * and the current results with human labels (`tapctl evaluate`), on a laptop work folder.
+ *
+ * compare draws a reproducible sample of records that have a result of the baseline analysis under
+ * its latest version (stratified over the baseline's categorical fields), sends the candidate's
+ * requests for them through the local analyzer or a model endpoint, writes the candidate's answers
+ * to `analysis_comparisons` (never to a results table), and reports per field how far the two
+ * agree, with tokens, cost and error rate for both and the projected cost of analysing the whole
+ * table again under the candidate.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  AnalysisSpec,
+  analysisVersion,
+  COMPARISONS_TABLE,
+  DEFAULT_ANALYSIS,
+  DEFAULTS,
+  estimateCostUsd,
+  priceOf,
+  PRIMARY_ANALYSIS,
+  resultsTableName,
+  TABLE_NAMES,
+} from '../contract';
+import { fieldAgreement, FieldAgreement, fieldKind, stratifiedSample, AnswerPair } from '../core/agreement';
+import { templateColumns } from '../core/config';
+import type { ObjectStore, Warehouse } from '../core/ports';
+import { generate, requestTemplate } from '../core/requests';
+import { parsePrediction } from '../core/responses';
+import { OperatorError } from './errors';
+
+/** Answers one request line (`{"request": …}`) with a Vertex AI output line. */
+export type LineAnswerer = (line: string) => Promise<unknown>;
+
+export interface CompareOptions {
+  readonly warehouse: Warehouse;
+  readonly store: ObjectStore;
+  readonly candidate: AnalysisSpec;
+  /** The analysis compared against. @default 'pass1' */
+  readonly baseline?: string;
+  readonly sample: number;
+  readonly seed: number;
+  readonly answer: LineAnswerer;
+  readonly now?: () => Date;
+  /** Called after each answer, for progress. */
+  readonly onAnswer?: (done: number, total: number) => void;
+}
+
+export interface CompareReport {
+  readonly comparison_id: string;
+  readonly baseline: { readonly analysis: string; readonly version: string };
+  readonly candidate: { readonly version: string };
+  /** Records compared, and how they were drawn. */
+  readonly sample: { readonly records: number; readonly seed: number; readonly stratified_by: readonly string[] };
+  readonly fields: readonly FieldAgreement[];
+  /** Fields only one side declares. */
+  readonly fields_added: readonly string[];
+  readonly fields_removed: readonly string[];
+  readonly tokens_per_record: {
+    readonly baseline: { readonly input: number; readonly output: number };
+    readonly candidate: { readonly input: number; readonly output: number };
+  };
+  /** Estimated USD per record at the batch price of each side's model. */
+  readonly cost_per_record: { readonly baseline: number; readonly candidate: number };
+  /** Records the candidate would analyse if deployed (every record of the source), and what they would cost. */
+  readonly records_to_reanalyse: number;
+  readonly projected_full_cost_usd: number;
+  /** Share of records without a valid answer: the baseline's settled records, and the sample for the candidate. */
+  readonly error_rate: { readonly baseline: number; readonly candidate: number };
+}
+
+type Row = Record<string, unknown>;
+const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** The latest version of an analysis's results, by the time of its latest row. */
+async function latestVersion(warehouse: Warehouse, table: string): Promise<string | undefined> {
+  const [row] = await warehouse.query<Row>({
+    sql: `SELECT analysis_version, MAX(processed_at) AS latest FROM ${warehouse.table(table)} GROUP BY analysis_version ORDER BY latest DESC LIMIT 1`,
+  });
+  return row ? String(row.analysis_version) : undefined;
+}
+
+/** The declaration of `analysis` whose results have `version`, as the work folder kept it. */
+async function baselineSpec(store: ObjectStore, analysis: string, version: string): Promise<AnalysisSpec> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { savedPipeline } = require('../local/deployment') as typeof import('../local/deployment');
+  const saved = await savedPipeline(store, version);
+  const spec = analysis === PRIMARY_ANALYSIS ? saved?.analysis : saved?.analyses?.[analysis];
+  if (spec) return spec;
+  if (analysis === PRIMARY_ANALYSIS && version === analysisVersion(DEFAULT_ANALYSIS)) return DEFAULT_ANALYSIS;
+  throw new OperatorError(
+    `the work folder does not hold the declaration of ${analysis} version ${version}`,
+    'compare against the work folder whose runs wrote those results',
+  );
+}
+
+function valueOf(row: Row, name: string): unknown {
+  return row[name] ?? null;
+}
+
+export async function compareAnalyses(options: CompareOptions): Promise<CompareReport> {
+  const { warehouse, store, candidate } = options;
+  const baselineName = options.baseline ?? PRIMARY_ANALYSIS;
+  const now = options.now ?? (() => new Date());
+  if (candidate.after !== undefined) {
+    throw new OperatorError(
+      'compare takes an analysis that reads the transcripts; a chained candidate (with after) is not compared yet',
+      'compare the upstream analysis, or try the chained one with tapctl local run --analysis NAME=FILE on a sample',
+    );
+  }
+  const table = resultsTableName(baselineName);
+  const version = await latestVersion(warehouse, table).catch(() => undefined);
+  if (!version) {
+    throw new OperatorError(`${baselineName} has no results in this work folder (table ${table})`, 'run it first: tapctl local run');
+  }
+  const baseline = await baselineSpec(store, baselineName, version);
+  const candidateVersion = analysisVersion(candidate);
+  const stratifiedBy = baseline.fields.filter((f) => fieldKind(f) === 'categorical').map((f) => f.name);
+
+  const rows = await warehouse.query<Row>({
+    sql: `SELECT * FROM ${warehouse.table(table)} WHERE analysis_version = @v ORDER BY record_id`,
+    params: { v: version },
+    types: { v: 'STRING' },
+  });
+  const byId = new Map(rows.map((r) => [String(r.record_id), r]));
+  const sampled = stratifiedSample(
+    [...byId.values()].map((r) => ({ recordId: String(r.record_id), stratum: JSON.stringify(stratifiedBy.map((f) => valueOf(r, f))) })),
+    options.sample,
+    options.seed,
+  );
+
+  const template = requestTemplate(candidate);
+  const columns = templateColumns(candidate.promptTemplate).filter((c) => c !== 'transcript');
+  const source = warehouse.table(TABLE_NAMES.source);
+  const limits = { maxTranscriptChars: DEFAULTS.maxTranscriptChars, maxRequestBytes: DEFAULTS.maxRequestBytes };
+  const comparisonId = `cmp-${now()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const lines: string[] = [];
+  const pairs: AnswerPair[] = [];
+  let candidateIn = 0;
+  let candidateOut = 0;
+  let candidateErrors = 0;
+  for (const [i, recordId] of sampled.entries()) {
+    const [src] = await warehouse.query<Row>({
+      sql: `SELECT transcript${columns.map((c) => `, CAST(\`${c}\` AS STRING) AS \`${c}\``).join('')} FROM ${source} WHERE CAST(transcript_id AS STRING) = @id LIMIT 1`,
+      params: { id: recordId },
+      types: { id: 'STRING' },
+    });
+    const record = {
+      recordId,
+      transcript: src?.transcript === null || src?.transcript === undefined ? null : String(src.transcript),
+      columns: Object.fromEntries(columns.map((c) => [c, src?.[c] === null || src?.[c] === undefined ? null : String(src[c])])),
+    };
+    const generated = generate(template, record, limits);
+    let answer: Record<string, unknown> | null = null;
+    let error: { type: string; message: string } | null = null;
+    let usage = { promptTokens: 0, outputTokens: 0 };
+    if (generated.kind === 'error') {
+      error = { type: generated.type, message: generated.message };
+    } else {
+      const prediction = parsePrediction(candidate, JSON.stringify(await options.answer(generated.line)));
+      const outcome = prediction?.outcome;
+      if (!outcome) error = { type: 'json_parse_error', message: 'the answer line is not JSON' };
+      else {
+        usage = { promptTokens: outcome.usage.promptTokens ?? 0, outputTokens: outcome.usage.outputTokens ?? 0 };
+        if (outcome.kind === 'success') answer = { ...outcome.values };
+        else error = { type: outcome.type, message: outcome.message };
+      }
+    }
+    candidateIn += usage.promptTokens;
+    candidateOut += usage.outputTokens;
+    if (error) candidateErrors++;
+    pairs.push({ recordId, baseline: byId.get(recordId) ?? null, candidate: answer });
+    lines.push(
+      JSON.stringify({
+        comparison_id: comparisonId,
+        record_id: recordId,
+        baseline_analysis: baselineName,
+        baseline_version: version,
+        candidate_version: candidateVersion,
+        answer: answer ? JSON.stringify(answer) : null,
+        error_type: error?.type ?? null,
+        message: error?.message.slice(0, 2000) ?? null,
+        prompt_tokens: usage.promptTokens,
+        output_tokens: usage.outputTokens,
+        compared_at: now().toISOString(),
+      }),
+    );
+    options.onAnswer?.(i + 1, sampled.length);
+  }
+  const staged = `_comparisons/${comparisonId}.jsonl`;
+  await store.writeText(staged, lines.join('\n') + (lines.length ? '\n' : ''));
+  if (lines.length > 0) await warehouse.load(COMPARISONS_TABLE.name, staged, comparisonId);
+
+  const shared = baseline.fields.filter((f) => candidate.fields.some((c) => c.name === f.name && fieldKind(c) === fieldKind(f)));
+  const n = Math.max(1, sampled.length);
+  const baseIn = sampled.reduce((s, id) => s + num(byId.get(id)?.prompt_tokens), 0) / n;
+  const baseOut = sampled.reduce((s, id) => s + num(byId.get(id)?.output_tokens), 0) / n;
+  const candIn = candidateIn / n;
+  const candOut = candidateOut / n;
+  const baseCost = estimateCostUsd(priceOf(baseline.model), baseIn, baseOut);
+  const candCost = estimateCostUsd(priceOf(candidate.model), candIn, candOut);
+  const [counts] = await warehouse.query<Row>({
+    sql: `SELECT COUNT(DISTINCT CAST(transcript_id AS STRING)) AS records FROM ${source} WHERE transcript_id IS NOT NULL`,
+  });
+  const [settled] = await warehouse.query<Row>({
+    sql: `SELECT COUNT(*) AS records, COALESCE(SUM(CASE WHEN status <> 'succeeded' THEN 1 ELSE 0 END), 0) AS failed FROM ${warehouse.table(TABLE_NAMES.processedRecords)} WHERE analysis_version = @v`,
+    params: { v: version },
+    types: { v: 'STRING' },
+  });
+  const total = num(counts?.records);
+  return {
+    comparison_id: comparisonId,
+    baseline: { analysis: baselineName, version },
+    candidate: { version: candidateVersion },
+    sample: { records: sampled.length, seed: options.seed, stratified_by: stratifiedBy },
+    fields: fieldAgreement(shared, pairs),
+    fields_added: candidate.fields.filter((c) => !baseline.fields.some((f) => f.name === c.name)).map((f) => f.name),
+    fields_removed: baseline.fields.filter((f) => !candidate.fields.some((c) => c.name === f.name)).map((f) => f.name),
+    tokens_per_record: {
+      baseline: { input: round(baseIn, 1), output: round(baseOut, 1) },
+      candidate: { input: round(candIn, 1), output: round(candOut, 1) },
+    },
+    cost_per_record: { baseline: round(baseCost, 8), candidate: round(candCost, 8) },
+    records_to_reanalyse: total,
+    projected_full_cost_usd: round(candCost * total, 4),
+    error_rate: {
+      baseline: num(settled?.records) === 0 ? 0 : round(num(settled?.failed) / num(settled?.records), 4),
+      candidate: sampled.length === 0 ? 0 : round(candidateErrors / sampled.length, 4),
+    },
+  };
+}
+
+/** The report as text: one line per field, then cost and errors, then some changed values. */
+export function compareText(r: CompareReport): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const usd = (x: number) => `$${x.toFixed(6)}`;
+  const out = [
+    `comparison ${r.comparison_id}: candidate ${r.candidate.version} against ${r.baseline.analysis} ${r.baseline.version}`,
+    `sample: ${r.sample.records} records (seed ${r.sample.seed}${r.sample.stratified_by.length ? `, stratified by ${r.sample.stratified_by.join(', ')}` : ''})`,
+    '',
+    `${'field'.padEnd(24)}${'kind'.padEnd(13)}${'agreement'.padEnd(11)}kappa`,
+    ...r.fields.map(
+      (f) =>
+        `${f.name.padEnd(24)}${f.kind.padEnd(13)}${f.agreement.toFixed(3).padEnd(11)}${f.kappa === undefined ? '' : f.kappa.toFixed(3)}` +
+        (f.mean_absolute_difference !== undefined ? `  (mean |difference| ${f.mean_absolute_difference})` : ''),
+    ),
+    ...(r.fields_added.length ? [`fields added: ${r.fields_added.join(', ')}`] : []),
+    ...(r.fields_removed.length ? [`fields removed: ${r.fields_removed.join(', ')}`] : []),
+    '',
+    `tokens per record      baseline ${r.tokens_per_record.baseline.input} in / ${r.tokens_per_record.baseline.output} out, candidate ${r.tokens_per_record.candidate.input} in / ${r.tokens_per_record.candidate.output} out`,
+    `cost per record        baseline ${usd(r.cost_per_record.baseline)}, candidate ${usd(r.cost_per_record.candidate)} (batch price)`,
+    `re-analysing all ${r.records_to_reanalyse} records under the candidate: about $${r.projected_full_cost_usd.toFixed(4)}`,
+    `error rate             baseline ${pct(r.error_rate.baseline)}, candidate ${pct(r.error_rate.candidate)}`,
+  ];
+  const changed = r.fields.flatMap((f) => f.examples.map((e) => ({ field: f.name, ...e })));
+  if (changed.length > 0) {
+    out.push('', 'changed values (some):');
+    for (const c of changed.slice(0, 12)) {
+      const show = (v: unknown) => {
+        const text = JSON.stringify(v);
+        return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+      };
+      out.push(`  ${c.field} ${c.record_id}: ${show(c.baseline)} -> ${show(c.candidate)}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** The report as a self-contained page: the fields' agreement as a table and bars, then cost, errors and changed values. */
+export function compareHtml(r: CompareReport): string {
+  const rows = r.fields
+    .map(
+      (f) =>
+        `<tr><td>${escape(f.name)}</td><td>${f.kind}</td><td>${f.agreement.toFixed(3)}</td>` +
+        `<td><div style="background:#4a7;height:10px;width:${Math.round(f.agreement * 200)}px"></div></td>` +
+        `<td>${f.kappa === undefined ? '' : f.kappa.toFixed(3)}</td></tr>`,
+    )
+    .join('\n');
+  const examples = r.fields
+    .flatMap((f) =>
+      f.examples.map(
+        (e) =>
+          `<tr><td>${escape(f.name)}</td><td>${escape(e.record_id)}</td><td>${escape(JSON.stringify(e.baseline))}</td><td>${escape(JSON.stringify(e.candidate))}</td></tr>`,
+      ),
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Comparison ${escape(r.comparison_id)}</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}</style></head>
+<body><h1>Candidate ${escape(r.candidate.version)} against ${escape(r.baseline.analysis)} ${escape(r.baseline.version)}</h1>
+<p>${r.sample.records} records, seed ${r.sample.seed}${r.sample.stratified_by.length ? `, stratified by ${escape(r.sample.stratified_by.join(', '))}` : ''}.</p>
+<table><tr><th>field</th><th>kind</th><th>agreement</th><th></th><th>kappa</th></tr>
+${rows}</table>
+<p>Cost per record: baseline $${r.cost_per_record.baseline.toFixed(6)}, candidate $${r.cost_per_record.candidate.toFixed(6)}.
+Re-analysing all ${r.records_to_reanalyse} records under the candidate: about $${r.projected_full_cost_usd.toFixed(4)}.
+Error rate: baseline ${(r.error_rate.baseline * 100).toFixed(1)}%, candidate ${(r.error_rate.candidate * 100).toFixed(1)}%.</p>
+<h2>Changed values (some)</h2>
+<table><tr><th>field</th><th>record</th><th>baseline</th><th>candidate</th></tr>
+${examples}</table></body></html>
+`;
+}
+
+/** One human label: a record and the values a person expects for some of the analysis's fields. */
+export interface GoldLabel {
+  readonly recordId: string;
+  readonly expected: Readonly<Record<string, unknown>>;
+}
+
+export interface EvaluateReport {
+  readonly analysis: string;
+  readonly version: string;
+  /** Labelled records, those with a result under the version (evaluated), and those without. */
+  readonly records: { readonly labelled: number; readonly evaluated: number; readonly without_result: readonly string[] };
+  /** Per field, over the evaluated records labelled for it: the results (baseline) against the labels (candidate). */
+  readonly fields: readonly FieldAgreement[];
+}
+
+/**
+ * The agreement of an analysis's current results with human labels: `tapctl evaluate`. A field is
+ * measured over the records labelled for it; the examples show result -> label.
+ */
+export async function evaluateAnalysis(options: {
+  readonly warehouse: Warehouse;
+  readonly store: ObjectStore;
+  readonly analysis: string;
+  readonly gold: readonly GoldLabel[];
+}): Promise<EvaluateReport> {
+  const { warehouse, store, analysis, gold } = options;
+  const table = resultsTableName(analysis);
+  const version = await latestVersion(warehouse, table).catch(() => undefined);
+  if (!version)
+    throw new OperatorError(`${analysis} has no results in this work folder (table ${table})`, 'run it first: tapctl local run');
+  const spec = await baselineSpec(store, analysis, version);
+  const unknown = [...new Set(gold.flatMap((g) => Object.keys(g.expected)))].filter((k) => !spec.fields.some((f) => f.name === k));
+  if (unknown.length > 0) {
+    throw new OperatorError(
+      `the labels name ${unknown.join(', ')}, which ${analysis} does not declare`,
+      `label only its fields: ${spec.fields.map((f) => f.name).join(', ')}`,
+    );
+  }
+  const results = new Map<string, Row>();
+  for (const g of gold) {
+    const [row] = await warehouse.query<Row>({
+      sql: `SELECT * FROM ${warehouse.table(table)} WHERE analysis_version = @v AND record_id = @id LIMIT 1`,
+      params: { v: version, id: g.recordId },
+      types: { v: 'STRING', id: 'STRING' },
+    });
+    if (row) results.set(g.recordId, row);
+  }
+  const evaluated = gold.filter((g) => results.has(g.recordId));
+  const fields = spec.fields.flatMap((field) => {
+    const labelled = evaluated.filter((g) => field.name in g.expected);
+    if (labelled.length === 0) return [];
+    const pairs = labelled.map((g) => ({ recordId: g.recordId, baseline: results.get(g.recordId)!, candidate: g.expected }));
+    return fieldAgreement([field], pairs);
+  });
+  return {
+    analysis,
+    version,
+    records: {
+      labelled: gold.length,
+      evaluated: evaluated.length,
+      without_result: gold.filter((g) => !results.has(g.recordId)).map((g) => g.recordId),
+    },
+    fields,
+  };
+}
+
+/** The evaluation as text. */
+export function evaluateText(r: EvaluateReport): string {
+  const out = [
+    `${r.analysis} ${r.version} against ${r.records.labelled} labelled records (${r.records.evaluated} with a result)`,
+    ...(r.records.without_result.length
+      ? [`no result for: ${r.records.without_result.slice(0, 10).join(', ')}${r.records.without_result.length > 10 ? ', ...' : ''}`]
+      : []),
+    '',
+    `${'field'.padEnd(24)}${'kind'.padEnd(13)}${'records'.padEnd(9)}${'agreement'.padEnd(11)}kappa`,
+    ...r.fields.map(
+      (f) =>
+        `${f.name.padEnd(24)}${f.kind.padEnd(13)}${String(f.compared).padEnd(9)}${f.agreement.toFixed(3).padEnd(11)}${f.kappa === undefined ? '' : f.kappa.toFixed(3)}`,
+    ),
+  ];
+  const wrong = r.fields.flatMap((f) =>
+    f.examples.map((e) => `  ${f.name} ${e.record_id}: ${JSON.stringify(e.baseline)} (label ${JSON.stringify(e.candidate)})`),
+  );
+  if (wrong.length > 0) out.push('', 'disagreements (some):', ...wrong.slice(0, 12));
+  return out.join('\n') + '\n';
+}
