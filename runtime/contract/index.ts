@@ -13,3 +13,4 @@ export * from './views';
 export * from './logging';
 export * from './local';
 export * from './deployment';
+export * from './redaction';
