@@ -89,20 +89,30 @@ const FILLER = [
 /** How many filler lines calls are made of. */
 export const FILLER_LINES = FILLER.length;
 
+export interface CorpusOptions {
+  /**
+   * Plant names with no cue before them ("Maria Lopez from your sales team set it up"), which no
+   * redactor without a model of language finds reliably.
+   * @default true
+   */
+  readonly bareNames?: boolean;
+}
+
 /** Makes labelled transcripts from a seed. */
-export function labelledTranscripts(count: number, seed: number): LabelledTranscript[] {
+export function labelledTranscripts(count: number, seed: number, options: CorpusOptions = {}): LabelledTranscript[] {
   const faker = new Faker({ locale: [en] });
   faker.seed(seed);
+  const planters = options.bareNames === false ? PLANTERS.filter((p) => p !== BARE_NAME) : PLANTERS;
   const out: LabelledTranscript[] = [];
-  for (let i = 0; i < count; i++) out.push(oneCall(faker));
+  for (let i = 0; i < count; i++) out.push(oneCall(faker, planters));
   return out;
 }
 
 type Part = string | { readonly type: KnownInfoType; readonly value: string };
 
-function oneCall(f: Faker): LabelledTranscript {
+function oneCall(f: Faker, planters: typeof PLANTERS): LabelledTranscript {
   const fillers = f.helpers.arrayElements(FILLER, { min: 6, max: 12 });
-  const planted = f.helpers.arrayElements(PLANTERS, { min: 2, max: 5 });
+  const planted = f.helpers.arrayElements(planters, { min: 2, max: 5 });
   const lines: Part[][] = fillers.map((line) => [line]);
   for (const plant of planted) lines.splice(f.number.int({ min: 0, max: lines.length }), 0, plant(f));
   let text = '';
@@ -256,7 +266,15 @@ const firstName = (f: Faker) => lower(f, f.person.firstName());
 
 const v = (type: KnownInfoType, value: string): Part => ({ type, value });
 
-/** Lines that plant one or two values each, in the words callers and agents use. */
+function BARE_NAME(f: Faker): Part[] {
+  return [
+    'Customer: ',
+    v(INFO_TYPES.personName, `${f.person.firstName()} ${f.person.lastName()}`),
+    ' from your sales team set it up for me.',
+  ];
+}
+
+/** Lines that plant one value each, in the words callers and agents use. */
 const PLANTERS: ReadonlyArray<(f: Faker) => Part[]> = [
   (f) => ['Customer: Hi, my name is ', v(INFO_TYPES.personName, fullName(f)), ' and I am calling about my account.'],
   (f) => ['Agent: Thank you for calling, this is ', v(INFO_TYPES.personName, firstName(f)), ', how can I help?'],
@@ -269,11 +287,7 @@ const PLANTERS: ReadonlyArray<(f: Faker) => Part[]> = [
   (f) => ['Customer: I spoke with ', v(INFO_TYPES.personName, fullName(f)), ' yesterday and she said it was fixed.'],
   (f) => ['Agent: The account is under the name ', v(INFO_TYPES.personName, fullName(f)), ', is that right?'],
   (f) => ['Customer: My wife ', v(INFO_TYPES.personName, firstName(f)), ' usually handles the bills.'],
-  (f) => [
-    'Customer: ',
-    v(INFO_TYPES.personName, `${f.person.firstName()} ${f.person.lastName()}`),
-    ' from your sales team set it up for me.',
-  ],
+  BARE_NAME,
   (f) => ['Customer: You can reach me at ', v(INFO_TYPES.phoneNumber, phone(f)), '.'],
   (f) => ['Agent: Is ', v(INFO_TYPES.phoneNumber, phone(f)), ' still the best number for you?'],
   (f) => ['Customer: My cell is ', v(INFO_TYPES.phoneNumber, phone(f)), ' if the line drops.'],

@@ -6,7 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AnalysisSpec, checkAnalysis, DEFAULT_ANALYSIS, describeProblem, SOURCE_TABLE, SummaryDocument } from '../contract';
+import {
+  AnalysisSpec,
+  checkAnalysis,
+  DEFAULT_ANALYSIS,
+  describeProblem,
+  resolveRedaction,
+  SOURCE_TABLE,
+  SummaryDocument,
+} from '../contract';
+import { checkLocalInfoTypes } from '../redaction/local-redactor';
 import { Faults, parseFaults } from '../local/faults';
 import { ProcessDeath } from '../local/mortal';
 import { LocalProgress, LocalRunResult, runLocalPipeline } from '../local/pipeline';
@@ -66,7 +75,16 @@ export async function runOnLaptop(
   }
   const transcripts = laptop.transcripts === undefined ? undefined : path.resolve(io.cwd, laptop.transcripts);
   if (transcripts && !fs.existsSync(transcripts)) throw new UsageError(`--transcripts: file not found: ${transcripts}`);
-  const analysis = laptop.analysis === undefined ? DEFAULT_ANALYSIS : readAnalysis(laptop.analysis, io.cwd);
+  const declared = laptop.analysis === undefined ? DEFAULT_ANALYSIS : readAnalysis(laptop.analysis, io.cwd);
+  const redaction = declared.redaction ?? (laptop.redact ? {} : undefined);
+  const analysis: AnalysisSpec = redaction ? { ...declared, redaction: resolveRedaction(redaction) } : declared;
+  if (analysis.redaction) {
+    try {
+      checkLocalInfoTypes(analysis.redaction.infoTypes);
+    } catch (error) {
+      throw new UsageError(`${laptop.redact ? '--redact' : `--analysis ${laptop.analysis}`}: ${(error as Error).message}`);
+    }
+  }
   const endpoint = laptop['model-endpoint'];
   const workdir = path.resolve(io.cwd, dir);
   const executionId = run['execution-id'] ?? randomUUID();
@@ -165,4 +183,16 @@ export function renderSummary(summary: SummaryDocument, elapsedSeconds: number):
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+}
+
+/** What the redactor took out of the requests of a run, counted by info type. */
+export function renderRedacted(redacted: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(redacted).sort(([a], [b]) => (a < b ? -1 : 1));
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  const width = 30;
+  return [
+    `${'redacted before sending'.padEnd(width)}${total} findings`,
+    ...entries.map(([type, n]) => `  ${type.padEnd(width - 2)}${n}`),
+    '',
+  ].join('\n');
 }

@@ -4,6 +4,7 @@
  * validation and the `analysis_version` all derive from it.
  */
 import { createHash } from 'node:crypto';
+import type { ResolvedRedaction } from './redaction';
 import { Column, ColumnType, RESULT_KEY_COLUMNS, RESULT_TRAILING_COLUMNS, TABLE_NAMES, TableSpec } from './tables';
 
 /** Types an output field can have. `string_array` is a list of strings (a REPEATED column). */
@@ -42,6 +43,12 @@ export interface AnalysisSpec {
   readonly model: string;
   readonly generationConfig: GenerationConfig;
   readonly fields: readonly AnalysisField[];
+  /**
+   * Personal data taken out of each transcript before any request is written, with every default
+   * filled in (`resolveRedaction`), so that the version changes with the defaults too.
+   * @default - no redaction
+   */
+  readonly redaction?: ResolvedRedaction;
 }
 
 /** Default model: a current Gemini Flash model, which batch prediction supports. */
@@ -163,7 +170,8 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The analysis version: a hash of everything that changes an answer (prompt, fields, model,
- * generation config). Records are analysed again under a new version, never mixed with the old.
+ * generation config, and the redaction when there is one). Records are analysed again under a new
+ * version, never mixed with the old.
  */
 export function analysisVersion(spec: AnalysisSpec): string {
   const digest = createHash('sha256')
@@ -174,6 +182,7 @@ export function analysisVersion(spec: AnalysisSpec): string {
         model: spec.model,
         generationConfig: spec.generationConfig,
         fields: spec.fields,
+        redaction: spec.redaction,
       }),
     )
     .digest('hex');

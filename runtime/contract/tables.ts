@@ -135,6 +135,11 @@ export const RESULT_TRAILING_COLUMNS: readonly Column[] = [
   req('batch_id', 'INTEGER', 'Batch that committed the row.'),
   opt('vertex_job', 'STRING', 'Vertex AI batch prediction job resource name.'),
   req('processed_at', 'TIMESTAMP', 'When the row was committed.'),
+  opt(
+    'redaction_counts',
+    'STRING',
+    'Personal data redacted from the transcript before it was sent, as a JSON object of counts by info type (never values); null when redaction is off.',
+  ),
 ];
 
 export const PROCESSED_RECORDS_TABLE: TableSpec = {

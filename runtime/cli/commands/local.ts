@@ -2,7 +2,7 @@ import { Command, CommandIo } from '../command';
 import { UsageError } from '../../ops/errors';
 import { parseOptions, toggle, options, usageText } from '../options';
 import { LAPTOP_OPTIONS, RUN_OPTIONS, WORK_FOLDER_OPTION } from '../run-options';
-import { leftFailed, renderSummary, runOnLaptop } from '../laptop-run';
+import { leftFailed, renderRedacted, renderSummary, runOnLaptop } from '../laptop-run';
 
 const OUTPUT_OPTIONS = options({ json: toggle('print the report (or the plan) as one JSON object') });
 
@@ -33,6 +33,7 @@ async function localRun(argv: readonly string[], io: CommandIo): Promise<number>
   }
   const summary = result.summary!;
   io.stdout.write(values.json ? JSON.stringify(summary) + '\n' : renderSummary(summary, result.elapsedSeconds));
+  if (result.redacted && !values.json) io.stdout.write(renderRedacted(result.redacted));
   return leftFailed(summary, result.workdir, io);
 }
 
