@@ -9,3 +9,5 @@ export * from './constructs/monitoring';
 export { PropError } from './private/validation';
 export { DEFAULT_ANALYSIS, DEFAULT_MODEL, analysisVersion, responseSchema, resultsTable } from '../runtime/contract/analysis';
 export type { AnalysisSpec, AnalysisField, AnalysisFieldType, GenerationConfig } from '../runtime/contract/analysis';
+export { DEFAULT_INFO_TYPES, INFO_TYPES, REPLACE_WITH_INFO_TYPE } from '../runtime/contract/redaction';
+export type { RedactionSettings } from '../runtime/contract/redaction';

@@ -10,6 +10,7 @@ import { GoogleProjectServiceIdentity } from '@cdktf/provider-google-beta/lib/go
 import { AnalysisSpec, analysisVersion, DEFAULT_ANALYSIS } from '../../runtime/contract/analysis';
 import { jobEnvironment, workflowEnvironment } from '../../runtime/contract/deployment';
 import { DEFAULTS } from '../../runtime/contract/limits';
+import { RedactionSettings, resolveRedaction, ResolvedRedaction, SENSITIVE_DATA_PROTECTION } from '../../runtime/contract/redaction';
 import { JOB_KINDS, JobKind } from '../../runtime/contract/names';
 import { ModelPrice } from '../../runtime/contract/prices';
 import { IdentityRole, pipelineNames, PipelineNames } from '../private/naming';
@@ -50,6 +51,17 @@ export interface TranscriptAnalysisPipelineProps {
    * @default DEFAULT_ANALYSIS - summary, sentiment, topics, resolution, action items, customer intent
    */
   readonly analysis?: AnalysisSpec;
+  /**
+   * Takes personal data out of every transcript before any request is written, through Sensitive
+   * Data Protection (`projects.locations.content.deidentify`, in `region`): which info types, what
+   * they become (`[PHONE_NUMBER]`-style tags by default), optional inspect and de-identify templates.
+   * Enables the DLP API and grants `roles/dlp.user` to the generator's account only. The settings
+   * are part of the analysis version; counts by type go to the results' `redaction_counts`.
+   *
+   * @default - no redaction
+   * @see https://cloud.google.com/sensitive-data-protection/docs/reference/rest/v2/projects.locations.content/deidentify
+   */
+  readonly redaction?: RedactionSettings;
   /**
    * Region of the Vertex AI batch prediction jobs; the work bucket must be there too.
    *
@@ -213,7 +225,10 @@ export class TranscriptAnalysisPipeline extends Construct {
     claimPrefix(this, projectId, prefix);
     const names = pipelineNames(prefix, projectId, props.datasetId);
     this.names = names;
-    this.analysis = props.analysis ?? DEFAULT_ANALYSIS;
+    const declared = props.analysis ?? DEFAULT_ANALYSIS;
+    const redaction = props.redaction ?? declared.redaction;
+    // Resolved, so that the version changes with the defaults too.
+    this.analysis = redaction ? { ...declared, redaction: resolveRedaction(redaction) } : declared;
     this.analysisVersion = analysisVersion(this.analysis);
     this.labels = { ...DEFAULT_LABELS, 'tap-pipeline': prefix, ...props.labels };
     const labels = this.labels;
@@ -224,6 +239,7 @@ export class TranscriptAnalysisPipeline extends Construct {
       ...REQUIRED_APIS,
       ...(props.schedule ? ['cloudscheduler.googleapis.com'] : []),
       ...(props.monitoring === false ? [] : ['monitoring.googleapis.com']),
+      ...(this.analysis.redaction ? [SENSITIVE_DATA_PROTECTION.service] : []),
     ];
     this.apis =
       props.enableApis === false
@@ -351,6 +367,7 @@ export class TranscriptAnalysisPipeline extends Construct {
     });
 
     this.grantAccess(projectId);
+    if (this.analysis.redaction) this.grantRedaction(projectId, this.analysis.redaction);
 
     if (props.monitoring !== false) {
       this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -399,6 +416,25 @@ export class TranscriptAnalysisPipeline extends Construct {
       if (access.workBucket === 'readWrite') this.workBucket.grantReadWrite(member, role);
       if (access.artifactsBucket === 'read' && this.jobs[role as JobKind]?.bundle) this.artifactsBucket.grantRead(member, role);
       if (access.runsJobs) for (const kind of JOB_KINDS) this.jobs[kind].grantRun(member, role);
+    }
+  }
+
+  /**
+   * Sensitive Data Protection for the generator's account only: `roles/dlp.user` on the project (its
+   * content methods have no per-resource role), and the reader of each template named, on the
+   * template's project.
+   */
+  private grantRedaction(projectId: string, redaction: ResolvedRedaction): void {
+    if (!this.identitiesHas('generator')) return;
+    const member = this.identities.member('generator');
+    new ProjectIamMember(this, 'ProjectRole-generator-dlp.user', { project: projectId, role: SENSITIVE_DATA_PROTECTION.userRole, member });
+    const templates: [string | undefined, string, string][] = [
+      [redaction.inspectTemplate, SENSITIVE_DATA_PROTECTION.inspectTemplatesReaderRole, 'InspectTemplatesReader'],
+      [redaction.deidentifyTemplate, SENSITIVE_DATA_PROTECTION.deidentifyTemplatesReaderRole, 'DeidentifyTemplatesReader'],
+    ];
+    for (const [template, role, id] of templates) {
+      const project = template && /^projects\/([^/]+)\//.exec(template)?.[1];
+      if (project) new ProjectIamMember(this, `ProjectRole-generator-dlp-${id}`, { project, role, member });
     }
   }
 

@@ -21,6 +21,11 @@ export const JOB_ENV = {
   maxRequestBytes: 'TAP_MAX_REQUEST_BYTES',
   /** Price table override for the reporter's cost estimate, JSON (`ModelPrice`). */
   price: 'TAP_PRICE',
+  /**
+   * Sensitive Data Protection's endpoint for the generator's redaction, `http(s)://host[:port]`.
+   * @default - the global endpoint, dlp.googleapis.com
+   */
+  dlpEndpoint: 'TAP_DLP_ENDPOINT',
 } as const;
 
 /** Per-execution variables, passed by the workflows as Cloud Run `containerOverrides.env`. */

@@ -111,5 +111,24 @@ export function resolveRedaction(settings: RedactionSettings): ResolvedRedaction
   };
 }
 
+/**
+ * Sensitive Data Protection's limits on one `content.deidentify` request, and its default quota
+ * ("Quotas and limits", https://cloud.google.com/sensitive-data-protection/limits): the default
+ * request size limit is 0.5 MB; a table item holds at most 50,000 values; a request reports at most
+ * 3,000 findings; a project makes 600 requests a minute per region to the global endpoint.
+ */
+export const SENSITIVE_DATA_PROTECTION = {
+  maxRequestBytes: 500_000,
+  maxTableValues: 50_000,
+  maxFindingsPerRequest: 3_000,
+  requestsPerMinute: 600,
+  /** The service to enable, and the least role that may call `content.deidentify` ("IAM roles"). */
+  service: 'dlp.googleapis.com',
+  userRole: 'roles/dlp.user',
+  /** Read a named inspect or de-identify template. */
+  inspectTemplatesReaderRole: 'roles/dlp.inspectTemplatesReader',
+  deidentifyTemplatesReaderRole: 'roles/dlp.deidentifyTemplatesReader',
+} as const;
+
 /** Findings per info type in one record: counts, never values. */
 export type RedactionCounts = Readonly<Record<string, number>>;
