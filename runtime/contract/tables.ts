@@ -38,7 +38,15 @@ const opt = (name: string, type: ColumnType, description: string): Column => ({ 
 
 /** Logical table keys, used everywhere instead of the (configurable) table ids. */
 export type TableKey =
-  'source' | 'batchAssignments' | 'batchInputs' | 'results' | 'processedRecords' | 'errorTracking' | 'batchEvents' | 'executions';
+  | 'source'
+  | 'batchAssignments'
+  | 'batchInputs'
+  | 'results'
+  | 'processedRecords'
+  | 'errorTracking'
+  | 'batchEvents'
+  | 'executions'
+  | 'forgotten';
 
 /** Default table ids, the seed design's names. */
 export const TABLE_NAMES: Readonly<Record<TableKey, string>> = {
@@ -50,6 +58,7 @@ export const TABLE_NAMES: Readonly<Record<TableKey, string>> = {
   errorTracking: 'error_tracking',
   batchEvents: 'batch_events',
   executions: 'executions',
+  forgotten: 'forgotten',
 };
 
 export const SOURCE_TABLE: TableSpec = {
@@ -227,6 +236,19 @@ export const EXECUTIONS_TABLE: TableSpec = {
   clusterColumns: ['execution_id'],
 };
 
+export const FORGOTTEN_TABLE: TableSpec = {
+  name: TABLE_NAMES.forgotten,
+  description: 'Erasures made by tapctl forget: a hash of each record id and when, never the id.',
+  columns: [
+    req('record_hash', 'STRING', 'Hex SHA-256 of the record id.'),
+    req('forgotten_at', 'TIMESTAMP', 'When its rows and run file lines were deleted.'),
+    req('rows_deleted', 'INTEGER', 'Table rows deleted for it (all tables, all versions).'),
+    req('source_deleted', 'BOOLEAN', 'Whether its source row was deleted too (--source).'),
+  ],
+  partitionColumn: 'forgotten_at',
+  clusterColumns: ['record_hash'],
+};
+
 /** The pipeline's own tables, except the results table whose columns depend on the analysis. */
 export const FIXED_TABLES: readonly TableSpec[] = [
   BATCH_ASSIGNMENTS_TABLE,
@@ -235,6 +257,7 @@ export const FIXED_TABLES: readonly TableSpec[] = [
   BATCH_EVENTS_TABLE,
   EXECUTIONS_TABLE,
   BATCH_INPUTS_TABLE,
+  FORGOTTEN_TABLE,
 ];
 
 /**

@@ -1,0 +1,214 @@
+/**
+ * Forgetting records in a laptop work folder: their rows in every table that holds record ids (the
+ * results of every version, processed_records, error_tracking, batch_assignments, the staged
+ * batch_inputs), with `source` their source rows too; the lines of the run files that name them
+ * (requests, predictions, staged commits, redaction counts) and of the logs; then the database is
+ * rewritten, because DuckDB keeps deleted rows in the file's free blocks. Each erasure is recorded
+ * in `forgotten` as a hash of the id and the time, never the id.
+ *
+ * Safe to run again: what is gone is not found again, and an erasure is recorded again only when it
+ * deleted something or none is recorded yet.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { FIXED_TABLES, LOCAL_LAYOUT, TABLE_NAMES } from '../contract';
+import type { Warehouse } from '../core/ports';
+import { recordLabel, recordMarker, RECORD_LABEL } from '../core/requests';
+import { openLocalWorkspace } from '../adapters/local';
+
+/** The tables whose rows carry a `record_id`: the results table and the ledger's. */
+export const RECORD_TABLES: readonly string[] = [
+  TABLE_NAMES.results,
+  ...FIXED_TABLES.filter((t) => t.columns.some((c) => c.name === 'record_id')).map((t) => t.name),
+];
+
+/** What `forget` finds for a set of records before deleting anything. */
+export interface ForgetPlan {
+  readonly records: number;
+  /** Rows per table that name the records. */
+  readonly tables: ReadonlyArray<{ readonly table: string; readonly rows: number }>;
+  /** Source rows, when `--source`. */
+  readonly source?: number;
+  /** Run files and logs with lines that name the records, relative to the work folder. */
+  readonly files: ReadonlyArray<{ readonly path: string; readonly lines: number }>;
+}
+
+export interface ForgetOutcome extends ForgetPlan {
+  /** Erasures recorded in `forgotten`. */
+  readonly recorded: number;
+}
+
+/** The hex SHA-256 of a record id: what `forgotten` keeps. */
+export function recordHash(recordId: string): string {
+  return createHash('sha256').update(recordId, 'utf8').digest('hex');
+}
+
+/** The ways a line of a run file or log names a record. */
+function namings(ids: readonly string[]): string[] {
+  return ids.flatMap((id) => [JSON.stringify(id), `"${RECORD_LABEL}":${JSON.stringify(recordLabel(id))}`, recordMarker(id)]);
+}
+
+async function* filesUnder(dir: string): AsyncGenerator<string> {
+  let entries;
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) yield* filesUnder(full);
+    else if (e.name.endsWith('.jsonl')) yield full;
+  }
+}
+
+/** The run files and logs: the bucket's `runs/`, and `logs/`; with `source`, the loaded copies in `_inputs/`. */
+async function* runFiles(dir: string, source: boolean): AsyncGenerator<string> {
+  yield* filesUnder(path.join(dir, LOCAL_LAYOUT.bucket, 'runs'));
+  yield* filesUnder(path.join(dir, 'logs'));
+  if (source) yield* filesUnder(path.join(dir, LOCAL_LAYOUT.bucket, '_inputs'));
+}
+
+async function countLines(file: string, needles: readonly string[]): Promise<number> {
+  let n = 0;
+  const reader = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of reader) if (needles.some((s) => line.includes(s))) n++;
+  return n;
+}
+
+/** Rewrites a file without the lines that name the records, through a temporary file renamed over it. */
+async function dropLines(file: string, needles: readonly string[]): Promise<void> {
+  const temp = `${file}.forget-${process.pid}`;
+  const out = createWriteStream(temp);
+  const reader = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of reader) {
+    if (needles.some((s) => line.includes(s))) continue;
+    if (!out.write(line + '\n')) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  await fs.rename(temp, file);
+}
+
+async function existingTables(wh: Warehouse): Promise<Set<string>> {
+  const rows = await wh.query<{ name: string }>({ sql: 'SELECT table_name AS name FROM information_schema.tables' });
+  return new Set(rows.map((r) => r.name));
+}
+
+/** Rows naming each id in a table's column. */
+async function countRows(wh: Warehouse, table: string, column: string, ids: readonly string[]): Promise<Map<string, number>> {
+  const rows = await wh.query<{ id: string; n: number | bigint }>({
+    sql: `SELECT ${column} AS id, COUNT(*) AS n FROM ${wh.table(table)} WHERE ${column} IN UNNEST(@ids) GROUP BY ${column}`,
+    params: { ids },
+  });
+  return new Map(rows.map((r) => [String(r.id), Number(r.n)]));
+}
+
+const total = (counts: ReadonlyMap<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+
+/** Finds what `forget` would delete in a work folder, deleting nothing. */
+export async function planLocalForget(dir: string, ids: readonly string[], source: boolean): Promise<ForgetPlan> {
+  const ws = await openLocalWorkspace(dir);
+  try {
+    const { perRecord: _, ...found } = await plan(ws.warehouse, dir, ids, source);
+    return found;
+  } finally {
+    await ws.close();
+  }
+}
+
+interface Found extends ForgetPlan {
+  /** Table rows per record id. */
+  readonly perRecord: ReadonlyMap<string, number>;
+}
+
+async function plan(wh: Warehouse, dir: string, ids: readonly string[], source: boolean): Promise<Found> {
+  const have = await existingTables(wh);
+  const tables = [];
+  const perRecord = new Map<string, number>();
+  for (const table of RECORD_TABLES.filter((t) => have.has(t))) {
+    const counts = await countRows(wh, table, 'record_id', ids);
+    for (const [id, n] of counts) perRecord.set(id, (perRecord.get(id) ?? 0) + n);
+    tables.push({ table, rows: total(counts) });
+  }
+  const needles = namings(ids);
+  const files = [];
+  for await (const file of runFiles(dir, source)) {
+    const lines = await countLines(file, needles);
+    if (lines > 0) files.push({ path: path.relative(dir, file), lines });
+  }
+  return {
+    records: ids.length,
+    tables,
+    ...(source ? { source: total(await countRows(wh, TABLE_NAMES.source, 'transcript_id', ids)) } : {}),
+    files,
+    perRecord,
+  };
+}
+
+/** Deletes the records everywhere in a work folder and records the erasures. */
+export async function forgetLocal(dir: string, ids: readonly string[], source: boolean, now: Date = new Date()): Promise<ForgetOutcome> {
+  const ws = await openLocalWorkspace(dir);
+  let found: Found;
+  let recorded = 0;
+  try {
+    const wh = ws.warehouse;
+    found = await plan(wh, dir, ids, source);
+    // Run files first: a crash after them leaves rows that the next forget finds and deletes.
+    const needles = namings(ids);
+    for (const file of found.files) await dropLines(path.join(dir, file.path), needles);
+    for (const { table, rows } of found.tables) {
+      if (rows > 0) await wh.query({ sql: `DELETE FROM ${wh.table(table)} WHERE record_id IN UNNEST(@ids)`, params: { ids } });
+    }
+    if (source) await wh.query({ sql: `DELETE FROM ${wh.table(TABLE_NAMES.source)} WHERE transcript_id IN UNNEST(@ids)`, params: { ids } });
+    const deletedAnything = found.tables.some((t) => t.rows > 0) || (found.source ?? 0) > 0 || found.files.length > 0;
+    const hashes = ids.map(recordHash);
+    const known = new Set(
+      (
+        await wh.query<{ record_hash: string }>({
+          sql: `SELECT DISTINCT record_hash FROM ${wh.table(TABLE_NAMES.forgotten)} WHERE record_hash IN UNNEST(@hashes)`,
+          params: { hashes },
+        })
+      ).map((r) => r.record_hash),
+    );
+    for (const [k, hash] of hashes.entries()) {
+      if (!deletedAnything && known.has(hash)) continue;
+      await wh.query({
+        sql: `INSERT INTO ${wh.table(TABLE_NAMES.forgotten)} (record_hash, forgotten_at, rows_deleted, source_deleted) VALUES (@hash, TIMESTAMP(@at), @rows, @source)`,
+        params: { hash, at: now.toISOString(), rows: found.perRecord.get(ids[k]!) ?? 0, source },
+        types: { rows: 'INT64' },
+      });
+      recorded++;
+    }
+  } finally {
+    await ws.close();
+  }
+  await rewriteDatabase(path.join(dir, LOCAL_LAYOUT.database));
+  const { perRecord: _, ...outcome } = found;
+  return { ...outcome, recorded };
+}
+
+/**
+ * Copies the database into a new file and puts it in place of the old one: DuckDB leaves deleted
+ * rows in the free blocks of its file, where they would outlive the erasure.
+ */
+async function rewriteDatabase(file: string): Promise<void> {
+  const fresh = `${file}.forget-${process.pid}`;
+  await fs.rm(fresh, { force: true });
+  const instance = await DuckDBInstance.create(file);
+  const connection = await instance.connect();
+  try {
+    const [[name]] = (await connection.runAndReadAll('SELECT current_database()')).getRows() as [[string]];
+    await connection.run(`ATTACH '${fresh.replace(/'/g, "''")}' AS fresh`);
+    await connection.run(`COPY FROM DATABASE "${name.replace(/"/g, '""')}" TO fresh`);
+    await connection.run('DETACH fresh');
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+  await fs.rm(`${file}.wal`, { force: true });
+  await fs.rename(fresh, file);
+}
