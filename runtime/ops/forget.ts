@@ -1,5 +1,5 @@
 /**
- * Forgetting records in a laptop work folder: their rows in every table that holds record ids (the
+ * Forgetting records, in a laptop work folder (below) or a deployed pipeline (`forgetCloud`): their rows in every table that holds record ids (the
  * results of every version, processed_records, error_tracking, batch_assignments, the staged
  * batch_inputs), with `source` their source rows too; the lines of the run files that name them
  * (requests, predictions, staged commits, redaction counts) and of the logs; then the database is
@@ -14,11 +14,14 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { FIXED_TABLES, LOCAL_LAYOUT, TABLE_NAMES } from '../contract';
 import type { Warehouse } from '../core/ports';
 import { recordLabel, recordMarker, RECORD_LABEL } from '../core/requests';
 import { openLocalWorkspace } from '../adapters/local';
+import type { GcsStore } from '../adapters/gcp/gcs-store';
 
 /** The tables whose rows carry a `record_id`: the results table and the ledger's. */
 export const RECORD_TABLES: readonly string[] = [
@@ -164,25 +167,7 @@ export async function forgetLocal(dir: string, ids: readonly string[], source: b
       if (rows > 0) await wh.query({ sql: `DELETE FROM ${wh.table(table)} WHERE record_id IN UNNEST(@ids)`, params: { ids } });
     }
     if (source) await wh.query({ sql: `DELETE FROM ${wh.table(TABLE_NAMES.source)} WHERE transcript_id IN UNNEST(@ids)`, params: { ids } });
-    const deletedAnything = found.tables.some((t) => t.rows > 0) || (found.source ?? 0) > 0 || found.files.length > 0;
-    const hashes = ids.map(recordHash);
-    const known = new Set(
-      (
-        await wh.query<{ record_hash: string }>({
-          sql: `SELECT DISTINCT record_hash FROM ${wh.table(TABLE_NAMES.forgotten)} WHERE record_hash IN UNNEST(@hashes)`,
-          params: { hashes },
-        })
-      ).map((r) => r.record_hash),
-    );
-    for (const [k, hash] of hashes.entries()) {
-      if (!deletedAnything && known.has(hash)) continue;
-      await wh.query({
-        sql: `INSERT INTO ${wh.table(TABLE_NAMES.forgotten)} (record_hash, forgotten_at, rows_deleted, source_deleted) VALUES (@hash, TIMESTAMP(@at), @rows, @source)`,
-        params: { hash, at: now.toISOString(), rows: found.perRecord.get(ids[k]!) ?? 0, source },
-        types: { rows: 'INT64' },
-      });
-      recorded++;
-    }
+    recorded = await recordErasures(wh, ids, found, source, now);
   } finally {
     await ws.close();
   }
@@ -211,4 +196,122 @@ async function rewriteDatabase(file: string): Promise<void> {
   }
   await fs.rm(`${file}.wal`, { force: true });
   await fs.rename(fresh, file);
+}
+
+/** What the cloud forget works on: the dataset's tables through BigQuery, the work bucket through Cloud Storage. */
+export interface CloudForgetSite {
+  readonly warehouse: Pick<Warehouse, 'table' | 'query'>;
+  readonly store: GcsStore;
+  /** The results table's id (the deployment may have renamed it). */
+  readonly resultsTable: string;
+}
+
+function cloudTables(site: CloudForgetSite): string[] {
+  return RECORD_TABLES.map((t) => (t === TABLE_NAMES.results ? site.resultsTable : t));
+}
+
+async function countObjectLines(store: GcsStore, object: string, needles: readonly string[]): Promise<number> {
+  let n = 0;
+  const reader = createInterface({ input: store.openRead(object), crlfDelay: Infinity });
+  for await (const line of reader) if (needles.some((s) => line.includes(s))) n++;
+  return n;
+}
+
+/**
+ * Rewrites an object without the lines that name the records: the kept lines stream to a temporary
+ * object, which then streams over the original and is deleted. No step holds a whole run file in
+ * memory, and the original is replaced only by a whole upload.
+ */
+async function dropObjectLines(store: GcsStore, object: string, needles: readonly string[]): Promise<void> {
+  const temp = `${object}.forget-tmp`;
+  const filter = async function* (source: AsyncIterable<Buffer | string>) {
+    const reader = createInterface({ input: Readable.from(source), crlfDelay: Infinity });
+    for await (const line of reader) if (!needles.some((s) => line.includes(s))) yield line + '\n';
+  };
+  await pipeline(store.openRead(object), filter, store.openWrite(temp));
+  await pipeline(store.openRead(temp), store.openWrite(object));
+  await store.client.bucket(store.bucket).file(temp).delete({ ignoreNotFound: true });
+}
+
+async function planCloud(site: CloudForgetSite, ids: readonly string[], source: boolean): Promise<Found> {
+  const wh = site.warehouse as Warehouse;
+  const tables = [];
+  const perRecord = new Map<string, number>();
+  for (const table of cloudTables(site)) {
+    const counts = await countRows(wh, table, 'record_id', ids);
+    for (const [id, n] of counts) perRecord.set(id, (perRecord.get(id) ?? 0) + n);
+    tables.push({ table, rows: total(counts) });
+  }
+  const needles = namings(ids);
+  const files = [];
+  for (const object of await site.store.list('runs/')) {
+    if (!object.endsWith('.jsonl')) continue;
+    const lines = await countObjectLines(site.store, object, needles);
+    if (lines > 0) files.push({ path: `gs://${site.store.bucket}/${object}`, lines });
+  }
+  return {
+    records: ids.length,
+    tables,
+    ...(source ? { source: total(await countRows(wh, TABLE_NAMES.source, 'transcript_id', ids)) } : {}),
+    files,
+    perRecord,
+  };
+}
+
+/** Finds what `forget` would delete in a deployed pipeline, deleting nothing. */
+export async function planCloudForget(site: CloudForgetSite, ids: readonly string[], source: boolean): Promise<ForgetPlan> {
+  const { perRecord: _, ...found } = await planCloud(site, ids, source);
+  return found;
+}
+
+/**
+ * Deletes the records everywhere in a deployed pipeline and records the erasures: the run files'
+ * lines first, then the rows (BigQuery DML), then `forgotten`. BigQuery keeps deleted rows for its
+ * time travel window (7 days by default) and Cloud Logging keeps what it was sent; the jobs log
+ * counts, not record ids.
+ */
+export async function forgetCloud(
+  site: CloudForgetSite,
+  ids: readonly string[],
+  source: boolean,
+  now: Date = new Date(),
+): Promise<ForgetOutcome> {
+  const wh = site.warehouse as Warehouse;
+  const found = await planCloud(site, ids, source);
+  const needles = namings(ids);
+  const prefix = `gs://${site.store.bucket}/`;
+  for (const file of found.files) await dropObjectLines(site.store, file.path.slice(prefix.length), needles);
+  for (const { table, rows } of found.tables) {
+    if (rows > 0) await wh.query({ sql: `DELETE FROM ${wh.table(table)} WHERE record_id IN UNNEST(@ids)`, params: { ids } });
+  }
+  if (source && (found.source ?? 0) > 0) {
+    await wh.query({ sql: `DELETE FROM ${wh.table(TABLE_NAMES.source)} WHERE transcript_id IN UNNEST(@ids)`, params: { ids } });
+  }
+  const recorded = await recordErasures(wh, ids, found, source, now);
+  const { perRecord: _, ...outcome } = found;
+  return { ...outcome, recorded };
+}
+
+async function recordErasures(wh: Warehouse, ids: readonly string[], found: Found, source: boolean, now: Date): Promise<number> {
+  const deletedAnything = found.tables.some((t) => t.rows > 0) || (found.source ?? 0) > 0 || found.files.length > 0;
+  const hashes = ids.map(recordHash);
+  const known = new Set(
+    (
+      await wh.query<{ record_hash: string }>({
+        sql: `SELECT DISTINCT record_hash FROM ${wh.table(TABLE_NAMES.forgotten)} WHERE record_hash IN UNNEST(@hashes)`,
+        params: { hashes },
+      })
+    ).map((r) => r.record_hash),
+  );
+  let recorded = 0;
+  for (const [k, hash] of hashes.entries()) {
+    if (!deletedAnything && known.has(hash)) continue;
+    await wh.query({
+      sql: `INSERT INTO ${wh.table(TABLE_NAMES.forgotten)} (record_hash, forgotten_at, rows_deleted, source_deleted) VALUES (@hash, TIMESTAMP(@at), @rows, @source)`,
+      params: { hash, at: now.toISOString(), rows: found.perRecord.get(ids[k]!) ?? 0, source },
+      types: { rows: 'INT64' },
+    });
+    recorded++;
+  }
+  return recorded;
 }

@@ -5,7 +5,7 @@ import { list, options, parseOptions, text, toggle, usageText } from '../options
 import { TARGET_OPTIONS, TARGET_TITLE } from '../target-options';
 import { resolveTarget } from '../../ops/config';
 import { OperatorError, UsageError } from '../../ops/errors';
-import { ForgetPlan, forgetLocal, planLocalForget } from '../../ops/forget';
+import { CloudForgetSite, forgetCloud, forgetLocal, ForgetOutcome, ForgetPlan, planCloudForget, planLocalForget } from '../../ops/forget';
 import { integer } from '../../ops/format';
 import { openTarget } from '../../ops/target';
 import { readLine } from './clear-history';
@@ -19,13 +19,14 @@ const FORGET_OPTIONS = options({
 });
 
 const usage = usageText(
-  'usage: tapctl forget (--record ID... | --file IDS.txt) [--source] [--yes] [--json] --local DIR',
+  'usage: tapctl forget (--record ID... | --file IDS.txt) [--source] [--yes] [--json] [which pipeline]',
   `Deletes records everywhere the pipeline keeps them: their rows in every results table (all
 analysis versions), processed_records, error_tracking, batch_assignments and batch_inputs; the lines
 of the run files that name them (requests, predictions, staged commits) and of the logs; with
 --source, their source rows. Records each erasure in the forgotten table as a hash of the id and the
 time, never the id. Shows what it will delete and asks, unless --yes. Running it again deletes
-nothing more.`,
+nothing more. In a deployed pipeline, --source deletes from the dataset's transcription_pass_2,
+which exists only when the pipeline owns its source.`,
   [
     ['Options', FORGET_OPTIONS],
     [TARGET_TITLE, TARGET_OPTIONS],
@@ -71,39 +72,59 @@ export const command: Command = {
     const { values } = parseOptions(argv, { ...FORGET_OPTIONS, ...TARGET_OPTIONS });
     const ids = readIds(values.record, values.file, io.cwd);
     const target = resolveTarget(values, io.env, io.cwd);
-    if (target.kind !== 'local') {
-      throw new OperatorError(
-        'forget works on a laptop work folder only for now',
-        'give --local DIR; for a deployed pipeline, delete the rows with BigQuery DML and the run files with gcloud storage',
-      );
-    }
-    // Checks the folder is a work folder and no run holds it, as the other commands do.
-    await (await openTarget(target, io.env)).close();
-    const where = `work folder ${target.dir}`;
-    const plan = await planLocalForget(target.dir, ids, values.source);
-    const out = values.json ? io.stderr : io.stdout;
-    out.write(describe(plan, where));
-    if (!values.yes && !nothing(plan)) {
-      out.write('Delete all of it, for good? Type "yes" to confirm: ');
-      const stdin = (io as { stdin?: NodeJS.ReadableStream }).stdin ?? process.stdin;
-      const answer = (await readLine(stdin)).trim().toLowerCase();
-      if (answer !== 'yes' && answer !== 'y') {
-        out.write('\nNothing deleted.\n');
-        return 1;
+    const open = await openTarget(target, io.env);
+    try {
+      let site: { plan: () => Promise<ForgetPlan>; forget: () => Promise<ForgetOutcome> };
+      if (target.kind === 'local') {
+        // The work folder is checked and free (no run holds it); the forget opens it on its own.
+        await open.close();
+        site = {
+          plan: () => planLocalForget(target.dir, ids, values.source),
+          forget: () => forgetLocal(target.dir, ids, values.source),
+        };
+      } else {
+        const bucket = target.config.workBucket;
+        if (!bucket)
+          throw new OperatorError(
+            'forget needs the work bucket, to delete the run files',
+            'give --bucket, or the stack outputs in tapctl.json',
+          );
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { GcsStore } = require('../../adapters/gcp/gcs-store') as typeof import('../../adapters/gcp/gcs-store');
+        const cloud: CloudForgetSite = {
+          warehouse: open.cloud!.warehouse(),
+          store: new GcsStore({ projectId: target.config.projectId, bucket, apiEndpoint: io.env.STORAGE_EMULATOR_HOST || undefined }),
+          resultsTable: target.config.resultsTable,
+        };
+        site = { plan: () => planCloudForget(cloud, ids, values.source), forget: () => forgetCloud(cloud, ids, values.source) };
       }
+      const plan = await site.plan();
+      const out = values.json ? io.stderr : io.stdout;
+      out.write(describe(plan, open.where));
+      if (!values.yes && !nothing(plan)) {
+        out.write('Delete all of it, for good? Type "yes" to confirm: ');
+        const stdin = (io as { stdin?: NodeJS.ReadableStream }).stdin ?? process.stdin;
+        const answer = (await readLine(stdin)).trim().toLowerCase();
+        if (answer !== 'yes' && answer !== 'y') {
+          out.write('\nNothing deleted.\n');
+          return 1;
+        }
+      }
+      const outcome = await site.forget();
+      if (values.json) {
+        io.stdout.write(JSON.stringify(outcome) + '\n');
+      } else {
+        const rows = outcome.tables.reduce((n, t) => n + t.rows, 0) + (outcome.source ?? 0);
+        const lines = outcome.files.reduce((n, f) => n + f.lines, 0);
+        io.stdout.write(
+          nothing(outcome)
+            ? `Nothing left to delete for these ${ids.length} record(s).\n`
+            : `Deleted ${integer(rows)} rows and ${integer(lines)} run file and log lines; ${outcome.recorded} erasure(s) recorded in forgotten.\n`,
+        );
+      }
+      return 0;
+    } finally {
+      if (target.kind !== 'local') await open.close();
     }
-    const outcome = await forgetLocal(target.dir, ids, values.source);
-    if (values.json) {
-      io.stdout.write(JSON.stringify(outcome) + '\n');
-    } else {
-      const rows = outcome.tables.reduce((n, t) => n + t.rows, 0) + (outcome.source ?? 0);
-      const lines = outcome.files.reduce((n, f) => n + f.lines, 0);
-      io.stdout.write(
-        nothing(outcome)
-          ? `Nothing left to delete for these ${ids.length} record(s).\n`
-          : `Deleted ${integer(rows)} rows and ${integer(lines)} run file and log lines; ${outcome.recorded} erasure(s) recorded in forgotten.\n`,
-      );
-    }
-    return 0;
   },
 };

@@ -132,14 +132,3 @@ test.each([
   expect(r.code).toBe(2);
   expect(r.stderr).toContain(message);
 });
-
-test('says plainly that a deployed pipeline is not supported yet', async () => {
-  const r = await cli(
-    ['forget', '--record', 'a', '--project', 'my-project', '--region', 'europe-west1', '--dataset', 'd', '--bucket', 'b'],
-    {
-      cwd: dir,
-    },
-  );
-  expect(r.code).not.toBe(0);
-  expect(r.stderr).toContain('forget works on a laptop work folder only for now');
-});
