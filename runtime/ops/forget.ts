@@ -1,10 +1,11 @@
 /**
- * Forgetting records, in a laptop work folder (below) or a deployed pipeline (`forgetCloud`): their rows in every table that holds record ids (the
- * results of every version, processed_records, error_tracking, batch_assignments, the staged
- * batch_inputs), with `source` their source rows too; the lines of the run files that name them
- * (requests, predictions, staged commits, redaction counts) and of the logs; then the database is
- * rewritten, because DuckDB keeps deleted rows in the file's free blocks. Each erasure is recorded
- * in `forgotten` as a hash of the id and the time, never the id.
+ * Forgetting records, in a laptop work folder (below) or a deployed pipeline (`forgetCloud`): their
+ * rows in every table that holds record ids (the results of every version, processed_records,
+ * error_tracking, batch_assignments, the staged batch_inputs), with `source` their source rows too;
+ * the lines of the run files that name them (requests, predictions, staged commits, redaction
+ * counts) and, on the laptop, of the logs, after which the database is rewritten, because DuckDB
+ * keeps deleted rows in the file's free blocks. Each erasure is recorded in `forgotten` as a hash of
+ * the id and the time, never the id.
  *
  * Safe to run again: what is gone is not found again, and an erasure is recorded again only when it
  * deleted something or none is recorded yet.
