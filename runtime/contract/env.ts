@@ -21,8 +21,16 @@ export const JOB_ENV = {
   maxRequestBytes: 'TAP_MAX_REQUEST_BYTES',
   /** Price table override for the reporter's cost estimate, JSON (`ModelPrice`). */
   price: 'TAP_PRICE',
+} as const;
+
+/**
+ * Variables the construct does not set, read by the jobs when present: other endpoints, for
+ * private or regional ones and for tests (as the clients' own `*_EMULATOR_HOST`).
+ */
+export const OVERRIDE_ENV = {
   /**
-   * Sensitive Data Protection's endpoint for the generator's redaction, `http(s)://host[:port]`.
+   * Sensitive Data Protection's endpoint for the generator's redaction, `http(s)://host[:port]`; a
+   * plain-http one is an emulator and gets no credentials.
    * @default - the global endpoint, dlp.googleapis.com
    */
   dlpEndpoint: 'TAP_DLP_ENDPOINT',

@@ -3,7 +3,7 @@
  * environment, runs the job, logs one JSON line per event on stdout and exits 1 on failure (so
  * Cloud Run retries the task).
  */
-import { JOB_ENV, JobKind, LOG_EVENTS, RUN_ENV } from '../../contract';
+import { JOB_ENV, JobKind, LOG_EVENTS, OVERRIDE_ENV, RUN_ENV } from '../../contract';
 import { batchKey } from '../../contract';
 import { batchRef, commonConfig, ConfigError, optionalInt } from '../../core/config';
 import { errorFields, jsonLogger } from '../../core/log';
@@ -51,7 +51,7 @@ function dlpRedactor(projectId: string, region: string | undefined, env: JobEnv,
   // The client's own module, not the package root: the root also loads every message class of the API (1.7 MB).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { DlpServiceClient } = require('@google-cloud/dlp/build/src/v2/dlp_service_client') as typeof import('@google-cloud/dlp');
-  const endpoint = env[JOB_ENV.dlpEndpoint]?.trim();
+  const endpoint = env[OVERRIDE_ENV.dlpEndpoint]?.trim();
   const url = endpoint ? new URL(endpoint) : undefined;
   const client = new DlpServiceClient({
     fallback: true,

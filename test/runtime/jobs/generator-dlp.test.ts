@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundleJob } from '../../../lib/private/bundling';
-import { DEFAULT_ANALYSIS, JOB_ENV, JobKind, layout, ManifestDocument, resolveRedaction } from '../../../runtime/contract';
+import { DEFAULT_ANALYSIS, JobKind, layout, ManifestDocument, OVERRIDE_ENV, resolveRedaction } from '../../../runtime/contract';
 import { FakeBigQuery, startFakeBigQuery } from '../../fakes/bigquery-server';
 import { FakeDlp, startFakeDlp } from '../../fakes/dlp-server';
 import { DuckEngine } from '../../fakes/duck-engine';
@@ -64,7 +64,7 @@ test('the generator de-identifies through Sensitive Data Protection before writi
     { transcript_id: 'b', transcript: 'Customer: call 415 555 0123 or 415 555 0199', ingested_at: '2026-11-28T09:00:00Z' },
     { transcript_id: 'c', transcript: 'Customer: nothing personal', ingested_at: '2026-11-28T09:00:00Z' },
   ]);
-  const env = { ...jobEnv(SPEC), TAP_EXECUTION_ID: 'dlp-run', TAP_BATCH_SIZE: '10', [JOB_ENV.dlpEndpoint]: dlp.url };
+  const env = { ...jobEnv(SPEC), TAP_EXECUTION_ID: 'dlp-run', TAP_BATCH_SIZE: '10', [OVERRIDE_ENV.dlpEndpoint]: dlp.url };
   expect((await runBundle('planner', env)).code).toBe(0);
 
   const batchEnv = { ...env, TAP_BATCH_ID: '0', TAP_ATTEMPT: '1' };
@@ -110,7 +110,7 @@ test('the generator de-identifies through Sensitive Data Protection before writi
 }, 120_000);
 
 test('a generator that cannot reach Sensitive Data Protection fails and writes no request', async () => {
-  const env = { ...jobEnv(SPEC), TAP_EXECUTION_ID: 'dlp-down', TAP_BATCH_SIZE: '10', [JOB_ENV.dlpEndpoint]: dlp.url };
+  const env = { ...jobEnv(SPEC), TAP_EXECUTION_ID: 'dlp-down', TAP_BATCH_SIZE: '10', [OVERRIDE_ENV.dlpEndpoint]: dlp.url };
   await bq.engine.insert('transcription_pass_2', [
     { transcript_id: 'd', transcript: 'Customer: a@b.com', ingested_at: '2026-11-28T09:00:00Z' },
   ]);
