@@ -16,7 +16,7 @@ const RESULTS = path.join(BENCH, 'results');
  * the cost model's figures, then the ledger's soak (written by `npm run soak -- --record`, not a
  * benchmark of this folder).
  */
-const ORDER = ['synth', 'jobs', 'engine', 'analyzer', 'pipeline', 'analyses', 'ops', 'estimate', 'rehearse', 'soak'];
+const ORDER = ['synth', 'jobs', 'engine', 'analyzer', 'redaction', 'pipeline', 'analyses', 'ops', 'estimate', 'rehearse', 'soak'];
 
 function available(): string[] {
   const files = fs

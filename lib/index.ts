@@ -11,3 +11,5 @@ export { DEFAULT_ANALYSIS, DEFAULT_MODEL, analysisVersion, responseSchema, resul
 export type { AnalysisSpec, AnalysisField, AnalysisFieldType, GenerationConfig } from '../runtime/contract/analysis';
 export { PRIMARY_ANALYSIS, planAnalyses, resultsTableName } from '../runtime/contract/analyses';
 export type { PlannedAnalysis } from '../runtime/contract/analyses';
+export { DEFAULT_INFO_TYPES, INFO_TYPES, REPLACE_WITH_INFO_TYPE } from '../runtime/contract/redaction';
+export type { RedactionSettings } from '../runtime/contract/redaction';

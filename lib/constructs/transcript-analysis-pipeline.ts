@@ -12,6 +12,7 @@ import { AnalysisSpec, DEFAULT_ANALYSIS } from '../../runtime/contract/analysis'
 import { PlannedAnalysis, planAnalyses, PRIMARY_ANALYSIS } from '../../runtime/contract/analyses';
 import { jobEnvironment, workflowEnvironment } from '../../runtime/contract/deployment';
 import { DEFAULTS } from '../../runtime/contract/limits';
+import { RedactionSettings, resolveRedaction, ResolvedRedaction, SENSITIVE_DATA_PROTECTION } from '../../runtime/contract/redaction';
 import { JOB_KINDS, JobKind } from '../../runtime/contract/names';
 import { LAUNCHER, LAUNCHER_ENV, LAUNCHER_PERMISSIONS } from '../../runtime/contract/launcher';
 import { ModelPrice } from '../../runtime/contract/prices';
@@ -63,6 +64,17 @@ export interface TranscriptAnalysisPipelineProps {
    * @default - `pass1` alone
    */
   readonly analyses?: Readonly<Record<string, AnalysisSpec>>;
+  /**
+   * Takes personal data out of every transcript before any request is written, through Sensitive
+   * Data Protection (`projects.locations.content.deidentify`, in `region`): which info types, what
+   * they become (`[PHONE_NUMBER]`-style tags by default), optional inspect and de-identify templates.
+   * Enables the DLP API and grants `roles/dlp.user` to the generator's account only. The settings
+   * are part of the analysis version; counts by type go to the results' `redaction_counts`.
+   *
+   * @default - no redaction
+   * @see https://cloud.google.com/sensitive-data-protection/docs/reference/rest/v2/projects.locations.content/deidentify
+   */
+  readonly redaction?: RedactionSettings;
   /**
    * Region of the Vertex AI batch prediction jobs; the work bucket must be there too.
    *
@@ -237,7 +249,14 @@ export class TranscriptAnalysisPipeline extends Construct {
     claimPrefix(this, projectId, prefix);
     const names = pipelineNames(prefix, projectId, props.datasetId);
     this.names = names;
-    const allAnalyses = { [PRIMARY_ANALYSIS]: props.analysis ?? DEFAULT_ANALYSIS, ...props.analyses };
+    // The construct's redaction applies to every analysis, resolved so that the version changes
+    // with the defaults too.
+    const redact = (spec: AnalysisSpec): AnalysisSpec => {
+      const redaction = props.redaction ?? spec.redaction;
+      return redaction ? { ...spec, redaction: resolveRedaction(redaction) } : spec;
+    };
+    const declared = { [PRIMARY_ANALYSIS]: props.analysis ?? DEFAULT_ANALYSIS, ...props.analyses };
+    const allAnalyses = Object.fromEntries(Object.entries(declared).map(([name, spec]) => [name, redact(spec)]));
     this.analyses = planAnalyses(allAnalyses);
     const primary = this.analyses.find((a) => a.name === PRIMARY_ANALYSIS)!;
     this.analysis = primary.spec;
@@ -252,6 +271,7 @@ export class TranscriptAnalysisPipeline extends Construct {
       ...REQUIRED_APIS,
       ...(props.schedule ? ['cloudscheduler.googleapis.com'] : []),
       ...(props.monitoring === false ? [] : ['monitoring.googleapis.com']),
+      ...(this.analysis.redaction ? [SENSITIVE_DATA_PROTECTION.service] : []),
     ];
     this.apis =
       props.enableApis === false
@@ -414,6 +434,7 @@ export class TranscriptAnalysisPipeline extends Construct {
     });
 
     this.grantAccess(projectId);
+    if (this.analysis.redaction) this.grantRedaction(projectId, this.analysis.redaction);
 
     if (props.monitoring !== false) {
       this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -487,6 +508,25 @@ export class TranscriptAnalysisPipeline extends Construct {
         new ProjectIamMember(this, `ProjectRole-${role}-launcher`, { project: projectId, role: this.launcherRole.name, member });
       }
       if (access.runsJobs) for (const kind of JOB_KINDS) this.jobs[kind].grantRun(member, role);
+    }
+  }
+
+  /**
+   * Sensitive Data Protection for the generator's account only: `roles/dlp.user` on the project (its
+   * content methods have no per-resource role), and the reader of each template named, on the
+   * template's project.
+   */
+  private grantRedaction(projectId: string, redaction: ResolvedRedaction): void {
+    if (!this.identitiesHas('generator')) return;
+    const member = this.identities.member('generator');
+    new ProjectIamMember(this, 'ProjectRole-generator-dlp.user', { project: projectId, role: SENSITIVE_DATA_PROTECTION.userRole, member });
+    const templates: [string | undefined, string, string][] = [
+      [redaction.inspectTemplate, SENSITIVE_DATA_PROTECTION.inspectTemplatesReaderRole, 'InspectTemplatesReader'],
+      [redaction.deidentifyTemplate, SENSITIVE_DATA_PROTECTION.deidentifyTemplatesReaderRole, 'DeidentifyTemplatesReader'],
+    ];
+    for (const [template, role, id] of templates) {
+      const project = template && /^projects\/([^/]+)\//.exec(template)?.[1];
+      if (project) new ProjectIamMember(this, `ProjectRole-generator-dlp-${id}`, { project, role, member });
     }
   }
 

@@ -6,6 +6,7 @@ import { AnalysisSpec, DEFAULT_ANALYSIS } from '../../runtime/contract/analysis'
 import { checkAnalysis, describeProblem } from '../../runtime/contract/analysis-check';
 import { checkAnalyses, PRIMARY_ANALYSIS } from '../../runtime/contract/analyses';
 import { LIMITS } from '../../runtime/contract/limits';
+import { redactionProblems } from '../../runtime/contract/redaction';
 import { SOURCE_TABLE } from '../../runtime/contract/tables';
 import {
   checkLabels,
@@ -124,6 +125,13 @@ export function validatePipelineProps(props: TranscriptAnalysisPipelineProps): v
   if (props.price !== undefined) {
     checkRange('price.inputPerMillion', props.price.inputPerMillion, 0, 1000, { integer: false });
     checkRange('price.outputPerMillion', props.price.outputPerMillion, 0, 1000, { integer: false });
+  }
+  if (props.redaction !== undefined) {
+    if (props.analysis?.redaction !== undefined) {
+      fail('redaction', props.redaction, 'given once', 'Give either the redaction prop or analysis.redaction, not both');
+    }
+    const problems = redactionProblems(props.redaction);
+    if (problems.length > 0) throw new PropError(problems.join('; '));
   }
   if (props.analysis !== undefined) {
     validateAnalysis(props.analysis, props.source === undefined ? SOURCE_TABLE.columns.map((c) => c.name) : undefined);

@@ -15,9 +15,11 @@ import {
   LAUNCHER_EXIT,
   planAnalyses,
   PRIMARY_ANALYSIS,
+  resolveRedaction,
   SOURCE_TABLE,
   SummaryDocument,
 } from '../contract';
+import { checkLocalInfoTypes } from '../redaction/local-redactor';
 import { Faults, parseFaults } from '../local/faults';
 import { ProcessDeath } from '../local/mortal';
 import { LocalProgress, LocalRunResult, runLocalPipeline } from '../local/pipeline';
@@ -85,10 +87,25 @@ export async function runOnLaptop(
   const transcripts = laptop.transcripts === undefined ? undefined : path.resolve(io.cwd, laptop.transcripts);
   if (transcripts && !fs.existsSync(transcripts)) throw new UsageError(`--transcripts: file not found: ${transcripts}`);
   const choice = analysisChoice(run.analysis);
-  const analysis = choice.pass1File === undefined ? DEFAULT_ANALYSIS : readAnalysis(choice.pass1File, io.cwd);
+  // --redact redacts for every analysis that does not declare its own redaction.
+  const redacted = (declared: AnalysisSpec, what: string): AnalysisSpec => {
+    const redaction = declared.redaction ?? (laptop.redact ? {} : undefined);
+    if (!redaction) return declared;
+    const spec: AnalysisSpec = { ...declared, redaction: resolveRedaction(redaction) };
+    try {
+      checkLocalInfoTypes(spec.redaction!.infoTypes);
+    } catch (error) {
+      throw new UsageError(`${declared.redaction ? what : '--redact'}: ${(error as Error).message}`);
+    }
+    return spec;
+  };
+  const analysis = redacted(
+    choice.pass1File === undefined ? DEFAULT_ANALYSIS : readAnalysis(choice.pass1File, io.cwd),
+    `--analysis ${choice.pass1File ?? PRIMARY_ANALYSIS}`,
+  );
   const analyses: Record<string, AnalysisSpec> = {};
   for (const [name, file] of Object.entries(choice.files)) {
-    if (name !== PRIMARY_ANALYSIS) analyses[name] = readAnalysis(file, io.cwd, name);
+    if (name !== PRIMARY_ANALYSIS) analyses[name] = redacted(readAnalysis(file, io.cwd, name), `--analysis ${name}=${file}`);
   }
   try {
     planAnalyses(
@@ -199,4 +216,16 @@ export function renderSummary(summary: SummaryDocument, elapsedSeconds: number):
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+}
+
+/** What the redactor took out of the requests of a run, counted by info type. */
+export function renderRedacted(redacted: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(redacted).sort(([a], [b]) => (a < b ? -1 : 1));
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  const width = 30;
+  return [
+    `${'redacted before sending'.padEnd(width)}${total} findings`,
+    ...entries.map(([type, n]) => `  ${type.padEnd(width - 2)}${n}`),
+    '',
+  ].join('\n');
 }

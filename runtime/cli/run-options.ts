@@ -2,7 +2,7 @@
  * The settings of a run, declared once for `tapctl run` (deployed or `--local`) and `tapctl local
  * run`, and what the laptop adds to them.
  */
-import { ANALYSIS_NAME, DEFAULTS, EXECUTION_ID, LIMITS, LOCAL_LAYOUT, PRIMARY_ANALYSIS } from '../contract';
+import { ANALYSIS_NAME, DEFAULT_INFO_TYPES, DEFAULTS, EXECUTION_ID, LIMITS, LOCAL_LAYOUT, PRIMARY_ANALYSIS } from '../contract';
 import { UsageError } from '../ops/errors';
 import { DEFAULT_LOCAL_SETTINGS } from '../local/environment';
 import { FAULT_HELP } from '../local/faults';
@@ -63,6 +63,9 @@ export const LAPTOP_OPTIONS = options({
     default: laptop.maxRecordAttempts,
     help: 'failed answers of its own after which a record is left exhausted',
   }),
+  redact: toggle(
+    `take personal data (${DEFAULT_INFO_TYPES.join(', ')}) out of every transcript before any request is written, with the laptop redactor; a redaction in --analysis wins`,
+  ),
   faults: text({ value: 'LIST', help: `comma-separated faults, to rehearse recovery: ${FAULT_HELP.join(', ')}` }),
   seed: integer({ value: 'N', min: 0, max: 2 ** 31, default: 1, help: 'seed of the faults' }),
   'model-endpoint': text({

@@ -5,6 +5,7 @@
  */
 import { AnalysisFieldType, RESERVED_FIELD_NAMES } from './analysis';
 import { LIMITS } from './limits';
+import { redactionProblems, type RedactionSettings } from './redaction';
 
 /** One thing wrong with a declaration. */
 export interface AnalysisProblem {
@@ -47,7 +48,8 @@ export const ANALYSIS_NAME = {
 /** A `{placeholder}` of a prompt template. */
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 
-const TOP_KEYS = ['systemInstruction', 'promptTemplate', 'model', 'generationConfig', 'fields', 'after'];
+const TOP_KEYS = ['systemInstruction', 'promptTemplate', 'model', 'generationConfig', 'fields', 'after', 'redaction'];
+const REDACTION_KEYS = ['infoTypes', 'replacement', 'inspectTemplate', 'deidentifyTemplate'];
 const FIELD_KEYS = ['name', 'type', 'description', 'required', 'enum'];
 
 /** The generation settings the pipeline passes on, with their bounds (Gemini's `generationConfig`). */
@@ -172,6 +174,21 @@ export function checkAnalysis(spec: unknown, options: AnalysisCheckOptions = {})
         (!bounds.integer || Number.isInteger(value));
       if (!ok)
         problem(`generationConfig.${key}`, value, `${bounds.integer ? 'an integer' : 'a number'} from ${bounds.min} to ${bounds.max}`);
+    }
+  }
+
+  const redaction = spec.redaction;
+  if (redaction !== undefined) {
+    if (!isObject(redaction) || Object.keys(redaction).some((k) => !REDACTION_KEYS.includes(k))) {
+      problem('redaction', redaction, `an object with ${REDACTION_KEYS.join(', ')} (each optional)`);
+    } else if (
+      (redaction.infoTypes !== undefined &&
+        (!Array.isArray(redaction.infoTypes) || !redaction.infoTypes.every((t) => typeof t === 'string'))) ||
+      [redaction.replacement, redaction.inspectTemplate, redaction.deidentifyTemplate].some((v) => v !== undefined && typeof v !== 'string')
+    ) {
+      problem('redaction', redaction, 'infoTypes a list of info type names, the others strings');
+    } else {
+      for (const message of redactionProblems(redaction as RedactionSettings)) problem('redaction', redaction, 'valid', message);
     }
   }
 

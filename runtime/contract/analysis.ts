@@ -4,6 +4,7 @@
  * validation and the `analysis_version` all derive from it.
  */
 import { createHash } from 'node:crypto';
+import type { ResolvedRedaction } from './redaction';
 import { Column, ColumnType, RESULT_KEY_COLUMNS, RESULT_TRAILING_COLUMNS, TABLE_NAMES, TableSpec } from './tables';
 
 /** Types an output field can have. `string_array` is a list of strings (a REPEATED column). */
@@ -50,6 +51,12 @@ export interface AnalysisSpec {
    * @default - none: the analysis reads the source table
    */
   readonly after?: string;
+  /**
+   * Personal data taken out of each transcript before any request is written, with every default
+   * filled in (`resolveRedaction`), so that the version changes with the defaults too.
+   * @default - no redaction
+   */
+  readonly redaction?: ResolvedRedaction;
 }
 
 /** Default model: a current Gemini Flash model, which batch prediction supports. */
@@ -171,9 +178,9 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The analysis version: a hash of everything that changes an answer (prompt, fields, model,
- * generation config) and, in a pipeline of several analyses, its name and its upstream's version
- * (see `pipelineAnalysisVersion`). Records are analysed again under a new version, never mixed with
- * the old.
+ * generation config, and the redaction when there is one) and, in a pipeline of several analyses,
+ * its name and its upstream's version (see `pipelineAnalysisVersion`). Records are analysed again
+ * under a new version, never mixed with the old.
  */
 export function analysisVersion(spec: AnalysisSpec): string {
   return versionInPipeline(spec, {});
@@ -192,6 +199,7 @@ export function versionInPipeline(spec: AnalysisSpec, context: { readonly name?:
         after: spec.after,
         analysis: context.name,
         upstreamVersion: context.upstreamVersion,
+        redaction: spec.redaction,
       }),
     )
     .digest('hex');

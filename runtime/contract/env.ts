@@ -25,6 +25,19 @@ export const JOB_ENV = {
   price: 'TAP_PRICE',
 } as const;
 
+/**
+ * Variables the construct does not set, read by the jobs when present: other endpoints, for
+ * private or regional ones and for tests (as the clients' own `*_EMULATOR_HOST`).
+ */
+export const OVERRIDE_ENV = {
+  /**
+   * Sensitive Data Protection's endpoint for the generator's redaction, `http(s)://host[:port]`; a
+   * plain-http one is an emulator and gets no credentials.
+   * @default - the global endpoint, dlp.googleapis.com
+   */
+  dlpEndpoint: 'TAP_DLP_ENDPOINT',
+} as const;
+
 /** Per-execution variables, passed by the workflows as Cloud Run `containerOverrides.env`. */
 export const RUN_ENV = {
   executionId: 'TAP_EXECUTION_ID',

@@ -16,3 +16,4 @@ export * from './local';
 export * from './deployment';
 export * from './results';
 export * from './launcher';
+export * from './redaction';

@@ -34,6 +34,12 @@ export const layout = {
    * attempt: the attempt number belongs to the one execution whose create succeeded.
    */
   claim: (executionId: string, batch: string, attempt: number) => `runs/${executionId}/batches/${batch}/attempt-${attempt}/claim.json`,
+  /**
+   * What the generator redacted from each record it sent, one `{record_id, counts}` line each (counts
+   * by info type, never values), for the processor's results rows. Only when redaction is on.
+   */
+  redactionCounts: (executionId: string, batch: string, attempt: number) =>
+    `runs/${executionId}/batches/${batch}/attempt-${attempt}/redaction.jsonl`,
   /** Staging files of the processor's load jobs, one per table. */
   staging: (executionId: string, batch: string, attempt: number, table: string) =>
     `runs/${executionId}/batches/${batch}/attempt-${attempt}/commit/${table}.jsonl`,
@@ -90,6 +96,8 @@ export interface ManifestDocument {
   /** Name of the batch's analysis. */
   readonly analysis: string;
   readonly created_at: string;
+  /** Findings of personal data redacted from the requests, by info type (counts only); absent without redaction. */
+  readonly redacted?: Readonly<Record<string, number>>;
 }
 
 /** `result.json`, written by the processor after its commit. */

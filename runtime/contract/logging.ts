@@ -15,6 +15,8 @@ export const LOG_EVENTS = {
   batchFailed: 'batch_failed',
   /** A batch attempt succeeded (written by the batch workflow). */
   batchSucceeded: 'batch_succeeded',
+  /** The generator redacted personal data from a batch's requests: `findings`, `by_type` (counts, never values). */
+  redacted: 'redacted',
 } as const;
 
 export type LogEvent = (typeof LOG_EVENTS)[keyof typeof LOG_EVENTS];

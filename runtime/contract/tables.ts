@@ -38,7 +38,15 @@ const opt = (name: string, type: ColumnType, description: string): Column => ({ 
 
 /** Logical table keys, used everywhere instead of the (configurable) table ids. */
 export type TableKey =
-  'source' | 'batchAssignments' | 'batchInputs' | 'results' | 'processedRecords' | 'errorTracking' | 'batchEvents' | 'executions';
+  | 'source'
+  | 'batchAssignments'
+  | 'batchInputs'
+  | 'results'
+  | 'processedRecords'
+  | 'errorTracking'
+  | 'batchEvents'
+  | 'executions'
+  | 'forgotten';
 
 /** Default table ids, the seed design's names. */
 export const TABLE_NAMES: Readonly<Record<TableKey, string>> = {
@@ -50,6 +58,7 @@ export const TABLE_NAMES: Readonly<Record<TableKey, string>> = {
   errorTracking: 'error_tracking',
   batchEvents: 'batch_events',
   executions: 'executions',
+  forgotten: 'forgotten',
 };
 
 export const SOURCE_TABLE: TableSpec = {
@@ -135,6 +144,11 @@ export const RESULT_TRAILING_COLUMNS: readonly Column[] = [
   req('batch_id', 'INTEGER', 'Batch that committed the row.'),
   opt('vertex_job', 'STRING', 'Vertex AI batch prediction job resource name.'),
   req('processed_at', 'TIMESTAMP', 'When the row was committed.'),
+  opt(
+    'redaction_counts',
+    'STRING',
+    'Personal data redacted from the transcript before it was sent, as a JSON object of counts by info type (never values); null when redaction is off.',
+  ),
 ];
 
 export const PROCESSED_RECORDS_TABLE: TableSpec = {
@@ -247,6 +261,20 @@ export const COMPARISONS_TABLE: TableSpec = {
   clusterColumns: ['comparison_id', 'record_id'],
 };
 
+/** Erasures by `tapctl forget`: which records were forgotten and when, never their ids. */
+export const FORGOTTEN_TABLE: TableSpec = {
+  name: TABLE_NAMES.forgotten,
+  description: 'Erasures made by tapctl forget: a hash of each record id and when, never the id.',
+  columns: [
+    req('record_hash', 'STRING', 'Hex SHA-256 of the record id.'),
+    req('forgotten_at', 'TIMESTAMP', 'When its rows and run file lines were deleted.'),
+    req('rows_deleted', 'INTEGER', 'Table rows deleted for it (all tables, all versions).'),
+    req('source_deleted', 'BOOLEAN', 'Whether its source row was deleted too (--source).'),
+  ],
+  partitionColumn: 'forgotten_at',
+  clusterColumns: ['record_hash'],
+};
+
 /** The pipeline's own tables, except the results table whose columns depend on the analysis. */
 export const FIXED_TABLES: readonly TableSpec[] = [
   BATCH_ASSIGNMENTS_TABLE,
@@ -255,6 +283,7 @@ export const FIXED_TABLES: readonly TableSpec[] = [
   BATCH_EVENTS_TABLE,
   EXECUTIONS_TABLE,
   BATCH_INPUTS_TABLE,
+  FORGOTTEN_TABLE,
 ];
 
 /**

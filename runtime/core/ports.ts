@@ -3,6 +3,7 @@
  * Storage) and the local ones (DuckDB, a folder) implement them; core never imports either.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { RedactionCounts, ResolvedRedaction } from '../contract/redaction';
 
 /** Objects in the work bucket, addressed by their path inside it (no `gs://bucket/`). */
 export interface ObjectStore {
@@ -77,6 +78,23 @@ export interface Logger {
 /** The environment a job reads its configuration from (process.env, or overrides in-process). */
 export type JobEnv = Readonly<Record<string, string | undefined>>;
 
+/** One transcript with its personal data taken out, and what was taken, counted by info type. */
+export interface RedactedText {
+  readonly text: string;
+  readonly counts: RedactionCounts;
+}
+
+/**
+ * Takes personal data out of transcripts before any request is written: Sensitive Data Protection
+ * in the cloud, the laptop redactor locally.
+ */
+export interface Redactor {
+  /** Redacts texts, answering in their order. */
+  redact(texts: readonly string[], settings: ResolvedRedaction): Promise<RedactedText[]>;
+  /** Characters of transcript worth sending in one call (the generator gathers that many before calling). */
+  readonly batchChars: number;
+}
+
 /** Everything a job's logic needs from outside, given by its entry point or by the local twin. */
 export interface JobPorts {
   readonly warehouse: Warehouse;
@@ -89,6 +107,8 @@ export interface JobPorts {
    * `processed`, ...). Tests and the local twin's faults throw here to simulate a crash.
    */
   readonly checkpoint?: (point: string) => void | Promise<void>;
+  /** De-identifies transcripts; the generator needs one when the analysis has a `redaction`. */
+  readonly redactor?: Redactor;
 }
 
 /** What each `runtime/jobs/<kind>.ts` exports as `run`. */

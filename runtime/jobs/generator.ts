@@ -25,8 +25,9 @@ import {
 import { batchAttempt, batchRef, CommonConfig, commonConfig, maxRecordAttempts, optionalInt, promptInputs } from '../core/config';
 import { loadJobId } from '../core/ids';
 import { commitOnce, CommitPlan, configForPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
-import { errorRow, ledgerState, processedRow, settledByError } from '../core/matching';
+import { errorRow, ledgerState, PlannedRecord, processedRow, settledByError } from '../core/matching';
 import type { JobEnv, JobPorts, JobRun } from '../core/ports';
+import { RedactionQueue } from '../core/redaction-queue';
 import { generate, GenerationLimits, requestTemplate } from '../core/requests';
 import { batchRecords } from '../core/sql';
 
@@ -63,6 +64,14 @@ export const run: JobRun<ManifestDocument> = async (env, ports) => {
   );
   for (const [type, count] of Object.entries(errorsByType)) {
     log.log('WARNING', `${count} records not sent: ${type}`, { event: LOG_EVENTS.recordErrors, error_type: type, count });
+  }
+  if (manifest.redacted) {
+    const findings = Object.values(manifest.redacted).reduce((a, b) => a + b, 0);
+    log.log('INFO', `redacted ${findings} findings of personal data before writing the requests`, {
+      event: LOG_EVENTS.redacted,
+      findings,
+      by_type: manifest.redacted,
+    });
   }
   await store.writeText(layout.manifest(cfg.executionId, batch, cfg.attempt), JSON.stringify(manifest, null, 2) + '\n');
   await ports.checkpoint?.('manifest');
@@ -136,6 +145,7 @@ async function prepare(given: GeneratorConfig, ports: JobPorts): Promise<CommitP
     output: layout.output(cfg.executionId, batch, cfg.attempt),
     errors: layout.staging(cfg.executionId, batch, cfg.attempt, `generator-${TABLE_NAMES.errorTracking}`),
     processed: layout.staging(cfg.executionId, batch, cfg.attempt, `generator-${TABLE_NAMES.processedRecords}`),
+    redaction: layout.redactionCounts(cfg.executionId, batch, cfg.attempt),
   };
   const extraColumns = promptInputs(cfg.analysis.promptTemplate);
   const template = requestTemplate(cfg.analysis);
@@ -143,6 +153,7 @@ async function prepare(given: GeneratorConfig, ports: JobPorts): Promise<CommitP
   const errors = new LineWriter(store.openWrite(paths.errors));
   const processed = new LineWriter(store.openWrite(paths.processed));
   const byType: Record<string, number> = {};
+  const redacted: Record<string, number> = {};
   const ctx = {
     executionId: cfg.executionId,
     batch,
@@ -154,6 +165,30 @@ async function prepare(given: GeneratorConfig, ports: JobPorts): Promise<CommitP
   let lastId: string | undefined;
   let planned = 0;
   let alreadySettled = 0;
+  // Redaction happens here, before any request is written: input.jsonl and all that follows hold only redacted text.
+  const redactionCounts = cfg.analysis.redaction ? new LineWriter(store.openWrite(paths.redaction)) : undefined;
+  type Open = { record: PlannedRecord; recordId: string; columns: Record<string, string | null> };
+  const queue = new RedactionQueue<Open>(
+    cfg.analysis.redaction,
+    ports.redactor,
+    cfg.limits.maxTranscriptChars,
+    async (open, transcript, counts) => {
+      const { record, recordId, columns } = open;
+      const generated = generate(template, { recordId, transcript, columns }, cfg.limits);
+      if (generated.kind === 'request') {
+        await input.write(generated.line);
+        if (redactionCounts && counts) {
+          await redactionCounts.write(JSON.stringify({ record_id: recordId, counts }));
+          for (const [type, n] of Object.entries(counts)) redacted[type] = (redacted[type] ?? 0) + n;
+        }
+        return;
+      }
+      byType[generated.type] = (byType[generated.type] ?? 0) + 1;
+      await errors.write(JSON.stringify(errorRow(ctx, record, generated.type, generated.message, null)));
+      const settled = settledByError({ ...ctx, maxRecordAttempts: Number.MAX_SAFE_INTEGER }, record, generated.type);
+      if (settled) await processed.write(JSON.stringify(settled));
+    },
+  );
   const rows = span ? wh.stream(batchRecords((id) => wh.table(id), cfg.executionId, cfg.batch, cfg.attempt, span, cfg.resultsTable)) : [];
   for await (const row of rows) {
     const recordId = String(row.record_id);
@@ -181,16 +216,10 @@ async function prepare(given: GeneratorConfig, ports: JobPorts): Promise<CommitP
     }
     const columns = promptColumns(row.prompt_columns, extraColumns, recordId);
     const transcript = row.transcript === null || row.transcript === undefined ? null : String(row.transcript);
-    const generated = generate(template, { recordId, transcript, columns }, cfg.limits);
-    if (generated.kind === 'request') {
-      await input.write(generated.line);
-      continue;
-    }
-    byType[generated.type] = (byType[generated.type] ?? 0) + 1;
-    await errors.write(JSON.stringify(errorRow(ctx, record, generated.type, generated.message, null)));
-    const settled = settledByError({ ...ctx, maxRecordAttempts: Number.MAX_SAFE_INTEGER }, record, generated.type);
-    if (settled) await processed.write(JSON.stringify(settled));
+    await queue.add({ record, recordId, columns }, transcript);
   }
+  await queue.flush();
+  await redactionCounts?.close();
   await input.close();
   await errors.close();
   await processed.close();
@@ -230,6 +259,7 @@ async function prepare(given: GeneratorConfig, ports: JobPorts): Promise<CommitP
         model: modelResource(cfg.analysis.model),
         analysis: cfg.analysisName,
         created_at: now,
+        ...(cfg.analysis.redaction ? { redacted } : {}),
       },
     },
   };

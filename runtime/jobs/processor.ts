@@ -12,11 +12,21 @@
  * exists answers "already done", and what an earlier load committed is no longer staged.
  */
 import { createInterface } from 'node:readline';
-import { batchKey, BatchRef, BatchResultDocument, layout, LOG_EVENTS, parseGsUri, RUN_ENV, TABLE_NAMES } from '../contract';
+import {
+  batchKey,
+  BatchRef,
+  BatchResultDocument,
+  layout,
+  LOG_EVENTS,
+  parseGsUri,
+  RedactionCounts,
+  RUN_ENV,
+  TABLE_NAMES,
+} from '../contract';
 import { batchAttempt, batchRef, CommonConfig, commonConfig, ConfigError, maxRecordAttempts, requireString } from '../core/config';
 import { loadJobId } from '../core/ids';
 import { commitOnce, CommitPlan, configForPlan, LineWriter, nowOf, num, readBatchSpan } from '../core/jobkit';
-import { BatchMatcher, PlannedRecord } from '../core/matching';
+import { BatchMatcher, PlannedRecord, type ResultRow } from '../core/matching';
 import type { JobEnv, JobPorts, JobRun } from '../core/ports';
 import { parsePrediction } from '../core/responses';
 import { batchPlanned } from '../core/sql';
@@ -138,6 +148,9 @@ async function prepare(given: ProcessorConfig, ports: JobPorts): Promise<CommitP
   }
   for await (const record of plannedRecords()) matcher.plan(record);
 
+  const redacted = await readRedactionCounts(cfg, ports);
+  const withCounts = (row: ResultRow) =>
+    redacted ? { ...row, redaction_counts: JSON.stringify(redacted.get(String(row.record_id)) ?? {}) } : row;
   const files = (await store.list(cfg.outputPrefix)).filter((p) => p.endsWith('.jsonl')).sort();
   const results = new LineWriter(store.openWrite(staging(cfg.resultsTable)));
   let lines = 0;
@@ -147,7 +160,7 @@ async function prepare(given: ProcessorConfig, ports: JobPorts): Promise<CommitP
       if (line.trim() === '') continue;
       lines++;
       const row = matcher.accept(parsePrediction(cfg.analysis, line));
-      if (row) await results.write(JSON.stringify(row));
+      if (row) await results.write(JSON.stringify(withCounts(row)));
     }
   }
   const errors = new LineWriter(store.openWrite(staging(TABLE_NAMES.errorTracking)));
@@ -155,7 +168,7 @@ async function prepare(given: ProcessorConfig, ports: JobPorts): Promise<CommitP
   // The planned records a second time, in plan order: the matcher keeps hashes, not ids.
   for await (const settled of matcher.settle(plannedRecords())) {
     const writer = settled.kind === 'result' ? results : settled.kind === 'error' ? errors : processed;
-    await writer.write(JSON.stringify(settled.row));
+    await writer.write(JSON.stringify(settled.kind === 'result' ? withCounts(settled.row) : settled.row));
   }
   await results.close();
   await errors.close();
@@ -218,6 +231,25 @@ async function prepare(given: ProcessorConfig, ports: JobPorts): Promise<CommitP
       tokens_out: counts.tokensOut,
     },
   };
+}
+
+/**
+ * What the generator of this attempt redacted, by record (counts by info type), when the analysis
+ * redacts: the results rows carry it in `redaction_counts`. A batch's records fit in memory as
+ * counts (at most 200,000 small objects).
+ */
+async function readRedactionCounts(cfg: ProcessorConfig, ports: JobPorts): Promise<Map<string, RedactionCounts> | undefined> {
+  if (!cfg.analysis.redaction) return undefined;
+  const path = layout.redactionCounts(cfg.executionId, batchKey(cfg.batch), cfg.attempt);
+  const counts = new Map<string, RedactionCounts>();
+  if (!(await ports.store.exists(path))) return counts;
+  const reader = createInterface({ input: ports.store.openRead(path), crlfDelay: Infinity });
+  for await (const line of reader) {
+    if (line.trim() === '') continue;
+    const { record_id, counts: c } = JSON.parse(line) as { record_id: string; counts: RedactionCounts };
+    counts.set(record_id, c);
+  }
+  return counts;
 }
 
 if (require.main === module) {

@@ -17,6 +17,7 @@ import {
   PRIMARY_ANALYSIS,
   WORKFLOW_FILES,
 } from '../contract';
+import { LOCAL_REDACTOR } from '../redaction/local-redactor';
 import type { JobPorts, JobRun, Logger, ObjectStore, Warehouse } from '../core/ports';
 import { iso } from '../core/jobkit';
 import { clockLatest } from '../core/sql';
@@ -141,7 +142,7 @@ export function localDeployment(options: LocalDeploymentOptions): LocalDeploymen
   const faults = options.faults ?? NO_FAULTS;
   const clock = new VirtualClock(options.clockStart ?? Math.floor(Date.now() / 1000));
   const now = () => new Date(clock.now() * 1000);
-  const ports = (kind: JobKind): JobPorts => ({ warehouse, store, log: log.job(kind), now });
+  const ports = (kind: JobKind): JobPorts => ({ warehouse, store, log: log.job(kind), now, redactor: LOCAL_REDACTOR });
   const jobEnv = localJobEnv(settings);
   const cloudRun = new LocalCloudRun({
     project: LOCAL_LAYOUT.projectId,

@@ -11,6 +11,7 @@ import {
   DEFAULT_ANALYSIS,
   DEFAULT_WORKFLOW_NAMES,
   LOCAL_LAYOUT,
+  ManifestDocument,
   PlanDocument,
   planAnalyses,
   PRIMARY_ANALYSIS,
@@ -79,6 +80,8 @@ export interface LocalRunResult {
   /** The workflow error, for a failed run. */
   readonly error?: unknown;
   readonly input?: { readonly rows: number; readonly problems: readonly InputProblem[] };
+  /** Findings of personal data redacted from the requests written, by info type, when the analysis redacts. */
+  readonly redacted?: Readonly<Record<string, number>>;
   /** Wall-clock seconds. */
   readonly elapsedSeconds: number;
   /** Virtual seconds the workflows took (what the run would take against the real services' timings). */
@@ -157,6 +160,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
   let batchesDone = 0;
   let batchesFailed = 0;
   let records = 0;
+  const redacted: Record<string, number> = {};
   const report = () =>
     options.onProgress?.({ batchesTotal, batchesDone, batchesFailed, records, elapsedSeconds: (Date.now() - started) / 1000 });
   try {
@@ -166,6 +170,9 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
         if (kind === 'planner') {
           batchesTotal = (result as PlanDocument).batch_count;
           report();
+        }
+        for (const [type, n] of Object.entries(kind === 'generator' ? ((result as ManifestDocument).redacted ?? {}) : {})) {
+          redacted[type] = (redacted[type] ?? 0) + n;
         }
       },
     });
@@ -222,6 +229,7 @@ export async function runLocalPipeline(options: LocalRunOptions = {}): Promise<L
       elapsedSeconds: (Date.now() - started) / 1000,
       virtualSeconds: clock.now() - virtualStart,
       workdir,
+      ...(analysis.redaction ? { redacted } : {}),
     };
     if (outcome.state === 'FAILED') return { ...common, state: 'FAILED', error: outcome.error };
     // Several analyses come back as {execution_id, analyses: [...]}, one as its own outcome.

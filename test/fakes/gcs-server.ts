@@ -132,6 +132,18 @@ export async function startFakeGcs(options: { pageSize?: number } = {}): Promise
 
   const server = await startServer([
     { method: 'POST', pattern: /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/, handler: upload },
+    // objects.delete: `DELETE /storage/v1/b/{bucket}/o/{object}`, an empty 204 answer; 404 when there is none.
+    {
+      method: 'DELETE',
+      pattern: /^(?:\/storage\/v1)?\/b\/([^/]+)\/o\/(.+)$/,
+      handler: (req, res) => {
+        const bucket = decodeURIComponent(req.match[1]!);
+        const name = decodeURIComponent(req.match[2]!);
+        if (!bucketOf(bucket).delete(name)) return notFound(res, bucket, name);
+        res.writeHead(204);
+        res.end();
+      },
+    },
     {
       method: 'GET',
       pattern: /^(?:\/storage\/v1)?\/b\/([^/]+)\/o$/,

@@ -1,7 +1,7 @@
 /** Runs the jobs in-process against the DuckDB test engine and the in-memory store. */
 import { AnalysisSpec, DEFAULT_ANALYSIS, JOB_ENV, layout, ManifestDocument, PlanDocument, RUN_ENV } from '../../runtime/contract';
 import { MemoryLogger } from '../../runtime/core/log';
-import type { JobEnv, JobPorts } from '../../runtime/core/ports';
+import type { JobEnv, JobPorts, Redactor } from '../../runtime/core/ports';
 import * as generator from '../../runtime/jobs/generator';
 import * as planner from '../../runtime/jobs/planner';
 import * as processor from '../../runtime/jobs/processor';
@@ -33,6 +33,7 @@ export class Harness {
   spec: AnalysisSpec = DEFAULT_ANALYSIS;
   clock = new Date('2026-11-28T10:00:00.000Z');
   checkpoint?: (point: string) => void | Promise<void>;
+  redactor?: Redactor;
 
   private constructor(
     readonly engine: DuckEngine,
@@ -49,7 +50,14 @@ export class Harness {
   }
 
   get ports(): JobPorts {
-    return { warehouse: this.warehouse, store: this.store, log: this.log, now: () => this.clock, checkpoint: this.checkpoint };
+    return {
+      warehouse: this.warehouse,
+      store: this.store,
+      log: this.log,
+      now: () => this.clock,
+      checkpoint: this.checkpoint,
+      redactor: this.redactor,
+    };
   }
 
   env(extra: JobEnv = {}): JobEnv {

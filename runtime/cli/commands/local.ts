@@ -2,7 +2,7 @@ import { Command, CommandIo } from '../command';
 import { UsageError } from '../../ops/errors';
 import { parseOptions, toggle, options, usageText } from '../options';
 import { LAPTOP_OPTIONS, RUN_OPTIONS, WORK_FOLDER_OPTION } from '../run-options';
-import { leftFailed, renderSummary, runOnLaptop } from '../laptop-run';
+import { leftFailed, renderRedacted, renderSummary, runOnLaptop } from '../laptop-run';
 
 const OUTPUT_OPTIONS = options({ json: toggle('print the report (or the plan) as one JSON object') });
 
@@ -34,6 +34,7 @@ async function localRun(argv: readonly string[], io: CommandIo): Promise<number>
   const summaries = result.summaries!;
   if (summaries.length === 1) {
     io.stdout.write(values.json ? JSON.stringify(summaries[0]) + '\n' : renderSummary(summaries[0]!, result.elapsedSeconds));
+    if (result.redacted && !values.json) io.stdout.write(renderRedacted(result.redacted));
     return leftFailed(summaries[0]!, result.workdir, io);
   }
   // Several analyses: the master workflow's own shape, and one report per analysis.
@@ -42,6 +43,7 @@ async function localRun(argv: readonly string[], io: CommandIo): Promise<number>
       ? JSON.stringify({ execution_id: result.executionId, analyses: summaries }) + '\n'
       : summaries.map((s) => `analysis ${s.analysis}\n${renderSummary(s, result.elapsedSeconds)}`).join('\n'),
   );
+  if (result.redacted && !values.json) io.stdout.write(renderRedacted(result.redacted));
   return Math.max(...summaries.map((s) => leftFailed(s, result.workdir, io)));
 }
 

@@ -216,6 +216,16 @@ export class FakeGcp {
         types: types as SqlParamTypes,
       });
     } catch (error) {
+      // BigQuery answers a query naming a table the dataset lacks with 404 "Not found: Table".
+      const missing = /Table with name "?([A-Za-z0-9_]+)"? does not exist/.exec((error as Error).message);
+      if (missing) {
+        return googleError(
+          404,
+          `Not found: Table ${project}:${this.options.dataset}.${missing[1]} was not found in location US`,
+          'NOT_FOUND',
+          'notFound',
+        );
+      }
       return googleError(400, (error as Error).message, 'INVALID_ARGUMENT', 'invalidQuery');
     }
     const jobReference = { projectId: project, jobId: `job_${++this.counter}`, location: 'US' };
