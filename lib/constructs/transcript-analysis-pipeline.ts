@@ -345,6 +345,7 @@ export class TranscriptAnalysisPipeline extends Construct {
       sourceTable: this.warehouse.sourceTable,
       sourceIdColumn: this.warehouse.sourceIdColumn,
       sourceTextColumn: this.warehouse.sourceTextColumn,
+      sourceIngestedColumn: this.warehouse.sourceIngestedColumn,
       analysis: this.analysis,
       analyses: otherAnalyses,
       maxRecordAttempts: props.maxRecordAttempts ?? DEFAULTS.maxRecordAttempts,

@@ -21,6 +21,13 @@ export interface SourceTable {
   readonly idColumn?: string;
   /** Column with the transcript text. @default 'transcript' */
   readonly textColumn?: string;
+  /**
+   * Column saying when each row was written (a TIMESTAMP), if the table has one: a record erased
+   * with `tapctl forget` is analysed again only when its row was written after the erasure.
+   * Without it, a forgotten record is never analysed again.
+   * @default - none
+   */
+  readonly ingestedColumn?: string;
 }
 
 export interface WarehouseProps {
@@ -89,6 +96,8 @@ export class Warehouse extends Construct {
   public readonly latestViews: Readonly<Record<string, BigqueryTable>>;
   /** The results table of each analysis, by analysis name (`pass1` is `tables.results`). */
   public readonly resultsTables: Readonly<Record<string, BigqueryTable>>;
+  /** The source table's column saying when each row was written, if it has one. */
+  public readonly sourceIngestedColumn: string | undefined;
   /** `project.dataset.table` of the source table. */
   public readonly sourceTable: string;
   /** The source table's column holding each transcript's id. */
@@ -213,6 +222,7 @@ export class Warehouse extends Construct {
     this.sourceTable = props.source?.table ?? `${props.projectId}.${props.datasetId}.${TABLE_NAMES.source}`;
     this.sourceIdColumn = props.source?.idColumn ?? 'transcript_id';
     this.sourceTextColumn = props.source?.textColumn ?? 'transcript';
+    this.sourceIngestedColumn = props.source ? props.source.ingestedColumn : SOURCE_TABLE.partitionColumn;
   }
 
   /** Read rows of a table or view: `roles/bigquery.dataViewer` on it. */

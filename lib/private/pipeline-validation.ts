@@ -121,6 +121,12 @@ export function validatePipelineProps(props: TranscriptAnalysisPipelineProps): v
       IDENTIFIER,
       'a column name: a lowercase letter, then lowercase letters, digits or _',
     );
+    checkPattern(
+      'source.ingestedColumn',
+      props.source.ingestedColumn,
+      IDENTIFIER,
+      'a column name: a lowercase letter, then lowercase letters, digits or _',
+    );
   }
   if (props.price !== undefined) {
     checkRange('price.inputPerMillion', props.price.inputPerMillion, 0, 1000, { integer: false });

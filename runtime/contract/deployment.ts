@@ -22,6 +22,8 @@ export interface JobEnvironment extends DeploymentTarget {
   readonly sourceTable: string;
   readonly sourceIdColumn: string;
   readonly sourceTextColumn: string;
+  /** The source's column saying when each row was written, if it has one (`JOB_ENV.sourceIngestedColumn`). */
+  readonly sourceIngestedColumn?: string;
   /** The `pass1` analysis. */
   readonly analysis: AnalysisSpec;
   /** The pipeline's other analyses, by name. @default - none */
@@ -42,6 +44,7 @@ export function jobEnvironment(e: JobEnvironment): Record<string, string> {
     [JOB_ENV.sourceTable]: e.sourceTable,
     [JOB_ENV.sourceIdColumn]: e.sourceIdColumn,
     [JOB_ENV.sourceTextColumn]: e.sourceTextColumn,
+    ...(e.sourceIngestedColumn ? { [JOB_ENV.sourceIngestedColumn]: e.sourceIngestedColumn } : {}),
     [JOB_ENV.analysis]: JSON.stringify(e.analysis),
     ...(e.analyses && Object.keys(e.analyses).length > 0 ? { [JOB_ENV.analyses]: JSON.stringify(e.analyses) } : {}),
     [JOB_ENV.maxRecordAttempts]: String(e.maxRecordAttempts),

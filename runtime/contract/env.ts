@@ -14,6 +14,12 @@ export const JOB_ENV = {
   sourceTable: 'TAP_SOURCE_TABLE',
   sourceIdColumn: 'TAP_SOURCE_ID_COLUMN',
   sourceTextColumn: 'TAP_SOURCE_TEXT_COLUMN',
+  /**
+   * The source's column saying when each row was written (the pipeline's own source table's
+   * `ingested_at`), if it has one: a forgotten record is planned again only when its row was
+   * written after the erasure. Without it, a forgotten record is never planned again.
+   */
+  sourceIngestedColumn: 'TAP_SOURCE_INGESTED_COLUMN',
   /** The analysis declaration as JSON (`AnalysisSpec`). */
   analysis: 'TAP_ANALYSIS',
   /** The pipeline's other analyses as JSON, `{name: AnalysisSpec}` (`pass1` is `TAP_ANALYSIS`); absent when there are none. */

@@ -155,6 +155,8 @@ export interface CommonConfig {
   readonly sourceTable: string;
   readonly sourceIdColumn: string;
   readonly sourceTextColumn: string;
+  /** The source's column saying when each row was written, if it has one. */
+  readonly sourceIngestedColumn?: string;
   /** The analysis this job works for: `TAP_ANALYSIS_NAME`, or the one its plan was made for (see `forVersion`). */
   readonly analysisName: string;
   readonly analysis: AnalysisSpec;
@@ -194,6 +196,8 @@ export function commonConfig(env: JobEnv): CommonConfig {
   }
   const sourceIdColumn = requireIdentifier(JOB_ENV.sourceIdColumn, raw(env, JOB_ENV.sourceIdColumn) ?? 'transcript_id');
   const sourceTextColumn = requireIdentifier(JOB_ENV.sourceTextColumn, raw(env, JOB_ENV.sourceTextColumn) ?? 'transcript');
+  const ingested = raw(env, JOB_ENV.sourceIngestedColumn);
+  const sourceIngestedColumn = ingested === undefined ? undefined : requireIdentifier(JOB_ENV.sourceIngestedColumn, ingested);
   const analyses = parseAnalyses(env);
   const name = raw(env, RUN_ENV.analysisName) ?? PRIMARY_ANALYSIS;
   const selected = analyses.find((a) => a.name === name);
@@ -214,6 +218,7 @@ export function commonConfig(env: JobEnv): CommonConfig {
     sourceTable,
     sourceIdColumn,
     sourceTextColumn,
+    ...(sourceIngestedColumn ? { sourceIngestedColumn } : {}),
     analysisName: selected.name,
     analysis: selected.spec,
     analysisVersion: selected.version,
@@ -230,6 +235,7 @@ export function sourceRef(cfg: CommonConfig): SourceRef {
     table: cfg.sourceTable,
     idColumn: cfg.sourceIdColumn,
     textColumn: cfg.sourceTextColumn,
+    ...(cfg.sourceIngestedColumn ? { ingestedColumn: cfg.sourceIngestedColumn } : {}),
     ...(cfg.upstream ? { upstream: { table: cfg.upstream.resultsTable, version: cfg.upstream.version } } : {}),
   };
 }

@@ -61,6 +61,8 @@ export interface SourceRef {
   readonly table: string;
   readonly idColumn: string;
   readonly textColumn: string;
+  /** The column saying when each source row was written, if the source has one (see `notForgotten`). */
+  readonly ingestedColumn?: string;
   /**
    * For a chained analysis: the upstream's results table and current version. Only source records
    * with a result there under that version are planned.
@@ -138,9 +140,10 @@ numbered AS (
 function sourceIdsCte(t: TableName, source: SourceRef): string {
   if (!source.upstream) {
     return `source_ids AS (
-  SELECT DISTINCT CAST(${col(source.idColumn)} AS STRING) AS record_id
-  FROM ${t(source.table)}
-  WHERE ${col(source.idColumn)} IS NOT NULL
+  SELECT DISTINCT CAST(s.${col(source.idColumn)} AS STRING) AS record_id
+  FROM ${t(source.table)} s
+  WHERE s.${col(source.idColumn)} IS NOT NULL
+    AND ${notForgotten(t, source)}
 )`;
   }
   return `source_ids AS (
@@ -148,7 +151,22 @@ function sourceIdsCte(t: TableName, source: SourceRef): string {
   FROM ${t(source.table)} s
   JOIN ${t(source.upstream.table)} u ON u.record_id = CAST(s.${col(source.idColumn)} AS STRING) AND u.analysis_version = @upstream_version
   WHERE s.${col(source.idColumn)} IS NOT NULL
+    AND ${notForgotten(t, source)}
 )`;
+}
+
+/**
+ * SQL truth value of "source row `s` is not of a forgotten record" (`tapctl forget`, which keeps
+ * only the SHA-256 of each id): a forgotten record is planned again only when its row was written
+ * after the erasure (it came back in the source); a source without a column saying when rows were
+ * written never plans it again.
+ */
+function notForgotten(t: TableName, source: SourceRef): string {
+  const cameBack = source.ingestedColumn ? ` AND f.forgotten_at >= s.${col(source.ingestedColumn)}` : '';
+  return `NOT EXISTS (
+      SELECT 1 FROM ${t(TABLE_NAMES.forgotten)} f
+      WHERE f.record_hash = LOWER(TO_HEX(SHA256(CAST(s.${col(source.idColumn)} AS STRING))))${cameBack}
+    )`;
 }
 
 function upstreamParams(source: SourceRef): { params: SqlParams; types: SqlParamTypes } {

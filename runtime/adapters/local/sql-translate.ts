@@ -75,6 +75,7 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
  */
 export const DUCKDB_MACROS: readonly string[] = [
   'CREATE OR REPLACE MACRO safe_divide(a, b) AS CASE WHEN b = 0 THEN NULL ELSE a / b END',
+  'CREATE OR REPLACE MACRO tap_sha256(s) AS unhex(sha256(s))',
   'CREATE OR REPLACE MACRO generate_uuid() AS CAST(gen_random_uuid() AS VARCHAR)',
   'CREATE OR REPLACE MACRO countif(x) AS count_if(x)',
   'CREATE OR REPLACE MACRO logical_or(x) AS bool_or(x)',
@@ -328,6 +329,9 @@ function rewrite(tokens: Token[], from: number, to: number, source: string, opti
         skipTo = j;
       } else if (word === 'TIMESTAMP' && nextIsParen && lastSig?.text.toUpperCase() !== 'AS') {
         emitted = 'tap_timestamp';
+      } else if (word === 'SHA256' && nextIsParen) {
+        // BigQuery's SHA256 answers BYTES, DuckDB's a hex string: the macro answers the bytes.
+        emitted = 'tap_sha256';
       } else if (word === 'SAFE_CAST') {
         emitted = 'TRY_CAST';
       } else if (word === 'IN' && upper(next) === 'UNNEST') {
