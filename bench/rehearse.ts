@@ -119,7 +119,7 @@ async function main(): Promise<void> {
 
 Measured ${new Date().toISOString().slice(0, 10)} by \`node bin/run-ts.js bench/rehearse.ts\` on ${os.cpus().length} x ${os.cpus()[0]?.model.trim()} with Node.js ${process.version}: \`tapctl rehearse\` (runtime/ops/rehearsal.ts) runs the real \`workflows/master-orchestrator.yaml\` and \`workflows/batch.yaml\` on the local engine's virtual clock, with stand-ins of Cloud Run, Vertex AI, Cloud Storage and BigQuery that move no data but count every billable unit and quota. Transcripts of ${int(AVG_CHARS)} characters, the default settings (\`batchSize: auto\`, ${DEFAULTS.maxConcurrentBatches} batches at once, polls every ${DEFAULTS.pollIntervalSeconds} s), Vertex AI jobs queued 0 to ${(2 * RUN_ASSUMPTIONS.vertexQueueSeconds) / 60} min (evenly) and running ${RUN_ASSUMPTIONS.vertexSecondsPerRecord} s per request; a slow job takes the factor shown times longer, queued and running. The ideal is the plan's work (planner, every attempt's jobs and Vertex AI time, reporter) over the lanes; no schedule ends before it, nor before its longest batch.
 
-## Makespan against the ideal (goal: at most ${GOAL}x under a 10% slow tail)
+### Makespan against the ideal (goal: at most ${GOAL}x under a 10% slow tail)
 
 | run | batches | makespan h (median) | ideal h (median) | makespan / ideal: min / median / max | seeds within ${GOAL}x | makespan / the same seed without the tail (median) | wall time per rehearsal |
 |---|---|---:|---:|---|---:|---:|---:|
@@ -127,13 +127,13 @@ ${rows.join('\n')}
 
 At 100M the goal is met with the default slow factor: ${int(big.batches)} batches over ${DEFAULTS.maxConcurrentBatches} lanes are ${int(big.batches / DEFAULTS.maxConcurrentBatches)} waves, and the work queue hands a lane the next batch as soon as the master sees it free, so a slow job delays only its own lane's share. At 1M the plan is four waves (32 jobs): a slow job that starts in the last wave ends well after the others and the makespan exceeds ${GOAL}x the ideal in some seeds, more often the slower the slow jobs are. Against batches sized for one wave (the former \`auto\`), four waves halve the damage of a slow job; what would remove the rest is batches that shrink towards the end of the plan (guided scheduling), which the plan's fixed batch size does not allow today.
 
-## Quota headroom at 100M (the first rehearsal above)
+### Quota headroom at 100M (the first rehearsal above)
 
 | quota or limit | peak | limit | use | ok | what |
 |---|---:|---:|---:|---|---|
 ${quotaRows.join('\n')}
 
-## Cost and bytes
+### Cost and bytes
 
 | records | model (batch price) | pipeline, counted | pipeline / model | pipeline, \`tapctl estimate\` | source (ids and text) | planner / source | generators' staged rows / source | ledger lookups / source (upper bound) | all query bytes / source |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
