@@ -9,6 +9,7 @@ describe('deployment environment', () => {
       sourceTable: 'p.d.t',
       sourceIdColumn: 'id',
       sourceTextColumn: 'text',
+      sourceIngestedColumn: 'loaded_at',
       analysis: DEFAULT_ANALYSIS,
       analyses: { qa: { ...DEFAULT_ANALYSIS, promptTemplate: 'Score: {transcript}' } },
       maxRecordAttempts: 3,
