@@ -588,14 +588,18 @@ export function duckExploreWarehouse(w: OpsWarehouse): ExploreWarehouse {
 }
 
 /**
- * The explorer over a laptop work folder: the analysis's declaration is the one the work folder
- * kept for the version of its latest result (fields it no longer declares are charted by type).
+ * The explorer over a laptop work folder: the analysis's declaration is `spec` when given, else the
+ * one the work folder kept for the version of its latest result (fields it no longer declares are
+ * charted by type).
  */
-export async function openWorkspaceExplorer(local: LocalWorkspace, options: { analysis?: string; since?: string }): Promise<Explorer> {
+export async function openWorkspaceExplorer(
+  local: LocalWorkspace,
+  options: { analysis?: string; since?: string; spec?: AnalysisSpec },
+): Promise<Explorer> {
   const tables = analysisTables(options.analysis);
   const w = duckExploreWarehouse(local.warehouse);
-  let spec: AnalysisSpec | undefined;
-  if ((await w.columns(tables.results)).length > 0) {
+  let spec = options.spec;
+  if (spec === undefined && (await w.columns(tables.results)).length > 0) {
     const [latest] = await w.query<Row>({
       sql: `SELECT analysis_version FROM ${w.table(tables.results)} ORDER BY processed_at DESC, analysis_version DESC LIMIT 1`,
     });
