@@ -9,7 +9,8 @@ import { explorerHtml } from '../../ops/explore-html';
 import { openTargetExplorer, readAnalysisFile, TargetExplorerOptions } from '../../ops/explore-target';
 import { AnalysisSpec, PRIMARY_ANALYSIS, EXPLORER_LIMITS } from '../../contract';
 
-const ANALYSIS_FILE = 'analysis-file';
+/** The option that names the analysis's declaration file. */
+export const ANALYSIS_FILE = 'analysis-file';
 
 /** Options shared with `tapctl serve`: which analysis, its declaration and which calls. */
 export const EXPLORE_OPTIONS = options({
@@ -50,13 +51,13 @@ const HTML_OPTIONS = options({
 });
 
 const usage = usageText(
-  'usage: tapctl explore (--local DIR | deployment options) [--analysis NAME] [--analysis-file FILE] [--since DATE] [--sample N] --html FILE',
+  `usage: tapctl explore (--local DIR | deployment options) [--analysis NAME] [--${ANALYSIS_FILE} FILE] [--since DATE] [--sample N] --html FILE`,
   `Writes one self-contained page over an analysis's results: a chart per field (values, yes/no
 share, histogram, commonest keywords), calls over time, breakdowns by agent and channel, errors by
 type, and a table of calls with filters, search and one call's view (its transcript, every field,
 its errors). Charts are computed in SQL over every call; the page carries a bounded sample of
 calls and says so. \`tapctl serve\` shows the same page with filters answered by queries. A work
-folder keeps the analysis's declaration; for a deployment, give it with --analysis-file.`,
+folder keeps the analysis's declaration; for a deployment, give it with --${ANALYSIS_FILE}.`,
   [
     ['Options', { ...EXPLORE_OPTIONS, ...HTML_OPTIONS }],
     [TARGET_TITLE, TARGET_OPTIONS],

@@ -3,14 +3,14 @@ import { integer, options, parseOptions, usageText } from '../options';
 import { TARGET_OPTIONS, TARGET_TITLE } from '../target-options';
 import { resolveTarget } from '../../ops/config';
 import { startExplorerServer } from '../../ops/explore-server';
-import { EXPLORE_OPTIONS, exploreChoice } from './explore';
+import { ANALYSIS_FILE, EXPLORE_OPTIONS, exploreChoice } from './explore';
 
 const SERVE_OPTIONS = options({
   port: integer({ value: 'P', min: 0, max: 65535, default: 8080, help: 'port on 127.0.0.1 (0: any free port)' }),
 });
 
 const usage = usageText(
-  'usage: tapctl serve (--local DIR | deployment options) [--port P] [--analysis NAME] [--analysis-file FILE] [--since DATE]',
+  `usage: tapctl serve (--local DIR | deployment options) [--port P] [--analysis NAME] [--${ANALYSIS_FILE} FILE] [--since DATE]`,
   `Serves the page of \`tapctl explore\` on 127.0.0.1 until interrupted (Ctrl-C). Its filters and
 search are answered by queries over every call, not only a sample. The work folder (or the
 deployment's dataset) is opened for each request only, so a laptop run can use it in between.`,
