@@ -136,6 +136,8 @@ export interface Explorer {
   readonly columns: readonly TableColumn[];
   /** Categorical fields a call list can be filtered on. */
   readonly filterable: readonly string[];
+  /** Fields the declaration names that the results table has no column for: not charted. */
+  readonly missingDeclared: readonly string[];
   summarize(progress?: (step: string) => void): Promise<ExplorerSummary>;
   calls(filter: CallFilter, offset: number, limit: number): Promise<CallPage>;
 }
@@ -234,6 +236,7 @@ export async function openExplorer(w: ExploreWarehouse, options: ExplorerOptions
   }
   const resultNames = resultColumns.map((c) => c.name);
   const taken = new Set(resultNames);
+  const missingDeclared = [...declared.keys()].filter((name) => !taken.has(name));
   const carried = hasSource ? sourceColumns.filter((c) => c.name !== SOURCE_ROLES.id && c.name !== 'ingested_at') : [];
   const columns: TableColumn[] = [
     ...resultColumns,
@@ -265,6 +268,7 @@ export async function openExplorer(w: ExploreWarehouse, options: ExplorerOptions
     fields,
     columns,
     filterable,
+    missingDeclared,
     summarize: (progress) => q.summarize(fields, columns, progress ?? (() => undefined)),
     calls: (filter, offset, limit) => {
       const order = filter.orderBy;

@@ -5,7 +5,7 @@ import { integer, options, parseOptions, text, usageText, Values } from '../opti
 import { TARGET_OPTIONS, TARGET_TITLE } from '../target-options';
 import { resolveTarget, Target } from '../../ops/config';
 import { withTarget } from '../../ops/target';
-import { explorerHtml } from '../../ops/explore-html';
+import { explorerHtml, missingNote } from '../../ops/explore-html';
 import { openTargetExplorer, readAnalysisFile, TargetExplorerOptions } from '../../ops/explore-target';
 import { AnalysisSpec, PRIMARY_ANALYSIS, EXPLORER_LIMITS } from '../../contract';
 
@@ -76,6 +76,7 @@ export const command: Command = {
     const file = path.resolve(io.cwd, values.html);
     return withTarget(target, io.env, async (open) => {
       const explorer = await openTargetExplorer(open, choice);
+      for (const note of missingNote(explorer)) io.stderr.write(`explore: ${note}\n`);
       const summary = await explorer.summarize((step) => io.stderr.write(`explore: ${step}\n`));
       io.stderr.write(`explore: the ${values.sample} most recent calls\n`);
       const calls = await explorer.calls({}, 0, values.sample);

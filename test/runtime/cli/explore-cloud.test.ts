@@ -235,6 +235,19 @@ describe('tapctl explore against a deployment (fake BigQuery, official client)',
     });
   });
 
+  test('names the declared fields the results table has no column for, on stderr and on the page', async () => {
+    const urgency = { name: 'urgency', type: 'string', enum: ['low', 'high'], description: 'How urgent the call was.' } as const;
+    writeFileSync(path.join(dir, 'other.json'), JSON.stringify({ ...ANALYSIS, fields: [...ANALYSIS.fields, urgency] }));
+    const r = await run(['explore', '--analysis-file', 'other.json', '--html', 'calls.html']);
+    expect(r.code).toBe(0);
+    const said = `The declaration names urgency, which ${TABLE_NAMES.results} has no column for`;
+    expect(r.stderr).toContain(said);
+    const html = readFileSync(path.join(dir, 'calls.html'), 'utf8');
+    expect(html).toContain(said);
+    expect(html).not.toContain('data-field="urgency"');
+    expect(html).toContain('data-field="sentiment"');
+  });
+
   test('refuses a declaration that is not one, a missing file, and a dataset that is not there', async () => {
     writeFileSync(path.join(dir, 'bad.json'), JSON.stringify({ ...ANALYSIS, fields: [{ name: 'mood', type: 'colour' }] }));
     const bad = await run(['explore', '--analysis-file', 'bad.json', '--html', 'x.html']);
