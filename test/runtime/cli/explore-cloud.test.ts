@@ -161,7 +161,7 @@ function chart(html: string, name: string): Record<string, number> {
   const svg = new RegExp(`<svg data-chart="${name}"[^>]*>(.*?)</svg>`, 's').exec(html);
   if (!svg) throw new Error(`no chart ${name} on the page`);
   const marks: Record<string, number> = {};
-  for (const m of svg[1]!.matchAll(/<g class="mark" data-value="([^"]*)" data-count="(\d+)"/g)) marks[m[1]!] = Number(m[2]);
+  for (const m of svg[1]!.matchAll(/<g class="mark" data-(?:value|key)="([^"]*)" data-count="(\d+)"/g)) marks[m[1]!] = Number(m[2]);
   return marks;
 }
 
@@ -202,6 +202,9 @@ describe('tapctl explore against a deployment (fake BigQuery, official client)',
       errorRecords.set(e.type, (errorRecords.get(e.type) ?? new Set()).add(e.record));
     }
     expect(chart(html, 'errors')).toEqual(Object.fromEntries([...errorRecords].map(([type, records]) => [type, records.size])));
+    const source = (id: string) => SOURCE.find((s) => s.id === id)!;
+    expect(chart(html, 'breakdown:agent_id:sentiment')).toEqual(tally(calls, (c) => source(c.id).agent));
+    expect(chart(html, 'breakdown:channel:resolution')).toEqual(tally(calls, (c) => source(c.id).channel));
     const page = carried(html);
     const byTime = [...calls].sort((a, b) => SOURCE.find((s) => s.id === b.id)!.day - SOURCE.find((s) => s.id === a.id)!.day);
     expect(page.rows.map((x) => [x.values.record_id, x.transcript])).toEqual(
