@@ -29,6 +29,8 @@ export interface ExplorerPageInput {
   readonly generatedAt: string;
   /** Served: filters and search are answered by the server. */
   readonly served?: boolean;
+  /** Sentences shown under the header, about how the page was made (say, without a declaration). */
+  readonly notes?: readonly string[];
 }
 
 const label = (value: string | null) => (value === null ? NO_VALUE : value);
@@ -345,6 +347,15 @@ const SCRIPT = `
 })();
 `;
 
+/** What the page and `tapctl explore` say of declared fields the results table lacks. */
+export function missingNote(explorer: Explorer): string[] {
+  const names = explorer.missingDeclared;
+  if (names.length === 0) return [];
+  return [
+    `The declaration names ${names.join(', ')}, which ${explorer.resultsTable} has no column for: not charted. Is it the declaration of ${explorer.analysis}?`,
+  ];
+}
+
 /** The explorer page. */
 export function explorerHtml(input: ExplorerPageInput): string {
   const { explorer, summary, calls, sampleLimit, generatedAt, served } = input;
@@ -370,7 +381,7 @@ export function explorerHtml(input: ExplorerPageInput): string {
   const span = summary.firstCall && summary.lastCall ? `${summary.firstCall.slice(0, 10)} to ${summary.lastCall.slice(0, 10)}` : 'no calls';
   const head = `<header><h1>Calls analysed: ${escapeHtml(explorer.analysis)}</h1>
 <p class="meta"><span data-metric="calls" data-value="${summary.calls}">${integer(summary.calls)}</span> calls (${escapeHtml(span)} by ${escapeHtml(explorer.timeColumn)}${explorer.since ? `, since ${escapeHtml(explorer.since)}` : ''}), from ${escapeHtml(explorer.resultsTable)}, the latest result per record; analysis version${summary.versions.length === 1 ? '' : 's'} ${escapeHtml(summary.versions.join(', ') || 'none')}. Generated ${escapeHtml(generatedAt)}.</p>
-<p class="notice" id="sample-note" data-carried="${carried}" data-total="${summary.calls}">${escapeHtml(notice)}</p></header>`;
+<p class="notice" id="sample-note" data-carried="${carried}" data-total="${summary.calls}">${escapeHtml(notice)}</p>${[...(input.notes ?? []), ...missingNote(explorer)].map((n) => `<p class="notice">${escapeHtml(n)}</p>`).join('')}</header>`;
   const table = `<section id="list"><h2>Calls</h2><div id="filters"></div><p class="note" id="shown"></p>
 <div style="max-height:520px;overflow:auto"><table id="calls"><thead><tr>${tableColumns.map((c) => `<th data-column="${escapeHtml(c)}" title="sort">${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody></tbody></table></div></section>
 <section id="call" hidden></section>`;

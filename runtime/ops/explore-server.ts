@@ -1,25 +1,32 @@
 /**
- * `tapctl serve`: the explorer page on 127.0.0.1, over the warehouse itself. The page is built
- * afresh for each visit; its table asks `CALLS_PATH` for each filtered page of calls, which one
- * query answers over every call (the written page can only filter the sample it carries).
+ * `tapctl serve`: the explorer page on 127.0.0.1, over the warehouse itself (a work folder's DuckDB
+ * or a deployment's BigQuery dataset). The page is built afresh for each visit; its table asks
+ * `CALLS_PATH` for each filtered page of calls, which one query answers over every call (the
+ * written page can only filter the sample it carries).
  *
- * The work folder is opened for each request and closed after it, so that a laptop run can take it
- * between two requests (DuckDB lets one process at a time open it).
+ * The target is opened for each request and closed after it, so that a laptop run can take a work
+ * folder between two requests (DuckDB lets one process at a time open it).
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EXPLORER_LIMITS } from '../contract';
+import type { AnalysisSpec } from '../contract';
 import type { Target } from './config';
 import { OperatorError, UsageError } from './errors';
-import { CallFilter, Explorer, openWorkspaceExplorer } from './explore';
+import type { CallFilter, Explorer } from './explore';
 import { CALLS_PATH, explorerHtml } from './explore-html';
+import { openTargetExplorer } from './explore-target';
 import { withTarget } from './target';
 
 export interface ExplorerServerOptions {
-  readonly target: Target & { readonly kind: 'local' };
+  readonly target: Target;
   readonly env: NodeJS.ProcessEnv;
   readonly analysis?: string;
   readonly since?: string;
+  /** The analysis's declaration. @default - a work folder's saved one; on a deployment, none */
+  readonly spec?: AnalysisSpec;
+  /** Sentences the page shows under its header. */
+  readonly notes?: readonly string[];
   /** @default 0 - any free port */
   readonly port?: number;
   /** Called with each request's outcome, for the server's log. */
@@ -53,9 +60,9 @@ export async function startExplorerServer(options: ExplorerServerOptions): Promi
   const log = options.log ?? (() => undefined);
   const withExplorer = <T>(use: (explorer: Explorer) => Promise<T>): Promise<T> =>
     withTarget(options.target, options.env, async (open) =>
-      use(await openWorkspaceExplorer(open.local!, { analysis: options.analysis, since: options.since })),
+      use(await openTargetExplorer(open, { analysis: options.analysis, since: options.since, spec: options.spec })),
     );
-  // The analysis and the work folder are checked before the server listens: a bad one fails at once.
+  // The analysis and the target are checked before the server listens: a bad one fails at once.
   await withExplorer(async () => undefined);
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -77,6 +84,7 @@ export async function startExplorerServer(options: ExplorerServerOptions): Promi
             sampleLimit: EXPLORER_LIMITS.servePageRows,
             generatedAt: new Date().toISOString(),
             served: true,
+            notes: options.notes,
           });
         });
         return send(200, 'text/html', html);

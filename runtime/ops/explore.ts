@@ -136,6 +136,8 @@ export interface Explorer {
   readonly columns: readonly TableColumn[];
   /** Categorical fields a call list can be filtered on. */
   readonly filterable: readonly string[];
+  /** Fields the declaration names that the results table has no column for: not charted. */
+  readonly missingDeclared: readonly string[];
   summarize(progress?: (step: string) => void): Promise<ExplorerSummary>;
   calls(filter: CallFilter, offset: number, limit: number): Promise<CallPage>;
 }
@@ -234,6 +236,7 @@ export async function openExplorer(w: ExploreWarehouse, options: ExplorerOptions
   }
   const resultNames = resultColumns.map((c) => c.name);
   const taken = new Set(resultNames);
+  const missingDeclared = [...declared.keys()].filter((name) => !taken.has(name));
   const carried = hasSource ? sourceColumns.filter((c) => c.name !== SOURCE_ROLES.id && c.name !== 'ingested_at') : [];
   const columns: TableColumn[] = [
     ...resultColumns,
@@ -265,6 +268,7 @@ export async function openExplorer(w: ExploreWarehouse, options: ExplorerOptions
     fields,
     columns,
     filterable,
+    missingDeclared,
     summarize: (progress) => q.summarize(fields, columns, progress ?? (() => undefined)),
     calls: (filter, offset, limit) => {
       const order = filter.orderBy;
@@ -588,14 +592,18 @@ export function duckExploreWarehouse(w: OpsWarehouse): ExploreWarehouse {
 }
 
 /**
- * The explorer over a laptop work folder: the analysis's declaration is the one the work folder
- * kept for the version of its latest result (fields it no longer declares are charted by type).
+ * The explorer over a laptop work folder: the analysis's declaration is `spec` when given, else the
+ * one the work folder kept for the version of its latest result (fields it no longer declares are
+ * charted by type).
  */
-export async function openWorkspaceExplorer(local: LocalWorkspace, options: { analysis?: string; since?: string }): Promise<Explorer> {
+export async function openWorkspaceExplorer(
+  local: LocalWorkspace,
+  options: { analysis?: string; since?: string; spec?: AnalysisSpec },
+): Promise<Explorer> {
   const tables = analysisTables(options.analysis);
   const w = duckExploreWarehouse(local.warehouse);
-  let spec: AnalysisSpec | undefined;
-  if ((await w.columns(tables.results)).length > 0) {
+  let spec = options.spec;
+  if (spec === undefined && (await w.columns(tables.results)).length > 0) {
     const [latest] = await w.query<Row>({
       sql: `SELECT analysis_version FROM ${w.table(tables.results)} ORDER BY processed_at DESC, analysis_version DESC LIMIT 1`,
     });

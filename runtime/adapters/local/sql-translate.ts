@@ -9,7 +9,8 @@
  * - `@name` parameters become `$name`, and the names used are reported;
  * - type names (`INT64`, `FLOAT64`, `ARRAY<STRING>`, …) become DuckDB's;
  * - a few constructs with no macro equivalent: `CURRENT_TIMESTAMP()`, `TIMESTAMP_DIFF(a, b, PART)`,
- *   `x IN UNNEST(list)`, `INTERVAL @n HOUR`, `SAFE_CAST`, `INSERT t` / `DELETE t` without INTO/FROM;
+ *   `x IN UNNEST(list)`, `JOIN UNNEST(list) AS x`, `INTERVAL @n HOUR`, `SAFE_CAST`, `INSERT t` /
+ *   `DELETE t` without INTO/FROM;
  * - timestamp literals and TIMESTAMP parameters are read with their UTC offset, as BigQuery reads them.
  * Functions that differ only by name or by a little logic (`SAFE_DIVIDE`, `GENERATE_UUID`,
  * `COUNTIF`, ...) are macros created in the database instead (`DUCKDB_MACROS`).
@@ -340,6 +341,18 @@ function rewrite(tokens: Token[], from: number, to: number, source: string, opti
         const close = closing(tokens, open, to, source);
         emitted = `IN (SELECT UNNEST(${rewrite(tokens, open + 1, close, source, options, params).trim()}))`;
         skipTo = close;
+      } else if (word === 'UNNEST' && nextIsParen && (upper(lastSig) === 'JOIN' || upper(lastSig) === 'FROM')) {
+        // BigQuery's `UNNEST(list) AS x` names the element x; DuckDB's alias names a table, so its
+        // column is named with the table: `AS unnested_x(x)`.
+        const close = closing(tokens, j, to, source);
+        const as = nextSig(tokens, close + 1, to);
+        const alias = nextSig(tokens, as + 1, to);
+        const after = nextSig(tokens, alias + 1, to);
+        if (upper(tokens[as]) === 'AS' && tokens[alias]?.kind === 'word' && tokens[after]?.text !== '(') {
+          const name = tokens[alias]!.text;
+          emitted = `UNNEST(${rewrite(tokens, j + 1, close, source, options, params).trim()}) AS unnested_${name}(${name})`;
+          skipTo = alias;
+        }
       } else if (word === 'INTERVAL' && next?.kind === 'param') {
         out += 'INTERVAL (';
         out += rewrite(tokens, j, j + 1, source, options, params);

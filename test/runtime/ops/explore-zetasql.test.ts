@@ -14,7 +14,8 @@ import {
 } from '../../../runtime/contract';
 import type { SqlParamTypes, Statement } from '../../../runtime/core/ports';
 import { columnKind, ExploreWarehouse, openExplorer } from '../../../runtime/ops/explore';
-import { qualified, ZetaSql } from './zetasql';
+import { bigQueryExploreWarehouse } from '../../../runtime/ops/explore-target';
+import { DATASET, PROJECT, qualified, ZetaSql } from './zetasql';
 
 const ANALYSIS: AnalysisSpec = {
   ...DEFAULT_ANALYSIS,
@@ -63,6 +64,40 @@ function recording(): { w: ExploreWarehouse; seen: Statement[] } {
   };
 }
 
+/**
+ * A dataset's `INFORMATION_SCHEMA.COLUMNS` view, its columns as documented
+ * (https://cloud.google.com/bigquery/docs/information-schema-columns): all STRING but
+ * `ordinal_position` and `clustering_ordinal_position` (INT64).
+ */
+const INFORMATION_SCHEMA_COLUMNS = {
+  name: 'INFORMATION_SCHEMA.COLUMNS',
+  columns: [
+    'table_catalog',
+    'table_schema',
+    'table_name',
+    'column_name',
+    'ordinal_position',
+    'is_nullable',
+    'data_type',
+    'is_generated',
+    'generation_expression',
+    'is_stored',
+    'is_hidden',
+    'is_updatable',
+    'is_system_defined',
+    'is_partitioning_column',
+    'clustering_ordinal_position',
+    'collation_name',
+    'column_default',
+    'rounding_mode',
+  ].map((name) => ({
+    name,
+    type: name.endsWith('ordinal_position') ? ('INTEGER' as const) : ('STRING' as const),
+    mode: 'NULLABLE' as const,
+    description: '',
+  })),
+};
+
 function paramTypes(s: Statement): SqlParamTypes {
   const types: Record<string, string> = {};
   for (const [k, v] of Object.entries(s.params ?? {})) {
@@ -93,6 +128,28 @@ describe('BigQuery SQL of the results explorer, checked by ZetaSQL', () => {
     for (const s of seen) {
       expect({ sql: s.sql, error: await zeta.check(s.sql, paramTypes(s), ANALYSIS) }).toEqual({ sql: s.sql, error: undefined });
     }
+  });
+
+  test("a deployment's columns query analyses against the dataset's INFORMATION_SCHEMA.COLUMNS", async () => {
+    const seen: Statement[] = [];
+    const w = bigQueryExploreWarehouse(
+      {
+        table: qualified,
+        query: async <T>(s: Statement) => {
+          seen.push(s);
+          return [] as T[];
+        },
+      },
+      PROJECT,
+      DATASET,
+    );
+    expect(await w.columns(TABLE_NAMES.results)).toEqual([]);
+    const [s] = seen;
+    expect(s!.params).toEqual({ name: TABLE_NAMES.results });
+    expect(await zeta.check(s!.sql, paramTypes(s!), ANALYSIS, [INFORMATION_SCHEMA_COLUMNS])).toBeUndefined();
+    expect(
+      await zeta.check(s!.sql.replace('data_type AS', 'type_name AS'), paramTypes(s!), ANALYSIS, [INFORMATION_SCHEMA_COLUMNS]),
+    ).toMatch(/type_name/);
   });
 
   test('the latest view analyses over the contract source and over a source of unknown columns', async () => {

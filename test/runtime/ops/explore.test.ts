@@ -266,6 +266,21 @@ WHERE s.call_started_at >= TIMESTAMP '2026-10-05 00:00:00'`,
     expect(Number(n!.n)).toBeGreaterThan(0);
   });
 
+  test('--analysis-file takes the place of the declaration the work folder kept', async () => {
+    const declaration = path.join(dir, 'renamed.json');
+    const described = 'The mood of the caller, as the file describes it.';
+    fs.writeFileSync(
+      declaration,
+      JSON.stringify({ ...ANALYSIS, fields: ANALYSIS.fields.map((f) => (f.name === 'sentiment' ? { ...f, description: described } : f)) }),
+    );
+    const file = path.join(dir, 'out', 'declared.html');
+    const r = await cli(['explore', '--local', dir, '--html', file, '--analysis-file', declaration, '--sample', '1']);
+    expect(r.code).toBe(0);
+    const html = fs.readFileSync(file, 'utf8');
+    expect(html).toContain(described);
+    expect(html).not.toContain('No analysis declaration was given');
+  });
+
   test('says what is wrong with bad input', async () => {
     const since = await cli(['explore', '--local', dir, '--html', path.join(dir, 'x.html'), '--since', 'last tuesday']);
     expect(since.code).toBe(2);
@@ -277,9 +292,12 @@ WHERE s.call_started_at >= TIMESTAMP '2026-10-05 00:00:00'`,
     const none = await cli(['explore', '--local', empty, '--html', path.join(empty, 'x.html')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('no pipeline work folder at');
-    const cloud = await cli(['explore', '--project', 'p', '--region', 'r', '--dataset', 'd', '--html', path.join(empty, 'x.html')]);
-    expect(cloud.code).toBe(2);
-    expect(cloud.stderr).toContain('explore reads a laptop work folder for now: give --local DIR');
+    const declaration = path.join(empty, 'analysis.json');
+    fs.writeFileSync(declaration, JSON.stringify({ ...ANALYSIS, fields: [{ name: 'sentiment', type: 'string', enum: [] }] }));
+    const bad = await cli(['explore', '--local', dir, '--html', path.join(dir, 'x.html'), '--analysis-file', declaration]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`--analysis-file ${declaration}:`);
+    expect(bad.stderr).toContain('fields[0]');
     fs.rmSync(empty, { recursive: true, force: true });
     expect(fs.existsSync(path.join(dir, 'x.html'))).toBe(false);
   });

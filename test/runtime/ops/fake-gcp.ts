@@ -19,6 +19,13 @@
  *   a string; TIMESTAMP as int64 microseconds when useInt64Timestamp), `numDmlAffectedRows`.
  *   The fake runs the SQL on a DuckDB warehouse (the laptop adapter, which takes BigQuery's dialect);
  *   the schema of an answer is inferred from its values, ISO timestamps being TIMESTAMP.
+ * - The dataset's `INFORMATION_SCHEMA.COLUMNS` view
+ *   (https://cloud.google.com/bigquery/docs/information-schema-columns), named
+ *   `` `PROJECT.DATASET.INFORMATION_SCHEMA.COLUMNS` ``: one row per column of each table and view of
+ *   the dataset with `table_catalog`, `table_schema`, `table_name`, `column_name`, `ordinal_position`
+ *   (from 1), `is_nullable` (`YES`/`NO`) and `data_type` in GoogleSQL's spelling (`STRING`, `INT64`,
+ *   `FLOAT64`, `BOOL`, `TIMESTAMP`, `ARRAY<STRING>`), made from DuckDB's own catalog. Its other
+ *   documented columns (`is_partitioning_column`, `collation_name`, ...) are not there.
  *
  * Errors follow Google's JSON error shape: `{"error": {"code": 404, "message": …, "status": "NOT_FOUND"}}`
  * (BigQuery adds `errors[].reason`, e.g. `notFound`, `accessDenied`). Every request must carry
@@ -211,7 +218,9 @@ export class FakeGcp {
     let rows: Record<string, unknown>[];
     try {
       rows = await this.options.warehouse.query<Record<string, unknown>>({
-        sql,
+        sql: sql.replace(new RegExp(`\`${this.options.project}\\.${this.options.dataset}\\.INFORMATION_SCHEMA\\.COLUMNS\``, 'gi'), () =>
+          columnsView(this.options.project, this.options.dataset),
+        ),
         params: params as SqlParams,
         types: types as SqlParamTypes,
       });
@@ -245,6 +254,29 @@ export class FakeGcp {
       },
     ];
   }
+}
+
+/** GoogleSQL's names of the DuckDB types the laptop warehouse makes the contract's columns with. */
+const GOOGLE_SQL_TYPES: Readonly<Record<string, string>> = {
+  VARCHAR: 'STRING',
+  BIGINT: 'INT64',
+  DOUBLE: 'FLOAT64',
+  BOOLEAN: 'BOOL',
+  TIMESTAMP: 'TIMESTAMP',
+  'TIMESTAMP WITH TIME ZONE': 'TIMESTAMP',
+  DATE: 'DATE',
+};
+
+/** The dataset's `INFORMATION_SCHEMA.COLUMNS`, as a derived table over DuckDB's catalog (one schema: `main`). */
+function columnsView(project: string, dataset: string): string {
+  const googleSql = (expr: string) =>
+    `CASE ${expr} ${Object.entries(GOOGLE_SQL_TYPES)
+      .map(([duck, google]) => `WHEN '${duck}' THEN '${google}'`)
+      .join(' ')} ELSE ${expr} END`;
+  const element = 'SUBSTR(data_type, 1, LENGTH(data_type) - 2)';
+  return `(SELECT '${project}' AS table_catalog, '${dataset}' AS table_schema, table_name, column_name, ordinal_position, is_nullable,
+CASE WHEN data_type LIKE '%[]' THEN CONCAT('ARRAY<', ${googleSql(element)}, '>') ELSE ${googleSql('data_type')} END AS data_type
+FROM information_schema.columns WHERE table_schema = 'main')`;
 }
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;

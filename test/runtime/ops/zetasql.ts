@@ -33,7 +33,7 @@ export function qualified(id: string): string {
   return `\`${PROJECT}.${DATASET}.${id}\``;
 }
 
-function tableProto(spec: TableSpec): Record<string, unknown> {
+function tableProto(spec: Pick<TableSpec, 'name' | 'columns'>): Record<string, unknown> {
   return {
     name: `${PROJECT}.${DATASET}.${spec.name}`,
     column: spec.columns.map((c) => ({ name: c.name, type: typeProto(c.type, c.mode === 'REPEATED') })),
@@ -61,10 +61,16 @@ export class ZetaSql {
 
   /**
    * Analyses one statement; resolves to undefined when it is valid, or ZetaSQL's error message.
-   * The results table has the columns of `analysis`.
+   * The results table has the columns of `analysis`; `more` are other tables of the dataset
+   * (a view of its `INFORMATION_SCHEMA`, say).
    */
-  async check(sql: string, params: SqlParamTypes = {}, analysis: AnalysisSpec = DEFAULT_ANALYSIS): Promise<string | undefined> {
-    const tables = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis)].map(tableProto);
+  async check(
+    sql: string,
+    params: SqlParamTypes = {},
+    analysis: AnalysisSpec = DEFAULT_ANALYSIS,
+    more: readonly Pick<TableSpec, 'name' | 'columns'>[] = [],
+  ): Promise<string | undefined> {
+    const tables = [SOURCE_TABLE, ...FIXED_TABLES, resultsTable(analysis), ...more].map(tableProto);
     try {
       await this.client.analyze({
         sqlStatement: sql,

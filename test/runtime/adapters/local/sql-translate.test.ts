@@ -48,6 +48,15 @@ describe('translateSql', () => {
     expect(one('SELECT CURRENT_TIMESTAMP - INTERVAL @h HOUR').sql).toBe('SELECT CURRENT_TIMESTAMP - INTERVAL ($h) HOUR');
   });
 
+  it("names an UNNEST's element as BigQuery's alias does, in a FROM or a JOIN only", () => {
+    expect(one('SELECT w FROM t CROSS JOIN UNNEST(REGEXP_EXTRACT_ALL(LOWER(a), @p)) AS w').sql).toBe(
+      'SELECT w FROM t CROSS JOIN UNNEST(REGEXP_EXTRACT_ALL(LOWER(a), $p)) AS unnested_w(w)',
+    );
+    expect(one('SELECT x FROM UNNEST(@xs) AS x').sql).toBe('SELECT x FROM UNNEST($xs) AS unnested_x(x)');
+    expect(one('SELECT i FROM t CROSS JOIN UNNEST(t.items) AS u(i)').sql).toBe('SELECT i FROM t CROSS JOIN UNNEST(t.items) AS u(i)');
+    expect(one('SELECT UNNEST(items) AS item FROM t').sql).toBe('SELECT UNNEST(items) AS item FROM t');
+  });
+
   it('adds INTO and FROM that BigQuery lets you leave out, but not inside MERGE', () => {
     expect(one('INSERT `t` (a) VALUES (1)').sql).toBe('INSERT INTO "t" (a) VALUES (1)');
     expect(one('DELETE t WHERE TRUE').sql).toBe('DELETE FROM t WHERE TRUE');
