@@ -139,11 +139,19 @@ export function bundleJobs(outDir: string = DEFAULT_BUNDLE_DIR): Readonly<Record
     const text = (
       kind === LAUNCHER.kind
         ? [`import { main } from ${JSON.stringify(path.join(jobsDir, kind))};`, 'void main().then((code) => { process.exitCode = code; });']
-        : [
-            `import { run } from ${JSON.stringify(path.join(jobsDir, kind))};`,
-            `import { runAsMain } from ${JSON.stringify(runner.replace(/\.ts$/, ''))};`,
-            `void runAsMain(${JSON.stringify(kind)}, run);`,
-          ]
+        : kind === 'generator'
+          ? // The one job that redacts: its bundle alone carries the Sensitive Data Protection client.
+            [
+              `import { run } from ${JSON.stringify(path.join(jobsDir, kind))};`,
+              `import { runAsMain } from ${JSON.stringify(runner.replace(/\.ts$/, ''))};`,
+              `import { dlpRedactor } from ${JSON.stringify(path.join(path.dirname(runner), 'dlp-client'))};`,
+              `void runAsMain(${JSON.stringify(kind)}, run, process.env, dlpRedactor);`,
+            ]
+          : [
+              `import { run } from ${JSON.stringify(path.join(jobsDir, kind))};`,
+              `import { runAsMain } from ${JSON.stringify(runner.replace(/\.ts$/, ''))};`,
+              `void runAsMain(${JSON.stringify(kind)}, run);`,
+            ]
     )
       .concat('')
       .join('\n');

@@ -267,5 +267,7 @@ async function prepare(given: GeneratorConfig, ports: JobPorts): Promise<CommitP
 
 if (require.main === module) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  void require('../adapters/gcp/main').runAsMain('generator', run);
+  const { dlpRedactor } = require('../adapters/gcp/dlp-client') as typeof import('../adapters/gcp/dlp-client');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  void require('../adapters/gcp/main').runAsMain('generator', run, process.env, dlpRedactor);
 }

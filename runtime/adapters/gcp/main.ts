@@ -3,18 +3,22 @@
  * environment, runs the job, logs one JSON line per event on stdout and exits 1 on failure (so
  * Cloud Run retries the task).
  */
-import { JOB_ENV, JobKind, LOG_EVENTS, OVERRIDE_ENV, RUN_ENV } from '../../contract';
+import { JOB_ENV, JobKind, LOG_EVENTS, RUN_ENV } from '../../contract';
 import { batchKey } from '../../contract';
-import { batchRef, commonConfig, ConfigError, optionalInt } from '../../core/config';
+import { batchRef, commonConfig, optionalInt } from '../../core/config';
 import { errorFields, jsonLogger } from '../../core/log';
 import type { JobEnv, JobPorts, JobRun } from '../../core/ports';
-import { OAuth2Client } from 'google-auth-library';
 import { BigQueryWarehouse } from './bigquery-warehouse';
-import { DeidentifyClient, DlpRedactor } from './dlp-redactor';
 import { GcsStore } from './gcs-store';
 
-/** Builds the GCP ports for a job's environment. */
-export function gcpPorts(env: JobEnv, log: JobPorts['log']): JobPorts {
+/** Makes the redactor of a job that redacts (the generator's: see `dlp-client.ts`). */
+export type RedactorFactory = (projectId: string, region: string | undefined, env: JobEnv, log: JobPorts['log']) => JobPorts['redactor'];
+
+/**
+ * Builds the GCP ports for a job's environment. Only a job given `makeRedactor` gets a redactor:
+ * the Sensitive Data Protection client goes into the generator's bundle alone.
+ */
+export function gcpPorts(env: JobEnv, log: JobPorts['log'], makeRedactor?: RedactorFactory): JobPorts {
   const common = commonConfig(env);
   const region = env[JOB_ENV.region]?.trim() || undefined;
   return {
@@ -28,38 +32,8 @@ export function gcpPorts(env: JobEnv, log: JobPorts['log']): JobPorts {
     // uploads go to the emulator too.
     store: new GcsStore({ projectId: common.projectId, bucket: common.workBucket, apiEndpoint: env.STORAGE_EMULATOR_HOST || undefined }),
     log,
-    ...(common.analysis.redaction ? { redactor: dlpRedactor(common.projectId, region, env, log) } : {}),
+    ...(common.analysis.redaction && makeRedactor ? { redactor: makeRedactor(common.projectId, region, env, log) } : {}),
   };
-}
-
-function emulatorAuth(): OAuth2Client {
-  const auth = new OAuth2Client();
-  auth.setCredentials({ access_token: 'emulator', expiry_date: Date.now() + 24 * 3600 * 1000 });
-  return auth;
-}
-
-/**
- * Sensitive Data Protection, for an analysis that redacts: the official client over its REST
- * transport, at `TAP_DLP_ENDPOINT` when set (a regional or private endpoint, or a test's fake).
- */
-function dlpRedactor(projectId: string, region: string | undefined, env: JobEnv, log: JobPorts['log']): DlpRedactor {
-  if (!region)
-    throw new ConfigError(
-      JOB_ENV.region,
-      'is required when the analysis redacts (Sensitive Data Protection processes content in the region)',
-    );
-  // The client's own module, not the package root: the root also loads every message class of the API (1.7 MB).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { DlpServiceClient } = require('@google-cloud/dlp/build/src/v2/dlp_service_client') as typeof import('@google-cloud/dlp');
-  const endpoint = env[OVERRIDE_ENV.dlpEndpoint]?.trim();
-  const url = endpoint ? new URL(endpoint) : undefined;
-  const client = new DlpServiceClient({
-    fallback: true,
-    ...(url ? { apiEndpoint: url.hostname, port: Number(url.port) || undefined, protocol: url.protocol.replace(':', '') } : {}),
-    // A plain-http endpoint is a local emulator, as with the other clients' *_EMULATOR_HOST: no credentials are sent to it.
-    ...(url?.protocol === 'http:' ? { auth: emulatorAuth() as never } : {}),
-  });
-  return new DlpRedactor({ projectId, location: region, client: client as unknown as DeidentifyClient, log });
 }
 
 function context(kind: JobKind, env: JobEnv) {
@@ -79,11 +53,16 @@ function context(kind: JobKind, env: JobEnv) {
 }
 
 /** Runs a job as a process. Resolves after setting `process.exitCode`; never throws. */
-export async function runAsMain<T>(kind: JobKind, run: JobRun<T>, env: JobEnv = process.env): Promise<void> {
+export async function runAsMain<T>(
+  kind: JobKind,
+  run: JobRun<T>,
+  env: JobEnv = process.env,
+  makeRedactor?: RedactorFactory,
+): Promise<void> {
   const log = jsonLogger(context(kind, env), (line) => process.stdout.write(line));
   let ports: JobPorts | undefined;
   try {
-    ports = gcpPorts(env, log);
+    ports = gcpPorts(env, log, makeRedactor);
     await run(env, ports);
     process.exitCode = 0;
   } catch (error) {
