@@ -15,34 +15,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AnalysisSpec, DEFAULT_ANALYSIS } from '../runtime/contract';
 import { runLocalPipeline } from '../runtime/local/pipeline';
+import { argText, makeTranscripts, ROOT } from './common';
 
-const ROOT = path.join(__dirname, '..');
 const example = (file: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'analyses', file), 'utf8')) as AnalysisSpec;
 const MORE = { qa: example('qa-scorecard.json'), reasons: example('call-reasons.json'), followup: example('follow-up.json') };
 const CHANGED = { ...DEFAULT_ANALYSIS, systemInstruction: `${DEFAULT_ANALYSIS.systemInstruction} Name the product when the caller does.` };
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-/** N transcripts of about 4 KB: the bundled examples' texts, cut or repeated to size, new ids. */
-function makeTranscripts(n: number, file: string): void {
-  const texts = fs
-    .readFileSync(path.join(ROOT, 'examples', 'transcripts.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => (JSON.parse(l) as { transcript: string | null }).transcript ?? '')
-    .filter((t) => t.length > 500);
-  const out = fs.openSync(file, 'w');
-  for (let i = 0; i < n; i++) {
-    let text = texts[i % texts.length]!;
-    while (text.length < 4000) text += '\n' + text;
-    text = text.slice(0, 4000 + (i % 200));
-    fs.writeSync(out, JSON.stringify({ transcript_id: `bench-${String(i).padStart(7, '0')}`, transcript: text, channel: 'phone' }) + '\n');
-  }
-  fs.closeSync(out);
-}
 
 interface Measured {
   readonly mode: string;
@@ -96,10 +73,10 @@ function child(mode: string, file: string, workdir: string, batchSize: number): 
 }
 
 async function main(): Promise<void> {
-  const mode = arg('measure', '');
-  if (mode) return measure(mode, arg('file', ''), arg('workdir', ''), Number(arg('batch-size', '500')));
-  const records = Number(arg('records', '2000'));
-  const batchSize = Number(arg('batch-size', '500'));
+  const mode = argText('measure', '');
+  if (mode) return measure(mode, argText('file', ''), argText('workdir', ''), Number(argText('batch-size', '500')));
+  const records = Number(argText('records', '2000'));
+  const batchSize = Number(argText('batch-size', '500'));
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-bench-analyses-'));
   try {
     const file = path.join(scratch, 'transcripts.jsonl');

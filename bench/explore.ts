@@ -22,25 +22,10 @@ import { openLocalWorkspace, type LocalWorkspace } from '../runtime/adapters/loc
 import { analysisTables, DEFAULT_ANALYSIS, EXPLORER_LIMITS, latestViewSql } from '../runtime/contract';
 import { openExplorer, duckExploreWarehouse, type Explorer } from '../runtime/ops/explore';
 import { explorerHtml } from '../runtime/ops/explore-html';
+import { argNumber, median, time } from './common';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const CALLS = arg('calls', 100_000);
-const RUNS = arg('runs', 5);
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-}
+const CALLS = argNumber('calls', 100_000);
+const RUNS = argNumber('runs', 5);
 
 async function compare(candidate: () => Promise<unknown>, baseline: () => Promise<unknown>) {
   await candidate();

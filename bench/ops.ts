@@ -22,26 +22,10 @@ import { openLocalWorkspace } from '../runtime/adapters/local';
 import { OpsQueries } from '../runtime/ops/queries';
 import { loadReport } from '../runtime/ops/report';
 import { reportHtml } from '../runtime/ops/html-report';
+import { argNumber, median, ROOT, time } from './common';
 
-const ROOT = path.join(__dirname, '..');
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const BATCHES = arg('batches', 10_000);
-const RUNS = arg('runs', 7);
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
-  const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-}
+const BATCHES = argNumber('batches', 10_000);
+const RUNS = argNumber('runs', 7);
 
 /** Alternates candidate and baseline RUNS times; medians in ms. */
 async function compare(candidate: () => Promise<unknown> | unknown, baseline: () => Promise<unknown> | unknown) {

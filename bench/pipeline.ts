@@ -21,31 +21,7 @@ import { run as generator } from '../runtime/jobs/generator';
 import { run as processor } from '../runtime/jobs/processor';
 import { DEFAULT_LOCAL_SETTINGS, localJobEnv } from '../runtime/local/environment';
 import { runLocalPipeline } from '../runtime/local/pipeline';
-
-const ROOT = path.join(__dirname, '..');
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-/** N transcripts of about 4 KB: the bundled examples' texts, cut or repeated to size, new ids. */
-function makeTranscripts(n: number, file: string): void {
-  const texts = fs
-    .readFileSync(path.join(ROOT, 'examples', 'transcripts.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => (JSON.parse(l) as { transcript: string | null }).transcript ?? '')
-    .filter((t) => t.length > 500);
-  const out = fs.openSync(file, 'w');
-  for (let i = 0; i < n; i++) {
-    let text = texts[i % texts.length]!;
-    while (text.length < 4000) text += '\n' + text;
-    text = text.slice(0, 4000 + (i % 200));
-    fs.writeSync(out, JSON.stringify({ transcript_id: `bench-${String(i).padStart(7, '0')}`, transcript: text, channel: 'phone' }) + '\n');
-  }
-  fs.closeSync(out);
-}
+import { argText, makeTranscripts, ROOT } from './common';
 
 function peakRssMiB(): number {
   const status = fs.readFileSync('/proc/self/status', 'utf8');
@@ -118,8 +94,8 @@ function child(mode: string, file: string, batchSize: number): Record<string, nu
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'measure') return measure(process.argv[3]!, process.argv[4]!, Number(process.argv[5]));
-  const sizes = arg('records', '10000,100000').split(',').map(Number);
-  const batchSize = Number(arg('batch-size', '5000'));
+  const sizes = argText('records', '10000,100000').split(',').map(Number);
+  const batchSize = Number(argText('batch-size', '5000'));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-bench-input-'));
   const rows: string[] = [];
   const e2eBySize = new Map<number, number>();

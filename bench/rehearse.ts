@@ -16,8 +16,8 @@ import * as path from 'node:path';
 import { DEFAULTS, LIMITS, RUN_ASSUMPTIONS } from '../runtime/contract';
 import { jobWork } from '../runtime/ops/pipeline-cost';
 import { parseVertexLatency, Rehearsal, RehearsalInput, rehearse } from '../runtime/ops/rehearsal';
+import { median, ROOT } from './common';
 
-const ROOT = path.join(__dirname, '..');
 const AVG_CHARS = 6000;
 const GOAL = 1.3;
 const SEEDS_1M = 20;
@@ -48,11 +48,6 @@ async function runCase(c: Case): Promise<{ runs: Rehearsal[]; even: Rehearsal[];
   }
   return { runs, even, seconds: Number(process.hrtime.bigint() - started) / 1e9 / (2 * c.seeds) };
 }
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function main(): Promise<void> {
   // The batch size `auto` chose before it planned four waves: one wave, as many jobs as lanes
