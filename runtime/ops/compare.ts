@@ -114,7 +114,7 @@ const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** The latest version of an analysis's results, by the time of its latest row. */
-async function latestVersion(warehouse: Warehouse, table: string): Promise<string | undefined> {
+async function latestVersion(warehouse: Pick<Warehouse, 'table' | 'query'>, table: string): Promise<string | undefined> {
   const [row] = await warehouse.query<Row>({
     sql: `SELECT analysis_version, MAX(processed_at) AS latest FROM ${warehouse.table(table)} GROUP BY analysis_version ORDER BY latest DESC LIMIT 1`,
   });
@@ -138,29 +138,30 @@ function savedBaseline(store: ObjectStore): BaselineResolver {
 }
 
 /**
- * The declaration of the deployed baseline, which a deployment does not keep: the one given (its
- * version must be the results'), or the default analysis when the results are the default's.
+ * The declaration of a deployed analysis, which a deployment does not keep: the one given with the
+ * command's `option` (its version must be the results'), or the default analysis when the results
+ * are the default's.
  */
-export function givenBaseline(given: AnalysisSpec | undefined): BaselineResolver {
+export function givenBaseline(given: AnalysisSpec | undefined, option = '--baseline-analysis'): BaselineResolver {
   return async (analysis, version) => {
     if (given) {
       if (given.after !== undefined) {
         throw new OperatorError(
-          `the baseline declaration of ${analysis} reads another analysis (after: ${given.after}); its version cannot be checked here`,
-          'compare against an analysis that reads the transcripts',
+          `the declaration of ${analysis} given with ${option} reads another analysis (after: ${given.after}); its version cannot be checked here`,
+          'give an analysis that reads the transcripts',
         );
       }
       const versionOfGiven = pipelineAnalysisVersion(analysis, given);
       if (versionOfGiven === version) return given;
       throw new OperatorError(
-        `the baseline declaration given has version ${versionOfGiven}, but the latest results of ${analysis} have version ${version}`,
-        `give the declaration that is deployed (the one whose results are in the table) with --baseline-analysis FILE`,
+        `the declaration of ${analysis} given with ${option} has version ${versionOfGiven}, but the latest results of ${analysis} have version ${version}`,
+        `give the declaration that is deployed (the one whose results are in the table) with ${option} FILE`,
       );
     }
     if (analysis === PRIMARY_ANALYSIS && version === analysisVersion(DEFAULT_ANALYSIS)) return DEFAULT_ANALYSIS;
     throw new OperatorError(
       `a deployment does not keep the declaration of ${analysis} (results version ${version})`,
-      'give the declaration that is deployed with --baseline-analysis FILE (its version is checked against the results)',
+      `give the declaration that is deployed with ${option} FILE (its version is checked against the results)`,
     );
   };
 }
@@ -462,17 +463,28 @@ export interface EvaluateReport {
  * measured over the records labelled for it; the examples show result -> label.
  */
 export async function evaluateAnalysis(options: {
-  readonly warehouse: Warehouse;
-  readonly store: ObjectStore;
+  readonly warehouse: Pick<Warehouse, 'table' | 'query'>;
+  /** The laptop work folder's store, where its declarations are kept; not needed with `resolveSpec`. */
+  readonly store?: ObjectStore;
   readonly analysis: string;
   readonly gold: readonly GoldLabel[];
+  /** @default - the declaration the laptop work folder kept for the version */
+  readonly resolveSpec?: BaselineResolver;
+  /** Says where the results are, for messages. @default 'this work folder' */
+  readonly where?: string;
 }): Promise<EvaluateReport> {
   const { warehouse, store, analysis, gold } = options;
   const table = resultsTableName(analysis);
   const version = await latestVersion(warehouse, table).catch(() => undefined);
-  if (!version)
-    throw new OperatorError(`${analysis} has no results in this work folder (table ${table})`, 'run it first: tapctl local run');
-  const spec = await savedBaseline(store)(analysis, version);
+  if (!version) {
+    throw new OperatorError(
+      `${analysis} has no results in ${options.where ?? 'this work folder'} (table ${table})`,
+      options.resolveSpec ? 'run it first: tapctl run' : 'run it first: tapctl local run',
+    );
+  }
+  const resolve = options.resolveSpec ?? (store ? savedBaseline(store) : undefined);
+  if (!resolve) throw new Error('evaluateAnalysis needs the work folder store or resolveSpec');
+  const spec = await resolve(analysis, version);
   const unknown = [...new Set(gold.flatMap((g) => Object.keys(g.expected)))].filter((k) => !spec.fields.some((f) => f.name === k));
   if (unknown.length > 0) {
     throw new OperatorError(
@@ -481,14 +493,12 @@ export async function evaluateAnalysis(options: {
     );
   }
   const results = new Map<string, Row>();
-  for (const g of gold) {
-    const [row] = await warehouse.query<Row>({
-      sql: `SELECT * FROM ${warehouse.table(table)} WHERE analysis_version = @v AND record_id = @id LIMIT 1`,
-      params: { v: version, id: g.recordId },
-      types: { v: 'STRING', id: 'STRING' },
-    });
-    if (row) results.set(g.recordId, row);
-  }
+  const rows = await warehouse.query<Row>({
+    sql: `SELECT * FROM ${warehouse.table(table)} WHERE analysis_version = @v AND record_id IN UNNEST(@ids) ORDER BY record_id`,
+    params: { v: version, ids: gold.map((g) => g.recordId) },
+    types: { v: 'STRING', ids: 'ARRAY<STRING>' },
+  });
+  for (const row of rows) if (!results.has(String(row.record_id))) results.set(String(row.record_id), row);
   const evaluated = gold.filter((g) => results.has(g.recordId));
   const fields = spec.fields.flatMap((field) => {
     const labelled = evaluated.filter((g) => field.name in g.expected);

@@ -186,7 +186,39 @@ describe('tapctl compare against a deployment', () => {
     writeFileSync(file, JSON.stringify({ ...DEFAULT_ANALYSIS, systemInstruction: 'Something else.' }));
     const r = await compare(['--baseline-analysis', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/the baseline declaration given has version v-[0-9a-f]+, but the latest results of pass1 have version v-/);
+    expect(r.stderr).toMatch(
+      /the declaration of pass1 given with --baseline-analysis has version v-[0-9a-f]+, but the latest results of pass1 have version v-/,
+    );
+    expect(vertex.created).toHaveLength(0);
+  });
+});
+
+describe('tapctl evaluate against a deployment', () => {
+  test('measures the deployed results against labels, reading BigQuery and nothing else', async () => {
+    const gold = [
+      { record_id: 'c00', sentiment: 'negative' },
+      { record_id: 'c01', sentiment: 'positive' },
+      { record_id: 'c06', sentiment: 'negative' },
+      { record_id: 'c07', sentiment: 'negative', resolution: 'escalated' },
+      { record_id: 'zz', sentiment: 'positive' },
+    ];
+    writeFileSync(path.join(dir, 'gold.jsonl'), gold.map((g) => JSON.stringify(g)).join('\n') + '\n');
+    const r = await tapctl(
+      ['evaluate', '--project', PROJECT, '--region', REGION, '--dataset', DATASET, '--gold', path.join(dir, 'gold.jsonl'), '--json'],
+      { env: { GOOGLE_OAUTH_ACCESS_TOKEN: 'test-token', TAPCTL_BIGQUERY_ENDPOINT: bq.url } },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      records: { labelled: number; evaluated: number; without_result: string[] };
+      fields: { name: string; agreement: number; compared: number }[];
+    };
+    expect(report.records).toEqual({ labelled: 5, evaluated: 4, without_result: ['zz'] });
+    // c00 is positive in the results and labelled negative; the other three agree.
+    expect(report.fields.map((f) => [f.name, f.compared, f.agreement])).toEqual([
+      ['sentiment', 4, 0.75],
+      ['resolution', 1, 0],
+    ]);
     expect(vertex.created).toHaveLength(0);
   });
 });
