@@ -4,7 +4,7 @@
  * clients, pointed at the in-process fakes of their REST APIs. The candidate's answers are chosen
  * per record, so the report's figures are known in advance.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { COMPARISONS_TABLE, DEFAULT_ANALYSIS, layout, TABLE_NAMES } from '../../../runtime/contract';
@@ -127,11 +127,15 @@ describe('tapctl compare against a deployment', () => {
     ]);
     expect(JSON.parse(String(rows.find((row) => row.record_id === 'c00')!.answer)).sentiment).toBe('negative');
     expect(await count(TABLE_NAMES.results)).toBe(results);
+    // The first compare created the table, with the contract's columns.
+    expect(bq.calls).toContain(`POST /bigquery/v2/projects/${PROJECT}/datasets/${DATASET}/tables`);
+    expect(h.engine.tables.get(COMPARISONS_TABLE.name)!.columns).toEqual(COMPARISONS_TABLE.columns);
   });
 
-  test('the text report is the one the laptop prints', async () => {
-    const r = await compare();
+  test('the text report and the page are the ones the laptop writes', async () => {
+    const r = await compare(['--html', path.join(dir, 'report.html')]);
     expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toMatch(/<tr><td>sentiment<\/td><td>categorical<\/td><td>0\.909<\/td>/);
     expect(r.stdout).toMatch(/^sentiment\s+categorical\s+0\.909\s+0\.820$/m);
     expect(r.stdout).toMatch(/error rate\s+baseline 0\.0%, candidate 8\.3%/);
     expect(r.stdout).toContain('changed values (some):\n  sentiment c00: "positive" -> "negative"');
@@ -179,6 +183,13 @@ describe('tapctl compare against a deployment', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/ended JOB_STATE_SUCCEEDED with no output lines under gs:\/\/work-bucket\/comparisons\/cmp-/);
     expect(await count(COMPARISONS_TABLE.name)).toBe(0);
+  });
+
+  test('the laptop-only options are refused against a deployment', async () => {
+    const r = await compare(['--model-endpoint', 'http://127.0.0.1:1/v1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--model-endpoint is for a laptop work folder');
+    expect(vertex.created).toHaveLength(0);
   });
 
   test('a baseline whose declaration the deployment does not keep needs --baseline-analysis, checked against the results', async () => {
