@@ -14,10 +14,10 @@
  *   table, and a job that fails writes nothing at all.
  */
 import type { AuthClient } from 'google-auth-library';
-import { AnalysisSpec, COMPARISONS_TABLE, gsUri, layout, modelResource, parseGsUri } from '../contract';
+import { AnalysisSpec, COMPARISONS_TABLE, gsUri, layout, modelResource, parseGsUri, TABLE_NAMES } from '../contract';
 import type { ObjectStore, Warehouse } from '../core/ports';
 import type { BigQueryWarehouse } from '../adapters/gcp/bigquery-warehouse';
-import { compareAnalyses, CompareReport, givenBaseline, SampleAnswerer } from './compare';
+import { compareAnalyses, CompareReport, givenBaseline, SampleAnswerer, SourceTable } from './compare';
 import type { CloudConfig } from './config';
 import { OperatorError } from './errors';
 import { credentials, explain, gaxEndpoint, shortName } from './gcp';
@@ -145,11 +145,15 @@ export function vertexAnswerer(o: VertexAnswererOptions): SampleAnswerer {
   };
 }
 
-/** A warehouse whose loads into `analysis_comparisons` first create the table when the dataset has none. */
-function creatingComparisons(bq: BigQueryWarehouse, dataset: string): Warehouse {
+/**
+ * The deployment's warehouse: `pass1`'s results under the deployment's name for them, and loads into
+ * `analysis_comparisons` that first create the table when the dataset has none.
+ */
+function deployedWarehouse(bq: BigQueryWarehouse, config: CloudConfig): Warehouse {
+  const dataset = config.dataset;
   let created = false;
   return {
-    table: (id) => bq.table(id),
+    table: (id) => bq.table(id === TABLE_NAMES.results ? config.resultsTable : id),
     query: (s) => bq.query(s),
     stream: (s) => bq.stream(s),
     close: () => bq.close(),
@@ -186,6 +190,8 @@ export interface CloudCompareOptions {
   readonly baselineSpec?: AnalysisSpec;
   readonly sample: number;
   readonly seed: number;
+  /** The transcripts, when the deployment reads them from a table of its own. @default - the dataset's source table */
+  readonly source?: SourceTable;
   /** Seconds between reads of the job's state. */
   readonly pollSeconds: number;
   readonly onProgress?: (line: string) => void;
@@ -223,7 +229,8 @@ export async function compareInCloud(o: CloudCompareOptions): Promise<CompareRep
   const client = new v1.JobServiceClient({ fallback: true, ...gaxEndpoint(env.TAPCTL_AIPLATFORM_ENDPOINT, host), auth: auth as never });
   try {
     return await compareAnalyses({
-      warehouse: creatingComparisons(bq, config.dataset),
+      warehouse: deployedWarehouse(bq, config),
+      source: o.source,
       store,
       candidate: o.candidate,
       baseline: o.baseline,

@@ -23,6 +23,7 @@ import {
   priceOf,
   PRIMARY_ANALYSIS,
   resultsTableName,
+  SOURCE_ROLES,
   TABLE_NAMES,
 } from '../contract';
 import { fieldAgreement, FieldAgreement, fieldKind, stratifiedSample, AnswerPair } from '../core/agreement';
@@ -83,7 +84,16 @@ export interface CompareOptions {
   readonly reproducibleId?: boolean;
   /** Says where the baseline's results are, for messages. @default 'this work folder' */
   readonly where?: string;
+  /** The transcripts. @default - the pipeline's own source table, `transcript_id` and `transcript` */
+  readonly source?: SourceTable;
   readonly now?: () => Date;
+}
+
+/** Where the transcripts are: a table id (or `project.dataset.table`) and its id and text columns. */
+export interface SourceTable {
+  readonly table: string;
+  readonly idColumn: string;
+  readonly textColumn: string;
 }
 
 export interface CompareReport {
@@ -267,7 +277,9 @@ export async function compareAnalyses(options: CompareOptions): Promise<CompareR
 
   const template = requestTemplate(candidate);
   const columns = templateColumns(candidate.promptTemplate).filter((c) => c !== 'transcript');
-  const source = warehouse.table(TABLE_NAMES.source);
+  const src = options.source ?? { table: TABLE_NAMES.source, idColumn: SOURCE_ROLES.id, textColumn: SOURCE_ROLES.text };
+  const source = warehouse.table(src.table);
+  const idOf = `CAST(\`${src.idColumn}\` AS STRING)`;
   const limits = { maxTranscriptChars: DEFAULTS.maxTranscriptChars, maxRequestBytes: DEFAULTS.maxRequestBytes };
   const comparisonId = options.reproducibleId
     ? comparisonIdOf({ baseline: baselineName, baselineVersion: version, candidateVersion, sample: options.sample, seed: options.seed })
@@ -276,7 +288,7 @@ export async function compareAnalyses(options: CompareOptions): Promise<CompareR
         .replace(/[-:.TZ]/g, '')
         .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
   const sourceRows = await warehouse.query<Row>({
-    sql: `SELECT CAST(transcript_id AS STRING) AS record_id, transcript${columns.map((c) => `, CAST(\`${c}\` AS STRING) AS \`${c}\``).join('')} FROM ${source} WHERE CAST(transcript_id AS STRING) IN UNNEST(@ids)`,
+    sql: `SELECT ${idOf} AS record_id, \`${src.textColumn}\` AS transcript${columns.map((c) => `, CAST(\`${c}\` AS STRING) AS \`${c}\``).join('')} FROM ${source} WHERE ${idOf} IN UNNEST(@ids)`,
     params: { ids: sampled },
     types: { ids: 'ARRAY<STRING>' },
   });
@@ -297,6 +309,8 @@ export async function compareAnalyses(options: CompareOptions): Promise<CompareR
   const answered =
     requests.length === 0 ? new Map<string, string>() : linesByRecord(candidate, sampled, await options.answer(requests, comparisonId));
 
+  // One time for the comparison's rows, which are loaded together.
+  const comparedAt = now().toISOString();
   const lines: string[] = [];
   const pairs: AnswerPair[] = [];
   let candidateIn = 0;
@@ -324,7 +338,7 @@ export async function compareAnalyses(options: CompareOptions): Promise<CompareR
         message: error?.message.slice(0, 2000) ?? null,
         prompt_tokens: usage.promptTokens,
         output_tokens: usage.outputTokens,
-        compared_at: now().toISOString(),
+        compared_at: comparedAt,
       }),
     );
   }
@@ -341,7 +355,7 @@ export async function compareAnalyses(options: CompareOptions): Promise<CompareR
   const baseCost = estimateCostUsd(priceOf(baseline.model), baseIn, baseOut);
   const candCost = estimateCostUsd(priceOf(candidate.model), candIn, candOut);
   const [counts] = await warehouse.query<Row>({
-    sql: `SELECT COUNT(DISTINCT CAST(transcript_id AS STRING)) AS records FROM ${source} WHERE transcript_id IS NOT NULL`,
+    sql: `SELECT COUNT(DISTINCT ${idOf}) AS records FROM ${source} WHERE \`${src.idColumn}\` IS NOT NULL`,
   });
   const [settled] = await warehouse.query<Row>({
     sql: `SELECT COUNT(*) AS records, COALESCE(SUM(CASE WHEN status <> 'succeeded' THEN 1 ELSE 0 END), 0) AS failed FROM ${warehouse.table(TABLE_NAMES.processedRecords)} WHERE analysis_version = @v`,

@@ -9,7 +9,7 @@ import { UsageError } from '../../ops/errors';
 import { withTarget } from '../../ops/target';
 import { compareAnalyses, compareHtml, CompareReport, compareText, lineByLine } from '../../ops/compare';
 import { WAIT_OPTIONS } from '../run-options';
-import { ANALYSIS_NAME, LIMITS, PRIMARY_ANALYSIS } from '../../contract';
+import { ANALYSIS_NAME, LIMITS, PRIMARY_ANALYSIS, SOURCE_ROLES, TABLE_NAMES } from '../../contract';
 
 const COMPARE_OPTIONS = options({
   analysis: text({ value: 'FILE', required: true, help: 'the candidate declaration (JSON), a changed version of the baseline' }),
@@ -25,6 +25,13 @@ const COMPARE_OPTIONS = options({
     value: 'FILE',
     help: "in the cloud: the deployed declaration of the baseline (a deployment does not keep it), checked against its results' version; not needed for the default analysis",
   }),
+  'source-table': text({
+    value: 'PROJECT.DATASET.TABLE',
+    help: "in the cloud: the transcripts, when the deployment was given a source table of its own (the construct's source.table)",
+    pattern: { test: /^[a-z][a-z0-9.:-]*\.[A-Za-z0-9_]+\.[A-Za-z0-9_-]+$/, says: 'a qualified table name, project.dataset.table' },
+  }),
+  'source-id-column': text({ value: 'COLUMN', default: SOURCE_ROLES.id, help: "in the cloud: the source table's record id column" }),
+  'source-text-column': text({ value: 'COLUMN', default: SOURCE_ROLES.text, help: "in the cloud: the source table's transcript column" }),
   interval: { ...WAIT_OPTIONS.interval, help: "in the cloud: seconds between two looks at the Vertex AI job's state" },
   'model-endpoint': text({
     value: 'URL',
@@ -88,12 +95,19 @@ export const command: Command = {
           baselineSpec: baselineFile ? readAnalysis(baselineFile, io.cwd, 'baseline') : undefined,
           sample: values.sample,
           seed: values.seed,
+          source: {
+            table: values['source-table'] ?? TABLE_NAMES.source,
+            idColumn: values['source-id-column'],
+            textColumn: values['source-text-column'],
+          },
           pollSeconds: values.interval,
           onProgress: (line) => io.stderr.write(`${line}\n`),
         }),
       );
     }
-    if (values['baseline-analysis']) throw new UsageError('--baseline-analysis is for a deployment: a work folder keeps its declarations');
+    const cloudOnly = (['baseline-analysis', 'source-table'] as const).filter((k) => values[k] !== undefined);
+    if (cloudOnly.length > 0)
+      throw new UsageError(`--${cloudOnly[0]} is for a deployment: a work folder keeps its declarations and transcripts`);
     return withTarget(target, io.env, async (open) => {
       const local = open.local!;
       // eslint-disable-next-line @typescript-eslint/no-require-imports

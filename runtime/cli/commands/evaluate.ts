@@ -8,7 +8,8 @@ import { UsageError } from '../../ops/errors';
 import { withTarget } from '../../ops/target';
 import { evaluateAnalysis, evaluateText, givenBaseline, GoldLabel } from '../../ops/compare';
 import { readAnalysis } from '../laptop-run';
-import { ANALYSIS_NAME, PRIMARY_ANALYSIS } from '../../contract';
+import { ANALYSIS_NAME, PRIMARY_ANALYSIS, TABLE_NAMES } from '../../contract';
+import type { OpsWarehouse } from '../../ops/queries';
 
 const EVALUATE_OPTIONS = options({
   analysis: text({
@@ -71,6 +72,11 @@ function readGold(file: string): GoldLabel[] {
   return labels;
 }
 
+/** The deployment's tables, `pass1`'s results under the deployment's name for them. */
+function deployed(warehouse: OpsWarehouse, resultsTable: string): OpsWarehouse {
+  return { table: (id) => warehouse.table(id === TABLE_NAMES.results ? resultsTable : id), query: (s) => warehouse.query(s) };
+}
+
 export const command: Command = {
   name: 'evaluate',
   summary: "Compare an analysis's results with human labels: agreement per field.",
@@ -88,7 +94,7 @@ export const command: Command = {
         open.local
           ? { warehouse: open.local.warehouse, store: open.local.store, analysis: values.analysis, gold }
           : {
-              warehouse: open.cloud!.warehouse(),
+              warehouse: deployed(open.cloud!.warehouse(), target.kind === 'cloud' ? target.config.resultsTable : TABLE_NAMES.results),
               analysis: values.analysis,
               gold,
               resolveSpec: givenBaseline(declaration, '--declaration'),

@@ -185,6 +185,33 @@ describe('tapctl compare against a deployment', () => {
     expect(await count(COMPARISONS_TABLE.name)).toBe(0);
   });
 
+  test('reads the transcripts from a source table of its own, named by the construct', async () => {
+    await h.engine.createTable({
+      name: 'calls',
+      description: 'A source of its own.',
+      columns: [
+        { name: 'call_id', type: 'STRING', mode: 'REQUIRED', description: '' },
+        { name: 'body', type: 'STRING', mode: 'NULLABLE', description: '' },
+      ],
+      partitionColumn: '',
+      clusterColumns: [],
+    });
+    await h.engine.insert(
+      'calls',
+      IDS.map((id) => ({ call_id: id, body: `the call ${id} as the source of its own holds it` })),
+    );
+    const r = await compare([
+      '--json',
+      ...['--source-table', `${PROJECT}.${DATASET}.calls`, '--source-id-column', 'call_id', '--source-text-column', 'body'],
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Report & { records_to_reanalyse: number };
+    expect(report.records_to_reanalyse).toBe(12);
+    const input = gcs.text(BUCKET, layout.comparisonInput(report.comparison_id))!;
+    expect(input).toContain('the call c00 as the source of its own holds it');
+    expect(input).not.toContain('call c00 about a bill');
+  });
+
   test('the laptop-only options are refused against a deployment', async () => {
     const r = await compare(['--model-endpoint', 'http://127.0.0.1:1/v1']);
     expect(r.code).toBe(2);
