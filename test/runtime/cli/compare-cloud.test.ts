@@ -212,6 +212,19 @@ describe('tapctl compare against a deployment', () => {
     expect(input).not.toContain('call c00 about a bill');
   });
 
+  test('a record the job left without an output line counts as the candidate failing it', async () => {
+    vertex.behave = (id) => (id === 'c05' ? { kind: 'drop' } : answer(baselineSentiment(id)));
+    const r = await compare(['--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.error_rate.candidate).toBe(0.0833);
+    expect(report.fields.find((f) => f.name === 'sentiment')).toMatchObject({ compared: 11, agreement: 1 });
+    const rows = await h.rows(COMPARISONS_TABLE.name);
+    expect(rows.filter((row) => row.error_type !== null).map((row) => [row.record_id, row.error_type])).toEqual([
+      ['c05', 'missing_result'],
+    ]);
+  });
+
   test('the laptop-only options are refused against a deployment', async () => {
     const r = await compare(['--model-endpoint', 'http://127.0.0.1:1/v1']);
     expect(r.code).toBe(2);
