@@ -43,6 +43,12 @@ export const layout = {
   /** Staging files of the processor's load jobs, one per table. */
   staging: (executionId: string, batch: string, attempt: number, table: string) =>
     `runs/${executionId}/batches/${batch}/attempt-${attempt}/commit/${table}.jsonl`,
+  /** The candidate's requests of one `tapctl compare` in the cloud: the input of its one Vertex AI job. */
+  comparisonInput: (comparisonId: string) => `comparisons/${comparisonId}/input.jsonl`,
+  /** The `outputUriPrefix` of a comparison's Vertex AI job. */
+  comparisonOutput: (comparisonId: string) => `comparisons/${comparisonId}/output`,
+  /** A comparison's rows of `analysis_comparisons`, staged for their load job. */
+  comparisonAnswers: (comparisonId: string) => `comparisons/${comparisonId}/answers.jsonl`,
 } as const;
 
 /** `gs://bucket/path` */

@@ -1,15 +1,16 @@
 /**
  * Comparing a changed analysis with the current one before paying for all of it (`tapctl compare`),
- * and the current results with human labels (`tapctl evaluate`), on a laptop work folder.
+ * and the current results with human labels (`tapctl evaluate`), on a laptop work folder or a deployment.
  *
  * compare draws a reproducible sample of records that have a result of the baseline analysis under
  * its latest version (stratified over the baseline's categorical fields), sends the candidate's
- * requests for them through the local analyzer or a model endpoint, writes the candidate's answers
+ * requests for them through a `SampleAnswerer` (on a laptop the local analyzer or a model endpoint,
+ * in the cloud one Vertex AI batch job: see `compare-cloud.ts`), writes the candidate's answers
  * to `analysis_comparisons` (never to a results table), and reports per field how far the two
  * agree, with tokens, cost and error rate for both and the projected cost of analysing the whole
  * table again under the candidate.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   AnalysisSpec,
   analysisVersion,
@@ -17,33 +18,82 @@ import {
   DEFAULT_ANALYSIS,
   DEFAULTS,
   estimateCostUsd,
+  layout,
+  pipelineAnalysisVersion,
   priceOf,
   PRIMARY_ANALYSIS,
   resultsTableName,
+  SOURCE_ROLES,
   TABLE_NAMES,
 } from '../contract';
 import { fieldAgreement, FieldAgreement, fieldKind, stratifiedSample, AnswerPair } from '../core/agreement';
 import { templateColumns } from '../core/config';
 import type { ObjectStore, Warehouse } from '../core/ports';
-import { generate, requestTemplate } from '../core/requests';
+import { generate, recordLabel, requestTemplate } from '../core/requests';
 import { parsePrediction } from '../core/responses';
 import { OperatorError } from './errors';
 
 /** Answers one request line (`{"request": …}`) with a Vertex AI output line. */
 export type LineAnswerer = (line: string) => Promise<unknown>;
 
+/** One request of the sample: its record, and the line the generator's request builder made for it. */
+export interface SampleRequest {
+  readonly recordId: string;
+  readonly line: string;
+}
+
+/**
+ * Answers the sample's requests with Vertex AI output lines, in any order and any number: each line
+ * is matched to its record by the ids its echoed request carries, and a record with no line has no
+ * answer (`missing_result`).
+ */
+export type SampleAnswerer = (requests: readonly SampleRequest[], comparisonId: string) => Promise<readonly string[]>;
+
+/** Answers the requests one at a time (the local analyzer, a model endpoint), reporting progress after each. */
+export function lineByLine(answer: LineAnswerer, onAnswer?: (done: number, total: number) => void): SampleAnswerer {
+  return async (requests) => {
+    const lines: string[] = [];
+    for (const [i, r] of requests.entries()) {
+      lines.push(JSON.stringify(await answer(r.line)));
+      onAnswer?.(i + 1, requests.length);
+    }
+    return lines;
+  };
+}
+
+/** The declaration of the baseline analysis whose results have `version`. */
+export type BaselineResolver = (analysis: string, version: string) => Promise<AnalysisSpec>;
+
 export interface CompareOptions {
   readonly warehouse: Warehouse;
+  /** Where the comparison's rows are staged for their load into `analysis_comparisons`. */
   readonly store: ObjectStore;
   readonly candidate: AnalysisSpec;
   /** The analysis compared against. @default 'pass1' */
   readonly baseline?: string;
   readonly sample: number;
   readonly seed: number;
-  readonly answer: LineAnswerer;
+  readonly answer: SampleAnswerer;
+  /** @default - the declaration the laptop work folder kept for the version */
+  readonly resolveBaseline?: BaselineResolver;
+  /**
+   * Derive the comparison's id from what it compares (baseline, its version, the candidate's
+   * version, sample size and seed), so that running the same comparison again finds its work again.
+   * @default false - a new id each time
+   */
+  readonly reproducibleId?: boolean;
+  /** Says where the baseline's results are, for messages. @default 'this work folder' */
+  readonly where?: string;
+  /** The transcripts. @default - the pipeline's own source table, `transcript_id` and `transcript` */
+  readonly source?: SourceTable;
   readonly now?: () => Date;
-  /** Called after each answer, for progress. */
-  readonly onAnswer?: (done: number, total: number) => void;
+}
+
+/** Where the transcripts are: a table id (or `project.dataset.table`) and its id and text columns. */
+export interface SourceTable {
+  readonly table: string;
+  readonly idColumn: string;
+  readonly textColumn: string;
 }
 
 export interface CompareReport {
@@ -74,7 +124,7 @@ const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** The latest version of an analysis's results, by the time of its latest row. */
-async function latestVersion(warehouse: Warehouse, table: string): Promise<string | undefined> {
+async function latestVersion(warehouse: Pick<Warehouse, 'table' | 'query'>, table: string): Promise<string | undefined> {
   const [row] = await warehouse.query<Row>({
     sql: `SELECT analysis_version, MAX(processed_at) AS latest FROM ${warehouse.table(table)} GROUP BY analysis_version ORDER BY latest DESC LIMIT 1`,
   });
@@ -82,27 +132,113 @@ async function latestVersion(warehouse: Warehouse, table: string): Promise<strin
 }
 
 /** The declaration of `analysis` whose results have `version`, as the work folder kept it. */
-async function baselineSpec(store: ObjectStore, analysis: string, version: string): Promise<AnalysisSpec> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { savedPipeline } = require('../local/deployment') as typeof import('../local/deployment');
-  const saved = await savedPipeline(store, version);
-  const spec = analysis === PRIMARY_ANALYSIS ? saved?.analysis : saved?.analyses?.[analysis];
-  if (spec) return spec;
-  if (analysis === PRIMARY_ANALYSIS && version === analysisVersion(DEFAULT_ANALYSIS)) return DEFAULT_ANALYSIS;
-  throw new OperatorError(
-    `the work folder does not hold the declaration of ${analysis} version ${version}`,
-    'compare against the work folder whose runs wrote those results',
-  );
+function savedBaseline(store: ObjectStore): BaselineResolver {
+  return async (analysis, version) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { savedPipeline } = require('../local/deployment') as typeof import('../local/deployment');
+    const saved = await savedPipeline(store, version);
+    const spec = analysis === PRIMARY_ANALYSIS ? saved?.analysis : saved?.analyses?.[analysis];
+    if (spec) return spec;
+    if (analysis === PRIMARY_ANALYSIS && version === analysisVersion(DEFAULT_ANALYSIS)) return DEFAULT_ANALYSIS;
+    throw new OperatorError(
+      `the work folder does not hold the declaration of ${analysis} version ${version}`,
+      'compare against the work folder whose runs wrote those results',
+    );
+  };
+}
+
+/**
+ * The declaration of a deployed analysis, which a deployment does not keep: the one given with the
+ * command's `option` (its version must be the results'), or the default analysis when the results
+ * are the default's.
+ */
+export function givenBaseline(given: AnalysisSpec | undefined, option = '--baseline-analysis'): BaselineResolver {
+  return async (analysis, version) => {
+    if (given) {
+      if (given.after !== undefined) {
+        throw new OperatorError(
+          `the declaration of ${analysis} given with ${option} reads another analysis (after: ${given.after}); its version cannot be checked here`,
+          'give an analysis that reads the transcripts',
+        );
+      }
+      const versionOfGiven = pipelineAnalysisVersion(analysis, given);
+      if (versionOfGiven === version) return given;
+      throw new OperatorError(
+        `the declaration of ${analysis} given with ${option} has version ${versionOfGiven}, but the latest results of ${analysis} have version ${version}`,
+        `give the declaration that is deployed (the one whose results are in the table) with ${option} FILE`,
+      );
+    }
+    if (analysis === PRIMARY_ANALYSIS && version === analysisVersion(DEFAULT_ANALYSIS)) return DEFAULT_ANALYSIS;
+    throw new OperatorError(
+      `a deployment does not keep the declaration of ${analysis} (results version ${version})`,
+      `give the declaration that is deployed with ${option} FILE (its version is checked against the results)`,
+    );
+  };
+}
+
+/** The id of a comparison that `reproducibleId` asks for: the same comparison always has the same id. */
+export function comparisonIdOf(key: {
+  readonly baseline: string;
+  readonly baselineVersion: string;
+  readonly candidateVersion: string;
+  readonly sample: number;
+  readonly seed: number;
+}): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([key.baseline, key.baselineVersion, key.candidateVersion, key.sample, key.seed]))
+    .digest('hex');
+  return `cmp-${digest.slice(0, 24)}`;
 }
 
 function valueOf(row: Row, name: string): unknown {
   return row[name] ?? null;
 }
 
+/** The candidate's answer to one record, from the output line matched to it. */
+function outcomeOf(candidate: AnalysisSpec, line: string | undefined) {
+  let answer: Record<string, unknown> | null = null;
+  let error: { type: string; message: string } | null = null;
+  let usage = { promptTokens: 0, outputTokens: 0 };
+  const outcome = line === undefined ? undefined : parsePrediction(candidate, line)?.outcome;
+  if (line === undefined) error = { type: 'missing_result', message: 'no answer for the record in the output' };
+  else if (!outcome) error = { type: 'json_parse_error', message: 'the answer line is not JSON' };
+  else {
+    usage = { promptTokens: outcome.usage.promptTokens ?? 0, outputTokens: outcome.usage.outputTokens ?? 0 };
+    if (outcome.kind === 'success') answer = { ...outcome.values };
+    else error = { type: outcome.type, message: outcome.message };
+  }
+  return { answer, error, usage };
+}
+
+/**
+ * Each record's output line: matched by the record id of the prompt's marker, else by the request's
+ * record label; a record answered twice keeps an answer that parsed.
+ */
+function linesByRecord(candidate: AnalysisSpec, recordIds: readonly string[], lines: readonly string[]): Map<string, string> {
+  const byLabel = new Map(recordIds.map((id) => [recordLabel(id), id]));
+  const known = new Set(recordIds);
+  const out = new Map<string, string>();
+  for (const line of lines) {
+    const prediction = parsePrediction(candidate, line);
+    const id =
+      prediction?.markerId !== undefined && known.has(prediction.markerId)
+        ? prediction.markerId
+        : prediction?.label !== undefined
+          ? byLabel.get(prediction.label)
+          : undefined;
+    if (id === undefined) continue;
+    if (!out.has(id) || (prediction!.outcome.kind === 'success' && parsePrediction(candidate, out.get(id)!)?.outcome.kind !== 'success')) {
+      out.set(id, line);
+    }
+  }
+  return out;
+}
+
 export async function compareAnalyses(options: CompareOptions): Promise<CompareReport> {
   const { warehouse, store, candidate } = options;
   const baselineName = options.baseline ?? PRIMARY_ANALYSIS;
   const now = options.now ?? (() => new Date());
+  const where = options.where ?? 'this work folder';
   if (candidate.after !== undefined) {
     throw new OperatorError(
       'compare takes an analysis that reads the transcripts; a chained candidate (with after) is not compared yet',
@@ -112,64 +248,80 @@ export async function compareAnalyses(options: CompareOptions): Promise<CompareR
   const table = resultsTableName(baselineName);
   const version = await latestVersion(warehouse, table).catch(() => undefined);
   if (!version) {
-    throw new OperatorError(`${baselineName} has no results in this work folder (table ${table})`, 'run it first: tapctl local run');
+    throw new OperatorError(
+      `${baselineName} has no results in ${where} (table ${table})`,
+      options.reproducibleId ? 'run it first: tapctl run' : 'run it first: tapctl local run',
+    );
   }
-  const baseline = await baselineSpec(store, baselineName, version);
+  const baseline = await (options.resolveBaseline ?? savedBaseline(store))(baselineName, version);
   const candidateVersion = analysisVersion(candidate);
   const stratifiedBy = baseline.fields.filter((f) => fieldKind(f) === 'categorical').map((f) => f.name);
 
-  const rows = await warehouse.query<Row>({
-    sql: `SELECT * FROM ${warehouse.table(table)} WHERE analysis_version = @v ORDER BY record_id`,
+  const strata = await warehouse.query<Row>({
+    sql: `SELECT record_id${stratifiedBy.map((f) => `, \`${f}\``).join('')} FROM ${warehouse.table(table)} WHERE analysis_version = @v ORDER BY record_id`,
     params: { v: version },
     types: { v: 'STRING' },
   });
-  const byId = new Map(rows.map((r) => [String(r.record_id), r]));
+  const byStratum = new Map(strata.map((r) => [String(r.record_id), JSON.stringify(stratifiedBy.map((f) => valueOf(r, f)))]));
   const sampled = stratifiedSample(
-    [...byId.values()].map((r) => ({ recordId: String(r.record_id), stratum: JSON.stringify(stratifiedBy.map((f) => valueOf(r, f))) })),
+    [...byStratum.entries()].map(([recordId, stratum]) => ({ recordId, stratum })),
     options.sample,
     options.seed,
   );
+  const rows = await warehouse.query<Row>({
+    sql: `SELECT * FROM ${warehouse.table(table)} WHERE analysis_version = @v AND record_id IN UNNEST(@ids) ORDER BY record_id`,
+    params: { v: version, ids: sampled },
+    types: { v: 'STRING', ids: 'ARRAY<STRING>' },
+  });
+  const byId = new Map(rows.map((r) => [String(r.record_id), r]));
 
   const template = requestTemplate(candidate);
   const columns = templateColumns(candidate.promptTemplate).filter((c) => c !== 'transcript');
-  const source = warehouse.table(TABLE_NAMES.source);
+  const src = options.source ?? { table: TABLE_NAMES.source, idColumn: SOURCE_ROLES.id, textColumn: SOURCE_ROLES.text };
+  const source = warehouse.table(src.table);
+  const idOf = `CAST(\`${src.idColumn}\` AS STRING)`;
   const limits = { maxTranscriptChars: DEFAULTS.maxTranscriptChars, maxRequestBytes: DEFAULTS.maxRequestBytes };
-  const comparisonId = `cmp-${now()
-    .toISOString()
-    .replace(/[-:.TZ]/g, '')
-    .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const comparisonId = options.reproducibleId
+    ? comparisonIdOf({ baseline: baselineName, baselineVersion: version, candidateVersion, sample: options.sample, seed: options.seed })
+    : `cmp-${now()
+        .toISOString()
+        .replace(/[-:.TZ]/g, '')
+        .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const sourceRows = await warehouse.query<Row>({
+    sql: `SELECT ${idOf} AS record_id, \`${src.textColumn}\` AS transcript${columns.map((c) => `, CAST(\`${c}\` AS STRING) AS \`${c}\``).join('')} FROM ${source} WHERE ${idOf} IN UNNEST(@ids)`,
+    params: { ids: sampled },
+    types: { ids: 'ARRAY<STRING>' },
+  });
+  const sourceById = new Map<string, Row>();
+  for (const r of sourceRows) if (!sourceById.has(String(r.record_id))) sourceById.set(String(r.record_id), r);
+  const generated = new Map(
+    sampled.map((recordId) => {
+      const src = sourceById.get(recordId);
+      const record = {
+        recordId,
+        transcript: src?.transcript === null || src?.transcript === undefined ? null : String(src.transcript),
+        columns: Object.fromEntries(columns.map((c) => [c, src?.[c] === null || src?.[c] === undefined ? null : String(src[c])])),
+      };
+      return [recordId, generate(template, record, limits)] as const;
+    }),
+  );
+  const requests = [...generated.entries()].flatMap(([recordId, g]) => (g.kind === 'request' ? [{ recordId, line: g.line }] : []));
+  const answered =
+    requests.length === 0 ? new Map<string, string>() : linesByRecord(candidate, sampled, await options.answer(requests, comparisonId));
+
+  // One time for the comparison's rows, which are loaded together.
+  const comparedAt = now().toISOString();
   const lines: string[] = [];
   const pairs: AnswerPair[] = [];
   let candidateIn = 0;
   let candidateOut = 0;
   let candidateErrors = 0;
-  for (const [i, recordId] of sampled.entries()) {
-    const [src] = await warehouse.query<Row>({
-      sql: `SELECT transcript${columns.map((c) => `, CAST(\`${c}\` AS STRING) AS \`${c}\``).join('')} FROM ${source} WHERE CAST(transcript_id AS STRING) = @id LIMIT 1`,
-      params: { id: recordId },
-      types: { id: 'STRING' },
-    });
-    const record = {
-      recordId,
-      transcript: src?.transcript === null || src?.transcript === undefined ? null : String(src.transcript),
-      columns: Object.fromEntries(columns.map((c) => [c, src?.[c] === null || src?.[c] === undefined ? null : String(src[c])])),
-    };
-    const generated = generate(template, record, limits);
-    let answer: Record<string, unknown> | null = null;
-    let error: { type: string; message: string } | null = null;
-    let usage = { promptTokens: 0, outputTokens: 0 };
-    if (generated.kind === 'error') {
-      error = { type: generated.type, message: generated.message };
-    } else {
-      const prediction = parsePrediction(candidate, JSON.stringify(await options.answer(generated.line)));
-      const outcome = prediction?.outcome;
-      if (!outcome) error = { type: 'json_parse_error', message: 'the answer line is not JSON' };
-      else {
-        usage = { promptTokens: outcome.usage.promptTokens ?? 0, outputTokens: outcome.usage.outputTokens ?? 0 };
-        if (outcome.kind === 'success') answer = { ...outcome.values };
-        else error = { type: outcome.type, message: outcome.message };
-      }
-    }
+  for (const recordId of sampled) {
+    const g = generated.get(recordId)!;
+    const { answer, error, usage } =
+      g.kind === 'error'
+        ? { answer: null, error: { type: g.type, message: g.message }, usage: { promptTokens: 0, outputTokens: 0 } }
+        : outcomeOf(candidate, answered.get(recordId));
     candidateIn += usage.promptTokens;
     candidateOut += usage.outputTokens;
     if (error) candidateErrors++;
@@ -186,12 +338,11 @@ export async function compareAnalyses(options: CompareOptions): Promise<CompareR
         message: error?.message.slice(0, 2000) ?? null,
         prompt_tokens: usage.promptTokens,
         output_tokens: usage.outputTokens,
-        compared_at: now().toISOString(),
+        compared_at: comparedAt,
       }),
     );
-    options.onAnswer?.(i + 1, sampled.length);
   }
-  const staged = `_comparisons/${comparisonId}.jsonl`;
+  const staged = layout.comparisonAnswers(comparisonId);
   await store.writeText(staged, lines.join('\n') + (lines.length ? '\n' : ''));
   if (lines.length > 0) await warehouse.load(COMPARISONS_TABLE.name, staged, comparisonId);
 
@@ -204,7 +355,7 @@ export async function compareAnalyses(options: CompareOptions): Promise<CompareR
   const baseCost = estimateCostUsd(priceOf(baseline.model), baseIn, baseOut);
   const candCost = estimateCostUsd(priceOf(candidate.model), candIn, candOut);
   const [counts] = await warehouse.query<Row>({
-    sql: `SELECT COUNT(DISTINCT CAST(transcript_id AS STRING)) AS records FROM ${source} WHERE transcript_id IS NOT NULL`,
+    sql: `SELECT COUNT(DISTINCT ${idOf}) AS records FROM ${source} WHERE \`${src.idColumn}\` IS NOT NULL`,
   });
   const [settled] = await warehouse.query<Row>({
     sql: `SELECT COUNT(*) AS records, COALESCE(SUM(CASE WHEN status <> 'succeeded' THEN 1 ELSE 0 END), 0) AS failed FROM ${warehouse.table(TABLE_NAMES.processedRecords)} WHERE analysis_version = @v`,
@@ -326,17 +477,28 @@ export interface EvaluateReport {
  * measured over the records labelled for it; the examples show result -> label.
  */
 export async function evaluateAnalysis(options: {
-  readonly warehouse: Warehouse;
-  readonly store: ObjectStore;
+  readonly warehouse: Pick<Warehouse, 'table' | 'query'>;
+  /** The laptop work folder's store, where its declarations are kept; not needed with `resolveSpec`. */
+  readonly store?: ObjectStore;
   readonly analysis: string;
   readonly gold: readonly GoldLabel[];
+  /** @default - the declaration the laptop work folder kept for the version */
+  readonly resolveSpec?: BaselineResolver;
+  /** Says where the results are, for messages. @default 'this work folder' */
+  readonly where?: string;
 }): Promise<EvaluateReport> {
   const { warehouse, store, analysis, gold } = options;
   const table = resultsTableName(analysis);
   const version = await latestVersion(warehouse, table).catch(() => undefined);
-  if (!version)
-    throw new OperatorError(`${analysis} has no results in this work folder (table ${table})`, 'run it first: tapctl local run');
-  const spec = await baselineSpec(store, analysis, version);
+  if (!version) {
+    throw new OperatorError(
+      `${analysis} has no results in ${options.where ?? 'this work folder'} (table ${table})`,
+      options.resolveSpec ? 'run it first: tapctl run' : 'run it first: tapctl local run',
+    );
+  }
+  const resolve = options.resolveSpec ?? (store ? savedBaseline(store) : undefined);
+  if (!resolve) throw new Error('evaluateAnalysis needs the work folder store or resolveSpec');
+  const spec = await resolve(analysis, version);
   const unknown = [...new Set(gold.flatMap((g) => Object.keys(g.expected)))].filter((k) => !spec.fields.some((f) => f.name === k));
   if (unknown.length > 0) {
     throw new OperatorError(
@@ -345,14 +507,12 @@ export async function evaluateAnalysis(options: {
     );
   }
   const results = new Map<string, Row>();
-  for (const g of gold) {
-    const [row] = await warehouse.query<Row>({
-      sql: `SELECT * FROM ${warehouse.table(table)} WHERE analysis_version = @v AND record_id = @id LIMIT 1`,
-      params: { v: version, id: g.recordId },
-      types: { v: 'STRING', id: 'STRING' },
-    });
-    if (row) results.set(g.recordId, row);
-  }
+  const rows = await warehouse.query<Row>({
+    sql: `SELECT * FROM ${warehouse.table(table)} WHERE analysis_version = @v AND record_id IN UNNEST(@ids) ORDER BY record_id`,
+    params: { v: version, ids: gold.map((g) => g.recordId) },
+    types: { v: 'STRING', ids: 'ARRAY<STRING>' },
+  });
+  for (const row of rows) if (!results.has(String(row.record_id))) results.set(String(row.record_id), row);
   const evaluated = gold.filter((g) => results.has(g.recordId));
   const fields = spec.fields.flatMap((field) => {
     const labelled = evaluated.filter((g) => field.name in g.expected);

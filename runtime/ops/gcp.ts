@@ -8,10 +8,12 @@
  * uses the REST transport everywhere: it is the one its tests exercise against in-process fakes, it
  * passes through HTTP proxies, and it spares a short-lived command gRPC's start-up.
  *
- * Endpoints can be redirected with `TAPCTL_WORKFLOWS_ENDPOINT`, `TAPCTL_AIPLATFORM_ENDPOINT` and
- * `TAPCTL_BIGQUERY_ENDPOINT` (`http(s)://host:port`), for private endpoints and for tests.
+ * Endpoints can be redirected with `TAPCTL_WORKFLOWS_ENDPOINT`, `TAPCTL_AIPLATFORM_ENDPOINT`,
+ * `TAPCTL_BIGQUERY_ENDPOINT` and `TAPCTL_STORAGE_ENDPOINT` (`http(s)://host:port`), for private
+ * endpoints and for tests.
  * Credentials are Application Default Credentials, or `GOOGLE_OAUTH_ACCESS_TOKEN` when set (a token
- * from `gcloud auth print-access-token`).
+ * from `gcloud auth print-access-token`); the Cloud Storage client (`tapctl compare`) always finds
+ * Application Default Credentials itself.
  */
 import type { BigQueryWarehouse } from '../adapters/gcp/bigquery-warehouse';
 import { qualifiedTable } from '../adapters/gcp/bigquery-names';
@@ -60,7 +62,7 @@ function firstLine(error: unknown): string {
 }
 
 /** `http://host:port` → gax options for that endpoint. */
-function gaxEndpoint(url: string | undefined, fallbackHost: string): { apiEndpoint: string; port?: number; protocol?: string } {
+export function gaxEndpoint(url: string | undefined, fallbackHost: string): { apiEndpoint: string; port?: number; protocol?: string } {
   if (!url) return { apiEndpoint: fallbackHost };
   const u = new URL(url);
   return { apiEndpoint: u.hostname, port: u.port ? Number(u.port) : undefined, protocol: u.protocol.replace(':', '') };

@@ -10,12 +10,17 @@
  *   `NEWLINE_DELIMITED_JSON`, `destinationTable`); an id that exists answers 409 ALREADY_EXISTS
  *   (reason `duplicate`), as BigQuery does. A load job is first `RUNNING`, then `DONE`.
  * - `GET /projects/{p}/jobs/{jobId}` (jobs.get): the `Job` with `status.state` and `errorResult`.
+ * - `POST /projects/{p}/datasets/{d}/tables` (tables.insert): a `Table` with `tableReference` and
+ *   `schema.fields[]` {name, type, mode, description}; answers the table, or 409 ALREADY_EXISTS
+ *   (reason `duplicate`) when it exists
+ *   (https://cloud.google.com/bigquery/docs/reference/rest/v2/tables/insert).
  * Cell values are strings, as in the REST API; TIMESTAMP cells are microseconds since the epoch when
  * `formatOptions.useInt64Timestamp` is set, else seconds; REPEATED cells are `[{v}]`. The client
  * sends requests under `/bigquery/v2` (apiEndpoint) or at the root (BIGQUERY_EMULATOR_HOST).
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { Column } from '../../runtime/contract';
 import type { SqlParamTypes, SqlParams, SqlValue } from '../../runtime/core/ports';
 import { DuckEngine, EngineRows } from './duck-engine';
 import type { FakeGcs } from './gcs-server';
@@ -240,6 +245,34 @@ export async function startFakeBigQuery(engine: DuckEngine, gcs: FakeGcs, option
       },
     },
     { method: 'POST', pattern: new RegExp(`^${ROOT}/jobs$`), handler: jobsInsert },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${ROOT}/datasets/([^/]+)/tables$`),
+      handler: async (req, res) => {
+        const body = JSON.parse(req.body.toString('utf8')) as {
+          tableReference: { tableId: string };
+          description?: string;
+          schema?: { fields?: { name: string; type: string; mode?: string; description?: string }[] };
+        };
+        const tableId = body.tableReference.tableId;
+        if (engine.tables.has(tableId)) {
+          return sendError(res, 409, 'ALREADY_EXISTS', 'duplicate', `Already Exists: Table ${req.match[1]}:${req.match[2]}.${tableId}`);
+        }
+        await engine.createTable({
+          name: tableId,
+          description: body.description ?? '',
+          columns: (body.schema?.fields ?? []).map((f) => ({
+            name: f.name,
+            type: f.type as Column['type'],
+            mode: (f.mode ?? 'NULLABLE') as Column['mode'],
+            description: f.description ?? '',
+          })),
+          partitionColumn: '',
+          clusterColumns: [],
+        });
+        sendJson(res, 200, { kind: 'bigquery#table', ...body, id: `${req.match[1]}:${req.match[2]}.${tableId}` });
+      },
+    },
     {
       method: 'GET',
       pattern: new RegExp(`^${ROOT}/jobs/([^/]+)$`),

@@ -6,8 +6,10 @@ import { TARGET_OPTIONS, TARGET_TITLE } from '../target-options';
 import { resolveTarget } from '../../ops/config';
 import { UsageError } from '../../ops/errors';
 import { withTarget } from '../../ops/target';
-import { evaluateAnalysis, evaluateText, GoldLabel } from '../../ops/compare';
-import { ANALYSIS_NAME, PRIMARY_ANALYSIS } from '../../contract';
+import { evaluateAnalysis, evaluateText, givenBaseline, GoldLabel } from '../../ops/compare';
+import { readAnalysis } from '../laptop-run';
+import { ANALYSIS_NAME, PRIMARY_ANALYSIS, TABLE_NAMES } from '../../contract';
+import type { OpsWarehouse } from '../../ops/queries';
 
 const EVALUATE_OPTIONS = options({
   analysis: text({
@@ -21,14 +23,19 @@ const EVALUATE_OPTIONS = options({
     required: true,
     help: 'human labels, JSON lines: {"record_id": "...", "<field>": <expected value>, ...}, any of the fields',
   }),
+  declaration: text({
+    value: 'FILE',
+    help: "in the cloud: the deployed declaration of the analysis (a deployment does not keep it), checked against its results' version; not needed for the default analysis",
+  }),
   json: toggle('print the report as JSON'),
 });
 
 const usage = usageText(
-  'usage: tapctl evaluate --gold FILE.jsonl [--analysis NAME] [--json] --local DIR',
+  'usage: tapctl evaluate --gold FILE.jsonl [--analysis NAME] [--declaration FILE] [--json] [which pipeline]',
   `Compares an analysis's current results with human labels, field by field: the share of equal
 values for categories and numbers (with Cohen's kappa for categories), word and item overlap for
-text and lists, and some disagreements. Runs on a laptop work folder for now.`,
+text and lists, and some disagreements. On a laptop work folder (--local DIR) or a deployment,
+whose results it reads and nothing more.`,
   [
     ['Options', EVALUATE_OPTIONS],
     [TARGET_TITLE, TARGET_OPTIONS],
@@ -65,6 +72,11 @@ function readGold(file: string): GoldLabel[] {
   return labels;
 }
 
+/** The deployment's tables, `pass1`'s results under the deployment's name for them. */
+function deployed(warehouse: OpsWarehouse, resultsTable: string): OpsWarehouse {
+  return { table: (id) => warehouse.table(id === TABLE_NAMES.results ? resultsTable : id), query: (s) => warehouse.query(s) };
+}
+
 export const command: Command = {
   name: 'evaluate',
   summary: "Compare an analysis's results with human labels: agreement per field.",
@@ -72,15 +84,23 @@ export const command: Command = {
   async run(argv, io) {
     const { values } = parseOptions(argv, { ...EVALUATE_OPTIONS, ...TARGET_OPTIONS });
     const target = resolveTarget(values, io.env, io.cwd);
-    if (target.kind !== 'local') throw new UsageError('evaluate runs on a laptop work folder for now: give --local DIR');
+    if (target.kind === 'local' && values.declaration) {
+      throw new UsageError('--declaration is for a deployment: a work folder keeps its declarations');
+    }
+    const declaration = values.declaration ? readAnalysis(values.declaration, io.cwd, values.analysis) : undefined;
     const gold = readGold(path.resolve(io.cwd, values.gold));
     return withTarget(target, io.env, async (open) => {
-      const report = await evaluateAnalysis({
-        warehouse: open.local!.warehouse,
-        store: open.local!.store,
-        analysis: values.analysis,
-        gold,
-      });
+      const report = await evaluateAnalysis(
+        open.local
+          ? { warehouse: open.local.warehouse, store: open.local.store, analysis: values.analysis, gold }
+          : {
+              warehouse: deployed(open.cloud!.warehouse(), target.kind === 'cloud' ? target.config.resultsTable : TABLE_NAMES.results),
+              analysis: values.analysis,
+              gold,
+              resolveSpec: givenBaseline(declaration, '--declaration'),
+              where: open.where,
+            },
+      );
       io.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : evaluateText(report));
       return 0;
     });

@@ -113,7 +113,7 @@ describe('tapctl compare --local', () => {
     expect(await ids()).toEqual(first);
   });
 
-  test('refuses a chained candidate and a deployment, saying what to do', async () => {
+  test('refuses a chained candidate, and a deployment without its work bucket, saying what to do', async () => {
     const chained = path.join(dir, 'chained.json');
     writeFileSync(chained, JSON.stringify({ ...DEFAULT_ANALYSIS, after: 'pass1', promptTemplate: 'Summary: {pass1.summary}' }));
     const r = await cli(['compare', '--local', work(), '--analysis', chained, '--sample', '5']);
@@ -132,8 +132,9 @@ describe('tapctl compare --local', () => {
       '--sample',
       '5',
     ]);
-    expect(cloud.code).toBe(2);
-    expect(cloud.stderr).toContain('compare runs on a laptop work folder for now: give --local DIR');
+    expect(cloud.code).toBe(1);
+    expect(cloud.stderr).toContain('compare in the cloud sends its sample through the work bucket, and none is configured');
+    expect(cloud.stderr).toContain('give --bucket');
   });
 });
 
