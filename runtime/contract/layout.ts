@@ -51,6 +51,12 @@ export const layout = {
   comparisonAnswers: (comparisonId: string) => `comparisons/${comparisonId}/answers.jsonl`,
 } as const;
 
+/**
+ * The work bucket's folders whose files name records: the runs' (requests, predictions, staged
+ * commits) and the comparisons' (`tapctl compare`). `tapctl forget` rewrites their lines.
+ */
+export const RECORD_FILE_FOLDERS = ['runs', 'comparisons'] as const;
+
 /** `gs://bucket/path` */
 export function gsUri(bucket: string, path: string): string {
   return `gs://${bucket}/${path}`;

@@ -18,7 +18,16 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ANALYSIS_NAME, COMPARISONS_TABLE, FIXED_TABLES, LOCAL_LAYOUT, PRIMARY_ANALYSIS, resultsTableName, TABLE_NAMES } from '../contract';
+import {
+  ANALYSIS_NAME,
+  COMPARISONS_TABLE,
+  FIXED_TABLES,
+  LOCAL_LAYOUT,
+  PRIMARY_ANALYSIS,
+  RECORD_FILE_FOLDERS,
+  resultsTableName,
+  TABLE_NAMES,
+} from '../contract';
 import type { Warehouse } from '../core/ports';
 import { recordLabel, recordMarker, RECORD_LABEL } from '../core/requests';
 import { openLocalWorkspace } from '../adapters/local';
@@ -98,9 +107,9 @@ async function* filesUnder(dir: string): AsyncGenerator<string> {
   }
 }
 
-/** The run files and logs: the bucket's `runs/`, and `logs/`; with `source`, the loaded copies in `_inputs/`. */
+/** The run files and logs: the bucket's `RECORD_FILE_FOLDERS`, and `logs/`; with `source`, the loaded copies in `_inputs/`. */
 async function* runFiles(dir: string, source: boolean): AsyncGenerator<string> {
-  yield* filesUnder(path.join(dir, LOCAL_LAYOUT.bucket, 'runs'));
+  for (const folder of RECORD_FILE_FOLDERS) yield* filesUnder(path.join(dir, LOCAL_LAYOUT.bucket, folder));
   yield* filesUnder(path.join(dir, 'logs'));
   if (source) yield* filesUnder(path.join(dir, LOCAL_LAYOUT.bucket, '_inputs'));
 }
@@ -281,7 +290,8 @@ async function planCloud(site: CloudForgetSite, ids: readonly string[], source: 
   }
   const needles = namings(ids);
   const files = [];
-  for (const object of await site.store.list('runs/')) {
+  const objects = (await Promise.all(RECORD_FILE_FOLDERS.map((folder) => site.store.list(`${folder}/`)))).flat();
+  for (const object of objects) {
     if (!object.endsWith('.jsonl')) continue;
     const lines = await countObjectLines(site.store, object, needles);
     if (lines > 0) files.push({ path: `gs://${site.store.bucket}/${object}`, lines });

@@ -58,6 +58,21 @@ beforeAll(async () => {
     JSON.stringify({ severity: 'WARNING', message: 'late answer', record_id: gone.id }) + '\n',
   );
   fs.writeFileSync(path.join(dir, 'ids.txt'), `# erasure request 42\n${gone.id}\n\n${alsoGone.id}\n`);
+  // A comparison over every record: its answers table and staged files name the records too.
+  const candidate = path.join(dir, 'candidate.json');
+  fs.writeFileSync(candidate, JSON.stringify({ ...reasons, systemInstruction: `${reasons.systemInstruction} Be brief.` }));
+  const compared = await cli([
+    'compare',
+    '--local',
+    work,
+    '--baseline',
+    'reasons',
+    '--analysis',
+    candidate,
+    '--sample',
+    String(calls.length),
+  ]);
+  expect(compared.code).toBe(0);
 }, 120_000);
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -69,6 +84,7 @@ test('the ids and texts are in the run files, the logs and the database before',
   expect(before.some((f) => f.startsWith('logs'))).toBe(true);
   expect(before.some((f) => f.includes('commit'))).toBe(true);
   expect(before).toContain('warehouse.duckdb');
+  expect(before.some((f) => f.includes('comparisons'))).toBe(true);
   expect(traces(recordMarker(gone.id)).length).toBeGreaterThan(0);
   expect(traces(gone.phrase).length).toBeGreaterThan(0);
 });
