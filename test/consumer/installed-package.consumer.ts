@@ -12,8 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
-import { bundleJobs } from '../../lib/private/bundling';
-import { JOB_KINDS } from '../../runtime/contract';
+import { BUNDLE_KINDS, bundleJobs } from '../../lib/private/bundling';
 import { consumerLockfile, LockEntry, Lockfile } from './lockfile';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -166,8 +165,8 @@ describe('the packed package, installed in a fresh cdktf app', () => {
     }
   });
 
-  test('a stack with only projectId and region synthesizes: four jobs and two workflows, every token resolved', () => {
-    expect(Object.keys(stack.resource.google_cloud_run_v2_job ?? {})).toHaveLength(4);
+  test('a stack with only projectId and region synthesizes: the four jobs, the launcher and two workflows, every token resolved', () => {
+    expect(Object.keys(stack.resource.google_cloud_run_v2_job ?? {})).toHaveLength(BUNDLE_KINDS.length);
     expect(Object.keys(stack.resource.google_workflows_workflow ?? {})).toHaveLength(2);
     expect(Object.keys(stack.provider)).toEqual(expect.arrayContaining(['google', 'google-beta']));
     expect(stackText).not.toMatch(/\$\{TfToken\[|\$\{Token\[/);
@@ -176,7 +175,7 @@ describe('the packed package, installed in a fresh cdktf app', () => {
   test('the jobs it deploys are the bundles of this checkout, byte for byte', () => {
     const local = bundleJobs();
     const objects = Object.values(stack.resource.google_storage_bucket_object ?? {}) as Array<{ name: string; source: string }>;
-    for (const kind of JOB_KINDS) {
+    for (const kind of BUNDLE_KINDS) {
       const object = objects.find((o) => o.name === local[kind].objectName);
       expect({ kind, object: object?.name }).toEqual({ kind, object: local[kind].objectName });
       const asset = path.join(app, 'cdktf.out', 'stacks', 'calls', object!.source);
@@ -187,7 +186,8 @@ describe('the packed package, installed in a fresh cdktf app', () => {
   test('npx tapctl --help lists the commands, from the compiled code', () => {
     const r = run('npx', ['--offline', 'tapctl', '--help'], app, env);
     expect(r.stdout).toMatch(/^usage: tapctl COMMAND/);
-    for (const command of ['estimate', 'local', 'report', 'recover', 'status']) expect(r.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['compare', 'estimate', 'explore', 'forget', 'local', 'rehearse', 'report', 'recover', 'status'])
+      expect(r.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 
   test('npx tapctl estimate --records 1000 prints what it prints in the checkout', () => {
