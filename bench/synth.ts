@@ -6,7 +6,7 @@
  * 1. Wall time of the whole app's synth process (`node bin/run-ts.js main.ts`: both stacks, the four
  *    esbuild bundles) against a minimal cdktf app with one bucket run the same way, alternating, in
  *    this same run; the ratio of medians is the result (goal <= 1.5x).
- * 2. Each job bundle's size (goal <= 1 MB).
+ * 2. Each job bundle's size (goal: `maxBundleBytes`, 1 MB but for the generator's DLP client).
  * 3. Each bundle's process start-up time to its first log line on stdout (goal <= 0.3 s), with the
  *    dev stack's environment; nothing can reach Google here, so the line is whatever the job says
  *    first (for a real run, its job_started line comes before any network call).
@@ -17,7 +17,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { JOB_ENV, JOB_KINDS, RUN_ENV } from '../runtime/contract';
+import { JOB_ENV, JOB_KINDS, JobKind, RUN_ENV } from '../runtime/contract';
+import { maxBundleBytes } from '../lib/private/bundling';
 
 const ROOT = path.join(__dirname, '..');
 const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
@@ -172,7 +173,10 @@ async function main(): Promise<void> {
     synthRow('bundle cache warm (sources unchanged since the last synth)', warm),
     synthRow('bundle cache cold (fresh clone, or a source changed)', cold),
     `| Context: a cdktf app with ${resourceCount} plain buckets in each of two stacks | ${median(many).toFixed(2)} s | minimal app: ${baseMedian.toFixed(2)} s | ${(median(many) / baseMedian).toFixed(2)}× | |`,
-    ...jobs.map((j) => `| \`${j.kind}\` bundle size | ${(j.bytes / 1024).toFixed(0)} KiB | | | ≤ 1 MB |`),
+    ...jobs.map(
+      (j) =>
+        `| \`${j.kind}\` bundle size | ${(j.bytes / 1024).toFixed(0)} KiB | | | ≤ ${maxBundleBytes(j.kind as JobKind) / 1024 / 1024} MB |`,
+    ),
     ...jobs.map(
       (j) => `| \`${j.kind}\` start-up to first log line (\`${j.event}\`) | ${(j.startup * 1000).toFixed(0)} ms | | | ≤ 300 ms |`,
     ),

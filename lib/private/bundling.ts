@@ -15,6 +15,14 @@ import { LAUNCHER } from '../../runtime/contract/launcher';
 export const BUNDLE_KINDS = [...JOB_KINDS, LAUNCHER.kind] as const;
 export type BundleKind = (typeof BUNDLE_KINDS)[number];
 
+/**
+ * The most a bundle may weigh: 1 MB, but for the generator, which alone carries the Sensitive Data
+ * Protection client for analyses that redact, and the launcher, which carries the Workflows client.
+ */
+export function maxBundleBytes(kind: BundleKind): number {
+  return (kind === 'generator' || kind === LAUNCHER.kind ? 2.5 : 1) * 1024 * 1024;
+}
+
 /** The package root (where package.json is), from the source or the compiled tree. */
 export function packageRoot(): string {
   let dir = __dirname;

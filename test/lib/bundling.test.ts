@@ -2,14 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleJob, bundleJobs, forgetBundles } from '../../lib/private/bundling';
+import { bundleJob, bundleJobs, forgetBundles, maxBundleBytes } from '../../lib/private/bundling';
 import { JOB_KINDS, JobKind } from '../../runtime/contract';
-
-/**
- * The most a job's bundle may weigh: 1 MB, but for the generator, which alone carries the Sensitive
- * Data Protection client (its REST transport, about 1.4 MB) for analyses that redact.
- */
-const MAX_BUNDLE_BYTES = (kind: string) => (kind === 'generator' ? 2.5 : 1) * 1024 * 1024;
 
 describe('job bundles', () => {
   let dir: string;
@@ -23,7 +17,7 @@ describe('job bundles', () => {
     expect(bundle.objectName).toBe(`jobs/${kind}-${bundle.hash}.js`);
     expect(bundle.hash).toMatch(/^[0-9a-f]{16}$/);
     expect(fs.readFileSync(bundle.file, 'utf8') === bundle.code).toBe(true);
-    expect(Buffer.byteLength(bundle.code)).toBeLessThan(MAX_BUNDLE_BYTES(kind));
+    expect(Buffer.byteLength(bundle.code)).toBeLessThan(maxBundleBytes(kind as JobKind));
     // Run outside the repository, so nothing can be loaded from node_modules: it must fail on its
     // configuration, as a JSON log line, which proves every module it needs is inside.
     const run = spawnSync(process.execPath, [bundle.file], { cwd: os.tmpdir(), env: { PATH: process.env.PATH }, encoding: 'utf8' });

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleJob } from '../../../lib/private/bundling';
+import { bundleJob, maxBundleBytes } from '../../../lib/private/bundling';
 import { LAUNCHER_ENV, LAUNCHER_EXIT } from '../../../runtime/contract';
 import { MemoryLogger } from '../../../runtime/core/log';
 import { config, launch, LauncherConfig, outcome, WorkflowExecutions } from '../../../runtime/jobs/launcher';
@@ -245,6 +245,7 @@ describe('the launcher job as a process, with Google’s Workflows client', () =
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-launcher-bundle-'));
     try {
       const bundle = bundleJob('launcher', dir);
+      expect(Buffer.byteLength(bundle.code)).toBeLessThan(maxBundleBytes('launcher'));
       fake.statesOfNew = ['SUCCEEDED'];
       fake.resultOfNew = JSON.stringify({ ...SUMMARY, batches_unfinished: 1 });
       const { code, lines } = await runJob({ [LAUNCHER_ENV.batchSize]: '2000' }, [bundle.file]);
