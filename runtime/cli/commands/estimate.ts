@@ -1,9 +1,9 @@
 import { Command } from '../command';
 import { UsageError } from '../../ops/errors';
-import { DEFAULT_AVG_CHARS, Estimate, estimate, OVERRIDABLE, parseOverrides, parsePrice } from '../../ops/estimate';
+import { DEFAULT_AVG_CHARS, Estimate, estimate, EstimateInput, OVERRIDABLE, parseOverrides, parsePrice } from '../../ops/estimate';
 import { BATCH_PRICES, CLOUD_PRICES_AS_OF, DEFAULT_ANALYSIS, DEFAULTS, LIMITS, PRICES_AS_OF } from '../../contract';
 import { integer as count, table, usd } from '../../ops/format';
-import { decimal, integer, list, options, parseOptions, text, toggle, usageText } from '../options';
+import { decimal, integer, list, options, parseOptions, text, toggle, usageText, type Values } from '../options';
 
 /** The run's size, model and settings: what `estimate` and `rehearse` both take. */
 export const ESTIMATE_OPTIONS = options({
@@ -66,6 +66,24 @@ export const SERVICE_NAMES = {
   cloud_storage: 'Cloud Storage',
 } as const;
 
+/** The run the estimate options describe, for `estimate` and `rehearse` alike. Throws RangeError on a bad value. */
+export function estimateInput(values: Values<typeof ESTIMATE_OPTIONS>): EstimateInput {
+  const overrides = parseOverrides(values.set);
+  return {
+    records: values.records,
+    avgChars: values['avg-chars'],
+    model: values.model,
+    batchSize: values['batch-size'],
+    maxConcurrentBatches: values['max-concurrent-batches'],
+    pollIntervalSeconds: values['poll-interval'],
+    ledgerRecords: values['ledger-records'],
+    outputTokensPerRecord: values['output-tokens'],
+    price: values.price === undefined ? undefined : parsePrice(values.price),
+    cloudPrices: overrides.cloudPrices,
+    assumptions: overrides.assumptions,
+  };
+}
+
 /** The estimate as `--json` prints it: the library's fields, and the snake_case summary scripts read. */
 export function estimateJson(e: Estimate): Record<string, unknown> {
   return {
@@ -91,20 +109,7 @@ export const command: Command = {
     const { values } = parseOptions(argv, ESTIMATE_OPTIONS);
     let result;
     try {
-      const overrides = parseOverrides(values.set);
-      result = estimate({
-        records: values.records,
-        avgChars: values['avg-chars'],
-        model: values.model,
-        batchSize: values['batch-size'],
-        maxConcurrentBatches: values['max-concurrent-batches'],
-        pollIntervalSeconds: values['poll-interval'],
-        ledgerRecords: values['ledger-records'],
-        outputTokensPerRecord: values['output-tokens'],
-        price: values.price === undefined ? undefined : parsePrice(values.price),
-        cloudPrices: overrides.cloudPrices,
-        assumptions: overrides.assumptions,
-      });
+      result = estimate(estimateInput(values));
     } catch (error) {
       if (error instanceof RangeError) throw new UsageError(error.message);
       throw error;

@@ -1,11 +1,10 @@
 import { Command } from '../command';
 import { UsageError } from '../../ops/errors';
-import { parseOverrides, parsePrice } from '../../ops/estimate';
 import { defaultVertexLatency, parseVertexLatency, rehearse, Rehearsal, VertexLatency } from '../../ops/rehearsal';
 import { DEFAULTS, LIMITS } from '../../contract';
 import { integer as count, table, usd } from '../../ops/format';
 import { integer, options, parseOptions, text, toggle, usageText } from '../options';
-import { ESTIMATE_OPTIONS, SERVICE_NAMES } from './estimate';
+import { ESTIMATE_OPTIONS, estimateInput, SERVICE_NAMES } from './estimate';
 
 const latency = defaultVertexLatency();
 
@@ -76,19 +75,8 @@ export const command: Command = {
     let result: Rehearsal;
     let shown = 0;
     try {
-      const overrides = parseOverrides(values.set);
       result = await rehearse({
-        records: values.records,
-        avgChars: values['avg-chars'],
-        model: values.model,
-        batchSize: values['batch-size'],
-        maxConcurrentBatches: values['max-concurrent-batches'],
-        pollIntervalSeconds: values['poll-interval'],
-        ledgerRecords: values['ledger-records'],
-        outputTokensPerRecord: values['output-tokens'],
-        price: values.price === undefined ? undefined : parsePrice(values.price),
-        cloudPrices: overrides.cloudPrices,
-        assumptions: overrides.assumptions,
+        ...estimateInput(values),
         latency: values['vertex-latency'] === undefined ? undefined : parseVertexLatency(values['vertex-latency']),
         maxBatchAttempts: values['max-batch-attempts'],
         seed: values.seed,
