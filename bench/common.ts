@@ -45,3 +45,16 @@ export function makeTranscripts(n: number, file: string): void {
   }
   fs.closeSync(out);
 }
+
+/** Runs candidate and baseline once each to warm up, then alternately `runs` times; medians in ms. */
+export async function alternate(candidate: () => Promise<unknown> | unknown, baseline: () => Promise<unknown> | unknown, runs: number) {
+  await candidate();
+  await baseline();
+  const c: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    c.push(await time(candidate));
+    b.push(await time(baseline));
+  }
+  return { candidate: median(c), baseline: median(b), ratio: median(c) / median(b) };
+}

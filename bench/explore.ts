@@ -22,22 +22,12 @@ import { openLocalWorkspace, type LocalWorkspace } from '../runtime/adapters/loc
 import { analysisTables, DEFAULT_ANALYSIS, EXPLORER_LIMITS, latestViewSql } from '../runtime/contract';
 import { openExplorer, duckExploreWarehouse, type Explorer } from '../runtime/ops/explore';
 import { explorerHtml } from '../runtime/ops/explore-html';
-import { argNumber, median, time } from './common';
+import { alternate, argNumber } from './common';
 
 const CALLS = argNumber('calls', 100_000);
 const RUNS = argNumber('runs', 5);
-
-async function compare(candidate: () => Promise<unknown>, baseline: () => Promise<unknown>) {
-  await candidate();
-  await baseline();
-  const c: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    c.push(await time(candidate));
-    b.push(await time(baseline));
-  }
-  return { candidate: median(c), baseline: median(b), ratio: median(c) / median(b) };
-}
+const compareRuns = (candidate: () => Promise<unknown> | unknown, baseline: () => Promise<unknown> | unknown) =>
+  alternate(candidate, baseline, RUNS);
 
 /** A work folder with `n` analysed calls, filled by set-based SQL. */
 async function folder(n: number): Promise<LocalWorkspace> {
@@ -82,12 +72,12 @@ async function main() {
     const explorer = await openExplorer(duckExploreWarehouse(ws.warehouse), { tables, spec: DEFAULT_ANALYSIS });
     const smallExplorer = await openExplorer(duckExploreWarehouse(small.warehouse), { tables, spec: DEFAULT_ANALYSIS });
     const latest = latestViewSql((id) => ws.warehouse.table(id), DEFAULT_ANALYSIS, tables);
-    const aggregates = await compare(
+    const aggregates = await compareRuns(
       () => explorer.summarize(),
       () => ws.warehouse.query({ sql: `SELECT COUNT(*) AS n FROM (${latest}) AS latest` }),
     );
     const filter = { equals: { sentiment: 'negative', resolution: 'escalated' }, search: 'delivery' };
-    const served = await compare(
+    const served = await compareRuns(
       () => explorer.calls(filter, 0, EXPLORER_LIMITS.servePageRows),
       () => ws.warehouse.query({ sql: `SELECT COUNT(*) AS n FROM (${latest}) AS latest` }),
     );

@@ -22,23 +22,12 @@ import { openLocalWorkspace } from '../runtime/adapters/local';
 import { OpsQueries } from '../runtime/ops/queries';
 import { loadReport } from '../runtime/ops/report';
 import { reportHtml } from '../runtime/ops/html-report';
-import { argNumber, median, ROOT, time } from './common';
+import { alternate, argNumber, ROOT, time } from './common';
 
 const BATCHES = argNumber('batches', 10_000);
 const RUNS = argNumber('runs', 7);
-
-/** Alternates candidate and baseline RUNS times; medians in ms. */
-async function compare(candidate: () => Promise<unknown> | unknown, baseline: () => Promise<unknown> | unknown) {
-  await candidate();
-  await baseline();
-  const c: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    c.push(await time(candidate));
-    b.push(await time(baseline));
-  }
-  return { candidate: median(c), baseline: median(b), ratio: median(c) / median(b) };
-}
+const compareRuns = (candidate: () => Promise<unknown> | unknown, baseline: () => Promise<unknown> | unknown) =>
+  alternate(candidate, baseline, RUNS);
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tap-bench-ops-'));
@@ -64,13 +53,13 @@ async function main() {
   const [events] = await w.query<{ n: number }>({ sql: `SELECT COUNT(*) AS n FROM ${w.table('batch_events')}` });
 
   const q = new OpsQueries(w);
-  const status = await compare(
+  const status = await compareRuns(
     () => q.batches('bench'),
     () => w.query({ sql: `SELECT * FROM ${w.table('batch_events')} WHERE execution_id = @e`, params: { e: 'bench' } }),
   );
   const load = await time(() => loadReport(q, 'bench', 'bench'));
   const report = await loadReport(q, 'bench', 'bench');
-  const render = await compare(
+  const render = await compareRuns(
     () => reportHtml(report),
     () => JSON.stringify(report),
   );
@@ -82,7 +71,7 @@ async function main() {
     const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'tapctl.js'), ...argv], { encoding: 'utf8' });
     if (r.status !== 0 && !(argv[0] === 'status' && r.status === 3)) throw new Error(`tapctl ${argv.join(' ')}: ${r.stderr}`);
   };
-  const cli = await compare(tapctl(['status', '--local', dir, '--execution', 'bench']), tapctl(['version']));
+  const cli = await compareRuns(tapctl(['status', '--local', dir, '--execution', 'bench']), tapctl(['version']));
   fs.rmSync(dir, { recursive: true, force: true });
 
   const ms = (n: number) => `${n.toFixed(1)} ms`;

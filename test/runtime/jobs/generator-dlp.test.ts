@@ -3,7 +3,6 @@
  * Protection client (REST transport) against the fake DLP server, BigQuery and Cloud Storage fakes
  * as in bundles.test.ts. The requests in the bucket hold only redacted text; the results carry counts.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +13,7 @@ import { FakeDlp, startFakeDlp } from '../../fakes/dlp-server';
 import { DuckEngine } from '../../fakes/duck-engine';
 import { FakeGcs, startFakeGcs } from '../../fakes/gcs-server';
 import { BUCKET, jobEnv } from '../../fakes/harness';
+import { ProcessRun, runScript } from '../../fakes/process';
 import { runVertex } from '../../fakes/vertex';
 
 const SPEC = { ...DEFAULT_ANALYSIS, redaction: resolveRedaction({ infoTypes: ['EMAIL_ADDRESS', 'PHONE_NUMBER'] }) };
@@ -40,22 +40,13 @@ afterAll(async () => {
   fs.rmSync(outDir, { recursive: true, force: true });
 });
 
-function runBundle(
-  kind: JobKind,
-  env: Record<string, string | undefined>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [files[kind]], {
-      cwd: outDir,
-      env: { PATH: process.env.PATH, BIGQUERY_EMULATOR_HOST: bq.url, STORAGE_EMULATOR_HOST: gcs.url, ...env } as NodeJS.ProcessEnv,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runBundle(kind: JobKind, env: Record<string, string | undefined>): Promise<ProcessRun> {
+  return runScript(files[kind], outDir, {
+    PATH: process.env.PATH,
+    BIGQUERY_EMULATOR_HOST: bq.url,
+    STORAGE_EMULATOR_HOST: gcs.url,
+    ...env,
+  } as NodeJS.ProcessEnv);
 }
 
 test('the generator de-identifies through Sensitive Data Protection before writing any request', async () => {
