@@ -75,8 +75,16 @@ export interface PlanDocument {
   /** Name of the analysis planned (`pass1` unless the run has several). */
   readonly analysis: string;
   readonly analysis_version: string;
+  /** Rows of each batch before `tail_first_batch`. */
   readonly batch_size: number;
   readonly batch_count: number;
+  /**
+   * The first batch of the plan's tail, whose batches hold `tail_batch_size` rows (see `BatchLayout`
+   * in runtime/core/batch-size.ts). Plans of one size have `batch_count` and `batch_size`; plans
+   * written before plans had a tail lack both fields.
+   */
+  readonly tail_first_batch?: number;
+  readonly tail_batch_size?: number;
   /** Records planned. */
   readonly records: number;
   /** Source records skipped because they are already settled for this version. */

@@ -87,7 +87,10 @@ export interface UpstreamField {
 export interface PlanParams {
   readonly executionId: string;
   readonly analysisVersion: string;
+  /** Rows of each batch before the tail (see `BatchLayout`). */
   readonly batchSize: number;
+  /** Where the plan's tail of smaller batches starts, and their size; none: one size throughout. */
+  readonly tail?: { readonly firstBatch: number; readonly batchSize: number };
   /** At most this many records, or all. */
   readonly limit: number | null;
   readonly plannedAt: string;
@@ -194,20 +197,27 @@ function planParams(p: PlanParams): SqlParams {
 }
 
 /**
- * Writes the plan snapshot in one statement: `batch_id = (row_number - 1) / batch_size`. It does
+ * Writes the plan snapshot in one statement: row `r` (from 1) goes to batch `(r - 1) / batch_size`
+ * while `r` is within the first `tail_first_batch` batches, and after them to `tail_first_batch +
+ * (r - 1 - head_rows) / tail_batch_size` (`BatchLayout`, runtime/core/batch-size.ts). It does
  * nothing when the execution already has a plan, so a retried planner cannot plan twice.
  */
 export function planAssign(t: TableName, source: SourceRef, p: PlanParams): Statement {
+  // A plan of one size is all tail, from batch 0.
+  const tail = p.tail ?? { firstBatch: 0, batchSize: p.batchSize };
   return stmt(
     'plan_assign',
     `INSERT INTO ${t(TABLE_NAMES.batchAssignments)} (execution_id, batch_id, row_number, record_id, analysis_version, record_attempt, planned_at)
 WITH ${eligibleCte(t, source)}
-SELECT @execution_id, CAST(FLOOR((row_number - 1) / @batch_size) AS INT64), row_number, record_id, @analysis_version, record_attempt, @planned_at
+SELECT @execution_id,
+  CASE WHEN row_number <= @tail_first_batch * @batch_size THEN CAST(FLOOR((row_number - 1) / @batch_size) AS INT64)
+    ELSE @tail_first_batch + CAST(FLOOR((row_number - 1 - @tail_first_batch * @batch_size) / @tail_batch_size) AS INT64) END,
+  row_number, record_id, @analysis_version, record_attempt, @planned_at
 FROM numbered
 WHERE (@max_records IS NULL OR row_number <= @max_records)
   AND NOT EXISTS (SELECT 1 FROM ${t(TABLE_NAMES.batchAssignments)} WHERE execution_id = @execution_id)`,
-    { ...planParams(p), ...upstreamParams(source).params },
-    { ...PLAN_TYPES, ...upstreamParams(source).types },
+    { ...planParams(p), tail_first_batch: tail.firstBatch, tail_batch_size: tail.batchSize, ...upstreamParams(source).params },
+    { ...PLAN_TYPES, tail_first_batch: 'INT64', tail_batch_size: 'INT64', ...upstreamParams(source).types },
   );
 }
 
@@ -299,14 +309,28 @@ WHERE (@max_records IS NULL OR n.row_number <= @max_records)`,
   );
 }
 
-/** Size of an execution's plan; every batch but the last holds `first_batch_records`, the plan's batch size. */
+/**
+ * Size and shape of an execution's plan: its rows and batches, the rows of batch 0, and the first
+ * batch with fewer rows than batch 0 and its rows, from which `layoutOfShape` reads the layout
+ * written (runtime/core/batch-size.ts).
+ */
 export function planCounts(t: TableName, executionId: string): Statement {
   return stmt(
     'plan_counts',
-    `SELECT COUNT(*) AS records, COALESCE(MAX(batch_id) + 1, 0) AS batch_count, MIN(analysis_version) AS analysis_version, MIN(planned_at) AS planned_at,
-  COALESCE(SUM(CASE WHEN batch_id = 0 THEN 1 ELSE 0 END), 0) AS first_batch_records
-FROM ${t(TABLE_NAMES.batchAssignments)}
-WHERE execution_id = @execution_id`,
+    `WITH sizes AS (
+  SELECT batch_id, COUNT(*) AS n, MIN(analysis_version) AS analysis_version, MIN(planned_at) AS planned_at
+  FROM ${t(TABLE_NAMES.batchAssignments)}
+  WHERE execution_id = @execution_id
+  GROUP BY batch_id
+),
+first_batch AS (SELECT MAX(n) AS n FROM sizes WHERE batch_id = 0),
+first_smaller AS (SELECT MIN(batch_id) AS batch_id FROM sizes WHERE n < (SELECT n FROM first_batch))
+SELECT COALESCE(SUM(n), 0) AS records, COALESCE(MAX(batch_id) + 1, 0) AS batch_count,
+  MIN(analysis_version) AS analysis_version, MIN(planned_at) AS planned_at,
+  COALESCE((SELECT n FROM first_batch), 0) AS first_batch_records,
+  (SELECT batch_id FROM first_smaller) AS first_smaller_batch,
+  (SELECT s.n FROM sizes s JOIN first_smaller f ON s.batch_id = f.batch_id) AS first_smaller_batch_records
+FROM sizes`,
     { execution_id: executionId },
     { execution_id: 'STRING' },
   );

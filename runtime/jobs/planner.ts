@@ -7,7 +7,16 @@
  * the records it was meant to plan would not be in the old plan.
  */
 import { BatchSizeSetting, DEFAULTS, layout, LIMITS, LOG_EVENTS, ModelPrice, PlanDocument, RUN_ENV } from '../contract';
-import { autoBatchSize } from '../core/batch-size';
+import {
+  autoBatchLayout,
+  batchCount as batchesOf,
+  describeLayout,
+  describeSizes,
+  layoutOfShape,
+  sameBatches,
+  uniformLayout,
+  type BatchLayout,
+} from '../core/batch-size';
 import {
   CommonConfig,
   commonConfig,
@@ -34,6 +43,7 @@ import {
   planSkipped,
   planStage,
   reportPlan,
+  type PlanParams,
 } from '../core/sql';
 
 export interface PlannerConfig extends CommonConfig {
@@ -100,7 +110,7 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
     analysis_version: cfg.analysisVersion,
     batch_size: cfg.batchSize,
   });
-  const planParams = {
+  let planParams: PlanParams = {
     executionId: cfg.executionId,
     analysisVersion: cfg.analysisVersion,
     batchSize: typeof cfg.batchSize === 'number' ? cfg.batchSize : 1,
@@ -119,43 +129,54 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
   const skippedDedup = num(skipped?.skipped_dedup) ?? 0;
   const skippedExhausted = num(skipped?.skipped_exhausted) ?? 0;
 
-  let measured: number | undefined;
+  let chosen: BatchLayout | undefined;
   if (cfg.batchSize === 'auto') {
     const [m] = await wh.query(planMeasure(t, source, planParams));
-    measured = num(m?.records) ?? 0;
+    const measured = num(m?.records) ?? 0;
     const textBytes = num(m?.text_bytes) ?? 0;
-    const chosen = autoBatchSize({
+    chosen = autoBatchLayout({
       records: measured,
       textBytes,
       requestOverheadBytes: requestOverheadBytes(cfg),
       maxConcurrentBatches: cfg.maxConcurrentBatches,
     });
-    planParams.batchSize = chosen;
-    log.log('INFO', `batch size ${chosen} chosen for ${measured} records of ${textBytes} bytes`, {
+    planParams = {
+      ...planParams,
+      batchSize: chosen.batchSize,
+      tail: { firstBatch: chosen.tailFirstBatch, batchSize: chosen.tailBatchSize },
+    };
+    log.log('INFO', `batch size ${describeSizes(chosen)} chosen for ${measured} records of ${textBytes} bytes`, {
       records: measured,
       text_bytes: textBytes,
-      batch_size: chosen,
+      batch_size: chosen.batchSize,
+      tail_first_batch: chosen.tailFirstBatch,
+      tail_batch_size: chosen.tailBatchSize,
       max_concurrent_batches: cfg.maxConcurrentBatches,
     });
   }
 
-  let records: number;
-  let batchCount: number;
-  let batchSize = planParams.batchSize;
+  let planned: BatchLayout;
   let createdAt = now;
   if (cfg.dryRun) {
-    records = measured ?? num((await wh.query(planPreview(t, source, planParams)))[0]?.records) ?? 0;
-    batchCount = Math.ceil(records / batchSize);
+    const records = chosen?.records ?? num((await wh.query(planPreview(t, source, planParams)))[0]?.records) ?? 0;
+    planned = chosen ?? uniformLayout(records, planParams.batchSize);
   } else {
     await wh.query(planAssign(t, source, planParams));
     await wh.query(planStage(t, source, cfg.executionId, templateColumns(cfg.analysis.promptTemplate), upstreamFields(cfg)));
     const [counts] = await wh.query(planCounts(t, cfg.executionId));
-    records = num(counts?.records) ?? 0;
-    batchCount = num(counts?.batch_count) ?? 0;
     // The plan written is the truth: a retried planner whose `auto` would choose otherwise today
-    // reports the size its first try planned (every batch but the last is full).
-    if (batchCount > 1) batchSize = num(counts?.first_batch_records) ?? batchSize;
-    else batchSize = Math.max(batchSize, records);
+    // reports the layout its first try planned, read back from the sizes of its batches.
+    const written = layoutOfShape({
+      records: num(counts?.records) ?? 0,
+      batchCount: num(counts?.batch_count) ?? 0,
+      firstBatchRecords: num(counts?.first_batch_records) ?? 0,
+      firstSmallerBatch: num(counts?.first_smaller_batch) ?? null,
+      firstSmallerBatchRecords: num(counts?.first_smaller_batch_records) ?? null,
+    });
+    const records = written.records;
+    // Said as asked when that is what was written (one batch of 5 under a batch size of 1,000).
+    const asked = { ...(chosen ?? uniformLayout(records, planParams.batchSize)), records };
+    planned = sameBatches(asked, written) ? asked : written;
     const version = counts?.analysis_version;
     if (records > 0 && version !== cfg.analysisVersion) {
       throw new Error(
@@ -172,7 +193,9 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
           status: 'planned',
           analysisVersion: cfg.analysisVersion,
           params: JSON.stringify({
-            batch_size: batchSize,
+            batch_size: planned.batchSize,
+            tail_first_batch: planned.tailFirstBatch,
+            tail_batch_size: planned.tailBatchSize,
             batch_size_setting: cfg.batchSize,
             limit: cfg.limit,
             max_record_attempts: cfg.maxRecordAttempts,
@@ -183,7 +206,7 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
           }),
           recordsTotal: records,
           skippedDedup,
-          batchCount,
+          batchCount: batchesOf(planned),
           summary: null,
           eventTime: createdAt,
         },
@@ -192,22 +215,25 @@ export const run: JobRun<PlanDocument> = async (env, ports) => {
     );
   }
 
+  const batchCount = batchesOf(planned);
   const plan: PlanDocument = {
     execution_id: cfg.executionId,
     analysis: cfg.analysisName,
     analysis_version: cfg.analysisVersion,
-    batch_size: batchSize,
+    batch_size: planned.batchSize,
     batch_count: batchCount,
-    records,
+    tail_first_batch: planned.tailFirstBatch,
+    tail_batch_size: planned.tailBatchSize,
+    records: planned.records,
     skipped_dedup: skippedDedup,
     skipped_exhausted: skippedExhausted,
     dry_run: cfg.dryRun,
     created_at: createdAt,
   };
   await store.writeText(layout.plan(cfg.executionId), JSON.stringify(plan, null, 2) + '\n');
-  log.log('INFO', `planned ${records} records in ${batchCount} batches`, {
+  log.log('INFO', `planned ${planned.records} records in ${batchCount} batches (${describeLayout(planned)})`, {
     event: LOG_EVENTS.jobFinished,
-    records,
+    records: planned.records,
     batch_count: batchCount,
     skipped_dedup: skippedDedup,
     skipped_exhausted: skippedExhausted,

@@ -5,7 +5,7 @@
  * Token counts are approximations: Gemini counts about four characters of English text per token
  * (Google's own rule of thumb for Gemini models), so the estimate says "about", never "exactly".
  */
-import { autoBatchSize } from '../core/batch-size';
+import { autoBatchLayout, batchCount, uniformLayout, type BatchLayout } from '../core/batch-size';
 import {
   AnalysisSpec,
   BatchSizeSetting,
@@ -63,7 +63,9 @@ export interface Estimate {
   /** Characters every request carries besides the transcript: instructions, prompt, response schema. */
   readonly overheadChars: number;
   readonly model: string;
+  /** Records per batch, before the plan's tail of smaller batches (`layout`). */
   readonly batchSize: number;
+  readonly layout: BatchLayout;
   readonly batches: number;
   /** One Vertex AI batch prediction job per batch (first attempts only). */
   readonly vertexJobs: number;
@@ -108,15 +110,16 @@ export function estimate(input: EstimateInput): Estimate {
   const template = analysis.promptTemplate.replace('{transcript}', '');
   const overheadChars = analysis.systemInstruction.length + template.length + JSON.stringify(responseSchema(analysis)).length;
   const setting = input.batchSize ?? DEFAULTS.batchSize;
-  const batchSize =
+  const layout =
     setting === 'auto'
-      ? autoBatchSize({
+      ? autoBatchLayout({
           records: input.records,
           textBytes: input.records * avgChars,
           requestOverheadBytes: overheadChars,
           maxConcurrentBatches: input.maxConcurrentBatches ?? DEFAULTS.maxConcurrentBatches,
         })
-      : setting;
+      : uniformLayout(input.records, setting);
+  const batchSize = layout.batchSize;
   requirePositiveInteger('batch size', batchSize, 1);
   if (batchSize > LIMITS.maxBatchSize) {
     throw new RangeError(`batch size must be at most ${LIMITS.maxBatchSize} (Vertex AI's requests per job), got ${batchSize}`);
@@ -148,11 +151,12 @@ export function estimate(input: EstimateInput): Estimate {
     : BATCH_PRICES[id]
       ? `batch price table of ${PRICES_AS_OF} (runtime/contract/prices.ts)`
       : `no price for ${id} in the table of ${PRICES_AS_OF}: priced as gemini-2.5-flash`;
-  const batches = Math.ceil(input.records / batchSize);
+  const batches = batchCount(layout);
   const costUsd = estimateCostUsd(price, inputTokens, outputTokens);
   const pipeline = pipelineCost({
     records: input.records,
     batchSize,
+    layout,
     avgChars,
     overheadChars,
     outputTokensPerRecord: outPerRecord,
@@ -183,6 +187,7 @@ export function estimate(input: EstimateInput): Estimate {
     overheadChars,
     model,
     batchSize,
+    layout,
     batches,
     vertexJobs: batches,
     overheadTokensPerRecord,

@@ -33,6 +33,7 @@ import {
   RunAssumptions,
   TABLE_NAMES,
 } from '../contract';
+import { batchSizes, uniformLayout, type BatchLayout } from '../core/batch-size';
 
 /**
  * Steps of one attempt of the batch workflow on its success path, besides its polls of the Vertex
@@ -67,6 +68,8 @@ export interface PipelineCostInput {
   readonly records: number;
   /** Records per batch, and so per Vertex AI job. */
   readonly batchSize: number;
+  /** How the plan's rows fall into batches, when not all batches hold `batchSize` (`auto`). */
+  readonly layout?: BatchLayout;
   /** Average transcript length in characters. */
   readonly avgChars: number;
   /** Characters every request carries besides the transcript: instructions, prompt, schema. */
@@ -164,8 +167,9 @@ export function connectorPolls(seconds: number): number {
 export function simulateRound(
   batches: number,
   lanes: number,
-  batchSeconds: number,
+  batchSeconds: number | readonly number[],
 ): { seconds: number; looks: number; startedFirstDay: number } {
+  const took = (b: number) => (typeof batchSeconds === 'number' ? batchSeconds : batchSeconds[b]!);
   const ends: number[] = [];
   let t = 0;
   let waited = 0;
@@ -177,7 +181,7 @@ export function simulateRound(
     if (ends.length < batches && running < lanes) {
       const upto = Math.min(batches, ends.length + lanes - running);
       if (t < 86400) startedFirstDay += upto - ends.length;
-      while (ends.length < upto) ends.push(t + batchSeconds);
+      while (ends.length < upto) ends.push(t + took(ends.length));
     } else if (ends.length >= batches && running === 0) {
       return { seconds: t, looks, startedFirstDay };
     }
@@ -185,7 +189,7 @@ export function simulateRound(
     waited += pause;
     looks++;
     t += pause;
-    while (finished < ends.length && ends[finished]! <= t) finished++;
+    finished = ends.filter((end) => end <= t).length;
     running = ends.length - finished;
   }
 }
@@ -208,7 +212,8 @@ export function pipelineCost(input: PipelineCostInput): PipelineCost {
   const memoryGiB = (input.jobMemoryMiB ?? DEFAULTS.jobMemoryMiB) / 1024;
   const retentionDays = input.workRetentionDays ?? DEFAULTS.workRetentionDays;
   const n = input.records;
-  const batches = n === 0 ? 0 : Math.ceil(n / input.batchSize);
+  const sizes = batchSizes(input.layout ?? uniformLayout(n, input.batchSize));
+  const batches = sizes.length;
   const perBatch = batches === 0 ? 0 : n / batches;
   const min = prices.bigqueryMinBytesPerTable;
   const items: LineItem[] = [];
@@ -265,16 +270,29 @@ export function pipelineCost(input: PipelineCostInput): PipelineCost {
   add('cloud_run', `job executions (${cpu} vCPU, ${memoryGiB} GiB)`, jobSeconds, 'seconds', runUsd(jobSeconds));
 
   // Workflows: the batch workflow's steps and polls, the master's steps and looks, connector polls.
+  // Batch by batch, since `auto` ends a plan in smaller batches.
   const vertexSeconds = batches === 0 ? 0 : a.vertexQueueSeconds + perBatch * a.vertexSecondsPerRecord;
-  const polls = Math.max(1, Math.ceil(vertexSeconds / pollInterval));
   const batchTotal = generatorSeconds + vertexSeconds + processorSeconds;
-  const round = batches === 0 ? { seconds: 0, looks: 0, startedFirstDay: 0 } : simulateRound(batches, lanes, batchTotal);
-  const batchSteps =
-    batches *
-    (BATCH_WORKFLOW_STEPS.perAttempt +
-      BATCH_WORKFLOW_STEPS.perPoll * polls +
-      connectorPolls(generatorSeconds) +
-      connectorPolls(processorSeconds));
+  const timeline = sizes.map((size) => {
+    const generator = m.generator(size, ledger0).seconds;
+    const vertex = a.vertexQueueSeconds + size * a.vertexSecondsPerRecord;
+    const processor = m.processor(size, ledger0).seconds;
+    const steps =
+      BATCH_WORKFLOW_STEPS.perAttempt +
+      BATCH_WORKFLOW_STEPS.perPoll * Math.max(1, Math.ceil(vertex / pollInterval)) +
+      connectorPolls(generator) +
+      connectorPolls(processor);
+    return { seconds: generator + vertex + processor, steps };
+  });
+  const round =
+    batches === 0
+      ? { seconds: 0, looks: 0, startedFirstDay: 0 }
+      : simulateRound(
+          batches,
+          lanes,
+          timeline.map((b) => b.seconds),
+        );
+  const batchSteps = timeline.reduce((total, b) => total + b.steps, 0);
   const masterSteps =
     MASTER_STEPS.outsideRounds +
     MASTER_STEPS.perRound +

@@ -37,6 +37,7 @@ import {
   type PlanDocument,
   type SummaryDocument,
 } from '../contract';
+import { batchSizes } from '../core/batch-size';
 import { seededRandom } from '../core/random';
 import {
   DEFAULT_LIMITS,
@@ -238,13 +239,15 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
   const n = input.records;
   const batchSize = est.batchSize;
   const batchCount = est.batches;
-  const records = (b: number) => Math.min(batchSize, n - b * batchSize);
+  const sizes = batchSizes(est.layout);
+  const records = (b: number) => sizes[b]!;
   // A batch's average text length: the mean of its records' lengths (normal by the central limit).
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const batchChars = Array.from({ length: batchCount }, (_, b) => Math.max(1, avgChars * (1 + (spread * gauss()) / Math.sqrt(records(b)))));
   const pipelineInput = {
     records: n,
     batchSize,
+    layout: est.layout,
     avgChars,
     overheadChars: est.overheadChars,
     outputTokensPerRecord: est.outputTokens / Math.max(1, n),
@@ -323,6 +326,8 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
           analysis_version: version,
           batch_size: batchSize,
           batch_count: batchCount,
+          tail_first_batch: est.layout.tailFirstBatch,
+          tail_batch_size: est.layout.tailBatchSize,
           records: n,
           skipped_dedup: 0,
           skipped_exhausted: 0,

@@ -5,8 +5,14 @@ import { historiesHold } from './histories';
 export const HISTORIES_PER_SEED = 50;
 
 /** One jest test per seed; a failure prints the history shrunk to the smallest one that fails, with its seed. */
-export function checkHistories(seeds: readonly number[], options: { readonly several?: boolean; readonly runs?: number } = {}): void {
-  const what = options.several ? ', with three analyses (one chained) in every run' : '';
+export function checkHistories(
+  seeds: readonly number[],
+  options: { readonly several?: boolean; readonly auto?: boolean; readonly runs?: number } = {},
+): void {
+  const what = [
+    ...(options.several ? [', with three analyses (one chained) in every run'] : []),
+    ...(options.auto ? [', three runs in four sizing their batches with auto'] : []),
+  ].join('');
   describe(`the ledger under random histories of runs, crashes and recoveries${what}`, () => {
     test.each(seeds)(
       'seed %d: every history keeps every invariant',

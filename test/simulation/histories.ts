@@ -115,12 +115,14 @@ const crash: fc.Arbitrary<Crash | null> = fc.option(
 );
 const commitCrash = fc.option(fc.integer({ min: 1, max: 3 }), { freq: 2 });
 
-const runParams = (clean: boolean): fc.Arbitrary<RunParams> =>
+const runParams = (clean: boolean, auto: boolean): fc.Arbitrary<RunParams> =>
   fc.record({
     add: fc.integer({ min: 0, max: 6 }),
     empties: fc.integer({ min: 0, max: 1 }),
     change: fc.integer({ min: 0, max: 2 }),
-    batchSize: fc.integer({ min: 1, max: 4 }),
+    batchSize: auto
+      ? fc.oneof({ arbitrary: fc.constant('auto' as const), weight: 3 }, { arbitrary: fc.integer({ min: 1, max: 4 }), weight: 1 })
+      : fc.integer({ min: 1, max: 4 }),
     lanes: fc.integer({ min: 1, max: 3 }),
     batchAttempts: fc.integer({ min: 1, max: 3 }),
     faults: clean ? fc.constant({}) : faults,
@@ -137,27 +139,47 @@ const recover = fc
   .record({ execution: fc.nat(5), form: recoverForm, faults: fc.oneof(fc.constant({}), faults), crashAfter: crash })
   .map((p) => new RecoverCommand(p));
 
-/** Commands, recovery weighted up: it is where a ledger goes wrong. */
-export const commands: fc.Arbitrary<Iterable<Command>> = fc.commands(
-  [
-    runParams(false).map((p) => new RunCommand(p)),
-    runParams(false).map((p) => new RunCommand(p)),
-    runParams(true).map((p) => new RunCommand(p)),
-    recover,
-    recover,
-    fc.tuple(fc.nat(5), commitCrash).map(([e, c]) => new ClearHistoryCommand(e, c)),
-    fc.constant(new SwitchAnalysisCommand()),
-    fc.nat(5).map((e) => new ReuseCommand(e)),
-  ],
-  { maxCommands: 12 },
-);
+/** A recovery of rows with no fault and no crash, after which every row it covers must be settled. */
+const cleanRowsRecover = fc
+  .record({ execution: fc.nat(5), start: fc.nat(20), length: fc.nat(12) })
+  .map(
+    ({ execution, start, length }) =>
+      new RecoverCommand({ execution, form: { kind: 'rows', start, length }, faults: {}, crashAfter: null }),
+  );
 
-/** The property: every history keeps every invariant; with `several`, every run runs three analyses, one chained. */
+/**
+ * Commands, recovery weighted up: it is where a ledger goes wrong. With `auto`, three runs in four let
+ * the planner size the batches (`batchSize: 'auto'`), which ends a large enough plan in smaller
+ * batches, and clean row-range recoveries, whose batches the workflow works out from the plan's
+ * layout, are added.
+ */
+export const commandsOf = (auto: boolean): fc.Arbitrary<Iterable<Command>> =>
+  fc.commands(
+    [
+      runParams(false, auto).map((p) => new RunCommand(p)),
+      runParams(false, auto).map((p) => new RunCommand(p)),
+      runParams(true, auto).map((p) => new RunCommand(p)),
+      recover,
+      recover,
+      fc.tuple(fc.nat(5), commitCrash).map(([e, c]) => new ClearHistoryCommand(e, c)),
+      fc.constant(new SwitchAnalysisCommand()),
+      fc.nat(5).map((e) => new ReuseCommand(e)),
+      ...(auto ? [cleanRowsRecover, cleanRowsRecover] : []),
+    ],
+    { maxCommands: 12 },
+  );
+
+export const commands = commandsOf(false);
+
+/**
+ * The property: every history keeps every invariant; with `several`, every run runs three analyses,
+ * one chained; with `auto`, three runs in four size their batches with `auto`.
+ */
 export function historiesHold(
   onHistory?: () => void,
-  options: { readonly several?: boolean } = {},
+  options: { readonly several?: boolean; readonly auto?: boolean } = {},
 ): fc.IAsyncPropertyWithHooks<[Iterable<Command>]> {
-  return fc.asyncProperty(commands, async (cmds) => {
+  return fc.asyncProperty(commandsOf(options.auto ?? false), async (cmds) => {
     const lab = Lab.create(options);
     try {
       await fc.asyncModelRun(() => ({ model: { executions: 0 }, real: lab }), cmds);

@@ -7,7 +7,8 @@
  * What must hold (the ledger's promise):
  * - I1: at most one result row and one processed_records row per (record, analysis version).
  * - I2: every planned record is in exactly one state (analysed, settled by an error, or open), and
- *   each run's summary adds up; a clean run leaves no source record open.
+ *   each run's summary adds up; a clean run leaves no source record open, and a clean recovery
+ *   none of the plan rows it was given.
  * - I3: a record is sent to the model only while it has no committed result for the version.
  * - I4: `report` (the run summary), `status` (each batch's state) and the `batch_status` view agree
  *   with an independent reading of the raw tables; every event a command writes is stamped no
@@ -82,7 +83,7 @@ export interface RunParams {
   readonly empties: number;
   /** Existing records whose text changes. */
   readonly change: number;
-  readonly batchSize: number;
+  readonly batchSize: number | 'auto';
   readonly lanes: number;
   readonly batchAttempts: number;
   readonly faults: Partial<Faults>;
@@ -94,6 +95,11 @@ export interface RunParams {
 export interface Crash {
   readonly counting: 'writes' | 'commits';
   readonly after: number;
+}
+
+/** Whether faults inject nothing (their seed aside). */
+function noFaults(faults: Partial<Faults>): boolean {
+  return Object.entries(faults).every(([name, v]) => name === 'seed' || v === 0 || v === null || v === undefined);
 }
 
 function crashFaults(crash: Crash | null): Pick<Faults, 'crashAfterWrites' | 'crashAfterCommits'> {
@@ -238,7 +244,7 @@ export class Lab {
     count(crashed ? 'runs that crashed' : 'runs');
     this.log.push(`run ${executionId} ${JSON.stringify(p)}${crashed ? ' (crashed)' : ''}`);
     await this.after();
-    const clean = !crashed && p.crashAfter === null && Object.values(p.faults).every((v) => v === 0 || v === null || v === undefined);
+    const clean = !crashed && p.crashAfter === null && noFaults(p.faults);
     if (clean) await this.checkNothingOpen();
   }
 
@@ -310,6 +316,7 @@ export class Lab {
           note = `refused: ${error.message.split('\n')[0]}`;
         }
         if (plan && plan.arguments.length > 0) {
+          const eventsBefore = await this.withWarehouse(async (w) => this.rows(w, TABLE_NAMES.batchEvents, 'event_time'));
           try {
             await runLocalRecovery(ws, id, plan.arguments, {
               analysis: ANALYSES[analysis],
@@ -323,6 +330,8 @@ export class Lab {
             if (!(error instanceof ProcessDeath)) throw error;
             note = 'crashed';
           }
+          const clean = note !== 'crashed' && p.crashAfter === null && noFaults(p.faults);
+          if (clean) await this.checkRecovered(id, plan.arguments, eventsBefore);
           note ||= JSON.stringify(plan.arguments);
         }
       }
@@ -619,6 +628,48 @@ export class Lab {
         }
       }
       void ws;
+    });
+  }
+
+  /**
+   * After a clean recovery: every plan row it was given is settled for the plan's version, and an
+   * attempt of the recovery covered it in the row's own batch. The rows are read from the plan
+   * snapshot itself (the rows of a batch, or the rows of a range), not from the layout the workflow
+   * computes.
+   */
+  private async checkRecovered(
+    executionId: string,
+    args: ReadonlyArray<{ batch_id?: number; start_row?: number; end_row?: number }>,
+    eventsBefore: readonly Row[],
+  ): Promise<void> {
+    await this.withWarehouse(async (w) => {
+      const plan = (await this.rows(w, TABLE_NAMES.batchAssignments, 'row_number')).filter((r) => r.execution_id === executionId);
+      const processed = new Set(
+        (await this.rows(w, TABLE_NAMES.processedRecords, 'record_id')).map((r) => key(r.record_id, r.analysis_version)),
+      );
+      const before = new Set(eventsBefore.map((e) => JSON.stringify(e)));
+      const attempts = (await this.rows(w, TABLE_NAMES.batchEvents, 'event_time')).filter(
+        (e) => e.execution_id === executionId && !before.has(JSON.stringify(e)),
+      );
+      const attempted = (r: Row) =>
+        attempts.some(
+          (e) =>
+            Number(e.batch_id) === Number(r.batch_id) &&
+            (e.start_row === null || (Number(e.start_row) <= Number(r.row_number) && Number(r.row_number) <= Number(e.end_row))),
+        );
+      for (const a of args) {
+        const covered = plan.filter((r) =>
+          a.batch_id !== undefined
+            ? Number(r.batch_id) === a.batch_id
+            : Number(r.row_number) >= a.start_row! && Number(r.row_number) <= a.end_row!,
+        );
+        for (const r of covered) {
+          const row = `plan row ${String(r.row_number)} (batch ${String(r.batch_id)}, record ${String(r.record_id)})`;
+          if (!attempted(r)) throw new Violation(`I3: a clean recovery of ${executionId} ${JSON.stringify(a)} made no attempt at ${row}`);
+          if (!processed.has(key(r.record_id, r.analysis_version)))
+            throw new Violation(`I2: after a clean recovery of ${executionId} ${JSON.stringify(a)}, ${row} is still open`);
+        }
+      }
     });
   }
 

@@ -3,9 +3,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import * as YAML from 'yaml';
 import { lintSource } from '../../runtime/local/engine';
 import { analysisRuns, DEFAULT_ANALYSIS, planAnalyses, TABLE_NAMES, WORKFLOW_ENV, WORKFLOW_FILES } from '../../runtime/contract';
+import { batchCount, batchOfRow, batchRows, type BatchLayout } from '../../runtime/core/batch-size';
 import { ScriptedCloud } from './scripted-cloud';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -326,6 +328,49 @@ describe('the master orchestrator and the batch workflow on scripted connectors'
       [1, 150, 200],
       [2, 201, 250],
     ]);
+  });
+
+  test('a row range over a plan that ends in smaller batches runs, batch by batch, the rows the plan put in each', async () => {
+    const layouts = fc
+      .record({
+        batchSize: fc.integer({ min: 1, max: 9 }),
+        tailFirstBatch: fc.integer({ min: 0, max: 4 }),
+        tailBatchSize: fc.integer({ min: 1, max: 9 }),
+        tailRows: fc.integer({ min: 0, max: 30 }),
+      })
+      .map((p): BatchLayout => ({
+        records: Math.max(1, p.tailFirstBatch * p.batchSize + p.tailRows),
+        batchSize: p.batchSize,
+        tailFirstBatch: p.tailFirstBatch,
+        tailBatchSize: Math.min(p.batchSize, p.tailBatchSize),
+      }));
+    await fc.assert(
+      fc.asyncProperty(layouts, fc.nat(80), fc.nat(40), async (l, from, length) => {
+        const count = batchCount(l);
+        const cloud = new ScriptedCloud({ batchCount: count });
+        cloud.objects.set('runs/run-t/plan.json', {
+          execution_id: 'run-t',
+          batch_count: count,
+          batch_size: l.batchSize,
+          tail_first_batch: l.tailFirstBatch,
+          tail_batch_size: l.tailBatchSize,
+          records: l.records,
+        });
+        const start = 1 + (from % l.records);
+        const end = start + length;
+        const outcome = await cloud.run(cloud.batch, { execution_id: 'run-t', start_row: start, end_row: end });
+        expect(outcome.state).toBe('SUCCEEDED');
+        const expected = [];
+        for (let b = batchOfRow(l, start); b <= batchOfRow(l, Math.min(end, l.records)); b++) {
+          const { first, last } = batchRows(l, b);
+          const [lo, hi] = [Math.max(start, first), Math.min(end, last)];
+          const part = lo === first && hi === last ? {} : { TAP_START_ROW: String(lo), TAP_END_ROW: String(hi) };
+          expected.push({ TAP_EXECUTION_ID: 'run-t', TAP_BATCH_ID: String(b), TAP_ATTEMPT: '1', ...part });
+        }
+        expect(cloud.jobRuns.filter((r) => r.kind === 'generator').map((r) => r.env)).toEqual(expected);
+      }),
+      { numRuns: 60, seed: 12 },
+    );
   });
 
   test('a row range outside the plan is refused before anything runs', async () => {

@@ -1,5 +1,6 @@
 import { Command } from '../command';
 import { UsageError } from '../../ops/errors';
+import { describeLayout } from '../../core/batch-size';
 import { DEFAULT_AVG_CHARS, Estimate, estimate, EstimateInput, OVERRIDABLE, parseOverrides, parsePrice } from '../../ops/estimate';
 import { BATCH_PRICES, CLOUD_PRICES_AS_OF, DEFAULT_ANALYSIS, DEFAULTS, LIMITS, PRICES_AS_OF } from '../../contract';
 import { integer as count, table, usd } from '../../ops/format';
@@ -124,7 +125,9 @@ export const command: Command = {
     io.stdout.write(
       [
         `Estimate for ${count(e.records)} records with ${e.model}`,
-        `  batches            ${count(e.batches)} of up to ${count(e.batchSize)} records`,
+        e.layout.tailFirstBatch < e.batches
+          ? `  batches            ${count(e.batches)}: ${describeLayout(e.layout, count)} records (the last ones smaller, so that the lanes end together)`
+          : `  batches            ${count(e.batches)} of up to ${count(e.batchSize)} records`,
         `  Vertex AI jobs     ${count(e.vertexJobs)} (one per batch, more if batches are retried)`,
         `  input tokens       about ${count(e.inputTokens)} (${count(e.overheadTokensPerRecord)} per record of instructions and schema)`,
         `  output tokens      about ${count(e.outputTokens)} (at most ${count(e.maxOutputTokens)})`,

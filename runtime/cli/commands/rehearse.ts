@@ -1,5 +1,6 @@
 import { Command } from '../command';
 import { UsageError } from '../../ops/errors';
+import { describeLayout } from '../../core/batch-size';
 import { defaultVertexLatency, parseVertexLatency, rehearse, Rehearsal, VertexLatency } from '../../ops/rehearsal';
 import { DEFAULTS, LIMITS } from '../../contract';
 import { integer as count, table, usd } from '../../ops/format';
@@ -116,7 +117,7 @@ export const command: Command = {
     io.stdout.write(
       [
         `Rehearsal of ${count(r.records)} records with ${r.estimate.model} (seed ${values.seed})`,
-        `  plan               ${count(r.batches)} batches of up to ${count(r.batchSize)} records, ${r.maxConcurrentBatches} at once`,
+        `  plan               ${count(r.batches)} batches (${describeLayout(r.estimate.layout, count)} records), ${r.maxConcurrentBatches} at once`,
         `  Vertex AI          ${latencyText(r.latency)}; ${count(r.vertexJobs)} jobs, ${count(r.counts.slowJobs)} slow, ${count(r.counts.vertexJobsCut)} cut short by Google's limits`,
         `  makespan           ${r.makespanHours.toFixed(1)} hours (${(r.makespanHours / 24).toFixed(1)} days) on the virtual clock`,
         `  ideal              ${r.idealHours.toFixed(1)} hours: the plan's work over ${r.maxConcurrentBatches} lanes; makespan / ideal ${ratio.toFixed(2)}`,

@@ -1,5 +1,7 @@
 import { AUTO_BATCH_SIZE, DEFAULT_ANALYSIS, analysisVersion, TABLE_NAMES } from '../../../runtime/contract';
-import { Harness } from '../../fakes/harness';
+import { batchOfRow } from '../../../runtime/core/batch-size';
+import { planAssign } from '../../../runtime/core/sql';
+import { DATASET, Harness, PROJECT } from '../../fakes/harness';
 
 const ids = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => ({ id: `t${String(i + from).padStart(3, '0')}`, text: `call number ${i + from}` }));
@@ -229,6 +231,32 @@ describe('planner', () => {
     expect(again).toEqual(first);
     expect(again.records).toBe(20);
     expect(again.batch_size).toBe(AUTO_BATCH_SIZE.minRecords);
+  });
+
+  test('a retried planner whose first try wrote a plan ending in smaller batches reports that layout, and stages it', async () => {
+    const h = await Harness.create();
+    await h.addTranscripts(Array.from({ length: 23 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, text: `call ${i}` })));
+    const source = { table: `${PROJECT}.${DATASET}.transcription_pass_2`, idColumn: 'transcript_id', textColumn: 'transcript' };
+    // The first try planned 2 batches of 7 and batches of 3 after them, and died before staging.
+    await h.warehouse.query(
+      planAssign((id) => h.warehouse.table(id), source, {
+        executionId: 'run-t',
+        analysisVersion: analysisVersion(DEFAULT_ANALYSIS),
+        batchSize: 7,
+        tail: { firstBatch: 2, batchSize: 3 },
+        limit: null,
+        plannedAt: h.clock.toISOString(),
+      }),
+    );
+    const plan = await h.plan('run-t', { TAP_BATCH_SIZE: 'auto', TAP_MAX_CONCURRENT_BATCHES: '3' });
+    expect(plan).toMatchObject({ records: 23, batch_size: 7, tail_first_batch: 2, tail_batch_size: 3, batch_count: 5 });
+    const staged = await h.rows('batch_inputs');
+    expect(staged).toHaveLength(23);
+    for (const r of staged)
+      expect(Number(r.batch_id)).toBe(batchOfRow({ records: 23, batchSize: 7, tailFirstBatch: 2, tailBatchSize: 3 }, Number(r.row_number)));
+    const [row] = (await h.rows('executions')).filter((r) => r.execution_id === 'run-t');
+    expect(JSON.parse(String(row!.params))).toMatchObject({ batch_size: 7, tail_first_batch: 2, tail_batch_size: 3 });
+    expect(h.log.lines.some((l) => String(l.message).includes('23 records in 5 batches (2 x 7 + 3 x 3)'))).toBe(true);
   });
 
   test('without a batch size the planner chooses one (auto is the default)', async () => {

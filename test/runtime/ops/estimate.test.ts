@@ -86,7 +86,14 @@ describe('estimate', () => {
   test('the scale goal: at 1M transcripts of 6,000 characters the defaults stay under 0.5%; batches of 1,000 miss it, led by the Vertex AI polls', () => {
     const defaults = estimate({ records: 1_000_000, avgChars: 6000 });
     expect(defaults.overheadRatio).toBeLessThan(0.005);
-    expect(defaults.vertexJobs).toBe(4 * DEFAULTS.maxConcurrentBatches);
+    // Three waves of 31,250 over the lanes, then the last quarter in batches of a quarter of that.
+    expect(defaults.layout).toEqual({
+      records: 1_000_000,
+      batchSize: 31_250,
+      tailFirstBatch: 3 * DEFAULTS.maxConcurrentBatches,
+      tailBatchSize: 7813,
+    });
+    expect(defaults.vertexJobs).toBe(3 * DEFAULTS.maxConcurrentBatches + 32);
     const small = estimate({ records: 1_000_000, avgChars: 6000, batchSize: 1000 });
     expect(small.overheadRatio).toBeGreaterThan(0.005);
     const largest = [...small.pipeline.items].sort((x, y) => y.usd - x.usd)[0];

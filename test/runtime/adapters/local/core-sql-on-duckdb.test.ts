@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { openLocalWorkspace, type LocalWorkspace } from '../../../../runtime/adapters/local';
+import { batchOfRow, layoutOfShape, type BatchLayout } from '../../../../runtime/core/batch-size';
 import * as S from '../../../../runtime/core/sql';
 
 let dir: string;
@@ -56,9 +57,45 @@ describe('the jobs SQL on DuckDB', () => {
       { n: 23 },
     ]);
     expect(await ws.warehouse.query(S.planCounts(t, 'e1'))).toEqual([
-      { records: 23, batch_count: 3, analysis_version: 'v1', planned_at: '2026-01-01T00:00:00.000Z', first_batch_records: 10 },
+      {
+        records: 23,
+        batch_count: 3,
+        analysis_version: 'v1',
+        planned_at: '2026-01-01T00:00:00.000Z',
+        first_batch_records: 10,
+        first_smaller_batch: 2,
+        first_smaller_batch_records: 3,
+      },
     ]);
     expect(await ws.warehouse.query(S.planSkipped(t, source, 'v1'))).toEqual([{ skipped_dedup: 1, skipped_exhausted: 1 }]);
+  });
+
+  it.each<[string, BatchLayout]>([
+    ['two batches of 7, then batches of 3', { records: 23, batchSize: 7, tailFirstBatch: 2, tailBatchSize: 3 }],
+    ['one size, the last batch full', { records: 23, batchSize: 23, tailFirstBatch: 1, tailBatchSize: 23 }],
+    ['all tail', { records: 23, batchSize: 9, tailFirstBatch: 0, tailBatchSize: 4 }],
+  ])('plans the rows of a layout (%s) where batchOfRow says, and plan_counts reads the layout back', async (_, layout) => {
+    const id = `layout-${layout.batchSize}-${layout.tailFirstBatch}`;
+    const p = {
+      ...plan,
+      executionId: id,
+      batchSize: layout.batchSize,
+      tail: { firstBatch: layout.tailFirstBatch, batchSize: layout.tailBatchSize },
+    };
+    await ws.warehouse.query(S.planAssign(t, source, p));
+    const rows = await ws.warehouse.query({
+      sql: `SELECT row_number, batch_id FROM ${t('batch_assignments')} WHERE execution_id = '${id}' ORDER BY row_number`,
+    });
+    expect(rows.map((r) => Number(r.batch_id))).toEqual(rows.map((r) => batchOfRow(layout, Number(r.row_number))));
+    const [c] = await ws.warehouse.query(S.planCounts(t, id));
+    const read = layoutOfShape({
+      records: Number(c!.records),
+      batchCount: Number(c!.batch_count),
+      firstBatchRecords: Number(c!.first_batch_records),
+      firstSmallerBatch: c!.first_smaller_batch === null ? null : Number(c!.first_smaller_batch),
+      firstSmallerBatchRecords: c!.first_smaller_batch_records === null ? null : Number(c!.first_smaller_batch_records),
+    });
+    expect(rows.map((r) => batchOfRow(read, Number(r.row_number)))).toEqual(rows.map((r) => Number(r.batch_id)));
   });
 
   it('writes planned events and the execution row once', async () => {
