@@ -108,9 +108,10 @@ export type BatchSizeSetting = number | 'auto';
  *
  * The plan's end is cut finer (guided scheduling): its last `tailShare` of records, at most
  * `tailWaves` waves of them, go in batches of a `tailDivisor`-th of the size. A slow job started
- * near the end then holds up little, and the lanes even out on the small batches: at 1,000,000
- * transcripts with a tenth of the jobs four times slower, the makespan falls from 1.45 to about
- * 1.1 times the ideal (`tapctl rehearse`, bench/results/rehearse.md).
+ * near the end then holds up less, and the lanes even out on the smaller batches. Finer cuts
+ * even the lanes out further but every job adds its wait in Vertex AI's queue; halving the last
+ * third is what ended 1,000,000 transcripts soonest when a tenth of the jobs are four times slower
+ * (`tapctl rehearse`, bench/results/rehearse.md).
  *
  * No batch is smaller than `minRecords` unless the plan is: a smaller job would spend longer in
  * Vertex AI's queue than running, so splitting a small plan further only adds queue time.
@@ -118,9 +119,9 @@ export type BatchSizeSetting = number | 'auto';
 export const AUTO_BATCH_SIZE = {
   inputBytesShare: 0.8,
   batchesPerLane: 4,
-  tailShare: 1 / 4,
+  tailShare: 1 / 3,
   tailWaves: 2,
-  tailDivisor: 4,
+  tailDivisor: 2,
   minRecords: 5000,
 } as const;
 

@@ -85,20 +85,23 @@ export function uniformLayout(records: number, batchSize: number): BatchLayout {
   return { ...l, tailFirstBatch: batchCount(l) };
 }
 
+/** How `auto` cuts the end of a plan finer; `AUTO_BATCH_SIZE`'s, unless a comparison asks otherwise. */
+export type AutoTail = { readonly [K in 'tailShare' | 'tailWaves' | 'tailDivisor']: number };
+
 /**
  * The layout `auto` plans (see `AUTO_BATCH_SIZE`): batches of `autoBatchSize`, the plan's last
  * `tailShare` of records (at most `tailWaves` waves of them) in batches of a `tailDivisor`-th of
- * that, never under `minRecords`. With 8 lanes, 1,000,000 transcripts of 6,000 characters are 24
- * batches of 31,250 and 32 of 7,813.
+ * that, never under `minRecords`. With 8 lanes, 1,000,000 transcripts of 6,000 characters are 21
+ * batches of 31,250 and 22 of 15,625.
  */
-export function autoBatchLayout(v: PlannedVolume): BatchLayout {
+export function autoBatchLayout(v: PlannedVolume, tail: AutoTail = AUTO_BATCH_SIZE): BatchLayout {
   const size = autoBatchSize(v);
   const records = Math.max(0, v.records);
-  const tailSize = Math.min(size, Math.max(AUTO_BATCH_SIZE.minRecords, Math.ceil(size / AUTO_BATCH_SIZE.tailDivisor)));
+  const tailSize = Math.min(size, Math.max(AUTO_BATCH_SIZE.minRecords, Math.ceil(size / tail.tailDivisor)));
   const lanes = Math.max(1, v.maxConcurrentBatches);
-  const tail = Math.min(Math.ceil(records * AUTO_BATCH_SIZE.tailShare), lanes * size * AUTO_BATCH_SIZE.tailWaves);
-  if (tailSize >= size || tail <= 0) return uniformLayout(records, size);
-  return { records, batchSize: size, tailFirstBatch: Math.floor((records - tail) / size), tailBatchSize: tailSize };
+  const tailRows = Math.min(Math.ceil(records * tail.tailShare), lanes * size * tail.tailWaves);
+  if (tailSize >= size || tailRows <= 0) return uniformLayout(records, size);
+  return { records, batchSize: size, tailFirstBatch: Math.floor((records - tailRows) / size), tailBatchSize: tailSize };
 }
 
 /**

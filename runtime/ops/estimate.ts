@@ -41,6 +41,8 @@ export interface EstimateInput extends Pick<
   readonly model?: string;
   /** A number, or `auto`: the planner's choice for these records. @default DEFAULTS.batchSize */
   readonly batchSize?: BatchSizeSetting;
+  /** The plan's batches, instead of what `batchSize` would plan (its records must be `records`). */
+  readonly layout?: BatchLayout;
   /** Batches in flight, which `auto` sizes the batches for. @default DEFAULTS.maxConcurrentBatches */
   readonly maxConcurrentBatches?: number;
   /**
@@ -110,15 +112,19 @@ export function estimate(input: EstimateInput): Estimate {
   const template = analysis.promptTemplate.replace('{transcript}', '');
   const overheadChars = analysis.systemInstruction.length + template.length + JSON.stringify(responseSchema(analysis)).length;
   const setting = input.batchSize ?? DEFAULTS.batchSize;
+  if (input.layout && input.layout.records !== input.records) {
+    throw new RangeError(`a layout of ${input.layout.records} records for an estimate of ${input.records}`);
+  }
   const layout =
-    setting === 'auto'
+    input.layout ??
+    (setting === 'auto'
       ? autoBatchLayout({
           records: input.records,
           textBytes: input.records * avgChars,
           requestOverheadBytes: overheadChars,
           maxConcurrentBatches: input.maxConcurrentBatches ?? DEFAULTS.maxConcurrentBatches,
         })
-      : uniformLayout(input.records, setting);
+      : uniformLayout(input.records, setting));
   const batchSize = layout.batchSize;
   requirePositiveInteger('batch size', batchSize, 1);
   if (batchSize > LIMITS.maxBatchSize) {

@@ -33,13 +33,13 @@ describe('tapctl estimate', () => {
     expect(r.stdout).toMatch(/warning +100000 batches: one run takes at most 25000/);
   });
 
-  test('by default (auto) the batches are four waves over the lanes, the last quarter in smaller batches, within the input limit of a job', async () => {
+  test('by default (auto) the batches are four waves over the lanes, the last third in smaller batches, within the input limit of a job', async () => {
     const lanes = await cli(['estimate', '--records', '250000', '--avg-chars', '8000']);
-    // The last quarter and more (70,301 rows after 23 whole batches) in batches of 5,000: a quarter
-    // of 7,813 would be under the smallest batch auto makes.
-    expect(lanes.stdout).toContain('batches            38: 23 x 7,813 + 15 x 5,000 records (the last ones smaller');
+    // The last third and more (85,927 rows after 21 whole batches) in batches of 5,000: half of
+    // 7,813 would be under the smallest batch auto makes.
+    expect(lanes.stdout).toContain('batches            39: 21 x 7,813 + 18 x 5,000 records (the last ones smaller');
     const four = await cli(['estimate', '--records', '250000', '--avg-chars', '8000', '--max-concurrent-batches', '4']);
-    expect(four.stdout).toContain('batches            25: 12 x 15,625 + 13 x 5,000 records');
+    expect(four.stdout).toContain('batches            22: 10 x 15,625 + 12 x 7,813 records');
     // 1M transcripts of 40,000 characters are 40 GB: over 8 files of 1 GB, so more, smaller jobs.
     const long = estimate({ records: 1_000_000, avgChars: 40_000 });
     expect(long.batches).toBeGreaterThan(40);

@@ -116,10 +116,10 @@ describe('batch layouts', () => {
     expect(batchSizes(uniformLayout(250, 100))).toEqual([100, 100, 50]);
   });
 
-  test('auto ends 1M transcripts in quarter-size batches: its last quarter, at most two waves', () => {
+  test('auto ends 1M transcripts in half-size batches: its last third, at most two waves', () => {
     const l = autoBatchLayout({ ...volume, textBytes: volume.records * 6000 });
-    expect(l).toEqual({ records: 1_000_000, batchSize: 31_250, tailFirstBatch: 24, tailBatchSize: 7813 });
-    expect(describeLayout(l)).toBe('24 x 31250 + 32 x 7813');
+    expect(l).toEqual({ records: 1_000_000, batchSize: 31_250, tailFirstBatch: 21, tailBatchSize: 15_625 });
+    expect(describeLayout(l)).toBe('21 x 31250 + 22 x 15625');
     const tailRows = l.records - l.tailFirstBatch * l.batchSize;
     expect(tailRows).toBeGreaterThanOrEqual(l.records * AUTO_BATCH_SIZE.tailShare);
     expect(tailRows).toBeLessThan(l.records * AUTO_BATCH_SIZE.tailShare + l.batchSize);

@@ -1,6 +1,6 @@
 import { estimate, parseOverrides, parsePrice, tokensOfChars } from '../../../runtime/ops/estimate';
 import { pipelineCost } from '../../../runtime/ops/pipeline-cost';
-import { BATCH_PRICES, CHARS_PER_TOKEN, DEFAULT_ANALYSIS, DEFAULTS, LIMITS, responseSchema } from '../../../runtime/contract';
+import { BATCH_PRICES, CHARS_PER_TOKEN, DEFAULT_ANALYSIS, LIMITS, responseSchema } from '../../../runtime/contract';
 
 describe('estimate', () => {
   test('counts batches and Vertex AI jobs by rounding up', () => {
@@ -86,14 +86,9 @@ describe('estimate', () => {
   test('the scale goal: at 1M transcripts of 6,000 characters the defaults stay under 0.5%; batches of 1,000 miss it, led by the Vertex AI polls', () => {
     const defaults = estimate({ records: 1_000_000, avgChars: 6000 });
     expect(defaults.overheadRatio).toBeLessThan(0.005);
-    // Three waves of 31,250 over the lanes, then the last quarter in batches of a quarter of that.
-    expect(defaults.layout).toEqual({
-      records: 1_000_000,
-      batchSize: 31_250,
-      tailFirstBatch: 3 * DEFAULTS.maxConcurrentBatches,
-      tailBatchSize: 7813,
-    });
-    expect(defaults.vertexJobs).toBe(3 * DEFAULTS.maxConcurrentBatches + 32);
+    // 21 batches of 31,250 (four waves over 8 lanes would be 32), then the last third in batches of half that.
+    expect(defaults.layout).toEqual({ records: 1_000_000, batchSize: 31_250, tailFirstBatch: 21, tailBatchSize: 15_625 });
+    expect(defaults.vertexJobs).toBe(21 + 22);
     const small = estimate({ records: 1_000_000, avgChars: 6000, batchSize: 1000 });
     expect(small.overheadRatio).toBeGreaterThan(0.005);
     const largest = [...small.pipeline.items].sort((x, y) => y.usd - x.usd)[0];
