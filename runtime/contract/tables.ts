@@ -33,6 +33,17 @@ export interface TableSpec {
   readonly expiresWithRunFiles?: boolean;
 }
 
+/**
+ * Whole days a table that expires with the run files keeps a run's rows for sure: a partition
+ * expires its expiration after its partition time ("the storage in a partition will have an
+ * expiration time of its partition time plus this value", `TimePartitioning.expirationMs`), and a
+ * day's partition time is the start of that day (UTC), so rows written late on a day are kept a
+ * day less than `workRetentionDays`.
+ */
+export function stagedInputsDays(workRetentionDays: number): number {
+  return workRetentionDays - 1;
+}
+
 const req = (name: string, type: ColumnType, description: string): Column => ({ name, type, mode: 'REQUIRED', description });
 const opt = (name: string, type: ColumnType, description: string): Column => ({ name, type, mode: 'NULLABLE', description });
 

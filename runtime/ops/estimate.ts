@@ -23,6 +23,7 @@ import {
   RunAssumptions,
   CLOUD_PRICES,
   RUN_ASSUMPTIONS,
+  stagedInputsDays,
 } from '../contract';
 import { PipelineCost, PipelineCostInput, pipelineCost } from './pipeline-cost';
 
@@ -43,6 +44,11 @@ export interface EstimateInput extends Pick<
   readonly batchSize?: BatchSizeSetting;
   /** The plan's batches, instead of what `batchSize` would plan (its records must be `records`). */
   readonly layout?: BatchLayout;
+  /**
+   * Days the transcripts staged for a run are kept (the deployment's `workRetentionDays`): a run
+   * expected to outlast them is warned about. @default DEFAULTS.workRetentionDays
+   */
+  readonly workRetentionDays?: number;
   /** Batches in flight, which `auto` sizes the batches for. @default DEFAULTS.maxConcurrentBatches */
   readonly maxConcurrentBatches?: number;
   /**
@@ -170,6 +176,7 @@ export function estimate(input: EstimateInput): Estimate {
     pollIntervalSeconds: pollInterval,
     ledgerRecords: input.ledgerRecords,
     generatorReadsSource: input.generatorReadsSource,
+    workRetentionDays: input.workRetentionDays,
     prices: input.cloudPrices,
     assumptions: input.assumptions,
   });
@@ -185,6 +192,15 @@ export function estimate(input: EstimateInput): Estimate {
     warnings.push(
       `about ${pipeline.batchesFirstDay} batches in the first day, each loading every table it writes: BigQuery allows ` +
         `${LIMITS.bigqueryTableOperationsPerDay} table operations per table per day; use larger batches`,
+    );
+  }
+  const stagedDays = stagedInputsDays(input.workRetentionDays ?? DEFAULTS.workRetentionDays);
+  if (pipeline.expectedHours > stagedDays * 24) {
+    warnings.push(
+      `the run is expected to take about ${Math.ceil(pipeline.expectedHours / 24)} days, but the transcripts staged for it are kept for as ` +
+        `little as ${stagedDays} days (workRetentionDays ${input.workRetentionDays ?? DEFAULTS.workRetentionDays}, from the start of the day ` +
+        `it was planned): batches started later would find their inputs expired. Raise workRetentionDays or max concurrent batches, ` +
+        `or split the records into runs with --limit`,
     );
   }
   return {

@@ -36,6 +36,7 @@ import {
   type ManifestDocument,
   type PlanDocument,
   type SummaryDocument,
+  stagedInputsDays,
 } from '../contract';
 import { batchSizes } from '../core/batch-size';
 import { seededRandom } from '../core/random';
@@ -282,6 +283,10 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
   let work = 0;
   let longest = 0;
   const attemptStart = new Map<string, number>();
+  const retentionDays = input.workRetentionDays ?? DEFAULTS.workRetentionDays;
+  /** When the plan was written, and when the last generator read its staged inputs. */
+  let plannedAt: number | undefined;
+  let lastStagedRead = 0;
 
   const count = (kind: string, w: JobWork, started: number, ended: number) => {
     bytesBilled += w.bytesBilled;
@@ -334,6 +339,7 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
           dry_run: false,
           created_at: new Date(ctx.now() * 1000).toISOString(),
         };
+        plannedAt = ctx.now();
         write(`runs/${executionId}/plan.json`, plan);
         // The plan's statements insert into these tables: counted as table operations too.
         for (const table of [TABLE_NAMES.batchAssignments, TABLE_NAMES.batchInputs, TABLE_NAMES.batchEvents, TABLE_NAMES.executions]) {
@@ -344,6 +350,20 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
       const open = records(batch) - (answered.get(batch) ?? 0);
       w = batchModel(batch).generator(open, ledgerRows);
       attemptStart.set(dir, started);
+      lastStagedRead = Math.max(lastStagedRead, started);
+      // The staged rows expire workRetentionDays after the start of the day they were planned
+      // (see stagedInputsDays); the generator then fails, sending nothing.
+      const expires = plannedAt === undefined ? Infinity : (Math.floor(plannedAt / DAY) + retentionDays) * DAY;
+      if (started >= expires) {
+        finish = () => {
+          everFailed.add(batch);
+          latest.set(batch, 'failed');
+          throw { message: `the staged inputs of batch ${batch} have expired`, tags: ['OperationError'] };
+        };
+        await ctx.sleep(w.seconds);
+        count(kind, w, started, ctx.now());
+        finish();
+      }
       finish = () => {
         const manifest: ManifestDocument = {
           execution_id: executionId,
@@ -667,6 +687,12 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
     ),
     quota('workflows_execution_days', span / 24, DEFAULT_LIMITS.durationSeconds / DAY, "days the master's execution runs"),
     quota('cloud_run_running_executions', peakOverlap(runIntervals), LIMITS.cloudRunRunningExecutions, 'job executions running at once'),
+    quota(
+      'staged_inputs_days',
+      plannedAt === undefined ? 0 : Math.max(0, lastStagedRead - plannedAt) / DAY,
+      stagedInputsDays(retentionDays),
+      "days from planning to the last batch's read of its staged transcripts, which workRetentionDays keeps for sure",
+    ),
   ];
   const summaryText = objects.get(`runs/${executionId}/summary.json`);
   const summary = summaryText ? (JSON.parse(summaryText) as SummaryDocument) : undefined;

@@ -42,6 +42,12 @@ export const ESTIMATE_OPTIONS = options({
     default: 0,
     help: 'records already in the ledger tables from earlier runs (each batch looks them up)',
   }),
+  'work-retention-days': integer({
+    value: 'D',
+    min: 1,
+    default: DEFAULTS.workRetentionDays,
+    help: "the deployment's workRetentionDays: how long the transcripts staged for a run are kept",
+  }),
   'output-tokens': decimal({ value: 'T', min: 0, help: 'expected output tokens per record (default a third of maxOutputTokens)' }),
   price: text({ value: 'IN,OUT', help: `USD per million input and output tokens, instead of the table of ${PRICES_AS_OF}` }),
   set: list(
@@ -78,6 +84,7 @@ export function estimateInput(values: Values<typeof ESTIMATE_OPTIONS>): Estimate
     maxConcurrentBatches: values['max-concurrent-batches'],
     pollIntervalSeconds: values['poll-interval'],
     ledgerRecords: values['ledger-records'],
+    workRetentionDays: values['work-retention-days'],
     outputTokensPerRecord: values['output-tokens'],
     price: values.price === undefined ? undefined : parsePrice(values.price),
     cloudPrices: overrides.cloudPrices,

@@ -99,6 +99,8 @@ describe('estimate', () => {
   test('warns when the plan has more batches than one run takes, and says which batch size fits', () => {
     expect(estimate({ records: 100_000_000, batchSize: 1000 }).warnings).toEqual([
       expect.stringMatching(/100000 batches: one run takes at most 25000.*at least 4000/),
+      // Such a run would also outlast its staged transcripts.
+      expect.stringMatching(/about 513 days.*kept for as little as 29 days/),
     ]);
     expect(estimate({ records: 100_000_000 }).warnings).toEqual([]);
     expect(estimate({ records: LIMITS.maxBatchesPerRun * 1000, batchSize: 1000 }).warnings).toEqual([]);

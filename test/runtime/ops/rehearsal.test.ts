@@ -121,6 +121,25 @@ describe('rehearse', () => {
     expect(auto.ok).toBe(true);
   }, 60_000);
 
+  test('a run that outlasts its staged transcripts fails the batches started after they expire, and says so', async () => {
+    // 2M records on one lane take about 6 days; with workRetentionDays 2 the staged rows are kept
+    // for sure only one day, and at most two.
+    const input = { records: 2_000_000, avgChars: 1000, maxConcurrentBatches: 1, latency: parseVertexLatency('queue=0..10m') };
+    const short = await rehearse({ ...input, workRetentionDays: 2 });
+    const staged = quota(short, 'staged_inputs_days');
+    expect(staged).toMatchObject({ limit: 1, ok: false });
+    expect(staged.peak).toBeGreaterThan(1);
+    expect(short.summary?.batches_failed).toBeGreaterThan(0);
+    expect(short.ok).toBe(false);
+    expect(estimate({ ...input, workRetentionDays: 2 }).warnings).toEqual([expect.stringMatching(/kept for as little as 1 days/)]);
+
+    const kept = await rehearse({ ...input, workRetentionDays: 30 });
+    expect(quota(kept, 'staged_inputs_days')).toMatchObject({ limit: 29, ok: true });
+    expect(kept.summary?.batches_failed).toBe(0);
+    expect(kept.ok).toBe(true);
+    expect(estimate({ ...input, workRetentionDays: 30 }).warnings).toEqual([]);
+  }, 60_000);
+
   test('a slow batch delays only itself: the other lanes take the next batches', async () => {
     const input = { records: 160_000, avgChars: 1000, batchSize: 10_000, maxConcurrentBatches: 4, seed: 5 };
     const even = await rehearse({ ...input, latency: parseVertexLatency('queue=10m..10m,per-record=0.1') });
