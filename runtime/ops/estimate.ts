@@ -169,6 +169,7 @@ export function estimate(input: EstimateInput): Estimate {
     records: input.records,
     batchSize,
     layout,
+    measured: setting === 'auto' && !input.layout,
     avgChars,
     overheadChars,
     outputTokensPerRecord: outPerRecord,

@@ -6,7 +6,8 @@
  * What a run does, as the code does it (first attempts only; retried batches cost their share
  * again):
  * - the planner job scans the source's referenced columns once and writes the plan
- *   (`runtime/core/sql.ts`: plan_skipped, plan_assign, plan_counts, plan_events, the `executions` row);
+ *   (`runtime/core/sql.ts`: plan_skipped, under `auto` plan_measure, plan_assign, plan_stage,
+ *   plan_counts, plan_events, the `executions` row);
  * - per batch, the batch workflow (`workflows/batch.yaml`) claims the attempt, runs the generator
  *   (one `batch_records` query; the requests JSONL to Cloud Storage), creates the Vertex AI job,
  *   polls it every `pollIntervalSeconds`, runs the processor (`batch_planned` twice: once to plan
@@ -70,6 +71,8 @@ export interface PipelineCostInput {
   readonly batchSize: number;
   /** How the plan's rows fall into batches, when not all batches hold `batchSize` (`auto`). */
   readonly layout?: BatchLayout;
+  /** Whether the planner measures the plan's records and text first (`plan_measure`, under `auto`). @default false */
+  readonly measured?: boolean;
   /** Average transcript length in characters. */
   readonly avgChars: number;
   /** Characters every request carries besides the transcript: instructions, prompt, schema. */
@@ -108,6 +111,8 @@ export interface PipelineCost {
   /** USD, all services together. */
   readonly usd: number;
   readonly commit: 'load-jobs' | 'storage-write-api';
+  /** Whether the planner measured the plan first (`auto`). */
+  readonly measured: boolean;
   readonly byService: Readonly<Record<Service, number>>;
   readonly items: readonly LineItem[];
   readonly batches: number;
@@ -326,6 +331,7 @@ export function pipelineCost(input: PipelineCostInput): PipelineCost {
   ) as Record<Service, number>;
   return {
     commit: input.commit ?? 'load-jobs',
+    measured: input.measured ?? false,
     usd: SERVICES.reduce((t, s) => t + byService[s], 0),
     byService,
     items,
@@ -430,15 +436,18 @@ export function jobWork(input: PipelineCostInput): JobWorkModel {
     sizes: { id, key, assignment, sourceRow, requestBytes, outputBytes, errorsPer },
     planner: (n, ledger) => ({
       bytesBilled:
-        billed((ledger + n) * id, ledger * (key + STATUS_BYTES)) + // plan_skipped
-        billed((ledger + n) * id, ledger * key, ledger * errorsPer * errorRow, ledger * assignment) + // plan_assign
+        // Each statement that chooses records also reads `forgotten` (at its minimum).
+        billed((ledger + n) * id, ledger * (key + STATUS_BYTES), 0) + // plan_skipped
+        // plan_measure, under auto: the eligible records and the bytes of their text.
+        (input.measured ? billed((ledger + n) * sourceRow, ledger * key, ledger * errorsPer * errorRow, 0) : 0) +
+        billed((ledger + n) * id, ledger * key, ledger * errorsPer * errorRow, ledger * assignment, 0) + // plan_assign
         // plan_stage: the batch inputs staged once, clustered by (execution_id, batch_id).
         (input.generatorReadsSource ? 0 : billed((ledger + n) * sourceRow, n * assignment)) +
         billed(n * assignment) + // plan_counts
         billed(n * assignment, 0) + // plan_events
         billed(0) + // plan_execution
         billed(0), // report_plan, read by the planner first
-      seconds: seconds(7, 0, 0),
+      seconds: seconds(input.measured ? 8 : 7, 0, 0),
       loads: [],
       // plan.json; its commit plan checked.
       classA: 1,

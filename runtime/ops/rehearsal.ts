@@ -249,6 +249,7 @@ export async function rehearse(input: RehearsalInput): Promise<Rehearsal> {
     records: n,
     batchSize,
     layout: est.layout,
+    measured: est.pipeline.measured,
     avgChars,
     overheadChars: est.overheadChars,
     outputTokensPerRecord: est.outputTokens / Math.max(1, n),
