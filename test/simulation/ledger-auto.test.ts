@@ -16,7 +16,7 @@ jest.mock('../../runtime/contract/limits', () => {
 test('plans of a few records end in smaller batches here', async () => {
   const { autoBatchLayout, batchSizes } = await import('../../runtime/core/batch-size');
   const l = autoBatchLayout({ records: 12, textBytes: 600, requestOverheadBytes: 100, maxConcurrentBatches: 1 });
-  expect(batchSizes(l)).toEqual([6, 2, 2, 2]);
+  expect(batchSizes(l)).toEqual([6, 3, 3]);
 });
 
 checkHistories([201], { auto: true, runs: 50 });
