@@ -107,9 +107,9 @@ queries read ${int(joinedGenerator.quantity / 2 ** 40)} TiB at 1M in batches of 
     2 ** 30
   ).toFixed(1)} GiB (${usd(stagedGenerator.usd)}), ${(joinedGenerator.quantity / stagedGenerator.quantity).toFixed(0)}x less.
 
-The expected hours come from a simulation of the master's round: it starts batches only when it looks, and its
-pause between looks grows with the round's age (a two-hundredth of the time waited, 1 min to 1 h), so long runs
-leave lanes idle.
+The expected hours come from a simulation of the master's round: it starts batches only when it looks, and it
+paces its looks by the round's age until a batch has finished, then by a fortieth of its batches' time, within the
+looks its step budget allows (\`masterPauseSeconds\`), so lanes idle a little after each batch.
 
 ${breakdown(`1M records, batches of up to ${int(oneM!.batchSize)} (the defaults)`, oneM!)}
 ${breakdown(`100M records, batches of up to ${int(hundredM!.batchSize)} (the defaults)`, hundredM!)}

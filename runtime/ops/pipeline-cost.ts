@@ -46,9 +46,39 @@ export const BATCH_WORKFLOW_STEPS = { perAttempt: 69, perPoll: 6 } as const;
 /** The master's own account of its steps (`run_round`'s `steps` and `init_rounds`'s `steps_spent`). */
 export const MASTER_STEPS = { outsideRounds: 100, perRound: 10, perBatch: 2, perLook: 6, perFailedPage: 5 } as const;
 
-/** The master's pause between two looks at its running children, by seconds waited so far in the round. */
-export function masterPauseSeconds(waited: number): number {
-  return Math.min(3600, Math.max(60, Math.floor(waited / 200)));
+/** Where a round of the master stands when it pauses before its next look at its children. */
+export interface RoundPace {
+  /** Seconds waited so far in the round. */
+  readonly waited: number;
+  /** Batches of the round, and those finished (started and no longer running). */
+  readonly count: number;
+  readonly finished: number;
+  readonly lanes: number;
+  /** Looks so far, and the round's budget of them (`lookBudget`). */
+  readonly looks: number;
+  readonly lookBudget: number;
+}
+
+/** Looks the master allows a round: what its batches leave of 75,000 steps in the first, 2,000 in a retry round. */
+export function lookBudget(round: number, count: number): number {
+  return round === 1 ? Math.max(2000, Math.floor((75_000 - 2 * count) / 6)) : 2000;
+}
+
+/**
+ * The master's pause between two looks at its running children (`wait` in run_round,
+ * workflows/master-orchestrator.yaml, computes the same): until a batch has finished, a
+ * two-hundredth of the round's age; then a fortieth of a batch's time as the round has seen it, or
+ * the age's two-hundredth when smaller, but never so short that the looks left would run out before
+ * the time the round still needs; from a minute to an hour.
+ */
+export function masterPauseSeconds(p: RoundPace): number {
+  const age = Math.floor(p.waited / 200);
+  const finished = Math.max(1, p.finished);
+  const paced = Math.max(
+    Math.min(age, Math.floor((p.waited * p.lanes) / (40 * finished))),
+    Math.floor(((p.count - p.finished) * p.waited) / (finished * Math.max(1, p.lookBudget - p.looks))),
+  );
+  return Math.min(3600, Math.max(60, p.finished === 0 ? age : paced));
 }
 
 /** The services a run pays for besides the model, as `--json`'s `pipeline_cost_breakdown` names them. */
@@ -190,7 +220,7 @@ export function simulateRound(
     } else if (ends.length >= batches && running === 0) {
       return { seconds: t, looks, startedFirstDay };
     }
-    const pause = masterPauseSeconds(waited);
+    const pause = masterPauseSeconds({ waited, count: batches, finished, lanes, looks, lookBudget: lookBudget(1, batches) });
     waited += pause;
     looks++;
     t += pause;

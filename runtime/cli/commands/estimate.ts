@@ -145,7 +145,7 @@ export const command: Command = {
           .join(', ')})`,
         `  overhead           ${ratioText(e.overheadRatio)} of the model's cost`,
         `  expected duration  about ${e.expectedHours.toFixed(1)} hours (each batch about ${count(p.batchSeconds.total / 60)} min, ` +
-          `${values['max-concurrent-batches']} at once, started at the master's ${count(p.masterLooks)} looks, which grow apart as the run ages)`,
+          `${values['max-concurrent-batches']} at once, started at the master's ${count(p.masterLooks)} looks, paced by the batches' time)`,
         ...e.warnings.map((w) => `  warning            ${w}`),
         '',
         `Pipeline cost by line item (cloud prices of ${CLOUD_PRICES_AS_OF}, runtime/contract/cloud-prices.ts; --set NAME=VALUE overrides):`,

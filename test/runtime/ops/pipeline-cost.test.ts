@@ -1,6 +1,7 @@
 import {
   BATCH_WORKFLOW_STEPS,
   connectorPolls,
+  lookBudget,
   masterPauseSeconds,
   PipelineCostInput,
   pipelineCost,
@@ -165,20 +166,31 @@ describe('the parts of the model', () => {
     expect(connectorPolls(3600 + 236) - connectorPolls(236)).toBe(60);
   });
 
-  test('the master starts batches only when it looks, and looks less often as the round ages', () => {
+  test("the master starts batches only when it looks, and paces its looks by the round's age, then by its batches' time", () => {
     expect(simulateRound(3, 1, 30)).toEqual({ seconds: 180, looks: 3, startedFirstDay: 3 });
     expect(simulateRound(3, 3, 30)).toEqual({ seconds: 60, looks: 1, startedFirstDay: 3 });
-    expect(masterPauseSeconds(0)).toBe(60);
-    expect(masterPauseSeconds(6000)).toBe(60);
-    expect(masterPauseSeconds(24_000)).toBe(120);
-    expect(masterPauseSeconds(10 ** 7)).toBe(3600);
-    // 100 batches of 10 minutes, one lane: each batch waits for the next look after it ends, a
-    // wait that grows with the round's age.
+    const pace = { count: 921, finished: 0, lanes: 8, looks: 0, lookBudget: lookBudget(1, 921) };
+    // Before a batch has finished: a two-hundredth of the round's age, from a minute to an hour.
+    expect(masterPauseSeconds({ ...pace, waited: 0 })).toBe(60);
+    expect(masterPauseSeconds({ ...pace, waited: 24_000 })).toBe(120);
+    expect(masterPauseSeconds({ ...pace, waited: 10 ** 7 })).toBe(3600);
+    // After two days, 96 batches finished on 8 lanes: 4 hours a batch, so every 6 minutes (the
+    // age alone would say 14).
+    expect(masterPauseSeconds({ ...pace, waited: 172_800, finished: 96, looks: 500 })).toBe(360);
+    // The largest plan, a thousand of its 25,000 batches done after ten days: the looks its budget
+    // leaves must last the 240 days still needed, so once an hour.
+    expect(lookBudget(1, 25_000)).toBe(4166);
+    expect(masterPauseSeconds({ waited: 864_000, count: 25_000, finished: 1000, lanes: 8, looks: 1000, lookBudget: 4166 })).toBe(3600);
+    expect(lookBudget(2, 250)).toBe(2000);
+    // 921 batches of about 4 hours on 8 lanes (100M records): lanes idle under 4% of the time, in
+    // under 5,000 looks.
+    const big = simulateRound(921, 8, 15_000);
+    expect(big.seconds / ((921 / 8) * 15_000)).toBeLessThan(1.04);
+    expect(big.looks).toBeLessThan(5000);
+    // 100 batches of 10 minutes on one lane: looked at every minute, none waits.
     const round = simulateRound(100, 1, 600);
-    expect(round.looks).toBeLessThan(100 * 10);
-    expect(round.seconds).toBeGreaterThan(100 * 600 * 1.05);
-    expect(round.seconds).toBeLessThan(100 * 600 * 1.2);
-    expect(round.seconds).toBeLessThan(86_400);
+    expect(round.seconds).toBe(100 * 600);
+    expect(round.looks).toBeLessThanOrEqual(lookBudget(1, 100));
     expect(round.startedFirstDay).toBe(100);
   });
 
