@@ -18,7 +18,7 @@ export const RUN_OPTIONS = options({
     min: 1,
     max: LIMITS.maxBatchSize,
     words: ['auto'],
-    help: `records per batch, so per Vertex AI job; auto: the fewest jobs that keep every batch lane busy (default: the deployment's, ${DEFAULTS.batchSize} unless set; ${laptop.batchSize} on the laptop)`,
+    help: `records per batch, so per Vertex AI job; auto: four waves over the lanes, the last third in half-size batches (default: the deployment's, ${DEFAULTS.batchSize} unless set; ${laptop.batchSize} on the laptop)`,
   }),
   'max-concurrent-batches': integer({
     value: 'N',
